@@ -1,0 +1,274 @@
+//! The wire contract between the page and the service.
+//!
+//! Every JSON body that crosses the network is defined here once, so the
+//! WebAssembly page and the Lambda function cannot disagree about a field
+//! name or an error code. No I/O: this crate compiles for `wasm32` and for
+//! the server alike.
+//!
+//! Layout:
+//! - request and response bodies of `/api/otp/{send,resend,verify}` and `/api/health`
+//! - [`ErrorCode`] and [`ErrorBody`]: the one error shape every failure answers in
+//! - [`parse_code`]: what counts as a well-formed code, shared by page and server
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Digits in a code.
+pub const CODE_LENGTH: usize = 6;
+/// Longest accepted address (RFC 5321 path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+/// Largest accepted request body; every valid request is far smaller.
+pub const MAX_BODY_BYTES: usize = 4 * 1024;
+/// Longest accepted idempotency key.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// `POST /api/otp/send`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendRequest {
+    pub email: String,
+    /// Idempotency key: a retried send with the same key maps to the same
+    /// flow and sends no second message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// `202` answer to a send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendResponse {
+    pub flow_id: String,
+    /// Seconds until the code expires.
+    pub expires_in: u64,
+    /// Seconds until a resend is allowed.
+    pub resend_in: u64,
+}
+
+/// `POST /api/otp/resend`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResendRequest {
+    pub flow_id: String,
+}
+
+/// `202` answer to a resend.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResendResponse {
+    pub expires_in: u64,
+    pub resend_in: u64,
+}
+
+/// `POST /api/otp/verify`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    pub flow_id: String,
+    pub code: String,
+}
+
+/// The only status a successful verify reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyStatus {
+    Approved,
+}
+
+/// `200` answer to a verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyResponse {
+    pub status: VerifyStatus,
+    /// The normalized address that was proven.
+    pub email: String,
+}
+
+/// `GET /api/health`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthResponse {
+    pub status: String,
+    pub version: String,
+}
+
+/// Every machine-readable error the API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not the JSON this endpoint takes (syntax, types, unknown fields).
+    InvalidRequest,
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
+    /// The body is larger than [`MAX_BODY_BYTES`].
+    PayloadTooLarge,
+    /// No such route.
+    NotFound,
+    /// The route exists, the method does not.
+    MethodNotAllowed,
+    InvalidEmail,
+    InvalidCodeFormat,
+    /// No live flow has this id (never existed, malformed, or long gone).
+    UnknownFlow,
+    /// The code's ten minutes (by default) are over; start again.
+    Expired,
+    /// The code was already used to verify.
+    AlreadyUsed,
+    /// The code does not match; `attempts_left` says how many tries remain.
+    WrongCode,
+    /// All tries for this code are spent; start again.
+    TooManyAttempts,
+    /// A resend inside the cooldown; `retry_after` says when.
+    ResendTooSoon,
+    /// A budget (per address, per client, per flow) is spent; `retry_after` says when.
+    RateLimited,
+    /// A dependency (store, mail) failed; safe to retry after `retry_after`.
+    Unavailable,
+    /// A fault on our side, logged with its cause.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::InvalidEmail => "invalid_email",
+            ErrorCode::InvalidCodeFormat => "invalid_code_format",
+            ErrorCode::UnknownFlow => "unknown_flow",
+            ErrorCode::Expired => "expired",
+            ErrorCode::AlreadyUsed => "already_used",
+            ErrorCode::WrongCode => "wrong_code",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::ResendTooSoon => "resend_too_soon",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// A plain sentence for a person; the API sends it as `message` and the
+    /// page shows it.
+    pub fn message(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "The request could not be read. Reload the page and try again.",
+            ErrorCode::UnsupportedMediaType => "The request must be sent as application/json.",
+            ErrorCode::PayloadTooLarge => "The request is too large.",
+            ErrorCode::NotFound => "There is nothing at this address.",
+            ErrorCode::MethodNotAllowed => "This address does not accept that method.",
+            ErrorCode::InvalidEmail => "That does not look like an email address. Check it and try again.",
+            ErrorCode::InvalidCodeFormat => "The code is the 6 digits from the email.",
+            ErrorCode::UnknownFlow => "This code request is not known. Ask for a new code.",
+            ErrorCode::Expired => "This code has expired. Ask for a new one.",
+            ErrorCode::AlreadyUsed => "This code has already been used. Ask for a new one if you need to verify again.",
+            ErrorCode::WrongCode => "That code is not right. Check the email and try again.",
+            ErrorCode::TooManyAttempts => "Too many wrong tries for this code. Ask for a new one.",
+            ErrorCode::ResendTooSoon => "A new code was sent a moment ago. Wait a little before asking again.",
+            ErrorCode::RateLimited => "Too many requests. Wait a while and try again.",
+            ErrorCode::Unavailable => "The service is busy right now. Try again in a moment.",
+            ErrorCode::Internal => "Something went wrong on our side. Try again in a moment.",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `{"error": {...}}`: the one shape of every failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    /// With `wrong_code`: tries left for this code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// With `429` and `503`: seconds to wait, as in the `Retry-After` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: code.message().to_owned(),
+                attempts_left: None,
+                retry_after: None,
+            },
+        }
+    }
+}
+
+/// Reads a code as a person types or pastes it: the six digits, with any
+/// spaces or dashes between them ignored (`123 456`, `123-456`).
+/// Returns `None` for anything else.
+pub fn parse_code(input: &str) -> Option<String> {
+    let digits: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    (digits.len() == CODE_LENGTH && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parse_code_accepts_pasted_forms() {
+        assert_eq!(parse_code("123456").as_deref(), Some("123456"));
+        assert_eq!(parse_code(" 123 456 ").as_deref(), Some("123456"));
+        assert_eq!(parse_code("123-456").as_deref(), Some("123456"));
+        assert_eq!(parse_code("000000").as_deref(), Some("000000"));
+    }
+
+    #[test]
+    fn parse_code_rejects_everything_else() {
+        for bad in ["", "12345", "1234567", "12a456", "１２３４５６", "123_456", "+12345"] {
+            assert_eq!(parse_code(bad), None, "{bad:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parse_code_round_trips_any_six_digits(n in 0u32..1_000_000) {
+            let code = format!("{n:06}");
+            prop_assert_eq!(parse_code(&code), Some(code.clone()));
+            let spaced = format!("{} {}", &code[..3], &code[3..]);
+            prop_assert_eq!(parse_code(&spaced), Some(code));
+        }
+
+        #[test]
+        fn parse_code_output_is_always_six_ascii_digits(s in "\\PC{0,20}") {
+            if let Some(code) = parse_code(&s) {
+                prop_assert_eq!(code.len(), CODE_LENGTH);
+                prop_assert!(code.bytes().all(|b| b.is_ascii_digit()));
+            }
+        }
+    }
+
+    #[test]
+    fn error_codes_serialize_as_their_wire_names() {
+        for code in [ErrorCode::WrongCode, ErrorCode::ResendTooSoon, ErrorCode::Unavailable] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+        let body = serde_json::to_value(ErrorBody::new(ErrorCode::Expired)).unwrap();
+        assert_eq!(body["error"]["code"], "expired");
+        assert!(body["error"].get("attempts_left").is_none());
+    }
+
+    #[test]
+    fn requests_reject_unknown_fields() {
+        let err = serde_json::from_str::<SendRequest>(r#"{"email":"a@b.c","admin":true}"#);
+        assert!(err.is_err());
+    }
+}

@@ -1,0 +1,291 @@
+//! The page's states and every transition between them.
+//!
+//! Email → Code → Verified. A dead code (expired, used up, unknown) leads back
+//! to Email with the address still filled in; a request that got no answer
+//! stays where it was and offers to try again with the very same request.
+//! The browser-facing component only forwards events here and renders what
+//! this says, so the whole story is testable without a browser.
+
+use crate::countdown::Countdown;
+use crate::messages;
+use crate::wire::{Call, Reply};
+use otp_api::{ErrorCode, ResendRequest, SendRequest, VerifyRequest, parse_code};
+
+/// Longest text the code box keeps: six digits with room for the spaces and
+/// dashes that come along in a paste ("123 456", " 123-456 ").
+pub const CODE_INPUT_MAX: usize = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Email,
+    Code,
+    Verified,
+}
+
+/// The line in the status region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    Info(String),
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flow {
+    screen: Screen,
+    /// The address box, kept across every return to the Email screen.
+    email: String,
+    /// The code box, with spaces and dashes already removed.
+    code: String,
+    /// The address the current code went to.
+    sent_to: String,
+    flow_id: Option<String>,
+    verified_email: Option<String>,
+    /// One idempotency key per visit to the Email screen: a double click or a
+    /// retry after a lost answer reuses it; a new visit gets a new flow.
+    request_id: Option<String>,
+    in_flight: Option<Call>,
+    /// The call that got no answer, for the retry button.
+    failed: Option<Call>,
+    notice: Option<Notice>,
+    attempts_left: Option<u32>,
+    resend: Countdown,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Flow {
+    pub fn new() -> Self {
+        Flow {
+            screen: Screen::Email,
+            email: String::new(),
+            code: String::new(),
+            sent_to: String::new(),
+            flow_id: None,
+            verified_email: None,
+            request_id: None,
+            in_flight: None,
+            failed: None,
+            notice: None,
+            attempts_left: None,
+            resend: Countdown::default(),
+        }
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.screen
+    }
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+    pub fn sent_to(&self) -> &str {
+        &self.sent_to
+    }
+    pub fn verified_email(&self) -> Option<&str> {
+        self.verified_email.as_deref()
+    }
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notice.as_ref()
+    }
+    pub fn attempts_left(&self) -> Option<u32> {
+        self.attempts_left
+    }
+    /// A request is on its way; every button waits for it.
+    pub fn busy(&self) -> bool {
+        self.in_flight.is_some()
+    }
+    /// The call on its way, so its button can show the spinner.
+    pub fn pending(&self) -> Option<&Call> {
+        self.in_flight.as_ref()
+    }
+    pub fn can_retry(&self) -> bool {
+        !self.busy() && self.failed.is_some()
+    }
+    pub fn can_verify(&self) -> bool {
+        !self.busy() && parse_code(&self.code).is_some()
+    }
+    pub fn can_resend(&self, now_ms: f64) -> bool {
+        !self.busy() && self.flow_id.is_some() && self.resend.is_over(now_ms)
+    }
+    pub fn resend_label(&self, now_ms: f64) -> String {
+        self.resend.resend_label(now_ms)
+    }
+
+    pub fn set_email(&mut self, email: &str) {
+        self.email = email.to_owned();
+    }
+
+    /// Takes what is in the code box, drops spaces and dashes so a pasted
+    /// "123 456" reads as the six digits, and submits by itself once six
+    /// digits are there.
+    pub fn set_code(&mut self, raw: &str) -> Option<Call> {
+        self.code = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .take(CODE_INPUT_MAX)
+            .collect();
+        if parse_code(&self.code).is_some() {
+            self.submit_code()
+        } else {
+            None
+        }
+    }
+
+    /// The Email form was submitted. `new_id` makes a fresh idempotency key
+    /// when this visit to the Email screen has none yet (`None` if the
+    /// browser has no random source: then a send is simply not idempotent).
+    pub fn submit_email(&mut self, new_id: impl FnOnce() -> Option<String>) -> Option<Call> {
+        if self.busy() || self.screen != Screen::Email {
+            return None;
+        }
+        let email = self.email.trim().to_owned();
+        if email.is_empty() {
+            self.notice = Some(Notice::Error(ErrorCode::InvalidEmail.message().to_owned()));
+            return None;
+        }
+        if self.request_id.is_none() {
+            self.request_id = new_id();
+        }
+        self.start(Call::Send(SendRequest {
+            email,
+            request_id: self.request_id.clone(),
+        }))
+    }
+
+    /// The Code form was submitted (button or Enter).
+    pub fn submit_code(&mut self) -> Option<Call> {
+        if self.busy() || self.screen != Screen::Code {
+            return None;
+        }
+        let Some(code) = parse_code(&self.code) else {
+            self.notice = Some(Notice::Error(
+                ErrorCode::InvalidCodeFormat.message().to_owned(),
+            ));
+            return None;
+        };
+        let flow_id = self.flow_id.clone()?;
+        self.start(Call::Verify(VerifyRequest { flow_id, code }))
+    }
+
+    pub fn resend(&mut self, now_ms: f64) -> Option<Call> {
+        if !self.can_resend(now_ms) {
+            return None;
+        }
+        let flow_id = self.flow_id.clone()?;
+        self.start(Call::Resend(ResendRequest { flow_id }))
+    }
+
+    /// Sends the call that got no answer again, unchanged.
+    pub fn retry(&mut self) -> Option<Call> {
+        if self.busy() {
+            return None;
+        }
+        let call = self.failed.take()?;
+        self.start(call)
+    }
+
+    /// "Change address": back to the Email screen with the address kept.
+    pub fn change_email(&mut self) {
+        if self.busy() {
+            return;
+        }
+        self.restart(None);
+    }
+
+    /// The answer to the call in flight arrived.
+    pub fn finish(&mut self, reply: Reply, now_ms: f64) {
+        let Some(call) = self.in_flight.take() else {
+            return;
+        };
+        match reply {
+            Reply::Sent(r) => {
+                self.sent_to = match &call {
+                    Call::Send(s) => s.email.clone(),
+                    _ => self.email.trim().to_owned(),
+                };
+                self.screen = Screen::Code;
+                self.flow_id = Some(r.flow_id);
+                self.request_id = None;
+                self.code.clear();
+                self.attempts_left = None;
+                self.resend = Countdown::start(now_ms, r.resend_in);
+                self.notice = Some(Notice::Info(messages::code_sent(r.expires_in)));
+            }
+            Reply::Resent(r) => {
+                self.code.clear();
+                self.attempts_left = None;
+                self.resend = Countdown::start(now_ms, r.resend_in);
+                self.notice = Some(Notice::Info(messages::CODE_RESENT.to_owned()));
+            }
+            Reply::Verified(r) => {
+                self.screen = Screen::Verified;
+                self.verified_email = Some(r.email);
+                self.flow_id = None;
+                self.code.clear();
+                self.notice = Some(Notice::Info("Email verified.".to_owned()));
+            }
+            Reply::Unreachable => {
+                self.failed = Some(call);
+                self.notice = Some(Notice::Error(messages::UNREACHABLE.to_owned()));
+            }
+            Reply::Refused(detail) => {
+                let sentence = messages::error_sentence(&detail);
+                match detail.code {
+                    ErrorCode::Expired
+                    | ErrorCode::AlreadyUsed
+                    | ErrorCode::TooManyAttempts
+                    | ErrorCode::UnknownFlow => self.restart(Some(sentence)),
+                    ErrorCode::WrongCode if detail.attempts_left == Some(0) => {
+                        self.restart(Some(sentence))
+                    }
+                    ErrorCode::WrongCode => {
+                        self.attempts_left = detail.attempts_left;
+                        self.code.clear();
+                        self.notice = Some(Notice::Error(sentence));
+                    }
+                    ErrorCode::ResendTooSoon => {
+                        if let Some(wait) = detail.retry_after {
+                            self.resend = Countdown::start(now_ms, wait);
+                        }
+                        self.notice = Some(Notice::Error(sentence));
+                    }
+                    // Our side failed; the same request may well work a moment later.
+                    ErrorCode::Unavailable | ErrorCode::Internal => {
+                        self.failed = Some(call);
+                        self.notice = Some(Notice::Error(sentence));
+                    }
+                    _ => self.notice = Some(Notice::Error(sentence)),
+                }
+            }
+        }
+    }
+
+    fn start(&mut self, call: Call) -> Option<Call> {
+        self.failed = None;
+        self.notice = None;
+        self.in_flight = Some(call.clone());
+        Some(call)
+    }
+
+    /// Back to the Email screen for a new flow; the address stays.
+    fn restart(&mut self, error: Option<String>) {
+        self.screen = Screen::Email;
+        self.flow_id = None;
+        self.request_id = None;
+        self.code.clear();
+        self.attempts_left = None;
+        self.failed = None;
+        self.resend = Countdown::default();
+        self.notice = error.map(Notice::Error);
+    }
+}
+
+#[cfg(test)]
+#[path = "flow_tests.rs"]
+mod tests;

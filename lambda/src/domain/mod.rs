@@ -1,0 +1,16 @@
+//! The rules of a verification, free of I/O.
+//!
+//! - [`email`]: parsing and normalizing an address
+//! - [`code`]: generating a code, its keyed hash, constant-time comparison
+//! - [`flow`]: flow ids, the flow record and the rules that decide each answer
+//! - [`clock`]: the time source, injectable so tests never sleep
+
+pub mod clock;
+pub mod code;
+pub mod email;
+pub mod flow;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use code::{Code, CodeHash, CodeHasher, HmacKey};
+pub use email::{Email, EmailError};
+pub use flow::{FlowId, FlowRecord, FlowState, Policy};

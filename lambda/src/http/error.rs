@@ -1,0 +1,93 @@
+//! The one error type of the HTTP boundary. 4xx answers say what to fix;
+//! 5xx answers are opaque to the client and logged with their cause here.
+
+use crate::service::ServiceError;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use otp_api::{ErrorBody, ErrorCode};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody::new(code),
+        }
+    }
+
+    /// Replaces the default sentence, for answers where the detail helps the
+    /// caller fix their request (never with secrets or stored data).
+    pub fn with_message(mut self, message: impl Into<String>) -> ApiError {
+        self.body.error.message = message.into();
+        self
+    }
+
+    fn retry_after(mut self, secs: u64) -> ApiError {
+        self.body.error.retry_after = Some(secs);
+        self
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        use ErrorCode as C;
+        let retry_after = e.retry_after();
+        let error = match &e {
+            ServiceError::InvalidEmail => ApiError::new(StatusCode::BAD_REQUEST, C::InvalidEmail),
+            ServiceError::InvalidRequestId => ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest)
+                .with_message("request_id must be 1 to 128 printable ASCII characters."),
+            ServiceError::InvalidCodeFormat => {
+                ApiError::new(StatusCode::BAD_REQUEST, C::InvalidCodeFormat)
+            }
+            ServiceError::UnknownFlow => ApiError::new(StatusCode::NOT_FOUND, C::UnknownFlow),
+            ServiceError::Expired => ApiError::new(StatusCode::GONE, C::Expired),
+            ServiceError::AlreadyUsed => ApiError::new(StatusCode::GONE, C::AlreadyUsed),
+            ServiceError::WrongCode { attempts_left } => {
+                let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, C::WrongCode);
+                error.body.error.attempts_left = Some(*attempts_left);
+                error
+            }
+            ServiceError::TooManyAttempts => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::TooManyAttempts)
+            }
+            ServiceError::ResendTooSoon { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::ResendTooSoon)
+            }
+            ServiceError::RateLimited { scope, .. } => {
+                tracing::warn!(scope, "budget spent");
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::RateLimited)
+            }
+            ServiceError::Store(cause) => {
+                tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "store failed");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, C::Unavailable)
+            }
+            ServiceError::Mail(_) => {
+                // Already logged with its cause where delivery failed.
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, C::Unavailable)
+            }
+        };
+        match retry_after {
+            Some(secs) => error.retry_after(secs),
+            None => error,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let retry_after = self.body.error.retry_after;
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}

@@ -1,0 +1,126 @@
+//! The HTTP face of the service: one router for the JSON API and the page,
+//! the same on Lambda, on the local server and in tests.
+//!
+//! - [`handlers`]: one function per endpoint
+//! - [`extract`]: JSON bodies and the client address, rejecting in our shape
+//! - [`error`]: [`ApiError`], the one error answer
+//! - `assets`: the page, embedded at build time, pre-compressed
+
+mod assets;
+mod error;
+mod extract;
+mod handlers;
+
+pub use error::ApiError;
+
+use crate::service::Service;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use otp_api::{ErrorCode, MAX_BODY_BYTES};
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+/// The page may run only its own script and WebAssembly, talk only to its
+/// own origin, and never be framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+form-action 'none'; frame-ancestors 'none'";
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application as a router.
+pub fn app(service: Arc<Service>) -> Router {
+    let api = Router::new()
+        .route("/api/otp/send", post(handlers::send))
+        .route("/api/otp/resend", post(handlers::resend))
+        .route("/api/otp/verify", post(handlers::verify))
+        .route("/api/health", get(handlers::health))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .with_state(service);
+
+    let security_headers = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ),
+    ];
+
+    let mut router = api
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed);
+    for (name, value) in security_headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: query strings are not ours to log.
+                    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+                })
+                .on_request(())
+                .on_response(|response: &Response, latency: Duration, _: &Span| {
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        latency_us = latency.as_micros() as u64,
+                        "answered"
+                    );
+                }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Unknown API routes answer JSON 404; other `GET`s may be page assets.
+async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path();
+    if (method == Method::GET || method == Method::HEAD) && !path.starts_with("/api/") {
+        if let Some(response) = assets::response(path, &headers) {
+            return response;
+        }
+    }
+    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound).into_response()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed)
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal).into_response()
+}

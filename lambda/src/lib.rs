@@ -1,0 +1,18 @@
+//! Email one-time-passcode verification.
+//!
+//! Layout:
+//! - [`domain`]: addresses, codes, flows and their rules; pure, no I/O
+//! - [`store`]: where flows and counters live: DynamoDB or memory, one contract
+//! - [`mailer`]: how a code reaches the person: SMTP or a local outbox
+//! - [`service`]: the send, resend and verify steps, tying the three together
+//! - [`http`]: the axum router that serves the API and the page
+//! - [`settings`]: every knob, read once from the environment
+//! - [`startup`]: building the app from settings, on Lambda or as a local server
+
+pub mod domain;
+pub mod mailer;
+pub mod store;
+pub mod settings;
+pub mod http;
+pub mod service;
+pub mod startup;

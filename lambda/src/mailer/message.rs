@@ -1,0 +1,271 @@
+//! The message that carries a code: the code in the subject (so it shows in a
+//! notification without opening the mail), a plain-text and an HTML part that
+//! say the same thing, and no links at all: mail scanners follow links, and a
+//! code mail that trains people to click is a phishing template.
+//!
+//! The plain-text part ends with the origin-bound one-time code line
+//! `@<web_host> #<code>`, which lets browsers and password managers offer the
+//! code only on the page it belongs to.
+
+use super::{CodeMessage, MailError};
+use lettre::Message;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use rand::Rng;
+
+/// The parts of the message that come from configuration.
+#[derive(Debug, Clone)]
+pub struct MessageTemplate {
+    pub from: Mailbox,
+    /// Name of the product asking for the code, shown in subject and body.
+    pub product: String,
+    /// Host of the page that asks for the code (no scheme, no path), for the
+    /// origin-bound code line.
+    pub web_host: String,
+}
+
+impl MessageTemplate {
+    /// The complete message for one code.
+    pub fn build(&self, msg: &CodeMessage) -> Result<Message, MailError> {
+        self.check()?;
+        let code = msg.code.expose();
+        let to = msg.to.as_str().parse().map_err(|e| {
+            MailError::new(format!("recipient not accepted by the mail library: {e}"))
+        })?;
+        let expiry = expiry_phrase(msg.expires_in_minutes);
+        Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, to))
+            .subject(format!("{code} is your {} verification code", self.product))
+            .message_id(Some(self.message_id()))
+            // RFC 3834: stops vacation responders answering a machine.
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-generated".to_owned(),
+            ))
+            .multipart(MultiPart::alternative_plain_html(
+                self.plain_text(code, &expiry),
+                self.html(code, &expiry),
+            ))
+            .map_err(MailError::new)
+    }
+
+    /// Configuration errors surface on the first message rather than as a
+    /// subject with a line break in it or a code line browsers ignore.
+    fn check(&self) -> Result<(), MailError> {
+        if self.product.trim().is_empty() || self.product.chars().any(char::is_control) {
+            return Err(MailError::new(
+                "the product name must be non-empty and without control characters",
+            ));
+        }
+        let host_ok = !self.web_host.is_empty()
+            && self
+                .web_host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        if !host_ok {
+            return Err(MailError::new(
+                "the web host must be a bare host name such as otp.example.com",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `<random@sender-domain>`: a Message-ID in the sender's own domain
+    /// scores better with spam filters than one naming the sending machine.
+    fn message_id(&self) -> String {
+        let random: [u8; 16] = rand::rng().random();
+        format!("<{}@{}>", hex::encode(random), self.from.email.domain())
+    }
+
+    fn plain_text(&self, code: &str, expiry: &str) -> String {
+        format!(
+            "Your {product} verification code is:\n\
+             \n\
+             {code}\n\
+             \n\
+             Enter it on the page where you asked for it. It {expiry}.\n\
+             Do not share this code with anyone.\n\
+             \n\
+             If you did not ask for this code, ignore this message:\n\
+             someone may have typed your address by mistake.\n\
+             \n\
+             @{host} #{code}\n",
+            product = self.product,
+            host = self.web_host,
+        )
+    }
+
+    /// Plain semantic markup with inline styles (mail clients drop `<style>`
+    /// blocks), readable without images or CSS. The web host is left out: a
+    /// domain in HTML is what clients turn into a link.
+    fn html(&self, code: &str, expiry: &str) -> String {
+        let product = escape_html(&self.product);
+        format!(
+            r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Your {product} verification code</title>
+</head>
+<body style="margin:0;padding:24px;background:#ffffff;color:#1a1a1a;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;">
+<div style="max-width:480px;margin:0 auto;">
+<p style="margin:0 0 8px;">Your {product} verification code is:</p>
+<p style="margin:0 0 16px;font-family:'Courier New',Courier,monospace;font-size:32px;font-weight:bold;letter-spacing:6px;color:#000000;">{code}</p>
+<p style="margin:0 0 16px;">Enter it on the page where you asked for it. It {expiry}. Do not share this code with anyone.</p>
+<p style="margin:0;color:#4a4a4a;font-size:14px;">If you did not ask for this code, ignore this message: someone may have typed your address by mistake.</p>
+</div>
+</body>
+</html>
+"#
+        )
+    }
+}
+
+fn expiry_phrase(minutes: u64) -> String {
+    match minutes {
+        1 => "expires in 1 minute".to_owned(),
+        n => format!("expires in {n} minutes"),
+    }
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Code, Email};
+
+    fn template(product: &str) -> MessageTemplate {
+        MessageTemplate {
+            from: "Example <no-reply@example.com>".parse().unwrap(),
+            product: product.to_owned(),
+            web_host: "otp.example.com".to_owned(),
+        }
+    }
+
+    fn message(code: &str) -> CodeMessage {
+        CodeMessage {
+            to: Email::parse("ann@example.net").unwrap(),
+            code: Code::parse(code).unwrap(),
+            expires_in_minutes: 10,
+        }
+    }
+
+    fn formatted(template: &MessageTemplate, code: &str) -> String {
+        let built = template.build(&message(code)).unwrap();
+        String::from_utf8(built.formatted()).unwrap()
+    }
+
+    #[test]
+    fn subject_carries_the_code_and_product() {
+        let mail = formatted(&template("Example"), "042137");
+        assert!(
+            mail.contains("Subject: 042137 is your Example verification code\r\n"),
+            "{mail}"
+        );
+        assert!(mail.contains("To: ann@example.net\r\n"), "{mail}");
+        assert!(
+            mail.contains("Auto-Submitted: auto-generated\r\n"),
+            "{mail}"
+        );
+        let message_id = mail
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: "))
+            .expect("a Message-ID header");
+        assert!(message_id.ends_with("@example.com>"), "{message_id}");
+    }
+
+    #[test]
+    fn has_plain_text_and_html_alternatives() {
+        let mail = formatted(&template("Example"), "042137");
+        assert!(
+            mail.contains("Content-Type: multipart/alternative;"),
+            "{mail}"
+        );
+        assert!(
+            mail.contains("Content-Type: text/plain; charset=utf-8"),
+            "{mail}"
+        );
+        assert!(
+            mail.contains("Content-Type: text/html; charset=utf-8"),
+            "{mail}"
+        );
+    }
+
+    #[test]
+    fn plain_text_ends_with_the_origin_bound_code_line() {
+        let t = template("Example");
+        let text = t.plain_text("042137", &expiry_phrase(10));
+        assert_eq!(text.lines().last(), Some("@otp.example.com #042137"));
+        assert!(text.contains("expires in 10 minutes"));
+        assert!(text.contains("If you did not ask for this code, ignore this message"));
+    }
+
+    #[test]
+    fn html_states_code_expiry_and_what_to_do_if_unasked() {
+        let html = template("Example").html("042137", &expiry_phrase(10));
+        assert!(html.contains(">042137</p>"));
+        assert!(html.contains("monospace"));
+        assert!(html.contains("lang=\"en\""));
+        assert!(html.contains("expires in 10 minutes"));
+        assert!(html.contains("If you did not ask for this code, ignore this message"));
+    }
+
+    #[test]
+    fn bodies_contain_nothing_a_client_would_turn_into_a_link() {
+        let t = template("Example");
+        let expiry = expiry_phrase(10);
+        for body in [t.plain_text("042137", &expiry), t.html("042137", &expiry)] {
+            let lower = body.to_lowercase();
+            for bad in ["http", "www.", "<a ", "<img", "mailto:", "ann@example.net"] {
+                assert!(!lower.contains(bad), "{bad:?} in {body}");
+            }
+        }
+        // The only host name is the code line's, and only in plain text.
+        assert!(!t.html("042137", &expiry).contains("example.com"));
+        let text = t.plain_text("042137", &expiry);
+        assert_eq!(text.matches("example.com").count(), 1);
+    }
+
+    #[test]
+    fn product_name_is_escaped_in_html() {
+        let t = template("<script>alert('x')</script> & \"Co\"");
+        let html = t.html("042137", &expiry_phrase(10));
+        assert!(!html.contains("<script>"));
+        assert!(
+            html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Co&quot;")
+        );
+    }
+
+    #[test]
+    fn expiry_reads_naturally() {
+        assert_eq!(expiry_phrase(1), "expires in 1 minute");
+        assert_eq!(expiry_phrase(10), "expires in 10 minutes");
+    }
+
+    #[test]
+    fn rejects_configuration_that_would_break_the_message() {
+        let mut bad_product = template("Example");
+        bad_product.product = "Example\r\nBcc: all@example.com".into();
+        assert!(bad_product.build(&message("042137")).is_err());
+        let mut bad_host = template("Example");
+        bad_host.web_host = "https://otp.example.com/".into();
+        assert!(bad_host.build(&message("042137")).is_err());
+    }
+}

@@ -1,0 +1,442 @@
+//! Every knob of the service, read once from the environment at start and
+//! validated, so a bad value stops the start with a message naming the
+//! variable instead of failing on the first request.
+
+use crate::domain::{CodeHasher, HmacKey, Policy};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::{SecretSlice, SecretString};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where flows live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreSettings {
+    /// In this process only; the local default.
+    Memory,
+    /// A DynamoDB table. The endpoint, region and credentials come from the
+    /// usual AWS variables (`AWS_ENDPOINT_URL_DYNAMODB` points at DynamoDB Local).
+    DynamoDb {
+        table: String,
+        /// `AWS_ENDPOINT_URL_DYNAMODB` (or `AWS_ENDPOINT_URL`): DynamoDB Local.
+        endpoint: Option<String>,
+        /// Create the table (with TTL) at start if it is missing: local runs only.
+        create_table: bool,
+    },
+}
+
+/// How codes are delivered.
+#[derive(Debug, Clone)]
+pub enum MailSettings {
+    /// Print the code and write `.eml` files into a folder; the local default.
+    Outbox { dir: PathBuf },
+    /// `smtp://`, `smtps://` (see `SmtpMailer::from_url`).
+    Smtp {
+        url: SecretString,
+        /// Extra trusted CA in PEM, for a relay with a private certificate.
+        ca_file: Option<PathBuf>,
+    },
+}
+
+/// Budgets beyond a single flow (DESIGN §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub sends_per_email_per_day: u32,
+    pub failures_per_email_per_day: u32,
+    pub sends_per_ip_per_hour: u32,
+    pub verifies_per_ip_per_hour: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            sends_per_email_per_day: 10,
+            failures_per_email_per_day: 20,
+            sends_per_ip_per_hour: 20,
+            verifies_per_ip_per_hour: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line: CloudWatch Logs Insights can query it.
+    Json,
+    /// For a person at a terminal.
+    Pretty,
+}
+
+/// Where the process runs, which decides the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    Lambda,
+    Local,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub runtime: Runtime,
+    /// Local server address.
+    pub bind: SocketAddr,
+    pub store: StoreSettings,
+    pub store_timeout: Duration,
+    pub mail: MailSettings,
+    pub smtp_timeout: Duration,
+    /// `From:` of every message.
+    pub mail_from: String,
+    /// Shown in the subject and body.
+    pub product_name: String,
+    /// The page's host, for the `@host #code` line that lets browsers offer the code.
+    pub web_host: String,
+    pub hasher: CodeHasher,
+    pub policy: Policy,
+    pub limits: Limits,
+    pub log_format: LogFormat,
+}
+
+/// A setting that stops the start; names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{var} is required when running on AWS Lambda: {why}")]
+    Missing { var: &'static str, why: &'static str },
+    #[error("{var} is invalid: {why}")]
+    Invalid { var: &'static str, why: String },
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Settings::from_vars(std::env::vars().collect())
+    }
+
+    /// Reads the given variables; tests pass their own.
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Settings, SettingsError> {
+        let env = Env(vars);
+        let runtime = if env.get("AWS_LAMBDA_RUNTIME_API").is_some() {
+            Runtime::Lambda
+        } else {
+            Runtime::Local
+        };
+        let on_lambda = runtime == Runtime::Lambda;
+
+        let store = match env.get("OTP_TABLE") {
+            Some(table) => StoreSettings::DynamoDb {
+                table: table.to_owned(),
+                endpoint: env
+                    .get("AWS_ENDPOINT_URL_DYNAMODB")
+                    .or_else(|| env.get("AWS_ENDPOINT_URL"))
+                    .map(str::to_owned),
+                create_table: env.parse_or("OTP_CREATE_TABLE", !on_lambda)?,
+            },
+            None if on_lambda => {
+                return Err(SettingsError::Missing {
+                    var: "OTP_TABLE",
+                    why: "the DynamoDB table that holds flows",
+                });
+            }
+            None => StoreSettings::Memory,
+        };
+
+        let mail = match env.get("OTP_SMTP_URL") {
+            Some(url) => MailSettings::Smtp {
+                url: SecretString::from(url.to_owned()),
+                ca_file: env.get("OTP_SMTP_CA_FILE").map(PathBuf::from),
+            },
+            None if on_lambda => {
+                return Err(SettingsError::Missing {
+                    var: "OTP_SMTP_URL",
+                    why: "the SMTP server that delivers codes, e.g. smtp://user:pass@host:587?tls=required",
+                });
+            }
+            None => MailSettings::Outbox {
+                dir: PathBuf::from(env.get("OTP_OUTBOX_DIR").unwrap_or("outbox")),
+            },
+        };
+
+        let hasher = match env.get("OTP_HMAC_KEYS") {
+            Some(spec) => parse_keys(spec)?,
+            None if on_lambda => {
+                return Err(SettingsError::Missing {
+                    var: "OTP_HMAC_KEYS",
+                    why: "`id:base64key[,id:base64key…]`, the first hashes new codes",
+                });
+            }
+            None => CodeHasher::ephemeral(),
+        };
+
+        let defaults = Policy::default();
+        let policy = Policy {
+            code_ttl: env.secs_or("OTP_CODE_TTL_SECS", defaults.code_ttl, 60..=3600)?,
+            max_attempts: env.bounded_or("OTP_MAX_ATTEMPTS", defaults.max_attempts, 1..=20)?,
+            resend_cooldown: env.secs_or(
+                "OTP_RESEND_COOLDOWN_SECS",
+                defaults.resend_cooldown,
+                0..=3600,
+            )?,
+            max_sends_per_flow: env.bounded_or(
+                "OTP_MAX_SENDS_PER_FLOW",
+                defaults.max_sends_per_flow,
+                1..=20,
+            )?,
+            ttl_grace: defaults.ttl_grace,
+        };
+
+        let limits = Limits::default();
+        let limits = Limits {
+            sends_per_email_per_day: env.bounded_or(
+                "OTP_SENDS_PER_EMAIL_PER_DAY",
+                limits.sends_per_email_per_day,
+                1..=10_000,
+            )?,
+            failures_per_email_per_day: env.bounded_or(
+                "OTP_FAILURES_PER_EMAIL_PER_DAY",
+                limits.failures_per_email_per_day,
+                1..=10_000,
+            )?,
+            sends_per_ip_per_hour: env.bounded_or(
+                "OTP_SENDS_PER_IP_PER_HOUR",
+                limits.sends_per_ip_per_hour,
+                1..=1_000_000,
+            )?,
+            verifies_per_ip_per_hour: env.bounded_or(
+                "OTP_VERIFIES_PER_IP_PER_HOUR",
+                limits.verifies_per_ip_per_hour,
+                1..=1_000_000,
+            )?,
+        };
+
+        let mail_from = env
+            .get("OTP_MAIL_FROM")
+            .unwrap_or("OTP <no-reply@localhost.localdomain>")
+            .to_owned();
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(SettingsError::Invalid {
+                var: "OTP_MAIL_FROM",
+                why: "not a mailbox, expected e.g. `Example <no-reply@example.com>`".into(),
+            });
+        }
+
+        let log_format = match env.get("OTP_LOG_FORMAT") {
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                return Err(SettingsError::Invalid {
+                    var: "OTP_LOG_FORMAT",
+                    why: format!("`{other}`, expected `json` or `pretty`"),
+                });
+            }
+            None if on_lambda => LogFormat::Json,
+            None => LogFormat::Pretty,
+        };
+
+        Ok(Settings {
+            runtime,
+            bind: env.parse_or("OTP_BIND", SocketAddr::from(([127, 0, 0, 1], 3000)))?,
+            store,
+            store_timeout: Duration::from_millis(env.bounded_or(
+                "OTP_STORE_TIMEOUT_MS",
+                2000,
+                50..=30_000,
+            )?),
+            mail,
+            smtp_timeout: env.secs_or("OTP_SMTP_TIMEOUT_SECS", Duration::from_secs(10), 1..=60)?,
+            mail_from,
+            product_name: env.get("OTP_PRODUCT_NAME").unwrap_or("OTP").to_owned(),
+            web_host: env.get("OTP_WEB_HOST").unwrap_or("localhost").to_owned(),
+            hasher,
+            policy,
+            limits,
+            log_format,
+        })
+    }
+}
+
+/// `id:base64key,id:base64key`: the first key hashes new codes, the others
+/// still verify codes made before a rotation.
+fn parse_keys(spec: &str) -> Result<CodeHasher, SettingsError> {
+    let invalid = |why: String| SettingsError::Invalid {
+        var: "OTP_HMAC_KEYS",
+        why,
+    };
+    let mut keys = Vec::new();
+    for (n, entry) in spec.split(',').map(str::trim).enumerate() {
+        let (id, b64) = entry
+            .split_once(':')
+            .ok_or_else(|| invalid(format!("entry {} is not `id:base64key`", n + 1)))?;
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(invalid(format!("entry {}: the id must be letters, digits, - or _", n + 1)));
+        }
+        let secret = STANDARD
+            .decode(b64.trim())
+            .map_err(|_| invalid(format!("entry {} (`{id}`): the key is not base64", n + 1)))?;
+        if secret.len() < 32 {
+            return Err(invalid(format!(
+                "entry {} (`{id}`): the key has {} bytes, at least 32 are needed (openssl rand -base64 32)",
+                n + 1,
+                secret.len()
+            )));
+        }
+        if keys.iter().any(|k: &HmacKey| k.id == id) {
+            return Err(invalid(format!("the id `{id}` appears twice")));
+        }
+        keys.push(HmacKey {
+            id: id.to_owned(),
+            secret: SecretSlice::from(secret),
+        });
+    }
+    let mut keys = keys.into_iter();
+    let current = keys.next().ok_or_else(|| invalid("no key given".into()))?;
+    Ok(CodeHasher::new(current, keys.collect()))
+}
+
+struct Env(HashMap<String, String>);
+
+impl Env {
+    /// A set, non-empty value.
+    fn get(&self, var: &str) -> Option<&str> {
+        self.0.get(var).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn parse_or<T: FromStr>(&self, var: &'static str, default: T) -> Result<T, SettingsError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(var) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e: T::Err| SettingsError::Invalid {
+                var,
+                why: format!("`{raw}`: {e}"),
+            }),
+        }
+    }
+
+    fn bounded_or<T>(
+        &self,
+        var: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, SettingsError>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display + Copy,
+        T::Err: std::fmt::Display,
+    {
+        let value = self.parse_or(var, default)?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(SettingsError::Invalid {
+                var,
+                why: format!("{value} is outside {}..={}", range.start(), range.end()),
+            })
+        }
+    }
+
+    fn secs_or(
+        &self,
+        var: &'static str,
+        default: Duration,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Duration, SettingsError> {
+        self.bounded_or(var, default.as_secs(), range)
+            .map(Duration::from_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    #[test]
+    fn local_defaults_need_no_configuration() {
+        let s = Settings::from_vars(HashMap::new()).unwrap();
+        assert_eq!(s.runtime, Runtime::Local);
+        assert_eq!(s.store, StoreSettings::Memory);
+        assert!(matches!(s.mail, MailSettings::Outbox { .. }));
+        assert_eq!(s.bind.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.policy.max_attempts, 5);
+        assert_eq!(s.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn lambda_refuses_to_fall_back_to_local_defaults() {
+        let err = Settings::from_vars(vars(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("OTP_TABLE"), "{err}");
+        let err = Settings::from_vars(vars(&[
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("OTP_TABLE", "otp"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("OTP_SMTP_URL"), "{err}");
+        let err = Settings::from_vars(vars(&[
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("OTP_TABLE", "otp"),
+            ("OTP_SMTP_URL", "smtp://u:p@mail.example.com:587?tls=required"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("OTP_HMAC_KEYS"), "{err}");
+    }
+
+    #[test]
+    fn lambda_with_full_configuration_starts() {
+        let keys = format!("k2:{KEY},k1:{KEY}");
+        let s = Settings::from_vars(vars(&[
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("OTP_TABLE", "otp"),
+            ("OTP_SMTP_URL", "smtp://u:p@mail.example.com:587?tls=required"),
+            ("OTP_HMAC_KEYS", &keys),
+        ]))
+        .unwrap();
+        assert_eq!(s.hasher.current_key_id(), "k2");
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(
+            s.store,
+            StoreSettings::DynamoDb {
+                table: "otp".into(),
+                endpoint: None,
+                create_table: false
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        for (var, value) in [
+            ("OTP_MAX_ATTEMPTS", "0"),
+            ("OTP_MAX_ATTEMPTS", "five"),
+            ("OTP_CODE_TTL_SECS", "999999"),
+            ("OTP_BIND", "localhost"),
+            ("OTP_MAIL_FROM", "not an address"),
+            ("OTP_LOG_FORMAT", "xml"),
+            ("OTP_HMAC_KEYS", "k1:c2hvcnQ="),
+            ("OTP_HMAC_KEYS", "k1"),
+        ] {
+            let err = Settings::from_vars(vars(&[(var, value)])).unwrap_err();
+            assert!(err.to_string().starts_with(var), "{var}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Settings::from_vars(vars(&[
+            ("OTP_SMTP_URL", "smtp://user:hunter2@mail.example.com"),
+            ("OTP_HMAC_KEYS", &format!("k1:{KEY}")),
+        ]))
+        .unwrap();
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains(KEY), "{printed}");
+    }
+}

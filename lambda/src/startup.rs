@@ -1,0 +1,189 @@
+//! From settings to a running service: clients are built once here and
+//! shared by every request; `main` only calls [`run`].
+
+use crate::domain::{Clock, SystemClock};
+use crate::http;
+use crate::mailer::message::MessageTemplate;
+use crate::mailer::{Mailer, OutboxMailer, SmtpMailer};
+use crate::service::Service;
+use crate::settings::{LogFormat, MailSettings, Runtime, Settings, StoreSettings};
+use crate::store::{DynamoStore, MemoryStore, Store};
+use anyhow::Context;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use secrecy::ExposeSecret;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// Logs: JSON lines on Lambda, readable lines at a terminal. `RUST_LOG`
+/// overrides the level; the AWS SDK and HTTP stack only speak up on warnings.
+pub fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,hyper=warn,lettre=warn")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_ansi(false)
+            .try_init(),
+        LogFormat::Pretty => builder.compact().with_target(false).try_init(),
+    };
+    // A second init (tests) keeps the first subscriber.
+    drop(result);
+}
+
+/// Builds the store, the mailer and the service that ties them together.
+pub async fn build_service(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Service>> {
+    let store = build_store(settings).await?;
+    let mailer = build_mailer(settings).await?;
+    Ok(Arc::new(Service::new(
+        store,
+        mailer,
+        clock,
+        settings.hasher.clone(),
+        settings.policy.clone(),
+        settings.limits.clone(),
+    )))
+}
+
+async fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let StoreSettings::DynamoDb {
+        table,
+        endpoint,
+        create_table,
+    } = &settings.store
+    else {
+        return Ok(Arc::new(MemoryStore::new()));
+    };
+    // One deadline for a whole call, retries included, so a store outage
+    // turns into a 503 within `OTP_STORE_TIMEOUT_MS`.
+    let timeouts = TimeoutConfig::builder()
+        .operation_timeout(settings.store_timeout)
+        .operation_attempt_timeout(settings.store_timeout / 2)
+        .connect_timeout(settings.store_timeout / 2)
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(2));
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let config = loader.load().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    if *create_table {
+        DynamoStore::create_table(&client, table)
+            .await
+            .with_context(|| format!("Failed to create the DynamoDB table `{table}`"))?;
+    }
+    Ok(Arc::new(DynamoStore::new(client, table.clone())))
+}
+
+async fn build_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
+    let template = MessageTemplate {
+        from: settings
+            .mail_from
+            .parse()
+            .context("OTP_MAIL_FROM is not a mailbox")?,
+        product: settings.product_name.clone(),
+        web_host: settings.web_host.clone(),
+    };
+    Ok(match &settings.mail {
+        MailSettings::Outbox { dir } => Arc::new(OutboxMailer::new(dir.clone(), template)),
+        MailSettings::Smtp { url, ca_file } => {
+            let ca = match ca_file {
+                Some(path) => Some(std::fs::read(path).with_context(|| {
+                    format!("OTP_SMTP_CA_FILE: failed to read {}", path.display())
+                })?),
+                None => None,
+            };
+            let mailer = SmtpMailer::from_url_with_ca(url.expose_secret(), ca, template, settings.smtp_timeout)
+                .context("OTP_SMTP_URL is not a usable SMTP URL")?;
+            Arc::new(mailer)
+        }
+    })
+}
+
+/// A local server bound to its port, ready to run; tests bind port 0.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Application {
+    pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        let service = build_service(settings, clock).await?;
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("Failed to listen on {} (OTP_BIND)", settings.bind))?;
+        Ok(Application {
+            listener,
+            router: http::app(service),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// Runs on Lambda or as a local server, as the settings say.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match settings.runtime {
+        Runtime::Lambda => {
+            let service = build_service(&settings, clock).await?;
+            lambda_http::run(http::app(service))
+                .await
+                .map_err(|e| anyhow::anyhow!("Lambda runtime stopped: {e}"))
+        }
+        Runtime::Local => {
+            let app = Application::build(&settings, clock).await?;
+            let addr = app.local_addr();
+            tracing::info!(
+                store = describe_store(&settings.store),
+                mail = %describe_mail(&settings.mail),
+                "serving on http://{addr}"
+            );
+            app.run_until(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("The local server stopped")
+        }
+    }
+}
+
+fn describe_store(store: &StoreSettings) -> &str {
+    match store {
+        StoreSettings::Memory => "memory (flows are lost on restart)",
+        StoreSettings::DynamoDb { table, .. } => table,
+    }
+}
+
+fn describe_mail(mail: &MailSettings) -> String {
+    match mail {
+        MailSettings::Outbox { dir } => format!("outbox, codes printed here and written to {}/", dir.display()),
+        MailSettings::Smtp { .. } => "smtp".into(),
+    }
+}

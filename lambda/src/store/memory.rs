@@ -1,0 +1,326 @@
+//! The store of a single process: every flow, idempotency key and counter
+//! behind one lock, so each call is one atomic step, exactly like one
+//! conditional write in DynamoDB. It is the local default and the reference
+//! the contract tests hold the DynamoDB store to.
+//!
+//! Nothing here reads the clock to decide an answer: every condition uses the
+//! `now` the caller passes, as the DynamoDB conditions do. The wall clock is
+//! used for one thing only, the stand-in for DynamoDB's TTL deletion: every
+//! [`SWEEP_EVERY`] writes, items whose `ttl` has passed are dropped, so a
+//! long-running local server does not grow without bound. Like DynamoDB's
+//! lazy deletion, this sweep never changes an answer the conditions give,
+//! because `ttl` always lies after `expires_at`.
+
+use super::{Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError};
+use crate::domain::{CodeHash, FlowId, FlowRecord};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Writes between two sweeps of items past their `ttl`.
+const SWEEP_EVERY: u64 = 1024;
+
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    flows: HashMap<FlowId, StoredFlow>,
+    keys: HashMap<String, StoredKey>,
+    counters: HashMap<String, Counter>,
+    writes: u64,
+}
+
+#[derive(Debug)]
+struct StoredFlow {
+    record: FlowRecord,
+    ttl: u64,
+}
+
+#[derive(Debug)]
+struct StoredKey {
+    flow_id: FlowId,
+    expires_at: u64,
+    ttl: u64,
+}
+
+#[derive(Debug)]
+struct Counter {
+    value: i64,
+    ttl: u64,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The state for a read.
+    fn read(&self) -> MutexGuard<'_, State> {
+        // Every mutation below completes before it can panic, so the state
+        // behind a poisoned lock is still consistent and worth serving.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state for a write; counts the write and sweeps when it is time.
+    fn write(&self) -> MutexGuard<'_, State> {
+        let mut state = self.read();
+        state.writes += 1;
+        if state.writes % SWEEP_EVERY == 0 {
+            state.sweep(wall_clock());
+        }
+        state
+    }
+}
+
+impl State {
+    /// Drops what DynamoDB's TTL deletion would eventually drop.
+    fn sweep(&mut self, wall: u64) {
+        self.flows.retain(|_, f| f.ttl > wall);
+        self.keys.retain(|_, k| k.ttl > wall);
+        self.counters.retain(|_, c| c.ttl > wall);
+    }
+}
+
+fn wall_clock() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn create_flow(
+        &self,
+        flow: &FlowRecord,
+        ttl: u64,
+        idempotency: Option<&IdempotencyKey>,
+        now: u64,
+    ) -> Result<Created, StoreError> {
+        let mut state = self.write();
+        let holder = idempotency
+            .and_then(|k| state.keys.get(&k.key))
+            .filter(|held| held.expires_at > now);
+        if let Some(held) = holder {
+            return Ok(Created::Existing(held.flow_id.clone()));
+        }
+        if state.flows.contains_key(&flow.id) {
+            return Err(StoreError::new("a flow with this id already exists"));
+        }
+        state.flows.insert(
+            flow.id.clone(),
+            StoredFlow {
+                record: flow.clone(),
+                ttl,
+            },
+        );
+        if let Some(key) = idempotency {
+            state.keys.insert(
+                key.key.clone(),
+                StoredKey {
+                    flow_id: flow.id.clone(),
+                    expires_at: key.expires_at,
+                    ttl: key.ttl,
+                },
+            );
+        }
+        Ok(Created::New)
+    }
+
+    async fn get_flow(&self, id: &FlowId) -> Result<Option<FlowRecord>, StoreError> {
+        Ok(self.read().flows.get(id).map(|f| f.record.clone()))
+    }
+
+    async fn delete_flow(
+        &self,
+        id: &FlowId,
+        code_hash: &CodeHash,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let current = state.flows.get(id).map(|f| &f.record.code_hash);
+        if current != Some(code_hash) {
+            return Ok(());
+        }
+        state.flows.remove(id);
+        // The key may have expired and been claimed by another flow since.
+        if let Some(key) = idempotency {
+            if state.keys.get(&key.key).is_some_and(|k| &k.flow_id == id) {
+                state.keys.remove(&key.key);
+            }
+        }
+        Ok(())
+    }
+
+    async fn replace_code(
+        &self,
+        id: &FlowId,
+        new: &NewCode,
+        guard: ResendGuard,
+    ) -> Result<Replaced, StoreError> {
+        let mut state = self.write();
+        let Some(stored) = state.flows.get_mut(id) else {
+            return Ok(Replaced::Refused(None));
+        };
+        let r = &stored.record;
+        let allowed = r.used_at.is_none()
+            && r.expires_at > guard.now
+            && r.last_sent_at.saturating_add(guard.cooldown_secs) <= guard.now
+            && r.sends < guard.max_sends
+            && r.attempts < guard.max_attempts;
+        if !allowed {
+            return Ok(Replaced::Refused(Some(r.clone())));
+        }
+        let previous = r.clone();
+        let r = &mut stored.record;
+        r.code_hash = new.code_hash.clone();
+        r.key_id = new.key_id.clone();
+        r.last_sent_at = new.sent_at;
+        r.expires_at = new.expires_at;
+        r.sends += 1;
+        stored.ttl = new.ttl;
+        Ok(Replaced::Done(previous))
+    }
+
+    async fn restore_code(
+        &self,
+        previous: &FlowRecord,
+        ttl: u64,
+        failed_hash: &CodeHash,
+    ) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let Some(stored) = state.flows.get_mut(&previous.id) else {
+            return Ok(());
+        };
+        if &stored.record.code_hash != failed_hash {
+            return Ok(());
+        }
+        let r = &mut stored.record;
+        r.code_hash = previous.code_hash.clone();
+        r.key_id = previous.key_id.clone();
+        r.last_sent_at = previous.last_sent_at;
+        r.expires_at = previous.expires_at;
+        r.sends = previous.sends;
+        stored.ttl = ttl;
+        Ok(())
+    }
+
+    async fn count_attempt(
+        &self,
+        id: &FlowId,
+        now: u64,
+        max_attempts: u32,
+    ) -> Result<Attempt, StoreError> {
+        let mut state = self.write();
+        let Some(stored) = state.flows.get_mut(id) else {
+            return Ok(Attempt::Refused(None));
+        };
+        let r = &mut stored.record;
+        if r.used_at.is_some() || r.expires_at <= now || r.attempts >= max_attempts {
+            return Ok(Attempt::Refused(Some(r.clone())));
+        }
+        r.attempts += 1;
+        Ok(Attempt::Counted(r.clone()))
+    }
+
+    async fn approve(
+        &self,
+        id: &FlowId,
+        now: u64,
+        code_hash: &CodeHash,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.write();
+        let Some(stored) = state.flows.get_mut(id) else {
+            return Ok(false);
+        };
+        let r = &mut stored.record;
+        if r.used_at.is_some() || r.expires_at <= now || &r.code_hash != code_hash {
+            return Ok(false);
+        }
+        r.used_at = Some(now);
+        Ok(true)
+    }
+
+    async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError> {
+        let mut state = self.write();
+        let counter = state
+            .counters
+            .entry(key.to_owned())
+            .or_insert(Counter { value: 0, ttl });
+        counter.value = counter.value.saturating_add(amount);
+        Ok(counter.value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Email;
+
+    fn record(id: FlowId, expires_at: u64) -> FlowRecord {
+        FlowRecord {
+            id,
+            email: Email::parse("ann@example.com").unwrap(),
+            code_hash: CodeHash([1; 32]),
+            key_id: "k1".into(),
+            attempts: 0,
+            sends: 1,
+            created_at: 0,
+            expires_at,
+            last_sent_at: 0,
+            used_at: None,
+        }
+    }
+
+    /// The sweep drops exactly the items whose `ttl` has passed, and runs on
+    /// its own after [`SWEEP_EVERY`] writes.
+    #[tokio::test]
+    async fn sweep_drops_items_past_their_ttl() {
+        let store = MemoryStore::new();
+        let wall = wall_clock();
+        let (old, fresh) = (FlowId::generate(), FlowId::generate());
+        let past = IdempotencyKey {
+            key: "past".into(),
+            expires_at: 1,
+            ttl: 2,
+        };
+        store
+            .create_flow(&record(old.clone(), 1), 2, Some(&past), 0)
+            .await
+            .unwrap();
+        store
+            .create_flow(&record(fresh.clone(), wall + 600), wall + 3600, None, wall)
+            .await
+            .unwrap();
+        store.add_to_counter("limit#old", 1, 2).await.unwrap();
+        store
+            .add_to_counter("limit#new", 1, wall + 3600)
+            .await
+            .unwrap();
+        assert!(
+            store.get_flow(&old).await.unwrap().is_some(),
+            "no sweep before its turn"
+        );
+
+        while store.read().writes % SWEEP_EVERY != SWEEP_EVERY - 1 {
+            store
+                .add_to_counter("limit#new", 0, wall + 3600)
+                .await
+                .unwrap();
+        }
+        store
+            .add_to_counter("limit#new", 0, wall + 3600)
+            .await
+            .unwrap();
+
+        assert_eq!(store.get_flow(&old).await.unwrap(), None);
+        assert!(store.get_flow(&fresh).await.unwrap().is_some());
+        let state = store.read();
+        assert!(state.keys.is_empty());
+        assert!(!state.counters.contains_key("limit#old"));
+        assert_eq!(state.counters["limit#new"].value, 1);
+    }
+}

@@ -1,0 +1,228 @@
+//! `spawn_app()`: the real service on a random loopback port, backed by
+//! DynamoDB Local and maildev when the test command provides them, by the
+//! memory store and the outbox otherwise.
+
+use otp::domain::{Clock, ManualClock};
+use otp::settings::Settings;
+use otp::startup::Application;
+use otp_api::{ErrorBody, ErrorCode, SendResponse};
+use rand::Rng;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// A service the test command started, or `None` when running without them
+/// (then a missing one is a failure only if `OTP_TEST_SERVICES` is set).
+pub fn service_env(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var("OTP_TEST_SERVICES").is_ok() => {
+            panic!("{var} is not set, but OTP_TEST_SERVICES says the test services run")
+        }
+        _ => None,
+    }
+}
+
+pub fn random_suffix() -> String {
+    let n: u64 = rand::rng().random();
+    format!("{n:016x}")
+}
+
+/// A fresh address per test, so tests share no budget.
+pub fn random_email() -> String {
+    format!("person-{}@example.com", random_suffix())
+}
+
+/// Where the app's messages can be read back.
+#[derive(Clone)]
+pub enum Inbox {
+    Maildev { api: String },
+    Outbox { dir: PathBuf },
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub inbox: Inbox,
+    _shutdown: oneshot::Sender<()>,
+}
+
+/// Settings beyond the test defaults, e.g. `("OTP_SENDS_PER_EMAIL_PER_DAY", "2")`.
+pub type Overrides<'a> = &'a [(&'a str, &'a str)];
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(overrides: Overrides<'_>) -> TestApp {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("OTP_BIND".into(), "127.0.0.1:0".into());
+    vars.insert("OTP_WEB_HOST".into(), "otp.test".into());
+    vars.insert("OTP_MAIL_FROM".into(), "OTP Test <no-reply@otp.test>".into());
+    if let Some(endpoint) = service_env("OTP_TEST_DYNAMODB_ENDPOINT") {
+        vars.insert("OTP_TABLE".into(), format!("otp-test-{}", random_suffix()));
+        vars.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint);
+        vars.insert("OTP_CREATE_TABLE".into(), "true".into());
+    }
+    let inbox = match (
+        service_env("OTP_TEST_MAILDEV_SMTP"),
+        service_env("OTP_TEST_MAILDEV_API"),
+    ) {
+        (Some(smtp), Some(api)) => {
+            vars.insert("OTP_SMTP_URL".into(), format!("smtp://{smtp}"));
+            Inbox::Maildev { api }
+        }
+        _ => {
+            let dir = std::env::temp_dir().join(format!("otp-outbox-{}", random_suffix()));
+            vars.insert("OTP_OUTBOX_DIR".into(), dir.display().to_string());
+            Inbox::Outbox { dir }
+        }
+    };
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let settings = Settings::from_vars(vars).expect("test settings are valid");
+    spawn_with_settings(settings, inbox).await
+}
+
+pub async fn spawn_with_settings(settings: Settings, inbox: Inbox) -> TestApp {
+    let clock = ManualClock::starting_now();
+    let app = Application::build(&settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
+        .await
+        .expect("the app starts");
+    let addr = app.local_addr();
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        clock,
+        inbox,
+        _shutdown: tx,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("the request reaches the app")
+    }
+
+    pub async fn post_send(&self, email: &str) -> Response {
+        self.post("/api/otp/send", json!({ "email": email })).await
+    }
+
+    pub async fn post_resend(&self, flow_id: &str) -> Response {
+        self.post("/api/otp/resend", json!({ "flow_id": flow_id }))
+            .await
+    }
+
+    pub async fn post_verify(&self, flow_id: &str, code: &str) -> Response {
+        self.post("/api/otp/verify", json!({ "flow_id": flow_id, "code": code }))
+            .await
+    }
+
+    /// Sends a code and reads it back from the inbox (where it arrives under
+    /// the normalized address).
+    pub async fn start_flow(&self, email: &str) -> (SendResponse, String) {
+        let response = self.post_send(email).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let sent: SendResponse = response.json().await.unwrap();
+        let code = self.inbox.wait_for_code(&email.trim().to_lowercase(), 1).await;
+        (sent, code)
+    }
+}
+
+/// The error body of a response, after checking its status.
+pub async fn expect_error(response: Response, status: StatusCode, code: ErrorCode) -> ErrorBody {
+    assert_eq!(response.status(), status, "status");
+    let body: ErrorBody = response.json().await.expect("an error body in the API's shape");
+    assert_eq!(body.error.code, code, "error code");
+    assert!(!body.error.message.is_empty());
+    body
+}
+
+/// A different six-digit code.
+pub fn wrong(code: &str) -> String {
+    let n: u32 = code.parse().unwrap();
+    format!("{:06}", (n + 1) % 1_000_000)
+}
+
+impl Inbox {
+    /// Waits until `count` messages reached `to`, returns the code of the newest.
+    pub async fn wait_for_code(&self, to: &str, count: usize) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let subjects = self.subjects(to).await;
+            if subjects.len() >= count {
+                let subject = subjects.last().unwrap();
+                return subject
+                    .split_whitespace()
+                    .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
+                    .unwrap_or_else(|| panic!("no code in subject {subject:?}"))
+                    .to_owned();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{count} message(s) to {to} did not arrive; got {}",
+                subjects.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Subjects of the messages to `to`, oldest first.
+    pub async fn subjects(&self, to: &str) -> Vec<String> {
+        match self {
+            Inbox::Maildev { api } => {
+                let emails: Vec<Value> = reqwest::Client::new()
+                    .get(format!("{api}/api/email"))
+                    .query(&[("to.address", to)])
+                    .send()
+                    .await
+                    .expect("maildev answers")
+                    .json()
+                    .await
+                    .expect("maildev lists emails");
+                emails
+                    .iter()
+                    .map(|e| e["subject"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            }
+            Inbox::Outbox { dir } => {
+                let mut found = Vec::new();
+                let Ok(entries) = std::fs::read_dir(dir) else {
+                    return found;
+                };
+                let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                paths.sort();
+                for path in paths {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    if !text.lines().any(|l| l.starts_with("To:") && l.contains(to)) {
+                        continue;
+                    }
+                    if let Some(subject) = text.lines().find_map(|l| l.strip_prefix("Subject: ")) {
+                        found.push(subject.to_owned());
+                    }
+                }
+                found
+            }
+        }
+    }
+}

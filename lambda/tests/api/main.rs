@@ -1,0 +1,7 @@
+//! The API over real HTTP, in the person's order: send, read the mail, verify.
+
+mod errors;
+mod faults;
+mod flow;
+mod helpers;
+mod limits;

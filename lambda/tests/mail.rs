@@ -1,0 +1,268 @@
+//! The SMTP mailer against real servers: maildev (plain SMTP with a REST API
+//! to read what arrived), a capture server that insists on STARTTLS and a
+//! login, and sockets that refuse or never answer.
+//!
+//! `scripts/test` starts the servers and exports their addresses. Without
+//! `OTP_TEST_SERVICES=1` a test whose server is missing says so and passes;
+//! with it, a missing address is a failure.
+
+use otp::domain::{Code, Email};
+use otp::mailer::message::MessageTemplate;
+use otp::mailer::{CodeMessage, Mailer, SmtpMailer};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+const WEB_HOST: &str = "otp.example.com";
+/// How long a delivered message may take to show up before the test fails.
+const ARRIVAL_DEADLINE: Duration = Duration::from_secs(10);
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The value of a service variable, or `None` after printing why the test is
+/// skipped. Under `scripts/test` a missing variable fails the test.
+fn service_var(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var("OTP_TEST_SERVICES").as_deref() == Ok("1") => {
+            panic!("{name} must be set when OTP_TEST_SERVICES=1")
+        }
+        _ => {
+            println!("skipped: {name} is not set (scripts/test starts the test services)");
+            None
+        }
+    }
+}
+
+fn template() -> MessageTemplate {
+    MessageTemplate {
+        from: "Example <no-reply@example.com>".parse().unwrap(),
+        product: "Example".into(),
+        web_host: WEB_HOST.into(),
+    }
+}
+
+/// A code for an address no other test uses, so parallel tests sharing one
+/// server find only their own message.
+fn fresh_message() -> CodeMessage {
+    CodeMessage {
+        to: Email::parse(&format!("t-{:016x}@example.com", rand::random::<u64>())).unwrap(),
+        code: Code::generate(),
+        expires_in_minutes: 10,
+    }
+}
+
+fn code_line(message: &CodeMessage) -> String {
+    format!("@{WEB_HOST} #{}", message.code.expose())
+}
+
+/// Calls `probe` until it yields a value or the deadline passes.
+async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + ARRIVAL_DEADLINE;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {ARRIVAL_DEADLINE:?}"
+        );
+        tokio::time::sleep(POLL_INTERVAL).await;
+    }
+}
+
+#[tokio::test]
+async fn maildev_receives_the_code_message() {
+    let (Some(smtp), Some(api)) = (
+        service_var("OTP_TEST_MAILDEV_SMTP"),
+        service_var("OTP_TEST_MAILDEV_API"),
+    ) else {
+        return;
+    };
+    let mailer = SmtpMailer::from_url(
+        &format!("smtp://{smtp}"),
+        template(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    mailer.check().await.unwrap();
+    let message = fresh_message();
+    mailer.send_code(&message).await.unwrap();
+
+    let client = &reqwest::Client::new();
+    let url = &format!("{}/api/email", api.trim_end_matches('/'));
+    let to = message.to.as_str();
+    let mail = wait_for("delivery to maildev", move || async move {
+        let found: Vec<serde_json::Value> = client
+            .get(url.as_str())
+            .query(&[("to.address", to)])
+            .send()
+            .await
+            .ok()?
+            .error_for_status()
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        found.last().cloned()
+    })
+    .await;
+
+    let code = message.code.expose();
+    let subject = mail["subject"].as_str().expect("subject");
+    assert_eq!(subject, format!("{code} is your Example verification code"));
+    let text = mail["text"].as_str().expect("a plain-text part");
+    assert_eq!(
+        text.trim_end().lines().last(),
+        Some(code_line(&message).as_str()),
+        "{text}"
+    );
+    let html = mail["html"].as_str().expect("an HTML part");
+    assert!(html.contains(code), "{html}");
+    assert!(!html.contains("<a "), "{html}");
+}
+
+/// The capture server's address as a URL on `localhost` (the name in its
+/// certificate). lettre tries every address `localhost` resolves to, so a
+/// refused `::1` falls through to the server on 127.0.0.1.
+fn starttls_url(password: &str) -> Option<String> {
+    let addr = service_var("OTP_TEST_STARTTLS_SMTP")?;
+    let port = addr
+        .rsplit_once(':')
+        .expect("OTP_TEST_STARTTLS_SMTP is host:port")
+        .1;
+    Some(format!(
+        "smtp://otp:{password}@localhost:{port}?tls=required"
+    ))
+}
+
+fn starttls_ca() -> Option<Vec<u8>> {
+    let path = service_var("OTP_TEST_STARTTLS_CA")?;
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}")))
+}
+
+/// The raw message in `maildir` addressed to `to`, if it has arrived.
+fn find_in_maildir(maildir: &Path, to: &str) -> Option<String> {
+    std::fs::read_dir(maildir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "eml"))
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .find(|raw| raw.contains(&format!("To: {to}\r\n")))
+}
+
+#[tokio::test]
+async fn starttls_with_the_test_ca_delivers() {
+    let (Some(url), Some(ca), Some(maildir)) = (
+        starttls_url("otp-test-password"),
+        starttls_ca(),
+        service_var("OTP_TEST_STARTTLS_MAILDIR").map(PathBuf::from),
+    ) else {
+        return;
+    };
+    let mailer =
+        SmtpMailer::from_url_with_ca(&url, Some(ca), template(), Duration::from_secs(5)).unwrap();
+    mailer.check().await.unwrap();
+    let message = fresh_message();
+    mailer.send_code(&message).await.unwrap();
+
+    let to = message.to.as_str().to_owned();
+    let raw = wait_for("delivery to the STARTTLS server", || {
+        let found = find_in_maildir(&maildir, &to);
+        async move { found }
+    })
+    .await;
+    let code = message.code.expose();
+    assert!(
+        raw.contains(&format!(
+            "Subject: {code} is your Example verification code\r\n"
+        )),
+        "{raw}"
+    );
+    assert!(raw.contains("Content-Type: text/html"), "{raw}");
+    assert!(
+        raw.contains(&format!("\r\n{}\r\n", code_line(&message))),
+        "{raw}"
+    );
+}
+
+#[tokio::test]
+async fn starttls_without_the_ca_refuses_the_untrusted_certificate() {
+    let (Some(url), Some(maildir)) = (
+        starttls_url("otp-test-password"),
+        service_var("OTP_TEST_STARTTLS_MAILDIR").map(PathBuf::from),
+    ) else {
+        return;
+    };
+    let mailer = SmtpMailer::from_url(&url, template(), Duration::from_secs(5)).unwrap();
+    let message = fresh_message();
+    let err = mailer.send_code(&message).await.unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+    assert!(mailer.check().await.is_err());
+    // The server writes a message before it answers, so a refused send that
+    // had been delivered anyway would already be there.
+    assert!(find_in_maildir(&maildir, message.to.as_str()).is_none());
+}
+
+#[tokio::test]
+async fn starttls_with_a_wrong_password_is_refused() {
+    let (Some(url), Some(ca)) = (starttls_url("wrong-password"), starttls_ca()) else {
+        return;
+    };
+    let mailer =
+        SmtpMailer::from_url_with_ca(&url, Some(ca), template(), Duration::from_secs(5)).unwrap();
+    let err = mailer.send_code(&fresh_message()).await.unwrap_err();
+    assert!(err.to_string().contains("535"), "{err}");
+    assert!(!err.to_string().contains("wrong-password"), "{err}");
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_an_error() {
+    // A port that was just free: nothing listens there any more.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mailer = SmtpMailer::from_url(
+        &format!("smtp://127.0.0.1:{port}"),
+        template(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert!(mailer.send_code(&fresh_message()).await.is_err());
+    assert!(mailer.check().await.is_err());
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accepts every connection and holds it open without a greeting.
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let mailer = SmtpMailer::from_url(
+        &format!("smtp://127.0.0.1:{port}"),
+        template(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let err = mailer.send_code(&fresh_message()).await.unwrap_err();
+    assert!(err.to_string().contains("did not answer"), "{err}");
+    // The next attempt does not inherit a stuck connection; it fails the same way.
+    assert!(mailer.send_code(&fresh_message()).await.is_err());
+    assert!(mailer.check().await.is_err());
+    holder.abort();
+}
