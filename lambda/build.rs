@@ -21,22 +21,26 @@ const PLACEHOLDER: &str = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta ch
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=OTP_ASSETS_DIR");
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     let dist = env::var_os("OTP_ASSETS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest_dir.join("../frontend/dist"));
 
-    let mut files = if dist.is_dir() {
-        watch(&dist);
-        read_dist(&dist)
-    } else {
+    let mut files = match dist.canonicalize() {
+        Ok(dir) if dir.is_dir() => {
+            watch(&dir);
+            read_dist(&dir)
+        }
         // Cargo reruns on every build for a missing path, so watch the nearest
         // existing folder instead: creating dist/ inside it is noticed.
-        if let Some(parent) = dist.ancestors().find(|p| p.is_dir()) {
-            watch(parent);
+        _ => {
+            if let Some(parent) = dist.ancestors().find(|p| p.is_dir()) {
+                watch(parent);
+            }
+            Vec::new()
         }
-        Vec::new()
     };
     if !files.iter().any(|f| f.name == "index.html") {
         let path = out_dir.join("placeholder-index.html");
@@ -99,7 +103,11 @@ fn read_dist(dist: &Path) -> Vec<File> {
             continue;
         }
         watch(&path);
-        let name = path.file_name().and_then(|n| n.to_str()).expect("UTF-8 file name").to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("UTF-8 file name")
+            .to_owned();
         if name.ends_with(".br") || name.ends_with(".gz") || name.starts_with('.') {
             continue;
         }
@@ -113,7 +121,7 @@ fn read_dist(dist: &Path) -> Vec<File> {
             br: sibling("br"),
             gz: sibling("gz"),
             name,
-            path: path.canonicalize().expect("canonical path"),
+            path,
         });
     }
     files
@@ -127,7 +135,8 @@ fn include_opt(path: Option<&Path>) -> String {
 }
 
 fn utf8(path: &Path) -> &str {
-    path.to_str().unwrap_or_else(|| panic!("not UTF-8: {}", path.display()))
+    path.to_str()
+        .unwrap_or_else(|| panic!("not UTF-8: {}", path.display()))
 }
 
 /// The 8 hex digits in `name-0123abcd.ext`: such a file never changes under
@@ -135,8 +144,11 @@ fn utf8(path: &Path) -> &str {
 fn content_hash(name: &str) -> Option<&str> {
     let stem = &name[..name.find('.')?];
     let hash = &stem[stem.rfind('-')? + 1..];
-    (hash.len() == 8 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-        .then_some(hash)
+    (hash.len() == 8
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some(hash)
 }
 
 fn content_type(name: &str) -> &'static str {

@@ -36,14 +36,18 @@ cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-frontend --bin otp-fronten
 input="$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/otp-frontend.wasm"
 
 mkdir -p "$WORK"
-stamp="$(sha256sum "$input" | cut -c1-64) $installed"
-if [[ ! -f "$WORK/stamp" || "$(cat "$WORK/stamp")" != "$stamp" || ! -f "$WORK/otp.opt.wasm" ]]; then
+stamp="$(sha256sum "$input" | cut -c1-64) $installed $(wasm-opt --version)"
+if [[ ! -f "$WORK/stamp" || "$(cat "$WORK/stamp")" != "$stamp" || ! -f "$WORK/otp_bg.wasm" ]]; then
   rm -f "$WORK/stamp"
-  wasm-bindgen --target web --no-typescript --out-dir "$WORK" --out-name otp "$input"
-  # The feature flags match what rustc enables by default for wasm32 today.
+  # Optimise before wasm-bindgen, not after: binaryen 108 (Debian) rewrites a
+  # two-table module so that wasm-bindgen's externref table export points at
+  # the function table, and the page fails to start. The feature flags match
+  # what rustc enables by default for wasm32.
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$WORK/otp_bg.wasm" -o "$WORK/otp.opt.wasm"
+    "$input" -o "$WORK/otp.opt.wasm"
+  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+    --out-dir "$WORK" --out-name otp "$WORK/otp.opt.wasm"
   echo "$stamp" >"$WORK/stamp"
 fi
 
@@ -53,8 +57,8 @@ stage="$WORK/dist.new"
 rm -rf "$stage"
 mkdir -p "$stage"
 
-wasm="otp-$(hash8 "$WORK/otp.opt.wasm").wasm"
-cp "$WORK/otp.opt.wasm" "$stage/$wasm"
+wasm="otp-$(hash8 "$WORK/otp_bg.wasm").wasm"
+cp "$WORK/otp_bg.wasm" "$stage/$wasm"
 js="otp-$(hash8 "$WORK/otp.js").js"
 cp "$WORK/otp.js" "$stage/$js"
 css="app-$(hash8 "$FRONTEND/styles/app.css").css"

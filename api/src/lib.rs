@@ -150,19 +150,27 @@ impl ErrorCode {
     /// page shows it.
     pub fn message(self) -> &'static str {
         match self {
-            ErrorCode::InvalidRequest => "The request could not be read. Reload the page and try again.",
+            ErrorCode::InvalidRequest => {
+                "The request could not be read. Reload the page and try again."
+            }
             ErrorCode::UnsupportedMediaType => "The request must be sent as application/json.",
             ErrorCode::PayloadTooLarge => "The request is too large.",
             ErrorCode::NotFound => "There is nothing at this address.",
             ErrorCode::MethodNotAllowed => "This address does not accept that method.",
-            ErrorCode::InvalidEmail => "That does not look like an email address. Check it and try again.",
+            ErrorCode::InvalidEmail => {
+                "That does not look like an email address. Check it and try again."
+            }
             ErrorCode::InvalidCodeFormat => "The code is the 6 digits from the email.",
             ErrorCode::UnknownFlow => "This code request is not known. Ask for a new code.",
             ErrorCode::Expired => "This code has expired. Ask for a new one.",
-            ErrorCode::AlreadyUsed => "This code has already been used. Ask for a new one if you need to verify again.",
+            ErrorCode::AlreadyUsed => {
+                "This code has already been used. Ask for a new one if you need to verify again."
+            }
             ErrorCode::WrongCode => "That code is not right. Check the email and try again.",
             ErrorCode::TooManyAttempts => "Too many wrong tries for this code. Ask for a new one.",
-            ErrorCode::ResendTooSoon => "A new code was sent a moment ago. Wait a little before asking again.",
+            ErrorCode::ResendTooSoon => {
+                "A new code was sent a moment ago. Wait a little before asking again."
+            }
             ErrorCode::RateLimited => "Too many requests. Wait a while and try again.",
             ErrorCode::Unavailable => "The service is busy right now. Try again in a moment.",
             ErrorCode::Internal => "Something went wrong on our side. Try again in a moment.",
@@ -233,7 +241,15 @@ mod tests {
 
     #[test]
     fn parse_code_rejects_everything_else() {
-        for bad in ["", "12345", "1234567", "12a456", "１２３４５６", "123_456", "+12345"] {
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12a456",
+            "１２３４５６",
+            "123_456",
+            "+12345",
+        ] {
             assert_eq!(parse_code(bad), None, "{bad:?}");
         }
     }
@@ -258,7 +274,11 @@ mod tests {
 
     #[test]
     fn error_codes_serialize_as_their_wire_names() {
-        for code in [ErrorCode::WrongCode, ErrorCode::ResendTooSoon, ErrorCode::Unavailable] {
+        for code in [
+            ErrorCode::WrongCode,
+            ErrorCode::ResendTooSoon,
+            ErrorCode::Unavailable,
+        ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
         let body = serde_json::to_value(ErrorBody::new(ErrorCode::Expired)).unwrap();

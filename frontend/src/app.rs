@@ -6,13 +6,17 @@
 
 use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen};
 use crate::messages;
-use crate::wire::{Call, Reply, decode};
-use gloo_net::http::Request;
+use crate::wire::{Call, Json, Reply, decode};
+use js_sys::{JSON, Object, Reflect};
+use leptos::either::EitherOf3;
 use leptos::ev::SubmitEvent;
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{RequestInit, Response};
 
 /// How often the countdown label refreshes; well under a second so the
 /// number never looks stuck.
@@ -23,7 +27,12 @@ const TICK: Duration = Duration::from_millis(250);
 pub fn App() -> impl IntoView {
     let flow = RwSignal::new(Flow::new());
     let now = RwSignal::new(now_ms());
-    if let Ok(tick) = set_interval_with_handle(move || { now.try_set(now_ms()); }, TICK) {
+    if let Ok(tick) = set_interval_with_handle(
+        move || {
+            now.try_set(now_ms());
+        },
+        TICK,
+    ) {
         on_cleanup(move || tick.clear());
     }
     let screen = Memo::new(move |_| flow.with(Flow::screen));
@@ -33,9 +42,9 @@ pub fn App() -> impl IntoView {
         <main class="card">
             <h1>"Verify your email"</h1>
             {move || match screen.get() {
-                Screen::Email => view! { <EmailScreen page=page /> }.into_any(),
-                Screen::Code => view! { <CodeScreen page=page /> }.into_any(),
-                Screen::Verified => view! { <VerifiedScreen page=page /> }.into_any(),
+                Screen::Email => EitherOf3::A(view! { <EmailScreen page=page /> }),
+                Screen::Code => EitherOf3::B(view! { <CodeScreen page=page /> }),
+                Screen::Verified => EitherOf3::C(view! { <VerifiedScreen page=page /> }),
             }}
             <StatusRegion page=page />
         </main>
@@ -53,14 +62,18 @@ impl Page {
     /// Applies a change to the flow and performs the call it produces, if any.
     fn act(self, change: impl FnOnce(&mut Flow, f64) -> Option<Call>) {
         let now = now_ms();
-        let call = self.flow.try_update(|f| change(f, now)).flatten();
-        if let Some(call) = call {
-            let flow = self.flow;
-            spawn_local(async move {
-                let reply = perform(&call).await;
-                flow.try_update(|f| f.finish(reply, now_ms()));
-            });
+        if let Some(call) = self.flow.try_update(|f| change(f, now)).flatten() {
+            self.perform(call);
         }
+    }
+
+    /// Kept apart from the generic `act` so the request code exists once.
+    fn perform(self, call: Call) {
+        let flow = self.flow;
+        spawn_local(async move {
+            let reply = post(&call).await.unwrap_or(Reply::Unreachable);
+            flow.try_update(|f| f.finish(reply, now_ms()));
+        });
     }
 
     fn busy(self) -> Memo<bool> {
@@ -73,9 +86,9 @@ impl Page {
 fn EmailScreen(page: Page) -> impl IntoView {
     let flow = page.flow;
     let busy = page.busy();
-    let email = Memo::new(move |_| flow.with(|f| f.email().to_owned()));
-    let input = NodeRef::<Input>::new();
-    input.on_load(|el| _ = el.focus());
+    // The box starts with the kept address; while shown, the box leads.
+    let email = flow.with_untracked(|f| f.email().to_owned());
+    let input = focused_input();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         page.act(|f, _| f.submit_email(new_request_id));
@@ -93,7 +106,7 @@ fn EmailScreen(page: Page) -> impl IntoView {
                 required
                 data-testid="email-input"
                 node_ref=input
-                prop:value=move || email.get()
+                prop:value=email
                 on:input=move |ev| flow.update(|f| f.set_email(&event_target_value(&ev)))
             />
             <button type="submit" data-testid="send-button" disabled=move || busy.get() class:busy=move || busy.get()>
@@ -108,23 +121,24 @@ fn EmailScreen(page: Page) -> impl IntoView {
 fn CodeScreen(page: Page) -> impl IntoView {
     let flow = page.flow;
     let busy = page.busy();
+    // A memo, so the box is only rewritten when the kept code really changes.
     let code = Memo::new(move |_| flow.with(|f| f.code().to_owned()));
-    let sent_to = Memo::new(move |_| flow.with(|f| f.sent_to().to_owned()));
-    let can_verify = Memo::new(move |_| flow.with(Flow::can_verify));
-    let can_resend = Memo::new(move |_| page.now.with(|&now| flow.with(|f| f.can_resend(now))));
-    let resend_label = Memo::new(move |_| page.now.with(|&now| flow.with(|f| f.resend_label(now))));
-    let hint = Memo::new(move |_| flow.with(|f| f.attempts_left().map(messages::tries_left)));
-    let verifying = Memo::new(move |_| flow.with(|f| matches!(f.pending(), Some(Call::Verify(_)))));
-    let resending = Memo::new(move |_| flow.with(|f| matches!(f.pending(), Some(Call::Resend(_)))));
-    let input = NodeRef::<Input>::new();
-    input.on_load(|el| _ = el.focus());
+    let sent_to = flow.with_untracked(|f| f.sent_to().to_owned());
+    let pending = move |verify: bool| {
+        flow.with(|f| match f.pending() {
+            Some(Call::Verify(_)) => verify,
+            Some(Call::Resend(_)) => !verify,
+            _ => false,
+        })
+    };
+    let input = focused_input();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         page.act(|f, _| f.submit_code());
     };
 
     view! {
-        <p class="sent-to">"We sent a code to " <strong>{move || sent_to.get()}</strong></p>
+        <p class="sent-to">"We sent a code to " <strong>{sent_to}</strong></p>
         <button type="button" class="link" data-testid="change-email-button" disabled=move || busy.get() on:click=move |_| flow.update(Flow::change_email)>
             "Change address"
         </button>
@@ -147,8 +161,8 @@ fn CodeScreen(page: Page) -> impl IntoView {
                     page.act(move |f, _| f.set_code(&raw));
                 }
             />
-            <p id="code-hint" class="hint">{move || hint.get()}</p>
-            <button type="submit" data-testid="verify-button" disabled=move || !can_verify.get() class:busy=move || verifying.get()>
+            <p id="code-hint" class="hint">{move || flow.with(|f| f.attempts_left().map(messages::tries_left))}</p>
+            <button type="submit" data-testid="verify-button" disabled=move || !flow.with(Flow::can_verify) class:busy=move || pending(true)>
                 <span class="spinner" aria-hidden="true"></span>
                 "Verify"
             </button>
@@ -157,19 +171,21 @@ fn CodeScreen(page: Page) -> impl IntoView {
             type="button"
             class="secondary"
             data-testid="resend-button"
-            disabled=move || !can_resend.get()
-            class:busy=move || resending.get()
+            disabled=move || !page.now.with(|&now| flow.with(|f| f.can_resend(now)))
+            class:busy=move || pending(false)
             on:click=move |_| page.act(|f, now| f.resend(now))
         >
             <span class="spinner" aria-hidden="true"></span>
-            {move || resend_label.get()}
+            {move || page.now.with(|&now| flow.with(|f| f.resend_label(now)))}
         </button>
     }
 }
 
 #[component]
 fn VerifiedScreen(page: Page) -> impl IntoView {
-    let email = page.flow.with_untracked(|f| f.verified_email().unwrap_or_default().to_owned());
+    let email = page
+        .flow
+        .with_untracked(|f| f.verified_email().unwrap_or_default().to_owned());
     view! {
         <section class="verified" data-testid="verified">
             <h2>"Email verified"</h2>
@@ -182,42 +198,82 @@ fn VerifiedScreen(page: Page) -> impl IntoView {
 #[component]
 fn StatusRegion(page: Page) -> impl IntoView {
     let flow = page.flow;
-    let notice = Memo::new(move |_| flow.with(|f| f.notice().cloned()));
-    let can_retry = Memo::new(move |_| flow.with(Flow::can_retry));
     view! {
         <div class="status" data-testid="status" aria-live="polite">
-            {move || notice.get().map(|n| match n {
-                Notice::Info(text) => view! { <p class="info">{text}</p> }.into_any(),
-                Notice::Error(text) => {
-                    view! { <p class="error" role="alert" data-testid="error">{text}</p> }.into_any()
-                }
-            })}
-            <Show when=move || can_retry.get()>
-                <button type="button" class="secondary" data-testid="retry-button" on:click=move |_| page.act(|f, _| f.retry())>
-                    "Try again"
-                </button>
-            </Show>
+            {move || {
+                flow.with(|f| f.notice().cloned())
+                    .map(|n| {
+                        let (error, text) = match n {
+                            Notice::Info(text) => (false, text),
+                            Notice::Error(text) => (true, text),
+                        };
+                        view! {
+                            <p
+                                class=if error { "error" } else { "info" }
+                                role=error.then_some("alert")
+                                data-testid=error.then_some("error")
+                            >
+                                {text}
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                flow.with(Flow::can_retry)
+                    .then(|| {
+                        view! {
+                            <button type="button" class="secondary" data-testid="retry-button" on:click=move |_| page.act(|f, _| f.retry())>
+                                "Try again"
+                            </button>
+                        }
+                    })
+            }}
         </div>
     }
 }
 
-/// Sends `call` to the service on this page's own origin.
-async fn perform(call: &Call) -> Reply {
-    let request = match call {
-        Call::Send(body) => Request::post(call.path()).json(body),
-        Call::Resend(body) => Request::post(call.path()).json(body),
-        Call::Verify(body) => Request::post(call.path()).json(body),
-    };
-    let Ok(response) = (match request {
-        Ok(r) => r.send().await,
-        Err(e) => Err(e),
-    }) else {
-        return Reply::Unreachable;
-    };
-    match response.text().await {
-        Ok(body) => decode(call, response.status(), &body),
-        Err(_) => Reply::Unreachable,
+/// Sends `call` to the service on this page's own origin; `fetch` by hand: a fetch wrapper crate would add more to the download
+/// than these lines do.
+async fn post(call: &Call) -> Result<Reply, JsValue> {
+    let headers = Object::new();
+    Reflect::set(&headers, &"content-type".into(), &"application/json".into())?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&call.body().into());
+    let window = web_sys::window().ok_or(JsValue::NULL)?;
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(call.path(), &init))
+        .await?
+        .dyn_into()?;
+    let text = JsFuture::from(response.text()?).await?;
+    let body = text.as_string().and_then(|t| JSON::parse(&t).ok());
+    Ok(decode(call, response.status(), body.as_ref()))
+}
+
+/// The browser's `JSON.parse` result, read field by field.
+impl Json for JsValue {
+    fn member(&self, key: &str) -> Option<Self> {
+        if !self.is_object() {
+            return None;
+        }
+        Reflect::get(self, &JsValue::from_str(key))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
     }
+    fn string(&self) -> Option<String> {
+        self.as_string()
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+}
+
+/// An input that takes the focus once it is on the page, so each screen
+/// starts where the person types next.
+fn focused_input() -> NodeRef<Input> {
+    let input = NodeRef::<Input>::new();
+    input.on_load(|el| _ = el.focus());
+    input
 }
 
 /// The page's monotonic clock in milliseconds.

@@ -55,7 +55,9 @@ fn happy_path_email_code_verified() {
     assert_eq!(f.sent_to(), EMAIL);
     assert!(!f.busy());
 
-    let call = f.set_code("123 456").expect("six digits submit by themselves");
+    let call = f
+        .set_code("123 456")
+        .expect("six digits submit by themselves");
     assert_eq!(
         call,
         Call::Verify(VerifyRequest {

@@ -41,7 +41,11 @@ pub fn code_sent(expires_in: u64) -> String {
     let minutes = expires_in.div_ceil(60).max(1);
     let mut s = String::from("Code sent. It works for ");
     s.push_str(&minutes.to_string());
-    s.push_str(if minutes == 1 { " minute." } else { " minutes." });
+    s.push_str(if minutes == 1 {
+        " minute."
+    } else {
+        " minutes."
+    });
     s
 }
 
@@ -64,7 +68,10 @@ mod tests {
     #[test]
     fn wrong_code_counts_the_tries_left() {
         let two = detail(ErrorCode::WrongCode, Some(2));
-        assert_eq!(error_sentence(&two), "That code is not right. 2 tries left.");
+        assert_eq!(
+            error_sentence(&two),
+            "That code is not right. 2 tries left."
+        );
         let one = detail(ErrorCode::WrongCode, Some(1));
         assert_eq!(error_sentence(&one), "That code is not right. 1 try left.");
         let none = detail(ErrorCode::WrongCode, Some(0));

@@ -1,10 +1,18 @@
-//! What a call is and how an answer is read, apart from the browser's fetch.
+//! What a call is, its JSON body, and how an answer is read.
+//!
+//! The page reads answers with the browser's own `JSON.parse` and writes its
+//! three small request bodies by hand instead of linking `serde_json` into the
+//! WebAssembly: that parser and its error formatting would be a sixth of the
+//! page's download. The shapes stay those of `otp-api`; host tests check both
+//! directions against `serde_json` and the `otp-api` types.
 
 use otp_api::{
-    ErrorBody, ErrorDetail, ResendRequest, ResendResponse, SendRequest, SendResponse,
-    VerifyRequest, VerifyResponse,
+    ErrorCode, ErrorDetail, ResendRequest, ResendResponse, SendRequest, SendResponse,
+    VerifyRequest, VerifyResponse, VerifyStatus,
 };
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::de::IntoDeserializer;
+use serde::de::value::{Error as ValueError, StrDeserializer};
 
 /// A request the page makes; kept whole so a failed one can be sent again
 /// unchanged (same `request_id`, so the service treats it as the same send).
@@ -23,6 +31,59 @@ impl Call {
             Call::Verify(_) => "/api/otp/verify",
         }
     }
+
+    /// The JSON body, byte for byte what `serde_json` makes of the request type.
+    pub fn body(&self) -> String {
+        let mut out = String::from("{");
+        let mut field = |name: &str, value: &str| {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            push_json_str(&mut out, name);
+            out.push(':');
+            push_json_str(&mut out, value);
+        };
+        match self {
+            Call::Send(r) => {
+                field("email", &r.email);
+                if let Some(id) = &r.request_id {
+                    field("request_id", id);
+                }
+            }
+            Call::Resend(r) => field("flow_id", &r.flow_id),
+            Call::Verify(r) => {
+                field("flow_id", &r.flow_id);
+                field("code", &r.code);
+            }
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// Appends `s` as a JSON string, escaped exactly as `serde_json` does.
+fn push_json_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c < ' ' => {
+                let b = c as usize;
+                out.push_str("\\u00");
+                out.push(HEX[b >> 4] as char);
+                out.push(HEX[b & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Everything a call can come back with.
@@ -38,93 +99,80 @@ pub enum Reply {
     Unreachable,
 }
 
-/// Reads an HTTP answer to `call`.
-pub fn decode(call: &Call, status: u16, body: &str) -> Reply {
-    if (200..300).contains(&status) {
-        let ok = match call {
-            Call::Send(_) => parse(body).map(Reply::Sent),
-            Call::Resend(_) => parse(body).map(Reply::Resent),
-            Call::Verify(_) => parse(body).map(Reply::Verified),
-        };
-        return ok.unwrap_or(Reply::Unreachable);
-    }
-    match parse::<ErrorBody>(body) {
-        Some(e) => Reply::Refused(e.error),
-        None => Reply::Unreachable,
-    }
+/// A parsed JSON value: the result of the browser's `JSON.parse` in the
+/// page, `serde_json::Value` in tests.
+pub trait Json: Sized {
+    /// The member `key` of an object; `None` for a missing or `null` member.
+    fn member(&self, key: &str) -> Option<Self>;
+    fn string(&self) -> Option<String>;
+    fn number(&self) -> Option<f64>;
 }
 
-fn parse<T: DeserializeOwned>(body: &str) -> Option<T> {
-    serde_json::from_str(body).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use otp_api::{ErrorCode, VerifyStatus};
-
-    fn send() -> Call {
-        Call::Send(SendRequest {
-            email: "a@example.com".to_owned(),
-            request_id: None,
-        })
-    }
-
-    fn verify() -> Call {
-        Call::Verify(VerifyRequest {
-            flow_id: "f".to_owned(),
-            code: "123456".to_owned(),
-        })
-    }
-
-    #[test]
-    fn reads_each_success_shape() {
-        let r = decode(&send(), 202, r#"{"flow_id":"f1","expires_in":600,"resend_in":60}"#);
-        assert_eq!(
-            r,
-            Reply::Sent(SendResponse {
-                flow_id: "f1".to_owned(),
-                expires_in: 600,
-                resend_in: 60
-            })
-        );
-        let r = decode(&verify(), 200, r#"{"status":"approved","email":"a@example.com"}"#);
-        assert_eq!(
-            r,
-            Reply::Verified(VerifyResponse {
-                status: VerifyStatus::Approved,
-                email: "a@example.com".to_owned()
-            })
-        );
-        let resend = Call::Resend(ResendRequest {
-            flow_id: "f".to_owned(),
-        });
-        let r = decode(&resend, 202, r#"{"expires_in":600,"resend_in":60}"#);
-        assert!(matches!(r, Reply::Resent(_)));
-    }
-
-    #[test]
-    fn reads_the_error_shape_with_its_extras() {
-        let body = r#"{"error":{"code":"wrong_code","message":"x","attempts_left":2}}"#;
-        match decode(&verify(), 422, body) {
-            Reply::Refused(d) => {
-                assert_eq!(d.code, ErrorCode::WrongCode);
-                assert_eq!(d.attempts_left, Some(2));
-            }
-            other => panic!("{other:?}"),
+/// Reads an HTTP answer to `call`; `body` is `None` when it was not JSON.
+pub fn decode<J: Json>(call: &Call, status: u16, body: Option<&J>) -> Reply {
+    let Some(body) = body else {
+        return Reply::Unreachable;
+    };
+    let reply = if (200..300).contains(&status) {
+        match call {
+            Call::Send(_) => send_response(body).map(Reply::Sent),
+            Call::Resend(_) => resend_response(body).map(Reply::Resent),
+            Call::Verify(_) => verify_response(body).map(Reply::Verified),
         }
-    }
-
-    #[test]
-    fn unreadable_answers_count_as_unreachable() {
-        assert_eq!(decode(&send(), 502, "<html>Bad gateway</html>"), Reply::Unreachable);
-        assert_eq!(decode(&send(), 202, "{}"), Reply::Unreachable);
-        assert_eq!(decode(&verify(), 200, r#"{"flow_id":"f"}"#), Reply::Unreachable);
-    }
-
-    #[test]
-    fn paths_match_the_api() {
-        assert_eq!(send().path(), "/api/otp/send");
-        assert_eq!(verify().path(), "/api/otp/verify");
-    }
+    } else {
+        error_detail(body).map(Reply::Refused)
+    };
+    reply.unwrap_or(Reply::Unreachable)
 }
+
+fn send_response<J: Json>(v: &J) -> Option<SendResponse> {
+    Some(SendResponse {
+        flow_id: string(v, "flow_id")?,
+        expires_in: whole(v, "expires_in")?,
+        resend_in: whole(v, "resend_in")?,
+    })
+}
+
+fn resend_response<J: Json>(v: &J) -> Option<ResendResponse> {
+    Some(ResendResponse {
+        expires_in: whole(v, "expires_in")?,
+        resend_in: whole(v, "resend_in")?,
+    })
+}
+
+fn verify_response<J: Json>(v: &J) -> Option<VerifyResponse> {
+    Some(VerifyResponse {
+        status: variant::<VerifyStatus>(&string(v, "status")?)?,
+        email: string(v, "email")?,
+    })
+}
+
+fn error_detail<J: Json>(body: &J) -> Option<ErrorDetail> {
+    let e = body.member("error")?;
+    Some(ErrorDetail {
+        code: variant::<ErrorCode>(&string(&e, "code")?)?,
+        message: string(&e, "message").unwrap_or_default(),
+        attempts_left: whole(&e, "attempts_left").and_then(|n| u32::try_from(n).ok()),
+        retry_after: whole(&e, "retry_after"),
+    })
+}
+
+fn string<J: Json>(v: &J, key: &str) -> Option<String> {
+    v.member(key)?.string()
+}
+
+/// A non-negative whole number that a JavaScript number holds exactly.
+fn whole<J: Json>(v: &J, key: &str) -> Option<u64> {
+    let n = v.member(key)?.number()?;
+    ((0.0..=9_007_199_254_740_991.0).contains(&n) && n.fract() == 0.0).then_some(n as u64)
+}
+
+/// A unit enum variant by its wire name, through the `otp-api` derive.
+fn variant<'de, T: Deserialize<'de>>(name: &'de str) -> Option<T> {
+    let d: StrDeserializer<'de, ValueError> = name.into_deserializer();
+    T::deserialize(d).ok()
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[path = "wire_tests.rs"]
+mod tests;

@@ -24,18 +24,23 @@ fn script_service(answers: Vec<(u16, &'static str)>) -> Seen {
     let seen: Seen = Rc::default();
     let answers = Rc::new(RefCell::new(answers.into_iter()));
     let log = seen.clone();
-    let fake = Closure::<dyn FnMut(web_sys::Request) -> js_sys::Promise>::new(move |req: web_sys::Request| {
-        let (status, body) = answers.borrow_mut().next().expect("an unexpected request");
-        let log = log.clone();
-        future_to_promise(async move {
-            let sent = JsFuture::from(req.text()?).await?.as_string().unwrap_or_default();
-            let path = web_sys::Url::new(&req.url())?.pathname();
-            log.borrow_mut().push((path, sent));
-            let init = web_sys::ResponseInit::new();
-            init.set_status(status);
-            Ok(web_sys::Response::new_with_opt_str_and_init(Some(body), &init)?.into())
-        })
-    });
+    let fake = Closure::<dyn FnMut(web_sys::Request) -> js_sys::Promise>::new(
+        move |req: web_sys::Request| {
+            let (status, body) = answers.borrow_mut().next().expect("an unexpected request");
+            let log = log.clone();
+            future_to_promise(async move {
+                let sent = JsFuture::from(req.text()?)
+                    .await?
+                    .as_string()
+                    .unwrap_or_default();
+                let path = web_sys::Url::new(&req.url())?.pathname();
+                log.borrow_mut().push((path, sent));
+                let init = web_sys::ResponseInit::new();
+                init.set_status(status);
+                Ok(web_sys::Response::new_with_opt_str_and_init(Some(body), &init)?.into())
+            })
+        },
+    );
     js_sys::Reflect::set(&js_sys::global(), &"fetch".into(), fake.as_ref()).unwrap();
     fake.forget();
     seen
@@ -84,16 +89,24 @@ fn click(root: &Element, id: &str) {
 }
 
 fn disabled(root: &Element, id: &str) -> bool {
-    get(root, id).unchecked_into::<HtmlButtonElement>().disabled()
+    get(root, id)
+        .unchecked_into::<HtmlButtonElement>()
+        .disabled()
 }
 
-const SENT: (u16, &str) = (202, r#"{"flow_id":"flow-1","expires_in":600,"resend_in":60}"#);
+const SENT: (u16, &str) = (
+    202,
+    r#"{"flow_id":"flow-1","expires_in":600,"resend_in":60}"#,
+);
 
 /// From a fresh page to the Code screen for ada@example.com.
 async fn to_code_screen(root: &Element) {
     fill(&get(root, "email-input"), "ada@example.com");
     click(root, "send-button");
-    until("the code screen", || by_test_id(root, "code-input").is_some()).await;
+    until("the code screen", || {
+        by_test_id(root, "code-input").is_some()
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]
@@ -101,9 +114,15 @@ fn email_screen_has_a_labelled_email_input() {
     let (root, _page) = mount();
     let input = get(&root, "email-input");
     assert_eq!(input.get_attribute("type").as_deref(), Some("email"));
-    assert_eq!(input.get_attribute("autocomplete").as_deref(), Some("email"));
+    assert_eq!(
+        input.get_attribute("autocomplete").as_deref(),
+        Some("email")
+    );
     assert!(input.has_attribute("required"));
-    let label = root.query_selector("label[for=email]").unwrap().expect("a label");
+    let label = root
+        .query_selector("label[for=email]")
+        .unwrap()
+        .expect("a label");
     assert_eq!(label.text_content().as_deref(), Some("Email address"));
     assert_eq!(input.id(), "email");
     assert!(!disabled(&root, "send-button"));
@@ -120,48 +139,85 @@ async fn a_pasted_spaced_code_enables_verify_and_verifies() {
     to_code_screen(&root).await;
 
     let sent_to = root.query_selector(".sent-to").unwrap().unwrap();
-    assert_eq!(sent_to.text_content().as_deref(), Some("We sent a code to ada@example.com"));
+    assert_eq!(
+        sent_to.text_content().as_deref(),
+        Some("We sent a code to ada@example.com")
+    );
     let code = get(&root, "code-input");
-    assert_eq!(code.get_attribute("autocomplete").as_deref(), Some("one-time-code"));
+    assert_eq!(
+        code.get_attribute("autocomplete").as_deref(),
+        Some("one-time-code")
+    );
     assert_eq!(code.get_attribute("inputmode").as_deref(), Some("numeric"));
     assert!(disabled(&root, "verify-button"), "nothing typed yet");
     assert!(
-        get(&root, "resend-button").text_content().unwrap().starts_with("Resend code in "),
+        get(&root, "resend-button")
+            .text_content()
+            .unwrap()
+            .starts_with("Resend code in "),
         "the resend countdown is visible"
     );
 
     fill(&code, "123 45");
     let box_value = || code.unchecked_ref::<HtmlInputElement>().value();
     until("the space to be dropped", || box_value() == "12345").await;
-    assert!(disabled(&root, "verify-button"), "five digits are not a code");
+    assert!(
+        disabled(&root, "verify-button"),
+        "five digits are not a code"
+    );
 
     fill(&code, "123 456");
-    until("the verified screen", || by_test_id(&root, "verified").is_some()).await;
+    until("the verified screen", || {
+        by_test_id(&root, "verified").is_some()
+    })
+    .await;
     let verified = get(&root, "verified").text_content().unwrap();
     assert!(verified.contains("ada@example.com"), "{verified}");
 
     let seen = seen.borrow();
     assert_eq!(seen[0].0, "/api/otp/send");
-    assert!(seen[0].1.contains(r#""email":"ada@example.com""#), "{}", seen[0].1);
+    assert!(
+        seen[0].1.contains(r#""email":"ada@example.com""#),
+        "{}",
+        seen[0].1
+    );
     assert!(seen[0].1.contains(r#""request_id":""#), "{}", seen[0].1);
-    assert_eq!(seen[1], ("/api/otp/verify".to_owned(), r#"{"flow_id":"flow-1","code":"123456"}"#.to_owned()));
+    assert_eq!(
+        seen[1],
+        (
+            "/api/otp/verify".to_owned(),
+            r#"{"flow_id":"flow-1","code":"123456"}"#.to_owned()
+        )
+    );
 }
 
 #[wasm_bindgen_test]
 async fn a_wrong_code_says_how_many_tries_are_left() {
     script_service(vec![
         SENT,
-        (422, r#"{"error":{"code":"wrong_code","message":"x","attempts_left":2}}"#),
+        (
+            422,
+            r#"{"error":{"code":"wrong_code","message":"x","attempts_left":2}}"#,
+        ),
     ]);
     let (root, _page) = mount();
     to_code_screen(&root).await;
     fill(&get(&root, "code-input"), "111-111");
     until("the error", || by_test_id(&root, "error").is_some()).await;
     let error = get(&root, "error");
-    assert_eq!(error.text_content().as_deref(), Some("That code is not right. 2 tries left."));
+    assert_eq!(
+        error.text_content().as_deref(),
+        Some("That code is not right. 2 tries left.")
+    );
     assert_eq!(error.get_attribute("role").as_deref(), Some("alert"));
-    assert_eq!(get(&root, "status").get_attribute("aria-live").as_deref(), Some("polite"));
-    assert!(get(&root, "code-input").is_connected(), "still on the code screen");
+    assert_eq!(
+        get(&root, "status").get_attribute("aria-live").as_deref(),
+        Some("polite")
+    );
+    assert!(
+        get(&root, "code-input").is_connected(),
+        "still on the code screen"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -170,7 +226,13 @@ async fn change_address_goes_back_with_the_address_kept() {
     let (root, _page) = mount();
     to_code_screen(&root).await;
     click(&root, "change-email-button");
-    until("the email screen", || by_test_id(&root, "email-input").is_some()).await;
+    until("the email screen", || {
+        by_test_id(&root, "email-input").is_some()
+    })
+    .await;
     let input = get(&root, "email-input");
-    assert_eq!(input.unchecked_ref::<HtmlInputElement>().value(), "ada@example.com");
+    assert_eq!(
+        input.unchecked_ref::<HtmlInputElement>().value(),
+        "ada@example.com"
+    );
 }

@@ -10,9 +10,9 @@
 //! - [`startup`]: building the app from settings, on Lambda or as a local server
 
 pub mod domain;
-pub mod mailer;
-pub mod store;
-pub mod settings;
 pub mod http;
+pub mod mailer;
 pub mod service;
+pub mod settings;
 pub mod startup;
+pub mod store;

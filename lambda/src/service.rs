@@ -9,7 +9,9 @@ mod limits;
 use crate::domain::{Clock, Code, CodeHasher, Email, FlowId, FlowRecord, FlowState, Policy};
 use crate::mailer::{CodeMessage, MailError, Mailer};
 use crate::settings::Limits;
-use crate::store::{Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError};
+use crate::store::{
+    Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
+};
 use limits::Budget;
 use otp_api::MAX_REQUEST_ID_LEN;
 use std::net::IpAddr;
@@ -40,7 +42,10 @@ pub enum ServiceError {
     #[error("resend too soon, retry after {retry_after}s")]
     ResendTooSoon { retry_after: u64 },
     #[error("rate limited ({scope}), retry after {retry_after}s")]
-    RateLimited { scope: &'static str, retry_after: u64 },
+    RateLimited {
+        scope: &'static str,
+        retry_after: u64,
+    },
     #[error("store unavailable")]
     Store(#[from] StoreError),
     #[error("mail unavailable")]
@@ -135,7 +140,10 @@ impl Service {
             }
         }
         let now = self.clock.now();
-        let charge = self.budget.charge_send(&*self.store, &email, client, now).await?;
+        let charge = self
+            .budget
+            .charge_send(&*self.store, &email, client, now)
+            .await?;
 
         let flow_id = FlowId::generate();
         let code = Code::generate();
@@ -155,7 +163,9 @@ impl Service {
         };
         let ttl = self.policy.gc_at(expires_at);
         let idempotency = request_id.map(|id| IdempotencyKey {
-            key: self.hasher.subject("idem", &format!("{}\0{id}", email.as_str())),
+            key: self
+                .hasher
+                .subject("idem", &format!("{}\0{id}", email.as_str())),
             expires_at,
             ttl,
         });
@@ -301,10 +311,13 @@ impl Service {
             Attempt::Refused(record) => return Err(self.refusal(record, now)),
         };
 
-        if !self
-            .hasher
-            .matches(&record.key_id, &record.code_hash, &flow_id, &record.email, &code)
-        {
+        if !self.hasher.matches(
+            &record.key_id,
+            &record.code_hash,
+            &flow_id,
+            &record.email,
+            &code,
+        ) {
             self.budget
                 .charge_failure(&*self.store, &record.email, now)
                 .await;

@@ -101,7 +101,10 @@ pub struct Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("{var} is required when running on AWS Lambda: {why}")]
-    Missing { var: &'static str, why: &'static str },
+    Missing {
+        var: &'static str,
+        why: &'static str,
+    },
     #[error("{var} is invalid: {why}")]
     Invalid { var: &'static str, why: String },
 }
@@ -266,8 +269,15 @@ fn parse_keys(spec: &str) -> Result<CodeHasher, SettingsError> {
         let (id, b64) = entry
             .split_once(':')
             .ok_or_else(|| invalid(format!("entry {} is not `id:base64key`", n + 1)))?;
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(invalid(format!("entry {}: the id must be letters, digits, - or _", n + 1)));
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(invalid(format!(
+                "entry {}: the id must be letters, digits, - or _",
+                n + 1
+            )));
         }
         let secret = STANDARD
             .decode(b64.trim())
@@ -371,8 +381,8 @@ mod tests {
 
     #[test]
     fn lambda_refuses_to_fall_back_to_local_defaults() {
-        let err = Settings::from_vars(vars(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")]))
-            .unwrap_err();
+        let err =
+            Settings::from_vars(vars(&[("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")])).unwrap_err();
         assert!(err.to_string().contains("OTP_TABLE"), "{err}");
         let err = Settings::from_vars(vars(&[
             ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
@@ -383,7 +393,10 @@ mod tests {
         let err = Settings::from_vars(vars(&[
             ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
             ("OTP_TABLE", "otp"),
-            ("OTP_SMTP_URL", "smtp://u:p@mail.example.com:587?tls=required"),
+            (
+                "OTP_SMTP_URL",
+                "smtp://u:p@mail.example.com:587?tls=required",
+            ),
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("OTP_HMAC_KEYS"), "{err}");
@@ -395,7 +408,10 @@ mod tests {
         let s = Settings::from_vars(vars(&[
             ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
             ("OTP_TABLE", "otp"),
-            ("OTP_SMTP_URL", "smtp://u:p@mail.example.com:587?tls=required"),
+            (
+                "OTP_SMTP_URL",
+                "smtp://u:p@mail.example.com:587?tls=required",
+            ),
             ("OTP_HMAC_KEYS", &keys),
         ]))
         .unwrap();

@@ -16,6 +16,7 @@ use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -41,7 +42,10 @@ pub fn init_tracing(format: LogFormat) {
 }
 
 /// Builds the store, the mailer and the service that ties them together.
-pub async fn build_service(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Service>> {
+pub async fn build_service(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<Service>> {
     let store = build_store(settings).await?;
     let mailer = build_mailer(settings).await?;
     Ok(Arc::new(Service::new(
@@ -79,7 +83,16 @@ async fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let config = loader.load().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     if *create_table {
-        DynamoStore::create_table(&client, table)
+        // Creating a table takes seconds (DynamoDB Local's first call warms
+        // its JVM), far beyond the per-request deadline.
+        let admin = aws_sdk_dynamodb::config::Builder::from(&config)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .build();
+        DynamoStore::create_table(&aws_sdk_dynamodb::Client::from_conf(admin), table)
             .await
             .with_context(|| format!("Failed to create the DynamoDB table `{table}`"))?;
     }
@@ -104,8 +117,13 @@ async fn build_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
                 })?),
                 None => None,
             };
-            let mailer = SmtpMailer::from_url_with_ca(url.expose_secret(), ca, template, settings.smtp_timeout)
-                .context("OTP_SMTP_URL is not a usable SMTP URL")?;
+            let mailer = SmtpMailer::from_url_with_ca(
+                url.expose_secret(),
+                ca,
+                template,
+                settings.smtp_timeout,
+            )
+            .context("OTP_SMTP_URL is not a usable SMTP URL")?;
             Arc::new(mailer)
         }
     })
@@ -136,7 +154,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(
             self.listener,
             self.router
@@ -183,7 +204,10 @@ fn describe_store(store: &StoreSettings) -> &str {
 
 fn describe_mail(mail: &MailSettings) -> String {
     match mail {
-        MailSettings::Outbox { dir } => format!("outbox, codes printed here and written to {}/", dir.display()),
+        MailSettings::Outbox { dir } => format!(
+            "outbox, codes printed here and written to {}/",
+            dir.display()
+        ),
         MailSettings::Smtp { .. } => "smtp".into(),
     }
 }

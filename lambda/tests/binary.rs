@@ -94,38 +94,62 @@ fn local_run_prints_the_code_and_logs_never_hold_it() {
         ("OTP_LOG_FORMAT", "json"),
     ]);
     let addr = server.wait_for("listening address", |line| {
-        line.split("serving on http://")
-            .nth(1)
-            .map(|rest| {
-                rest.chars()
-                    .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                    .collect::<String>()
-            })
+        line.split("serving on http://").nth(1).map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect::<String>()
+        })
     });
 
     let email = "Secret.Person@Example.com";
-    let (status, sent) = post(&addr, "/api/otp/send", serde_json::json!({ "email": email }));
+    let (status, sent) = post(
+        &addr,
+        "/api/otp/send",
+        serde_json::json!({ "email": email }),
+    );
     assert_eq!(status, 202, "{sent}");
     let code = server.wait_for("printed code", |line| {
-        line.strip_prefix("code ")
-            .map(|rest| rest[..6].to_owned())
+        line.strip_prefix("code ").map(|rest| rest[..6].to_owned())
     });
     let flow_id = sent["flow_id"].as_str().unwrap().to_owned();
 
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (status, _) = post(&addr, "/api/otp/verify", serde_json::json!({ "flow_id": flow_id, "code": wrong }));
+    let (status, _) = post(
+        &addr,
+        "/api/otp/verify",
+        serde_json::json!({ "flow_id": flow_id, "code": wrong }),
+    );
     assert_eq!(status, 422);
-    let (status, approved) = post(&addr, "/api/otp/verify", serde_json::json!({ "flow_id": flow_id, "code": code }));
+    let (status, approved) = post(
+        &addr,
+        "/api/otp/verify",
+        serde_json::json!({ "flow_id": flow_id, "code": code }),
+    );
     assert_eq!(status, 200, "{approved}");
-    server.wait_for("approval log line", |line| line.contains("approved").then_some(()));
+    server.wait_for("approval log line", |line| {
+        line.contains("approved").then_some(())
+    });
 
     let logs: Vec<&String> = server.seen.iter().filter(|l| l.starts_with('{')).collect();
-    assert!(logs.len() >= 4, "expected JSON log lines, got {:?}", server.seen);
+    assert!(
+        logs.len() >= 4,
+        "expected JSON log lines, got {:?}",
+        server.seen
+    );
     for line in logs {
         serde_json::from_str::<serde_json::Value>(line).expect("each log line is JSON");
-        assert!(!line.contains(&code), "the code leaked into a log line: {line}");
-        assert!(!line.contains(wrong), "a submitted code leaked into a log line: {line}");
-        assert!(!line.to_lowercase().contains("secret.person"), "the address leaked: {line}");
+        assert!(
+            !line.contains(&code),
+            "the code leaked into a log line: {line}"
+        );
+        assert!(
+            !line.contains(wrong),
+            "a submitted code leaked into a log line: {line}"
+        );
+        assert!(
+            !line.to_lowercase().contains("secret.person"),
+            "the address leaked: {line}"
+        );
         assert!(!line.contains(&flow_id), "the whole flow id leaked: {line}");
     }
     std::fs::remove_dir_all(&outbox).ok();

@@ -11,7 +11,8 @@ use otp::mailer::message::MessageTemplate;
 use otp::mailer::{CodeMessage, Mailer, SmtpMailer};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 
 const WEB_HOST: &str = "otp.example.com";
 /// How long a delivered message may take to show up before the test fails.
@@ -265,4 +266,117 @@ async fn a_server_that_never_answers_times_out() {
     assert!(mailer.send_code(&fresh_message()).await.is_err());
     assert!(mailer.check().await.is_err());
     holder.abort();
+}
+
+/// How the scripted SMTP server departs from a well-behaved one.
+#[derive(Clone, Copy)]
+enum Script {
+    /// Answers RCPT with this reply, `{to}` replaced by the address (real
+    /// servers quote it).
+    RejectRecipient(&'static str),
+    /// On its first connection, falls silent for good once a message has been
+    /// sent; later connections are served normally.
+    StallFirstMessage,
+}
+
+/// A scripted SMTP server on 127.0.0.1; returns its port.
+async fn spawn_scripted_server(script: Script) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut first = true;
+        while let Ok((socket, _)) = listener.accept().await {
+            let stall = first && matches!(script, Script::StallFirstMessage);
+            first = false;
+            tokio::spawn(serve_scripted(socket, script, stall));
+        }
+    });
+    port
+}
+
+async fn serve_scripted(socket: TcpStream, script: Script, stall: bool) {
+    let (read, mut write) = socket.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let mut in_data = false;
+    let mut reply = "220 fake ESMTP".to_owned();
+    loop {
+        if write
+            .write_all(format!("{reply}\r\n").as_bytes())
+            .await
+            .is_err()
+        {
+            return;
+        }
+        reply = loop {
+            let Ok(Some(line)) = lines.next_line().await else {
+                return;
+            };
+            if in_data {
+                if line == "." {
+                    in_data = false;
+                    if stall {
+                        // Reads on, answers nothing, NOOP included.
+                        while let Ok(Some(_)) = lines.next_line().await {}
+                        return;
+                    }
+                    break "250 2.0.0 queued".to_owned();
+                }
+                continue;
+            }
+            let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+            break match (verb.as_str(), script) {
+                ("RCPT", Script::RejectRecipient(rejection)) => {
+                    let to = line.split(['<', '>']).nth(1).unwrap_or("");
+                    rejection.replace("{to}", to)
+                }
+                ("DATA", _) => {
+                    in_data = true;
+                    "354 go ahead".to_owned()
+                }
+                ("QUIT", _) => {
+                    let _ = write.write_all(b"221 bye\r\n").await;
+                    return;
+                }
+                _ => "250 ok".to_owned(),
+            };
+        };
+    }
+}
+
+#[tokio::test]
+async fn a_send_that_timed_out_does_not_hold_up_the_next_one() {
+    let port = spawn_scripted_server(Script::StallFirstMessage).await;
+    let mailer = SmtpMailer::from_url(
+        &format!("smtp://127.0.0.1:{port}"),
+        template(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let err = mailer.send_code(&fresh_message()).await.unwrap_err();
+    assert!(err.to_string().contains("did not answer"), "{err}");
+    // Lets the cut-off connection go back to its pool, as it would between
+    // two requests of a running server.
+    tokio::task::yield_now().await;
+    mailer.send_code(&fresh_message()).await.unwrap();
+}
+
+#[tokio::test]
+async fn server_rejections_are_errors_that_do_not_reveal_the_address() {
+    for reply in [
+        "550 5.1.1 <{to}>: Recipient address rejected",
+        "451 4.3.0 <{to}>: Temporary lookup failure",
+    ] {
+        let port = spawn_scripted_server(Script::RejectRecipient(reply)).await;
+        let mailer = SmtpMailer::from_url(
+            &format!("smtp://127.0.0.1:{port}"),
+            template(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let message = fresh_message();
+        let err = mailer.send_code(&message).await.unwrap_err().to_string();
+        assert!(err.contains(&reply[..3]), "{err}");
+        assert!(err.contains(&message.to.masked()), "{err}");
+        assert!(!err.contains(message.to.as_str()), "{err}");
+    }
 }

@@ -299,7 +299,10 @@ async fn replace_code_keeps_attempts(store: Arc<dyn Store>) {
 }
 
 async fn replace_code_honours_every_guard(store: Arc<dyn Store>) {
-    let refusals: [(&str, fn(&mut FlowRecord), fn(u64, &FlowRecord) -> u64); 5] = [
+    // What the flow looks like, and when the resend is asked for.
+    type Setup = fn(&mut FlowRecord);
+    type When = fn(u64, &FlowRecord) -> u64;
+    let refusals: [(&str, Setup, When); 5] = [
         ("cooldown", |_| {}, |now, _| now + 59),
         ("max sends", |r| r.sends = 5, |now, _| now + 60),
         ("max attempts", |r| r.attempts = 5, |now, _| now + 60),

@@ -91,6 +91,8 @@ services_start() {
     SERVICES_FAILED=1
     return 1
   }
+  log "DynamoDB Local $OTP_TEST_DYNAMODB_ENDPOINT, maildev smtp $OTP_TEST_MAILDEV_SMTP" \
+    "api $OTP_TEST_MAILDEV_API, STARTTLS smtp $OTP_TEST_STARTTLS_SMTP; logs in $SERVICES_DIR"
 }
 
 services_launch() {

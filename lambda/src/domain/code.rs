@@ -6,8 +6,8 @@ use super::{Email, FlowId};
 use hmac::{Hmac, Mac};
 use otp_api::CODE_LENGTH;
 use rand::Rng;
-use rand::rngs::OsRng;
 use rand::TryRngCore;
+use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretSlice};
 use sha2::Sha256;
 use std::fmt;
@@ -199,12 +199,18 @@ mod tests {
         }
         let expected = N as f64 / 10.0;
         for (pos, row) in counts.iter().enumerate() {
-            assert!(row.iter().all(|&c| c > 0), "position {pos} misses a digit: {row:?}");
+            assert!(
+                row.iter().all(|&c| c > 0),
+                "position {pos} misses a digit: {row:?}"
+            );
             let chi2: f64 = row
                 .iter()
                 .map(|&c| (c as f64 - expected).powi(2) / expected)
                 .sum();
-            assert!(chi2 < 27.88, "position {pos}: chi-square {chi2:.1}, counts {row:?}");
+            assert!(
+                chi2 < 27.88,
+                "position {pos}: chi-square {chi2:.1}, counts {row:?}"
+            );
         }
     }
 
@@ -221,8 +227,14 @@ mod tests {
             first[(code.as_bytes()[0] - b'0') as usize] += 1;
         }
         let expected = N as f64 / 10.0;
-        let chi2: f64 = first.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum();
-        assert!(chi2 > 27.88, "biased generator passed: chi-square {chi2:.1}");
+        let chi2: f64 = first
+            .iter()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum();
+        assert!(
+            chi2 > 27.88,
+            "biased generator passed: chi-square {chi2:.1}"
+        );
     }
 
     #[test]
@@ -231,7 +243,13 @@ mod tests {
         let code = Code::parse("042137").unwrap();
         let (hash, key_id) = hasher.hash(&flow, &email, &code);
         assert!(hasher.matches(&key_id, &hash, &flow, &email, &code));
-        assert!(!hasher.matches(&key_id, &hash, &flow, &email, &Code::parse("042138").unwrap()));
+        assert!(!hasher.matches(
+            &key_id,
+            &hash,
+            &flow,
+            &email,
+            &Code::parse("042138").unwrap()
+        ));
         assert!(!hasher.matches(&key_id, &hash, &FlowId::generate(), &email, &code));
         let other = Email::parse("bob@example.com").unwrap();
         assert!(!hasher.matches(&key_id, &hash, &flow, &other, &code));

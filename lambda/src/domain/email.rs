@@ -49,8 +49,8 @@ impl Email {
             allow_display_text: false,
             allow_long_local_parts: false,
         };
-        let parsed = EmailAddress::parse_with_options(&lowered, options)
-            .map_err(|_| EmailError::Invalid)?;
+        let parsed =
+            EmailAddress::parse_with_options(&lowered, options).map_err(|_| EmailError::Invalid)?;
         // The mail library must accept it too, or the send would fail late.
         if parsed.as_str().parse::<lettre::Address>().is_err() {
             return Err(EmailError::Invalid);
@@ -118,7 +118,10 @@ mod tests {
             Email::parse("ann@example.com\r\nBcc: all@example.com"),
             Err(EmailError::ControlCharacter)
         );
-        assert_eq!(Email::parse("ann\0@example.com"), Err(EmailError::ControlCharacter));
+        assert_eq!(
+            Email::parse("ann\0@example.com"),
+            Err(EmailError::ControlCharacter)
+        );
     }
 
     #[test]

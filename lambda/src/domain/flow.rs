@@ -170,14 +170,24 @@ mod tests {
     fn flow_ids_are_22_url_safe_chars_and_parse_back() {
         let id = FlowId::generate();
         assert_eq!(id.as_str().len(), 22);
-        assert!(id.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            id.as_str()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
         assert_eq!(FlowId::parse(id.as_str()), Some(id.clone()));
         assert_ne!(FlowId::generate(), id);
     }
 
     #[test]
     fn malformed_flow_ids_are_rejected() {
-        for bad in ["", "short", "flow#AAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAA=", "AAAAAAAAAAAAAAAAAAAAAB"] {
+        for bad in [
+            "",
+            "short",
+            "flow#AAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAA=",
+            "AAAAAAAAAAAAAAAAAAAAAB",
+        ] {
             assert_eq!(FlowId::parse(bad), None, "{bad:?}");
         }
     }

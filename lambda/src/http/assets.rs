@@ -61,7 +61,10 @@ fn respond(asset: &Asset, headers: &HeaderMap) -> Response {
     } else {
         let mut r = Response::new(Body::from(body));
         let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(asset.content_type),
+        );
         if let Some(coding) = content_encoding {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
         }
@@ -72,7 +75,11 @@ fn respond(asset: &Asset, headers: &HeaderMap) -> Response {
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     h.insert(
         header::CACHE_CONTROL,
-        if asset.immutable { IMMUTABLE } else { REVALIDATE },
+        if asset.immutable {
+            IMMUTABLE
+        } else {
+            REVALIDATE
+        },
     );
     response
 }
@@ -166,7 +173,10 @@ mod tests {
     }
 
     async fn body(r: Response) -> Vec<u8> {
-        axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap().to_vec()
+        axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec()
     }
 
     fn get<'a>(r: &'a Response, name: header::HeaderName) -> Option<&'a str> {
@@ -219,7 +229,10 @@ mod tests {
         );
         let r = respond(&PLAIN, &HeaderMap::new());
         assert_eq!(get(&r, header::CACHE_CONTROL), Some("no-cache"));
-        assert_eq!(get(&r, header::CONTENT_TYPE), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            get(&r, header::CONTENT_TYPE),
+            Some("text/html; charset=utf-8")
+        );
     }
 
     #[tokio::test]
@@ -252,7 +265,10 @@ mod tests {
     fn the_embedded_table_serves_the_index_and_nothing_unknown() {
         for path in ["/", "/index.html"] {
             let r = response(path, &HeaderMap::new()).expect("index.html is always embedded");
-            assert_eq!(get(&r, header::CONTENT_TYPE), Some("text/html; charset=utf-8"));
+            assert_eq!(
+                get(&r, header::CONTENT_TYPE),
+                Some("text/html; charset=utf-8")
+            );
             assert_eq!(get(&r, header::CACHE_CONTROL), Some("no-cache"));
         }
         assert!(response("/nope.js", &HeaderMap::new()).is_none());

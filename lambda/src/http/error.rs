@@ -40,8 +40,10 @@ impl From<ServiceError> for ApiError {
         let retry_after = e.retry_after();
         let error = match &e {
             ServiceError::InvalidEmail => ApiError::new(StatusCode::BAD_REQUEST, C::InvalidEmail),
-            ServiceError::InvalidRequestId => ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest)
-                .with_message("request_id must be 1 to 128 printable ASCII characters."),
+            ServiceError::InvalidRequestId => {
+                ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest)
+                    .with_message("request_id must be 1 to 128 printable ASCII characters.")
+            }
             ServiceError::InvalidCodeFormat => {
                 ApiError::new(StatusCode::BAD_REQUEST, C::InvalidCodeFormat)
             }

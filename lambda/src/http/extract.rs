@@ -84,13 +84,27 @@ mod tests {
 
     #[test]
     fn json_content_types() {
-        let ok = ["application/json", "application/json; charset=utf-8", "Application/JSON"];
+        let ok = [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+        ];
         for value in ok {
-            assert!(is_json(Some(&header::HeaderValue::from_static(value))), "{value}");
+            assert!(
+                is_json(Some(&header::HeaderValue::from_static(value))),
+                "{value}"
+            );
         }
-        let bad = ["text/plain", "application/jsonp", "application/x-www-form-urlencoded"];
+        let bad = [
+            "text/plain",
+            "application/jsonp",
+            "application/x-www-form-urlencoded",
+        ];
         for value in bad {
-            assert!(!is_json(Some(&header::HeaderValue::from_static(value))), "{value}");
+            assert!(
+                !is_json(Some(&header::HeaderValue::from_static(value))),
+                "{value}"
+            );
         }
         assert!(!is_json(None));
     }

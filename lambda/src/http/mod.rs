@@ -93,6 +93,8 @@ pub fn app(service: Arc<Service>) -> Router {
                     tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
                 })
                 .on_request(())
+                // 5xx are logged once, with their cause, where they arise.
+                .on_failure(())
                 .on_response(|response: &Response, latency: Duration, _: &Span| {
                     tracing::info!(
                         status = response.status().as_u16(),

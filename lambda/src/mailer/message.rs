@@ -27,7 +27,7 @@ pub struct MessageTemplate {
 impl MessageTemplate {
     /// The complete message for one code.
     pub fn build(&self, msg: &CodeMessage) -> Result<Message, MailError> {
-        self.check()?;
+        self.validate()?;
         let code = msg.code.expose();
         let to = msg.to.as_str().parse().map_err(|e| {
             MailError::new(format!("recipient not accepted by the mail library: {e}"))
@@ -50,9 +50,11 @@ impl MessageTemplate {
             .map_err(MailError::new)
     }
 
-    /// Configuration errors surface on the first message rather than as a
-    /// subject with a line break in it or a code line browsers ignore.
-    fn check(&self) -> Result<(), MailError> {
+    /// Whether the configured parts make a sound message: checked on every
+    /// build, so a bad product name fails the send instead of becoming a
+    /// subject with a line break in it or a code line browsers ignore. Start-up
+    /// can call it to fail before the first request.
+    pub fn validate(&self) -> Result<(), MailError> {
         if self.product.trim().is_empty() || self.product.chars().any(char::is_control) {
             return Err(MailError::new(
                 "the product name must be non-empty and without control characters",

@@ -43,11 +43,21 @@ impl Budget {
         Budget { limits, hasher }
     }
 
-    fn counter(&self, scope: &'static str, subject: &str, limit: u32, window: u64, now: u64) -> Counter {
+    fn counter(
+        &self,
+        scope: &'static str,
+        subject: &str,
+        limit: u32,
+        window: u64,
+        now: u64,
+    ) -> Counter {
         let index = now / window;
         let end = (index + 1) * window;
         Counter {
-            key: format!("limit#{scope}#{}#{index}", self.hasher.subject(scope, subject)),
+            key: format!(
+                "limit#{scope}#{}#{index}",
+                self.hasher.subject(scope, subject)
+            ),
             limit,
             retry_after: end - now,
             // Kept a window past its end, then garbage.
@@ -99,7 +109,11 @@ impl Budget {
         let counters = self.send_counters(email, client, now);
         let failures = self.failure_counter(email, now);
         let (counts, failed) = tokio::join!(
-            join_all(counters.iter().map(|c| store.add_to_counter(&c.key, 1, c.ttl))),
+            join_all(
+                counters
+                    .iter()
+                    .map(|c| store.add_to_counter(&c.key, 1, c.ttl))
+            ),
             store.add_to_counter(&failures.key, 0, failures.ttl),
         );
         let mut charge = Charge::default();
@@ -161,8 +175,13 @@ impl Budget {
 
     /// Gives back what a failed step charged.
     pub(crate) async fn refund(&self, store: &dyn Store, charge: Charge) {
-        let results =
-            join_all(charge.keys.iter().map(|(key, ttl)| store.add_to_counter(key, -1, *ttl))).await;
+        let results = join_all(
+            charge
+                .keys
+                .iter()
+                .map(|(key, ttl)| store.add_to_counter(key, -1, *ttl)),
+        )
+        .await;
         for result in results {
             if let Err(e) = result {
                 tracing::warn!(error = %e, "could not refund a budget");

@@ -234,9 +234,10 @@ impl DynamoStore {
     }
 }
 
-/// A conditional update's outcome; a refusal carries the item as it was.
+/// A conditional update's outcome: the attributes asked for by
+/// `ReturnValues`, or on refusal the item as it was.
 enum Conditional {
-    Written(UpdateItemOutput),
+    Written(Option<Item>),
     Refused(Option<Item>),
 }
 
@@ -244,7 +245,7 @@ fn conditional(
     result: Result<UpdateItemOutput, SdkError<UpdateItemError>>,
 ) -> Result<Conditional, StoreError> {
     match result {
-        Ok(out) => Ok(Conditional::Written(out)),
+        Ok(out) => Ok(Conditional::Written(out.attributes)),
         Err(e) => match e.into_service_error() {
             UpdateItemError::ConditionalCheckFailedException(c) => {
                 Ok(Conditional::Refused(c.item().cloned()))
@@ -528,18 +529,14 @@ impl Store for DynamoStore {
             .send()
             .await;
         match conditional(result)? {
-            Conditional::Written(out) => {
-                let old = out
-                    .attributes()
-                    .ok_or_else(|| unexpected("UpdateItem", "no old item returned"))?;
-                Ok(Replaced::Done(flow_from_item(old)?))
+            Conditional::Written(old) => {
+                let old = old.ok_or_else(|| unexpected("UpdateItem", "no old item returned"))?;
+                Ok(Replaced::Done(flow_from_item(&old)?))
             }
             Conditional::Refused(item) => Ok(Replaced::Refused(flow_from_refusal(item)?)),
         }
     }
 
-    /// Puts back the fields [`Store::replace_code`] changed; `attempts` and
-    /// `used_at` stay as they are, so tries counted meanwhile are never given back.
     #[tracing::instrument(skip_all, fields(flow = %previous.id))]
     async fn restore_code(
         &self,
@@ -570,7 +567,7 @@ impl Store for DynamoStore {
         conditional(result).map(|_| ())
     }
 
-    #[tracing::instrument(skip_all, fields(flow = %id, max_attempts))]
+    #[tracing::instrument(skip_all, fields(flow = %id, max_attempts = max_attempts))]
     async fn count_attempt(
         &self,
         id: &FlowId,
@@ -595,11 +592,9 @@ impl Store for DynamoStore {
             .send()
             .await;
         match conditional(result)? {
-            Conditional::Written(out) => {
-                let new = out
-                    .attributes()
-                    .ok_or_else(|| unexpected("UpdateItem", "no new item returned"))?;
-                Ok(Attempt::Counted(flow_from_item(new)?))
+            Conditional::Written(new) => {
+                let new = new.ok_or_else(|| unexpected("UpdateItem", "no new item returned"))?;
+                Ok(Attempt::Counted(flow_from_item(&new)?))
             }
             Conditional::Refused(item) => Ok(Attempt::Refused(flow_from_refusal(item)?)),
         }
@@ -628,7 +623,8 @@ impl Store for DynamoStore {
         Ok(matches!(conditional(result)?, Conditional::Written(_)))
     }
 
-    #[tracing::instrument(skip_all, fields(amount))]
+    /// Logs the counter's scope (`limit#<scope>#…`), never its subject.
+    #[tracing::instrument(skip_all, fields(scope = key.split('#').nth(1), amount = amount))]
     async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError> {
         let out = self
             .client

@@ -127,7 +127,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Replaced, StoreError>;
 
     /// Undoes a [`Store::replace_code`] whose message could not be delivered:
-    /// writes `previous` back if the code is still `failed_hash`.
+    /// writes back the fields it changed (hash, key id, `last_sent_at`,
+    /// `expires_at`, `sends`) from `previous`, with `ttl`, if the code is still
+    /// `failed_hash`. `attempts` and `used_at` stay as they are: tries counted
+    /// meanwhile are never given back.
     async fn restore_code(
         &self,
         previous: &FlowRecord,
@@ -147,7 +150,12 @@ pub trait Store: Send + Sync + 'static {
     /// Sets `used_at = now` if the flow is unused, unexpired and its code is
     /// still `code_hash` (a concurrent resend cannot be approved with the old
     /// code). `true` for the one request that wins.
-    async fn approve(&self, id: &FlowId, now: u64, code_hash: &CodeHash) -> Result<bool, StoreError>;
+    async fn approve(
+        &self,
+        id: &FlowId,
+        now: u64,
+        code_hash: &CodeHash,
+    ) -> Result<bool, StoreError>;
 
     /// Adds `amount` (may be negative) to the counter `key`, creating it with
     /// `ttl` if missing; returns the new value.

@@ -26,7 +26,10 @@ async fn every_answer_carries_the_security_headers() {
     ] {
         let h = response.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{csp}"
+        );
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["referrer-policy"], "no-referrer");
@@ -57,14 +60,54 @@ async fn invalid_addresses_are_refused_without_sending() {
 async fn malformed_bodies_answer_in_the_error_shape() {
     let app = spawn_app().await;
     let cases: Vec<(&str, String, StatusCode, ErrorCode)> = vec![
-        ("application/json", "{".into(), StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
-        ("application/json", "[]".into(), StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
-        ("application/json", r#"{"email": 42}"#.into(), StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
-        ("application/json", r#"{"email":"a@b.co","admin":true}"#.into(), StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
-        ("application/json", "".into(), StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
-        ("text/plain", r#"{"email":"a@b.co"}"#.into(), StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType),
-        ("application/x-www-form-urlencoded", "email=a@b.co".into(), StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType),
-        ("application/json", format!(r#"{{"email":"{}"}}"#, "a".repeat(8 * 1024)), StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+        (
+            "application/json",
+            "{".into(),
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            "application/json",
+            "[]".into(),
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            "application/json",
+            r#"{"email": 42}"#.into(),
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            "application/json",
+            r#"{"email":"a@b.co","admin":true}"#.into(),
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            "application/json",
+            "".into(),
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            "text/plain",
+            r#"{"email":"a@b.co"}"#.into(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            "email=a@b.co".into(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedMediaType,
+        ),
+        (
+            "application/json",
+            format!(r#"{{"email":"{}"}}"#, "a".repeat(8 * 1024)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+        ),
     ];
     for (content_type, body, status, code) in cases {
         let response = app
@@ -83,11 +126,31 @@ async fn malformed_bodies_answer_in_the_error_shape() {
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_in_the_error_shape() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/api/nothing")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/nothing"))
+        .send()
+        .await
+        .unwrap();
     expect_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
-    let response = app.client.get(app.url("/api/otp/send")).send().await.unwrap();
-    expect_error(response, StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed).await;
-    let response = app.client.post(app.url("/no/such/page")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/otp/send"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+    )
+    .await;
+    let response = app
+        .client
+        .post(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
     expect_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
@@ -97,14 +160,27 @@ async fn malformed_codes_and_flow_ids_are_refused() {
     let (sent, _) = app.start_flow(&random_email()).await;
     for code in ["", "12345", "1234567", "abcdef", "12 34 5"] {
         let response = app.post_verify(&sent.flow_id, code).await;
-        expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidCodeFormat).await;
+        expect_error(
+            response,
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidCodeFormat,
+        )
+        .await;
     }
-    for flow_id in ["", "x", "flow#AAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAA"] {
+    for flow_id in [
+        "",
+        "x",
+        "flow#AAAAAAAAAAAAAAAAAAAAAA",
+        "AAAAAAAAAAAAAAAAAAAAAA",
+    ] {
         let response = app.post_verify(flow_id, "123456").await;
         expect_error(response, StatusCode::NOT_FOUND, ErrorCode::UnknownFlow).await;
     }
     let response = app
-        .post("/api/otp/verify", json!({ "flow_id": sent.flow_id, "code": 123456 }))
+        .post(
+            "/api/otp/verify",
+            json!({ "flow_id": sent.flow_id, "code": 123456 }),
+        )
         .await;
     expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
 }
@@ -114,7 +190,10 @@ async fn an_invalid_request_id_is_refused() {
     let app = spawn_app().await;
     for request_id in ["", "has space", &"x".repeat(129)] {
         let response = app
-            .post("/api/otp/send", json!({ "email": random_email(), "request_id": request_id }))
+            .post(
+                "/api/otp/send",
+                json!({ "email": random_email(), "request_id": request_id }),
+            )
             .await;
         expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
     }

@@ -62,7 +62,11 @@ impl Switch {
                 });
             }
         });
-        Switch { addr, up, connections }
+        Switch {
+            addr,
+            up,
+            connections,
+        }
     }
 
     async fn cut(&self) {
@@ -79,16 +83,17 @@ impl Switch {
 async fn smtp_refusing_connections_answers_503_and_spends_no_budget() {
     let smtp = closed_port().await;
     let url = format!("smtp://{smtp}");
-    let app = spawn_app_with(&[
-        ("OTP_SMTP_URL", &url),
-        ("OTP_SENDS_PER_EMAIL_PER_DAY", "1"),
-    ])
-    .await;
+    let app = spawn_app_with(&[("OTP_SMTP_URL", &url), ("OTP_SENDS_PER_EMAIL_PER_DAY", "1")]).await;
     let email = random_email();
     for _ in 0..3 {
         let response = app.post_send(&email).await;
         assert_eq!(response.headers()["retry-after"], "2");
-        expect_error(response, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable).await;
+        expect_error(
+            response,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+        )
+        .await;
     }
 }
 
@@ -98,7 +103,12 @@ async fn smtp_that_hangs_answers_503_within_the_timeout() {
     let url = format!("smtp://{smtp}");
     let app = spawn_app_with(&[("OTP_SMTP_URL", &url), ("OTP_SMTP_TIMEOUT_SECS", "1")]).await;
     let response = app.post_send(&random_email()).await;
-    expect_error(response, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable).await;
+    expect_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -116,18 +126,34 @@ async fn a_failed_resend_keeps_the_old_code_and_the_cooldown() {
     app.clock.advance(60);
     switch.cut().await;
     let response = app.post_resend(&sent.flow_id).await;
-    expect_error(response, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable).await;
+    expect_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+    )
+    .await;
 
     // The mail is back: a resend goes through at once (the failed one used
     // no cooldown), and before it the first code still worked.
     switch.restore();
-    assert_eq!(app.post_resend(&sent.flow_id).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        app.post_resend(&sent.flow_id).await.status(),
+        StatusCode::ACCEPTED
+    );
     let second = app.inbox.wait_for_code(&email, 2).await;
     if second != code {
         let response = app.post_verify(&sent.flow_id, &code).await;
-        expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::WrongCode).await;
+        expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::WrongCode,
+        )
+        .await;
     }
-    assert_eq!(app.post_verify(&sent.flow_id, &second).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post_verify(&sent.flow_id, &second).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -143,8 +169,16 @@ async fn a_failed_resend_leaves_the_first_code_working() {
     app.clock.advance(60);
     switch.cut().await;
     let response = app.post_resend(&sent.flow_id).await;
-    expect_error(response, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable).await;
-    assert_eq!(app.post_verify(&sent.flow_id, &code).await.status(), StatusCode::OK);
+    expect_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+    )
+    .await;
+    assert_eq!(
+        app.post_verify(&sent.flow_id, &code).await.status(),
+        StatusCode::OK
+    );
 }
 
 /// DynamoDB unreachable or silent: 503 with `Retry-After`, bounded by
@@ -161,7 +195,10 @@ async fn store_outage_answers_503() {
             ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.clone()),
             ("OTP_CREATE_TABLE", "false".into()),
             ("OTP_STORE_TIMEOUT_MS", "300".into()),
-            ("OTP_OUTBOX_DIR", std::env::temp_dir().join("otp-down").display().to_string()),
+            (
+                "OTP_OUTBOX_DIR",
+                std::env::temp_dir().join("otp-down").display().to_string(),
+            ),
         ] {
             vars.insert(k.to_owned(), v);
         }
@@ -170,8 +207,18 @@ async fn store_outage_answers_503() {
         let app = spawn_with_settings(settings, Inbox::Outbox { dir }).await;
         let response = app.post_send(&random_email()).await;
         assert!(response.headers().contains_key("retry-after"), "{endpoint}");
-        expect_error(response, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable).await;
+        expect_error(
+            response,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+        )
+        .await;
         let response = app.post_verify("AAAAAAAAAAAAAAAAAAAAAA", "123456").await;
-        expect_error(response, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable).await;
+        expect_error(
+            response,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+        )
+        .await;
     }
 }

@@ -23,7 +23,10 @@ async fn a_pasted_code_with_a_space_verifies() {
     let app = spawn_app().await;
     let (sent, code) = app.start_flow(&random_email()).await;
     let pasted = format!("{} {}", &code[..3], &code[3..]);
-    assert_eq!(app.post_verify(&sent.flow_id, &pasted).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post_verify(&sent.flow_id, &pasted).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -32,12 +35,22 @@ async fn wrong_codes_count_down_then_the_sixth_try_is_refused() {
     let (sent, code) = app.start_flow(&random_email()).await;
     for left in (0..5).rev() {
         let response = app.post_verify(&sent.flow_id, &wrong(&code)).await;
-        let body = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::WrongCode).await;
+        let body = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::WrongCode,
+        )
+        .await;
         assert_eq!(body.error.attempts_left, Some(left));
     }
     // Even the right code is refused once the tries are spent.
     let response = app.post_verify(&sent.flow_id, &code).await;
-    expect_error(response, StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyAttempts).await;
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyAttempts,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -54,14 +67,20 @@ async fn a_code_works_until_its_last_second() {
     let app = spawn_app().await;
     let (sent, code) = app.start_flow(&random_email()).await;
     app.clock.advance(599);
-    assert_eq!(app.post_verify(&sent.flow_id, &code).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post_verify(&sent.flow_id, &code).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn a_code_verifies_once() {
     let app = spawn_app().await;
     let (sent, code) = app.start_flow(&random_email()).await;
-    assert_eq!(app.post_verify(&sent.flow_id, &code).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post_verify(&sent.flow_id, &code).await.status(),
+        StatusCode::OK
+    );
     let response = app.post_verify(&sent.flow_id, &code).await;
     expect_error(response, StatusCode::GONE, ErrorCode::AlreadyUsed).await;
 }
@@ -72,8 +91,16 @@ async fn resend_inside_the_cooldown_says_when_to_retry() {
     let (sent, _) = app.start_flow(&random_email()).await;
     app.clock.advance(20);
     let response = app.post_resend(&sent.flow_id).await;
-    let retry_after = response.headers()["retry-after"].to_str().unwrap().to_owned();
-    let body = expect_error(response, StatusCode::TOO_MANY_REQUESTS, ErrorCode::ResendTooSoon).await;
+    let retry_after = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::ResendTooSoon,
+    )
+    .await;
     assert_eq!(retry_after, "40");
     assert_eq!(body.error.retry_after, Some(40));
 }
@@ -95,10 +122,18 @@ async fn resend_sends_a_new_code_and_the_old_one_stops_working() {
 
     if first != second {
         let response = app.post_verify(&sent.flow_id, &first).await;
-        let body = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::WrongCode).await;
+        let body = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::WrongCode,
+        )
+        .await;
         assert_eq!(body.error.attempts_left, Some(3));
     }
-    assert_eq!(app.post_verify(&sent.flow_id, &second).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post_verify(&sent.flow_id, &second).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -107,11 +142,19 @@ async fn resend_stops_after_five_messages() {
     let (sent, _) = app.start_flow(&random_email()).await;
     for _ in 0..4 {
         app.clock.advance(60);
-        assert_eq!(app.post_resend(&sent.flow_id).await.status(), StatusCode::ACCEPTED);
+        assert_eq!(
+            app.post_resend(&sent.flow_id).await.status(),
+            StatusCode::ACCEPTED
+        );
     }
     app.clock.advance(60);
     let response = app.post_resend(&sent.flow_id).await;
-    expect_error(response, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited).await;
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -132,7 +175,12 @@ async fn a_repeated_request_id_returns_the_same_flow_and_sends_once() {
     let app = spawn_app().await;
     let email = random_email();
     let body = serde_json::json!({ "email": email, "request_id": "page-load-42" });
-    let first: otp_api::SendResponse = app.post("/api/otp/send", body.clone()).await.json().await.unwrap();
+    let first: otp_api::SendResponse = app
+        .post("/api/otp/send", body.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
     let code = app.inbox.wait_for_code(&email, 1).await;
     app.clock.advance(5);
     let response = app.post("/api/otp/send", body).await;
@@ -140,8 +188,15 @@ async fn a_repeated_request_id_returns_the_same_flow_and_sends_once() {
     let second: otp_api::SendResponse = response.json().await.unwrap();
     assert_eq!(second.flow_id, first.flow_id);
     assert_eq!(second.resend_in, 55);
-    assert_eq!(app.inbox.subjects(&email).await.len(), 1, "no second message");
-    assert_eq!(app.post_verify(&first.flow_id, &code).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.inbox.subjects(&email).await.len(),
+        1,
+        "no second message"
+    );
+    assert_eq!(
+        app.post_verify(&first.flow_id, &code).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -172,7 +227,13 @@ async fn fifty_parallel_wrong_codes_count_exactly_five() {
         .iter()
         .map(|r| r.status())
         .collect();
-    let counted = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
-    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    let counted = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
     assert_eq!((counted, refused), (5, 45), "{statuses:?}");
 }

@@ -64,11 +64,17 @@ pub async fn spawn_app_with(overrides: Overrides<'_>) -> TestApp {
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("OTP_BIND".into(), "127.0.0.1:0".into());
     vars.insert("OTP_WEB_HOST".into(), "otp.test".into());
-    vars.insert("OTP_MAIL_FROM".into(), "OTP Test <no-reply@otp.test>".into());
+    vars.insert(
+        "OTP_MAIL_FROM".into(),
+        "OTP Test <no-reply@otp.test>".into(),
+    );
     if let Some(endpoint) = service_env("OTP_TEST_DYNAMODB_ENDPOINT") {
         vars.insert("OTP_TABLE".into(), format!("otp-test-{}", random_suffix()));
         vars.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint);
         vars.insert("OTP_CREATE_TABLE".into(), "true".into());
+        // DynamoDB Local on two cores, shared with every other test binary,
+        // serializes 50 parallel writes to one item far slower than DynamoDB.
+        vars.insert("OTP_STORE_TIMEOUT_MS".into(), "15000".into());
     }
     let inbox = match (
         service_env("OTP_TEST_MAILDEV_SMTP"),
@@ -92,6 +98,10 @@ pub async fn spawn_app_with(overrides: Overrides<'_>) -> TestApp {
 }
 
 pub async fn spawn_with_settings(settings: Settings, inbox: Inbox) -> TestApp {
+    // Logs only when asked: `TEST_LOG=1 cargo test …`.
+    if std::env::var_os("TEST_LOG").is_some() {
+        otp::startup::init_tracing(otp::settings::LogFormat::Pretty);
+    }
     let clock = ManualClock::starting_now();
     let app = Application::build(&settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
         .await
@@ -134,8 +144,11 @@ impl TestApp {
     }
 
     pub async fn post_verify(&self, flow_id: &str, code: &str) -> Response {
-        self.post("/api/otp/verify", json!({ "flow_id": flow_id, "code": code }))
-            .await
+        self.post(
+            "/api/otp/verify",
+            json!({ "flow_id": flow_id, "code": code }),
+        )
+        .await
     }
 
     /// Sends a code and reads it back from the inbox (where it arrives under
@@ -144,7 +157,10 @@ impl TestApp {
         let response = self.post_send(email).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let sent: SendResponse = response.json().await.unwrap();
-        let code = self.inbox.wait_for_code(&email.trim().to_lowercase(), 1).await;
+        let code = self
+            .inbox
+            .wait_for_code(&email.trim().to_lowercase(), 1)
+            .await;
         (sent, code)
     }
 }
@@ -152,7 +168,10 @@ impl TestApp {
 /// The error body of a response, after checking its status.
 pub async fn expect_error(response: Response, status: StatusCode, code: ErrorCode) -> ErrorBody {
     assert_eq!(response.status(), status, "status");
-    let body: ErrorBody = response.json().await.expect("an error body in the API's shape");
+    let body: ErrorBody = response
+        .json()
+        .await
+        .expect("an error body in the API's shape");
     assert_eq!(body.error.code, code, "error code");
     assert!(!body.error.message.is_empty());
     body

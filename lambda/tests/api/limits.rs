@@ -13,12 +13,25 @@ async fn sends_per_address_stop_at_the_daily_budget() {
     }
     let response = app.post_send(&email).await;
     assert!(response.headers().contains_key("retry-after"));
-    expect_error(response, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited).await;
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+    )
+    .await;
     // Case and spaces make no new budget.
     let response = app.post_send(&format!("  {}", email.to_uppercase())).await;
-    expect_error(response, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited).await;
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+    )
+    .await;
     // Another address is unaffected.
-    assert_eq!(app.post_send(&random_email()).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        app.post_send(&random_email()).await.status(),
+        StatusCode::ACCEPTED
+    );
     assert_eq!(app.inbox.subjects(&email).await.len(), 3);
 }
 
@@ -26,13 +39,24 @@ async fn sends_per_address_stop_at_the_daily_budget() {
 async fn sends_per_client_stop_at_the_hourly_budget() {
     let app = spawn_app_with(&[("OTP_SENDS_PER_IP_PER_HOUR", "2")]).await;
     for _ in 0..2 {
-        assert_eq!(app.post_send(&random_email()).await.status(), StatusCode::ACCEPTED);
+        assert_eq!(
+            app.post_send(&random_email()).await.status(),
+            StatusCode::ACCEPTED
+        );
     }
     let response = app.post_send(&random_email()).await;
-    expect_error(response, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited).await;
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+    )
+    .await;
     // The next hour has a fresh budget.
     app.clock.advance(3600);
-    assert_eq!(app.post_send(&random_email()).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        app.post_send(&random_email()).await.status(),
+        StatusCode::ACCEPTED
+    );
 }
 
 #[tokio::test]
@@ -50,5 +74,10 @@ async fn failures_across_codes_lock_the_address_out_of_new_codes() {
     let code = app.inbox.wait_for_code(&email, 2).await;
     app.post_verify(&second.flow_id, &wrong(&code)).await;
     let response = app.post_send(&email).await;
-    expect_error(response, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited).await;
+    expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+    )
+    .await;
 }

@@ -5,3 +5,4 @@ mod faults;
 mod flow;
 mod helpers;
 mod limits;
+mod openapi;

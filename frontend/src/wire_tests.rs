@@ -1,0 +1,151 @@
+use super::*;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+impl Json for Value {
+    fn member(&self, key: &str) -> Option<Self> {
+        self.get(key).filter(|v| !v.is_null()).cloned()
+    }
+    fn string(&self) -> Option<String> {
+        self.as_str().map(str::to_owned)
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+}
+
+fn send() -> Call {
+    Call::Send(SendRequest {
+        email: "a@example.com".to_owned(),
+        request_id: None,
+    })
+}
+
+fn verify() -> Call {
+    Call::Verify(VerifyRequest {
+        flow_id: "f".to_owned(),
+        code: "123456".to_owned(),
+    })
+}
+
+fn decode_json(call: &Call, status: u16, body: Value) -> Reply {
+    decode(call, status, Some(&body))
+}
+
+#[test]
+fn reads_each_success_shape_as_otp_api_writes_it() {
+    let sent = SendResponse {
+        flow_id: "f1".to_owned(),
+        expires_in: 600,
+        resend_in: 60,
+    };
+    let r = decode_json(&send(), 202, serde_json::to_value(&sent).unwrap());
+    assert_eq!(r, Reply::Sent(sent));
+
+    let verified = VerifyResponse {
+        status: VerifyStatus::Approved,
+        email: "a@example.com".to_owned(),
+    };
+    let r = decode_json(&verify(), 200, serde_json::to_value(&verified).unwrap());
+    assert_eq!(r, Reply::Verified(verified));
+
+    let resend = Call::Resend(ResendRequest {
+        flow_id: "f".to_owned(),
+    });
+    let resent = ResendResponse {
+        expires_in: 600,
+        resend_in: 60,
+    };
+    let r = decode_json(&resend, 202, serde_json::to_value(&resent).unwrap());
+    assert_eq!(r, Reply::Resent(resent));
+}
+
+#[test]
+fn reads_the_error_shape_with_its_extras() {
+    let mut body = otp_api::ErrorBody::new(ErrorCode::WrongCode);
+    body.error.attempts_left = Some(2);
+    let r = decode_json(&verify(), 422, serde_json::to_value(&body).unwrap());
+    assert_eq!(r, Reply::Refused(body.error));
+
+    let mut body = otp_api::ErrorBody::new(ErrorCode::RateLimited);
+    body.error.retry_after = Some(30);
+    let r = decode_json(&send(), 429, serde_json::to_value(&body).unwrap());
+    assert_eq!(r, Reply::Refused(body.error));
+}
+
+#[test]
+fn every_error_code_is_understood() {
+    for code in [
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidEmail,
+        ErrorCode::UnknownFlow,
+        ErrorCode::Expired,
+        ErrorCode::AlreadyUsed,
+        ErrorCode::WrongCode,
+        ErrorCode::TooManyAttempts,
+        ErrorCode::ResendTooSoon,
+        ErrorCode::RateLimited,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ] {
+        let body = json!({"error": {"code": code.as_str(), "message": ""}});
+        match decode_json(&send(), 400, body) {
+            Reply::Refused(d) => assert_eq!(d.code, code),
+            other => panic!("{code}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn unreadable_answers_count_as_unreachable() {
+    assert_eq!(decode::<Value>(&send(), 502, None), Reply::Unreachable);
+    assert_eq!(decode_json(&send(), 202, json!({})), Reply::Unreachable);
+    assert_eq!(
+        decode_json(&verify(), 200, json!({"flow_id": "f"})),
+        Reply::Unreachable
+    );
+    let bad_status = json!({"status": "maybe", "email": "a@example.com"});
+    assert_eq!(decode_json(&verify(), 200, bad_status), Reply::Unreachable);
+    let unknown_code = json!({"error": {"code": "no_such_code", "message": ""}});
+    assert_eq!(decode_json(&send(), 400, unknown_code), Reply::Unreachable);
+    let fractional = json!({"flow_id": "f", "expires_in": 1.5, "resend_in": 60});
+    assert_eq!(decode_json(&send(), 202, fractional), Reply::Unreachable);
+    let negative = json!({"flow_id": "f", "expires_in": -1, "resend_in": 60});
+    assert_eq!(decode_json(&send(), 202, negative), Reply::Unreachable);
+}
+
+#[test]
+fn paths_match_the_api() {
+    assert_eq!(send().path(), "/api/otp/send");
+    assert_eq!(verify().path(), "/api/otp/verify");
+}
+
+#[test]
+fn bodies_match_serde_json() {
+    let with_id = SendRequest {
+        email: "a@example.com".to_owned(),
+        request_id: Some("0f".to_owned()),
+    };
+    assert_eq!(
+        Call::Send(with_id.clone()).body(),
+        serde_json::to_string(&with_id).unwrap()
+    );
+    let VerifyRequest { .. } = match verify() {
+        Call::Verify(v) => {
+            assert_eq!(verify().body(), serde_json::to_string(&v).unwrap());
+            v
+        }
+        _ => unreachable!(),
+    };
+    assert_eq!(send().body(), r#"{"email":"a@example.com"}"#);
+}
+
+proptest! {
+    #[test]
+    fn any_typed_address_is_escaped_like_serde_json(email in "\\PC*|[\\x00-\\x20\"\\\\\u{7f}\u{2028}]{0,8}") {
+        let req = SendRequest { email, request_id: None };
+        let body = Call::Send(req.clone()).body();
+        prop_assert_eq!(&body, &serde_json::to_string(&req).unwrap());
+        prop_assert_eq!(serde_json::from_str::<SendRequest>(&body).unwrap(), req);
+    }
+}

@@ -1,0 +1,83 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+/**
+ * The verification page as a person uses it: type an address, get a code,
+ * type or paste it. Elements are found by their `data-testid`, so wording
+ * and layout can change without touching the tests that do not check them.
+ */
+export class OtpPage {
+  readonly emailInput: Locator;
+  readonly sendButton: Locator;
+  readonly codeInput: Locator;
+  readonly verifyButton: Locator;
+  readonly resendButton: Locator;
+  readonly changeEmailButton: Locator;
+  readonly retryButton: Locator;
+  readonly status: Locator;
+  readonly error: Locator;
+  readonly verified: Locator;
+
+  constructor(readonly page: Page) {
+    const id = (testId: string) => page.getByTestId(testId);
+    this.emailInput = id('email-input');
+    this.sendButton = id('send-button');
+    this.codeInput = id('code-input');
+    this.verifyButton = id('verify-button');
+    this.resendButton = id('resend-button');
+    this.changeEmailButton = id('change-email-button');
+    this.retryButton = id('retry-button');
+    this.status = id('status');
+    this.error = id('error');
+    this.verified = id('verified');
+  }
+
+  /** Opens the page and waits until the WebAssembly app has drawn the first screen. */
+  async open(): Promise<void> {
+    await this.page.goto('/');
+    await expect(this.emailInput).toBeVisible();
+  }
+
+  /**
+   * Asks for a code for `address` and waits for the code screen. Returns the
+   * flow id the service answered with, for tests that also talk to the API.
+   */
+  async sendCodeTo(address: string): Promise<string> {
+    await this.emailInput.fill(address);
+    const sent = this.page.waitForResponse(
+      (r) => r.url().endsWith('/api/otp/send') && r.request().method() === 'POST',
+    );
+    await this.sendButton.click();
+    const response = await sent;
+    expect(response.status(), await response.text()).toBe(202);
+    await expect(this.codeInput).toBeVisible();
+    return ((await response.json()) as { flow_id: string }).flow_id;
+  }
+
+  /** Types the code key by key, as a person copying it from another screen does. */
+  async typeCode(code: string): Promise<void> {
+    await this.codeInput.pressSequentially(code, { delay: 20 });
+  }
+
+  /**
+   * Pastes `text` into the code field through the real clipboard and the
+   * paste shortcut, so the page sees exactly what a browser paste produces.
+   */
+  async pasteCode(text: string): Promise<void> {
+    await this.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await this.codeInput.focus();
+    await this.page.evaluate((t) => navigator.clipboard.writeText(t), text);
+    await this.page.keyboard.press('ControlOrMeta+V');
+  }
+
+  /** The whole seconds the resend button still asks to wait, or null if it does not. */
+  async resendWaitSeconds(): Promise<number | null> {
+    const label = (await this.resendButton.textContent()) ?? '';
+    const match = /in (\d+) s\b/.exec(label);
+    return match ? Number(match[1]) : null;
+  }
+
+  /** How wide the page's content is; wider than the window means it scrolls sideways. */
+  async contentWidth(): Promise<number> {
+    return this.page.evaluate(() => (document.scrollingElement ?? document.documentElement).scrollWidth);
+  }
+}

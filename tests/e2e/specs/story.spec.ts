@@ -1,0 +1,45 @@
+import { test, expect } from '../support/fixtures';
+import { Inbox, readableAddress } from '../support/mail';
+
+test('a person verifies their address with the code from the email', async ({
+  otp,
+  browserLog,
+  request,
+  shot,
+}, testInfo) => {
+  const address = readableAddress(testInfo.project.name);
+  const inbox = await Inbox.open(request, address);
+
+  await otp.open();
+  await expect(otp.emailInput).toBeFocused();
+  await shot('email');
+
+  await otp.sendCodeTo(address);
+  await expect(otp.page.getByText(`We sent a code to ${address}`)).toBeVisible();
+  await expect(otp.status).toContainText('Code sent. It works for 1 minute.');
+  await shot('code');
+
+  const code = await inbox.nextCode();
+  // Pasted as many mail clients copy it, with a space in the middle.
+  await otp.pasteCode(`${code.slice(0, 3)} ${code.slice(3)}`);
+
+  await expect(otp.verified).toBeVisible();
+  await expect(otp.verified).toContainText(`${address} is confirmed`);
+  await expect(otp.codeInput).toHaveCount(0);
+  await shot('verified');
+
+  // The page uses nothing its Content-Security-Policy forbids and logs
+  // nothing alarming on the way (the CSP and uncaught-error checks run for
+  // every test; this one also wants a silent console).
+  expect(browserLog.console, 'console errors and warnings').toEqual([]);
+});
+
+test('the page is served with its security headers', async ({ request }) => {
+  const response = await request.get('/');
+  expect(response.status()).toBe(200);
+  const headers = response.headers();
+  expect(headers['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(headers['x-content-type-options']).toBe('nosniff');
+  expect(headers['referrer-policy']).toBe('no-referrer');
+});
