@@ -33,10 +33,11 @@ fn main() {
             watch(&dir);
             read_dist(&dir)
         }
-        // Cargo reruns on every build for a missing path, so watch the nearest
-        // existing folder instead: creating dist/ inside it is noticed.
+        // Cargo reruns on every build for a missing path, so watch the folder
+        // that would hold dist/ instead: creating dist/ inside it is noticed.
+        // Without that folder only a change of OTP_ASSETS_DIR reruns this.
         _ => {
-            if let Some(parent) = dist.ancestors().find(|p| p.is_dir()) {
+            if let Some(parent) = dist.parent().filter(|p| p.is_dir()) {
                 watch(parent);
             }
             Vec::new()

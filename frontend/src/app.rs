@@ -7,16 +7,15 @@
 use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen};
 use crate::messages;
 use crate::wire::{Call, Json, Reply, decode};
-use js_sys::{JSON, Object, Reflect};
+use gloo_net::http::Request;
+use js_sys::{JSON, Reflect};
 use leptos::either::EitherOf3;
 use leptos::ev::SubmitEvent;
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{RequestInit, Response};
+use wasm_bindgen::JsValue;
 
 /// How often the countdown label refreshes; well under a second so the
 /// number never looks stuck.
@@ -232,21 +231,16 @@ fn StatusRegion(page: Page) -> impl IntoView {
     }
 }
 
-/// Sends `call` to the service on this page's own origin; `fetch` by hand: a fetch wrapper crate would add more to the download
-/// than these lines do.
-async fn post(call: &Call) -> Result<Reply, JsValue> {
-    let headers = Object::new();
-    Reflect::set(&headers, &"content-type".into(), &"application/json".into())?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&call.body().into());
-    let window = web_sys::window().ok_or(JsValue::NULL)?;
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(call.path(), &init))
-        .await?
-        .dyn_into()?;
-    let text = JsFuture::from(response.text()?).await?;
-    let body = text.as_string().and_then(|t| JSON::parse(&t).ok());
+/// Sends `call` to the service on this page's own origin. `gloo-net` without
+/// its `json` feature: the bodies are written by [`Call::body`] and answers
+/// read with the browser's `JSON.parse`, so no `serde_json` in the download.
+async fn post(call: &Call) -> Result<Reply, gloo_net::Error> {
+    let response = Request::post(call.path())
+        .header("content-type", "application/json")
+        .body(call.body())?
+        .send()
+        .await?;
+    let body = JSON::parse(&response.text().await?).ok();
     Ok(decode(call, response.status(), body.as_ref()))
 }
 

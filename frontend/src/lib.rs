@@ -6,7 +6,7 @@
 //! - [`messages`]: the sentences the page shows
 //! - [`wire`]: calls and how answers are read
 //! - `app` (browser only): the Leptos component that renders a [`flow::Flow`]
-//!   and performs its calls with `fetch`
+//!   and performs its calls with `gloo-net`
 
 pub mod countdown;
 pub mod flow;

@@ -130,13 +130,21 @@ fn bodies_match_serde_json() {
         Call::Send(with_id.clone()).body(),
         serde_json::to_string(&with_id).unwrap()
     );
-    let VerifyRequest { .. } = match verify() {
-        Call::Verify(v) => {
-            assert_eq!(verify().body(), serde_json::to_string(&v).unwrap());
-            v
-        }
-        _ => unreachable!(),
+    let verify_req = VerifyRequest {
+        flow_id: "f".to_owned(),
+        code: "123456".to_owned(),
     };
+    assert_eq!(
+        Call::Verify(verify_req.clone()).body(),
+        serde_json::to_string(&verify_req).unwrap()
+    );
+    let resend_req = ResendRequest {
+        flow_id: "f\"1".to_owned(),
+    };
+    assert_eq!(
+        Call::Resend(resend_req.clone()).body(),
+        serde_json::to_string(&resend_req).unwrap()
+    );
     assert_eq!(send().body(), r#"{"email":"a@example.com"}"#);
 }
 

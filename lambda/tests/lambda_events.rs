@@ -301,7 +301,7 @@ async fn rest_api_events_count_the_identity_source_ip() {
         invoke_rest(REST_SEND.to_owned()).await,
         StatusCode::ACCEPTED
     );
-    assert!(app.code_sent_to("grace@example.org").len() == 6);
+    assert_eq!(app.code_sent_to("grace@example.org").len(), 6);
     assert_eq!(
         invoke_rest(rest("192.0.2.44", "heidi@example.org")).await,
         StatusCode::TOO_MANY_REQUESTS

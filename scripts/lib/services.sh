@@ -83,7 +83,7 @@ services_spawn() {
 
 services_wait() {
   local name="$1" pid="$2" kind="$3" target="$4"
-  python3 "$HARNESS" wait --pid "$pid" --log "$SERVICES_DIR/$name.log" --timeout 60 "$kind" "$target"
+  python3 "$HARNESS" wait --pid "$pid" --log "$SERVICES_DIR/$name.log" --timeout 120 "$kind" "$target"
 }
 
 services_start() {
@@ -115,10 +115,13 @@ services_launch() {
   ports="$(python3 "$HARNESS" free-ports 4)" || return 1
   read -r dynamodb_port smtp_port web_port starttls_port <<<"$ports"
 
+  # C1-only JIT: the server is up in about half the time, and test runs are
+  # too short for the optimizing compiler to pay for itself.
   services_spawn dynamodb -- "$java" "-Djava.library.path=$DYNAMODB_HOME/DynamoDBLocal_lib" \
-    -XX:-UsePerfData -jar "$DYNAMODB_HOME/DynamoDBLocal.jar" \
+    -XX:-UsePerfData -XX:TieredStopAtLevel=1 -jar "$DYNAMODB_HOME/DynamoDBLocal.jar" \
     -inMemory -disableTelemetry -port "$dynamodb_port"
-  # maildev keeps attachments under TMPDIR; a directory per run keeps runs apart.
+  # maildev's file storage defaults to a folder under TMPDIR; one per run
+  # keeps parallel runs apart and is removed with the run's directory.
   services_spawn maildev -- env "TMPDIR=$SERVICES_DIR/maildev/tmp" \
     node "$OTP_ROOT/tests/node_modules/maildev/dist/bin/maildev.js" \
     --smtp "$smtp_port" --web "$web_port" --ip 127.0.0.1 --web-ip 127.0.0.1
@@ -127,7 +130,7 @@ services_launch() {
     --cert "$SERVICES_DIR/starttls/server-chain.pem" --key "$SERVICES_DIR/starttls/server.key" \
     --maildir "$SERVICES_DIR/starttls-mail"
 
-  # The three start in parallel; DynamoDB Local is the slowest (2-4 s).
+  # The three start in parallel; DynamoDB Local takes longest.
   services_wait dynamodb "${SERVICES_PIDS[0]}" dynamodb "http://127.0.0.1:$dynamodb_port" &&
     services_wait maildev "${SERVICES_PIDS[1]}" http "http://127.0.0.1:$web_port/api/healthz" &&
     services_wait maildev "${SERVICES_PIDS[1]}" smtp "127.0.0.1:$smtp_port" &&

@@ -146,7 +146,7 @@ def wait(pid: int, log: str, timeout: float, kind: str, target: str) -> int:
             last_error = str(error)
         if time.monotonic() >= deadline:
             sys.stderr.write(
-                f"{kind} at {target} not ready after {timeout:.0f}s ({last_error}); log {log}:\n"
+                f"{kind} at {target} not ready after {timeout:g}s ({last_error}); log {log}:\n"
             )
             sys.stderr.write(tail(log))
             return 1

@@ -179,7 +179,7 @@ mod tests {
             .to_vec()
     }
 
-    fn get<'a>(r: &'a Response, name: header::HeaderName) -> Option<&'a str> {
+    fn get(r: &Response, name: header::HeaderName) -> Option<&str> {
         r.headers().get(name).map(|v| v.to_str().unwrap())
     }
 

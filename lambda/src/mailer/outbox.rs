@@ -9,7 +9,7 @@
 use super::message::MessageTemplate;
 use super::{CodeMessage, MailError, Mailer};
 use async_trait::async_trait;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct OutboxMailer {
@@ -21,10 +21,6 @@ impl OutboxMailer {
     /// `dir` is created on the first send if it does not exist.
     pub fn new(dir: PathBuf, template: MessageTemplate) -> OutboxMailer {
         OutboxMailer { dir, template }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 
@@ -69,6 +65,7 @@ fn file_name() -> String {
 mod tests {
     use super::*;
     use crate::domain::{Code, Email};
+    use std::path::Path;
 
     /// A directory of its own under the system temp dir, removed on drop.
     struct TempDir(PathBuf);

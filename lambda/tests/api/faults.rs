@@ -222,3 +222,225 @@ async fn store_outage_answers_503() {
         .await;
     }
 }
+
+/// A DynamoDB Local of this test's own, keeping its data in a folder so it
+/// survives being killed and started again on the same port.
+struct OwnDynamo {
+    java: String,
+    home: std::path::PathBuf,
+    data: std::path::PathBuf,
+    port: u16,
+    process: Option<std::process::Child>,
+}
+
+impl OwnDynamo {
+    /// `None` (after saying why) when DynamoDB Local is not installed and
+    /// the test services are not expected.
+    fn find() -> Option<OwnDynamo> {
+        // scripts/setup unpacks it here; `OTP_TEST_DYNAMODB_HOME` overrides.
+        let home = std::env::var_os("OTP_TEST_DYNAMODB_HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.local/dynamodb/current")
+            });
+        if !home.join("DynamoDBLocal.jar").is_file() {
+            assert!(
+                std::env::var_os("OTP_TEST_SERVICES").is_none(),
+                "DynamoDBLocal.jar is not in {} (OTP_TEST_DYNAMODB_HOME), but OTP_TEST_SERVICES says the test services run",
+                home.display()
+            );
+            eprintln!("skipped: needs DynamoDB Local (run scripts/setup)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let data = std::env::temp_dir().join(format!("otp-dynamo-{}", random_suffix()));
+        std::fs::create_dir_all(&data).unwrap();
+        Some(OwnDynamo {
+            java: std::env::var("JAVA").unwrap_or_else(|_| "java".into()),
+            home,
+            data,
+            port,
+            process: None,
+        })
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server and waits until it answers HTTP.
+    async fn start(&mut self) {
+        let child = std::process::Command::new(&self.java)
+            .arg(format!(
+                "-Djava.library.path={}",
+                self.home.join("DynamoDBLocal_lib").display()
+            ))
+            .args(["-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-jar"])
+            .arg(self.home.join("DynamoDBLocal.jar"))
+            .args(["-sharedDb", "-disableTelemetry", "-dbPath"])
+            .arg(&self.data)
+            .args(["-port", &self.port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("java starts DynamoDB Local");
+        self.process = Some(child);
+        let client = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let answer = client
+                .post(self.endpoint())
+                .header("x-amz-target", "DynamoDB_20120810.ListTables")
+                .header("content-type", "application/x-amz-json-1.0")
+                .body("{}")
+                .send()
+                .await;
+            if answer.is_ok() {
+                return;
+            }
+            let exited = self.process.as_mut().unwrap().try_wait().unwrap();
+            assert!(exited.is_none(), "DynamoDB Local exited: {exited:?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "DynamoDB Local did not answer within 60 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Kills the server outright, as a crash would.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnDynamo {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+/// DynamoDB dies in the middle of traffic and comes back: meanwhile every
+/// answer is a 503 with `Retry-After` (never a panic or a 500), the same
+/// service answers normally once it is back, and a flow started before the
+/// outage can still be approved.
+#[tokio::test]
+async fn store_killed_mid_run_answers_503_then_recovers_without_restart() {
+    let Some(mut dynamo) = OwnDynamo::find() else {
+        return;
+    };
+    dynamo.start().await;
+    let outbox = std::env::temp_dir().join(format!("otp-outage-{}", random_suffix()));
+    let mut vars = HashMap::new();
+    for (k, v) in [
+        ("OTP_BIND", "127.0.0.1:0".to_owned()),
+        ("OTP_TABLE", format!("otp-outage-{}", random_suffix())),
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamo.endpoint()),
+        ("OTP_CREATE_TABLE", "true".into()),
+        ("OTP_STORE_TIMEOUT_MS", "2000".into()),
+        ("OTP_OUTBOX_DIR", outbox.display().to_string()),
+        ("OTP_SENDS_PER_IP_PER_HOUR", "100000".into()),
+        ("OTP_VERIFIES_PER_IP_PER_HOUR", "100000".into()),
+    ] {
+        vars.insert(k.to_owned(), v);
+    }
+    let settings = Settings::from_vars(vars).unwrap();
+    let app = Arc::new(spawn_with_settings(settings, Inbox::Outbox { dir: outbox }).await);
+    let before = random_email();
+    let (sent, code) = app.start_flow(&before).await;
+
+    // Traffic runs all along: sends to fresh addresses and verifies of
+    // unknown flows, each answer recorded.
+    let running = Arc::new(AtomicBool::new(true));
+    let traffic = {
+        let (app, running) = (app.clone(), running.clone());
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while running.load(Ordering::SeqCst) {
+                let send = app.post_send(&random_email()).await;
+                let retry = send.headers().get("retry-after").cloned();
+                seen.push((send.status(), retry));
+                let verify = app.post_verify("AAAAAAAAAAAAAAAAAAAAAA", "123456").await;
+                let retry = verify.headers().get("retry-after").cloned();
+                seen.push((verify.status(), retry));
+            }
+            seen
+        })
+    };
+    // Wait for the traffic to be seen succeeding, then pull the plug.
+    wait_until(|| async { app.inbox.subjects("@example.com").await.len() >= 3 }).await;
+    dynamo.kill();
+
+    for _ in 0..3 {
+        let response = app.post_send(&random_email()).await;
+        assert_eq!(response.headers()["retry-after"], "2");
+        expect_error(
+            response,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+        )
+        .await;
+        let response = app.post_verify(&sent.flow_id, &code).await;
+        assert!(response.headers().contains_key("retry-after"));
+        expect_error(
+            response,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+        )
+        .await;
+    }
+
+    dynamo.start().await;
+    // The same service recovers on its own: no restart, no new client.
+    let recovered = {
+        let app = app.clone();
+        wait_until(move || {
+            let app = app.clone();
+            async move { app.post_send(&random_email()).await.status() == StatusCode::ACCEPTED }
+        })
+    };
+    recovered.await;
+    running.store(false, Ordering::SeqCst);
+    let seen = traffic.await.expect("the traffic task did not panic");
+
+    let unavailable = seen
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    assert!(unavailable > 0, "the outage was seen by the traffic");
+    for (status, retry_after) in &seen {
+        match *status {
+            StatusCode::ACCEPTED | StatusCode::NOT_FOUND => {}
+            StatusCode::SERVICE_UNAVAILABLE => assert!(retry_after.is_some()),
+            other => panic!("unexpected {other} during the outage"),
+        }
+    }
+    // The flow from before the outage survived it and still approves.
+    assert_eq!(
+        app.post_verify(&sent.flow_id, &code).await.status(),
+        StatusCode::OK
+    );
+}
+
+/// Polls `condition` until it holds, for at most 60 s.
+async fn wait_until<F, Fut>(condition: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !condition().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

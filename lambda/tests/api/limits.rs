@@ -1,42 +1,78 @@
-//! Budgets that span flows: per address and per client.
+//! Budgets that span flows: per address and per client. Each is hit exactly
+//! at its limit: the Nth request goes through, the next one is refused with
+//! `Retry-After` saying when the window (or the lockout) ends.
 
-use crate::helpers::{expect_error, random_email, spawn_app_with, wrong};
-use otp_api::ErrorCode;
-use reqwest::StatusCode;
+use crate::helpers::{TestApp, expect_error, random_email, spawn_app_with, wrong};
+use otp::domain::Clock;
+use otp_api::{ErrorBody, ErrorCode, SendResponse};
+use reqwest::{Response, StatusCode};
+use tokio::task::JoinSet;
+
+const HOUR: u64 = 3600;
+const DAY: u64 = 24 * HOUR;
+
+/// Seconds from the app's now to the end of its fixed `window`.
+fn to_window_end(app: &TestApp, window: u64) -> u64 {
+    window - app.clock.now() % window
+}
+
+/// Checks a 429 `rate_limited` with `Retry-After: retry_after` (header and
+/// body agree) and returns the body.
+async fn expect_limited(response: Response, retry_after: u64) -> ErrorBody {
+    let header = response
+        .headers()
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = expect_error(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+    )
+    .await;
+    assert_eq!(header, retry_after.to_string(), "Retry-After");
+    assert_eq!(body.error.retry_after, Some(retry_after));
+    body
+}
+
+/// Spends `n` failed verifies of `email`'s budget on `flow_id`.
+async fn fail(app: &TestApp, flow_id: &str, code: &str, n: usize) {
+    for _ in 0..n {
+        let response = app.post_verify(flow_id, &wrong(code)).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
 
 #[tokio::test]
-async fn sends_per_address_stop_at_the_daily_budget() {
+async fn sends_per_address_stop_exactly_at_the_daily_budget() {
     let app = spawn_app_with(&[("OTP_SENDS_PER_EMAIL_PER_DAY", "3")]).await;
     let email = random_email();
     for _ in 0..3 {
         assert_eq!(app.post_send(&email).await.status(), StatusCode::ACCEPTED);
     }
     let response = app.post_send(&email).await;
-    assert!(response.headers().contains_key("retry-after"));
-    expect_error(
-        response,
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::RateLimited,
-    )
-    .await;
+    expect_limited(response, to_window_end(&app, DAY)).await;
     // Case and spaces make no new budget.
     let response = app.post_send(&format!("  {}", email.to_uppercase())).await;
-    expect_error(
-        response,
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::RateLimited,
-    )
-    .await;
+    expect_limited(response, to_window_end(&app, DAY)).await;
     // Another address is unaffected.
     assert_eq!(
         app.post_send(&random_email()).await.status(),
         StatusCode::ACCEPTED
     );
     assert_eq!(app.inbox.subjects(&email).await.len(), 3);
+    // Refusals spent nothing: the next day allows exactly three again.
+    app.clock.advance(to_window_end(&app, DAY));
+    for _ in 0..3 {
+        assert_eq!(app.post_send(&email).await.status(), StatusCode::ACCEPTED);
+    }
+    expect_limited(app.post_send(&email).await, DAY).await;
 }
 
 #[tokio::test]
-async fn sends_per_client_stop_at_the_hourly_budget() {
+async fn sends_per_client_stop_exactly_at_the_hourly_budget() {
     let app = spawn_app_with(&[("OTP_SENDS_PER_IP_PER_HOUR", "2")]).await;
     for _ in 0..2 {
         assert_eq!(
@@ -45,14 +81,9 @@ async fn sends_per_client_stop_at_the_hourly_budget() {
         );
     }
     let response = app.post_send(&random_email()).await;
-    expect_error(
-        response,
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::RateLimited,
-    )
-    .await;
+    expect_limited(response, to_window_end(&app, HOUR)).await;
     // The next hour has a fresh budget.
-    app.clock.advance(3600);
+    app.clock.advance(to_window_end(&app, HOUR));
     assert_eq!(
         app.post_send(&random_email()).await.status(),
         StatusCode::ACCEPTED
@@ -60,24 +91,136 @@ async fn sends_per_client_stop_at_the_hourly_budget() {
 }
 
 #[tokio::test]
+async fn verifies_per_client_stop_exactly_at_the_hourly_budget() {
+    let app = spawn_app_with(&[("OTP_VERIFIES_PER_IP_PER_HOUR", "3")]).await;
+    let (sent, code) = app.start_flow(&random_email()).await;
+    fail(&app, &sent.flow_id, &code, 2).await;
+    // The third verify is within the budget, and it is the right code.
+    assert_eq!(
+        app.post_verify(&sent.flow_id, &code).await.status(),
+        StatusCode::OK
+    );
+    // Any fourth verify is refused before the flow is looked at, even for a
+    // flow that does not exist.
+    let response = app.post_verify("AAAAAAAAAAAAAAAAAAAAAA", "123456").await;
+    expect_limited(response, to_window_end(&app, HOUR)).await;
+    app.clock.advance(to_window_end(&app, HOUR));
+    let response = app.post_verify("AAAAAAAAAAAAAAAAAAAAAA", "123456").await;
+    expect_error(response, StatusCode::NOT_FOUND, ErrorCode::UnknownFlow).await;
+}
+
+#[tokio::test]
 async fn failures_across_codes_lock_the_address_out_of_new_codes() {
     let app = spawn_app_with(&[("OTP_FAILURES_PER_EMAIL_PER_DAY", "6")]).await;
     let email = random_email();
     let (first, code) = app.start_flow(&email).await;
-    for _ in 0..5 {
-        app.post_verify(&first.flow_id, &wrong(&code)).await;
-    }
+    fail(&app, &first.flow_id, &code, 5).await;
     // A new flow does not reset the budget: one more failure spends it.
     let response = app.post_send(&email).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let second: otp_api::SendResponse = response.json().await.unwrap();
+    let second: SendResponse = response.json().await.unwrap();
     let code = app.inbox.wait_for_code(&email, 2).await;
-    app.post_verify(&second.flow_id, &wrong(&code)).await;
-    let response = app.post_send(&email).await;
-    expect_error(
-        response,
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::RateLimited,
-    )
+    fail(&app, &second.flow_id, &code, 1).await;
+    expect_limited(app.post_send(&email).await, 15 * 60).await;
+    // A resend of a live flow is a new message too.
+    app.clock.advance(60);
+    expect_limited(app.post_resend(&second.flow_id).await, 14 * 60).await;
+}
+
+#[tokio::test]
+async fn lockout_starts_at_the_limit_lasts_15_minutes_then_doubles() {
+    let app = spawn_app_with(&[
+        ("OTP_FAILURES_PER_EMAIL_PER_DAY", "3"),
+        ("OTP_SENDS_PER_EMAIL_PER_DAY", "100"),
+    ])
     .await;
+    let email = random_email();
+    let (sent, code) = app.start_flow(&email).await;
+    fail(&app, &sent.flow_id, &code, 2).await;
+    // One failure short of the limit: still allowed.
+    let response = app.post_send(&email).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let sent: SendResponse = response.json().await.unwrap();
+    let code = app.inbox.wait_for_code(&email, 2).await;
+
+    // The failure that reaches the limit starts the first lockout.
+    fail(&app, &sent.flow_id, &code, 1).await;
+    let locked = expect_limited(app.post_send(&email).await, 900).await;
+    app.clock.advance(899);
+    expect_limited(app.post_send(&email).await, 1).await;
+    app.clock.advance(1);
+    let response = app.post_send(&email).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let sent: SendResponse = response.json().await.unwrap();
+    let code = app.inbox.wait_for_code(&email, 3).await;
+
+    // A fresh allowance of failures, then a lockout twice as long.
+    fail(&app, &sent.flow_id, &code, 2).await;
+    assert_eq!(app.post_send(&email).await.status(), StatusCode::ACCEPTED);
+    fail(&app, &sent.flow_id, &code, 1).await;
+    expect_limited(app.post_send(&email).await, 1800).await;
+    app.clock.advance(1799);
+    expect_limited(app.post_send(&email).await, 1).await;
+    app.clock.advance(1);
+    assert_eq!(app.post_send(&email).await.status(), StatusCode::ACCEPTED);
+
+    // The refusal reads like any other spent budget: it tells nothing about
+    // the address beyond "wait".
+    let other = spawn_app_with(&[("OTP_SENDS_PER_EMAIL_PER_DAY", "1")]).await;
+    let stranger = random_email();
+    other.post_send(&stranger).await;
+    let spent = expect_limited(other.post_send(&stranger).await, to_window_end(&other, DAY)).await;
+    assert_eq!(locked.error.message, spent.error.message);
+}
+
+#[tokio::test]
+async fn lockout_outlasts_midnight() {
+    let app = spawn_app_with(&[("OTP_FAILURES_PER_EMAIL_PER_DAY", "2")]).await;
+    // Ten minutes before the end of the day.
+    app.clock.advance(to_window_end(&app, DAY) - 600);
+    let email = random_email();
+    let (sent, code) = app.start_flow(&email).await;
+    fail(&app, &sent.flow_id, &code, 2).await;
+    expect_limited(app.post_send(&email).await, 900).await;
+    app.clock.advance(700);
+    expect_limited(app.post_send(&email).await, 200).await;
+    app.clock.advance(200);
+    assert_eq!(app.post_send(&email).await.status(), StatusCode::ACCEPTED);
+}
+
+/// Fifty parallel sends for one address with a budget of ten: exactly ten
+/// messages leave, every other request is told to wait.
+#[tokio::test]
+async fn parallel_sends_never_exceed_the_address_budget() {
+    let app = spawn_app_with(&[
+        ("OTP_SENDS_PER_EMAIL_PER_DAY", "10"),
+        ("OTP_SENDS_PER_IP_PER_HOUR", "1000"),
+    ])
+    .await;
+    let email = random_email();
+    let mut requests = JoinSet::new();
+    for _ in 0..50 {
+        let (client, url, email) = (app.client.clone(), app.url("/api/otp/send"), email.clone());
+        requests.spawn(async move {
+            client
+                .post(url)
+                .json(&serde_json::json!({ "email": email }))
+                .send()
+                .await
+                .expect("the request reaches the app")
+                .status()
+        });
+    }
+    let (mut accepted, mut limited) = (0, 0);
+    while let Some(status) = requests.join_next().await {
+        match status.unwrap() {
+            StatusCode::ACCEPTED => accepted += 1,
+            StatusCode::TOO_MANY_REQUESTS => limited += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!((accepted, limited), (10, 40));
+    // Every accepted send delivered before it answered; none beyond.
+    app.inbox.wait_for_code(&email, 10).await;
+    assert_eq!(app.inbox.subjects(&email).await.len(), 10);
 }

@@ -1,5 +1,6 @@
 //! The API over real HTTP, in the person's order: send, read the mail, verify.
 
+mod bad_input;
 mod errors;
 mod faults;
 mod flow;

@@ -5,8 +5,8 @@ import { OtpPage } from '../pages/otp-page';
 
 /** What the browser said while a test ran. */
 export interface BrowserLog {
-  /** Console messages of type error or warning, as "type: text". */
-  console: string[];
+  /** Console messages of type error or warning. */
+  console: { type: string; text: string; url: string }[];
   /** Uncaught exceptions and unhandled rejections on the page. */
   pageErrors: string[];
   /** `securitypolicyviolation` events: what the page's CSP blocked. */
@@ -33,7 +33,9 @@ export const test = base.extend<Fixtures>({
     async ({ page }, use) => {
       const log: BrowserLog = { console: [], pageErrors: [], cspViolations: [] };
       page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') log.console.push(`${m.type()}: ${m.text()}`);
+        if (m.type() === 'error' || m.type() === 'warning') {
+          log.console.push({ type: m.type(), text: m.text(), url: m.location().url });
+        }
       });
       page.on('pageerror', (e) => log.pageErrors.push(String(e)));
       await page.exposeFunction('__otpCspViolation', (v: string) => log.cspViolations.push(v));
