@@ -19,7 +19,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// What the scripted service saw: `(path, body)` per request.
 type Seen = Rc<RefCell<Vec<(String, String)>>>;
 
-/// Replaces `fetch`: every request gets the next `(status, body)` answer.
+/// Replaces `fetch`: every request gets the next `(status, body)` answer;
+/// one that is not a JSON `POST` is refused, as a network failure.
 fn script_service(answers: Vec<(u16, &'static str)>) -> Seen {
     let seen: Seen = Rc::default();
     let answers = Rc::new(RefCell::new(answers.into_iter()));

@@ -102,6 +102,12 @@ fn start_server(args: &Args, table: &str, port: u16, codes: Arc<Codes>) -> Serve
         .env("OTP_FAILURES_PER_EMAIL_PER_DAY", "10000")
         .env("OTP_SENDS_PER_IP_PER_HOUR", "1000000")
         .env("OTP_VERIFIES_PER_IP_PER_HOUR", "1000000")
+        // DynamoDB Local on a small shared machine answers far slower than
+        // DynamoDB; the deployed default (2 s) would turn its queueing into 503s.
+        .env(
+            "OTP_STORE_TIMEOUT_MS",
+            std::env::var("OTP_STORE_TIMEOUT_MS").unwrap_or_else(|_| "15000".into()),
+        )
         .env("RUST_LOG", "warn")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")

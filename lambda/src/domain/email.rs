@@ -12,7 +12,7 @@ pub enum EmailError {
     Empty,
     #[error("the address is longer than {MAX_EMAIL_LEN} characters")]
     TooLong,
-    #[error("the address contains a control character")]
+    #[error("the address contains a control or invisible character")]
     ControlCharacter,
     #[error("the address is not a valid email address")]
     Invalid,
@@ -33,8 +33,9 @@ impl Email {
         if trimmed.is_empty() {
             return Err(EmailError::Empty);
         }
-        // CR/LF and friends would let an address smuggle mail headers.
-        if trimmed.chars().any(char::is_control) {
+        // CR/LF and friends would let an address smuggle mail headers;
+        // invisible format characters would let one address pass for another.
+        if trimmed.chars().any(|c| c.is_control() || is_invisible(c)) {
             return Err(EmailError::ControlCharacter);
         }
         let lowered = trimmed.to_lowercase();
@@ -72,6 +73,23 @@ impl Email {
         let first = local.chars().next().unwrap_or('*');
         format!("{first}***@{domain}")
     }
+}
+
+/// Unicode format characters (category Cf) that render as nothing or
+/// reorder text: zero-width spaces and joiners, bidirectional overrides,
+/// soft hyphen, byte order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// Never prints the full address, so it cannot reach a log by accident.
@@ -122,6 +140,9 @@ mod tests {
             Email::parse("ann\0@example.com"),
             Err(EmailError::ControlCharacter)
         );
+        for invisible in ["ann\u{200B}@example.com", "ann@exa\u{202E}moc.elpmaxe"] {
+            assert_eq!(Email::parse(invisible), Err(EmailError::ControlCharacter));
+        }
     }
 
     #[test]

@@ -469,28 +469,35 @@ async fn bad_input_always_answers_in_the_error_shape() {
 async fn internationalized_addresses_are_accepted() {
     let app = spawn_app().await;
     let suffix = random_suffix();
-    for (email, normalized) in [
-        (format!("ann-{suffix}@bücher.de"), None),
-        (format!("ännä-{suffix}@example.com"), None),
-        (format!("ann-{suffix}@xn--bcher-kva.de"), None),
+    // (what is sent, the inbox it arrives in, messages there by then)
+    for (email, to, count) in [
         (
+            format!("ann-{suffix}@bücher.de"),
+            format!("ann-{suffix}@bücher.de"),
+            1,
+        ),
+        (
+            format!("ännä-{suffix}@example.com"),
+            format!("ännä-{suffix}@example.com"),
+            1,
+        ),
+        (
+            // The upper-case form is the same address, with the same inbox
+            // and the same budget.
             format!("Ann-{suffix}@BÜCHER.DE"),
-            Some(format!("ann-{suffix}@bücher.de")),
+            format!("ann-{suffix}@bücher.de"),
+            2,
         ),
     ] {
         let response = app.post_send(&email).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED, "{email:?}");
-        let to = normalized.unwrap_or(email);
-        app.inbox.wait_for_code(&to, 1).await;
+        app.inbox.wait_for_code(&to, count).await;
     }
-    // The upper-case form shares the budget of the lower-case one.
-    assert_eq!(
-        app.inbox
-            .subjects(&format!("ann-{suffix}@bücher.de"))
-            .await
-            .len(),
-        2
-    );
+    // The ASCII (punycode) form of the domain is an address like any other.
+    let response = app
+        .post_send(&format!("bob-{suffix}@xn--bcher-kva.de"))
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
 }
 
 /// Invisible Unicode format characters (zero-width space, right-to-left
@@ -498,7 +505,6 @@ async fn internationalized_addresses_are_accepted() {
 /// and relays refuse some of them permanently: they are refused as an
 /// invalid address, never passed on to fail later as a 503.
 #[tokio::test]
-#[ignore = "Email::parse accepts Unicode format characters (Cf): U+200B passes and ends in a 503 from the relay's 501"]
 async fn invisible_characters_in_addresses_are_refused() {
     let app = spawn_app().await;
     for invisible in [

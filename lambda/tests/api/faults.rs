@@ -2,7 +2,7 @@
 //! half-written, and no budget or cooldown is consumed.
 
 use crate::helpers::{
-    Inbox, expect_error, random_email, random_suffix, service_env, spawn_app_with,
+    Inbox, TestApp, expect_error, random_email, random_suffix, service_env, spawn_app_with,
     spawn_with_settings,
 };
 use otp::settings::Settings;
@@ -79,6 +79,18 @@ impl Switch {
     }
 }
 
+/// An app whose SMTP traffic to maildev passes through a [`Switch`].
+async fn app_behind_switch() -> Option<(Switch, TestApp)> {
+    let Some(maildev) = service_env("OTP_TEST_MAILDEV_SMTP") else {
+        eprintln!("skipped: needs maildev (run scripts/test)");
+        return None;
+    };
+    let switch = Switch::to(maildev).await;
+    let url = format!("smtp://{}", switch.addr);
+    let app = spawn_app_with(&[("OTP_SMTP_URL", &url)]).await;
+    Some((switch, app))
+}
+
 #[tokio::test]
 async fn smtp_refusing_connections_answers_503_and_spends_no_budget() {
     let smtp = closed_port().await;
@@ -113,13 +125,9 @@ async fn smtp_that_hangs_answers_503_within_the_timeout() {
 
 #[tokio::test]
 async fn a_failed_resend_keeps_the_old_code_and_the_cooldown() {
-    let Some(maildev) = service_env("OTP_TEST_MAILDEV_SMTP") else {
-        eprintln!("skipped: needs maildev (run scripts/test)");
+    let Some((switch, app)) = app_behind_switch().await else {
         return;
     };
-    let switch = Switch::to(maildev).await;
-    let url = format!("smtp://{}", switch.addr);
-    let app = spawn_app_with(&[("OTP_SMTP_URL", &url)]).await;
     let email = random_email();
     let (sent, code) = app.start_flow(&email).await;
 
@@ -158,13 +166,9 @@ async fn a_failed_resend_keeps_the_old_code_and_the_cooldown() {
 
 #[tokio::test]
 async fn a_failed_resend_leaves_the_first_code_working() {
-    let Some(maildev) = service_env("OTP_TEST_MAILDEV_SMTP") else {
-        eprintln!("skipped: needs maildev (run scripts/test)");
+    let Some((switch, app)) = app_behind_switch().await else {
         return;
     };
-    let switch = Switch::to(maildev).await;
-    let url = format!("smtp://{}", switch.addr);
-    let app = spawn_app_with(&[("OTP_SMTP_URL", &url)]).await;
     let (sent, code) = app.start_flow(&random_email()).await;
     app.clock.advance(60);
     switch.cut().await;
