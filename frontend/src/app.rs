@@ -68,10 +68,14 @@ impl Page {
 
     /// Kept apart from the generic `act` so the request code exists once.
     fn perform(self, call: Call) {
-        let flow = self.flow;
+        let (flow, now) = (self.flow, self.now);
         spawn_local(async move {
             let reply = post(&call).await.unwrap_or(Reply::Unreachable);
-            flow.try_update(|f| f.finish(reply, now_ms()));
+            // Labels read `now`, which ticks only every `TICK`: moving it to
+            // the instant a countdown starts keeps a 60 s wait from showing 61.
+            let at = now_ms();
+            now.try_set(at);
+            flow.try_update(|f| f.finish(reply, at));
         });
     }
 
