@@ -186,7 +186,8 @@ async fn a_failed_resend_leaves_the_first_code_working() {
 }
 
 /// DynamoDB unreachable or silent: 503 with `Retry-After`, bounded by
-/// `OTP_STORE_TIMEOUT_MS`, and the service answers again without a restart.
+/// `OTP_STORE_TIMEOUT_MS`. Recovery is proven by
+/// `store_killed_mid_run_answers_503_then_recovers_without_restart`.
 #[tokio::test]
 async fn store_outage_answers_503() {
     let (silent, _server) = silent_server().await;
