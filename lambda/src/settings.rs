@@ -86,7 +86,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub smtp_timeout: Duration,
     /// `From:` of every message.
-    pub mail_from: String,
+    pub mail_from: lettre::message::Mailbox,
     /// Shown in the subject and body.
     pub product_name: String,
     /// The page's host, for the `@host #code` line that lets browsers offer the code.
@@ -214,13 +214,11 @@ impl Settings {
         let mail_from = env
             .get("OTP_MAIL_FROM")
             .unwrap_or("OTP <no-reply@localhost.localdomain>")
-            .to_owned();
-        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
-            return Err(SettingsError::Invalid {
+            .parse()
+            .map_err(|_| SettingsError::Invalid {
                 var: "OTP_MAIL_FROM",
                 why: "not a mailbox, expected e.g. `Example <no-reply@example.com>`".into(),
-            });
-        }
+            })?;
 
         let log_format = match env.get("OTP_LOG_FORMAT") {
             Some("json") => LogFormat::Json,

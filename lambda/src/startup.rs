@@ -101,10 +101,7 @@ async fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 
 async fn build_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
     let template = MessageTemplate {
-        from: settings
-            .mail_from
-            .parse()
-            .context("OTP_MAIL_FROM is not a mailbox")?,
+        from: settings.mail_from.clone(),
         product: settings.product_name.clone(),
         web_host: settings.web_host.clone(),
     };

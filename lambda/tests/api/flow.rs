@@ -1,4 +1,4 @@
-use crate::helpers::{expect_error, random_email, spawn_app, wrong};
+use crate::helpers::{expect_error, expect_retry_after, random_email, spawn_app, wrong};
 use otp_api::{ErrorCode, ResendResponse, VerifyResponse, VerifyStatus};
 use reqwest::StatusCode;
 
@@ -91,18 +91,7 @@ async fn resend_inside_the_cooldown_says_when_to_retry() {
     let (sent, _) = app.start_flow(&random_email()).await;
     app.clock.advance(20);
     let response = app.post_resend(&sent.flow_id).await;
-    let retry_after = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let body = expect_error(
-        response,
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::ResendTooSoon,
-    )
-    .await;
-    assert_eq!(retry_after, "40");
-    assert_eq!(body.error.retry_after, Some(40));
+    expect_retry_after(response, ErrorCode::ResendTooSoon, 40).await;
 }
 
 #[tokio::test]

@@ -177,6 +177,22 @@ pub async fn expect_error(response: Response, status: StatusCode, code: ErrorCod
     body
 }
 
+/// A 429 with `code` whose `Retry-After` header and `retry_after` field both
+/// say `secs`; returns the body.
+pub async fn expect_retry_after(response: Response, code: ErrorCode, secs: u64) -> ErrorBody {
+    let header = response
+        .headers()
+        .get("retry-after")
+        .expect("a Retry-After header")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = expect_error(response, StatusCode::TOO_MANY_REQUESTS, code).await;
+    assert_eq!(header, secs.to_string(), "Retry-After");
+    assert_eq!(body.error.retry_after, Some(secs));
+    body
+}
+
 /// A different six-digit code.
 pub fn wrong(code: &str) -> String {
     let n: u32 = code.parse().unwrap();

@@ -2,7 +2,9 @@
 //! at its limit: the Nth request goes through, the next one is refused with
 //! `Retry-After` saying when the window (or the lockout) ends.
 
-use crate::helpers::{TestApp, expect_error, random_email, spawn_app_with, wrong};
+use crate::helpers::{
+    TestApp, expect_error, expect_retry_after, random_email, spawn_app_with, wrong,
+};
 use otp::domain::Clock;
 use otp_api::{ErrorBody, ErrorCode, SendResponse};
 use reqwest::{Response, StatusCode};
@@ -16,25 +18,9 @@ fn to_window_end(app: &TestApp, window: u64) -> u64 {
     window - app.clock.now() % window
 }
 
-/// Checks a 429 `rate_limited` with `Retry-After: retry_after` (header and
-/// body agree) and returns the body.
+/// A 429 `rate_limited` saying to retry after `retry_after` seconds.
 async fn expect_limited(response: Response, retry_after: u64) -> ErrorBody {
-    let header = response
-        .headers()
-        .get("retry-after")
-        .expect("a Retry-After header")
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let body = expect_error(
-        response,
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::RateLimited,
-    )
-    .await;
-    assert_eq!(header, retry_after.to_string(), "Retry-After");
-    assert_eq!(body.error.retry_after, Some(retry_after));
-    body
+    expect_retry_after(response, ErrorCode::RateLimited, retry_after).await
 }
 
 /// Spends `n` failed verifies of `email`'s budget on `flow_id`.
