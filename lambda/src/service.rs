@@ -10,7 +10,7 @@ use crate::domain::{Clock, Code, CodeHasher, Email, FlowId, FlowRecord, FlowStat
 use crate::mailer::{CodeMessage, MailError, Mailer};
 use crate::settings::Limits;
 use crate::store::{
-    Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
+    Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
 };
 use limits::Budget;
 use otp_api::MAX_REQUEST_ID_LEN;
@@ -140,15 +140,42 @@ impl Service {
             }
         }
         let now = self.clock.now();
-        let charge = self
+        let expires_at = now + self.policy.code_ttl.as_secs();
+        let ttl = self.policy.gc_at(expires_at);
+        let idempotency = request_id.map(|id| IdempotencyKey {
+            key: self
+                .hasher
+                .subject("idem", &format!("{}\0{id}", email.as_str())),
+            expires_at,
+            ttl,
+        });
+        let charge = match self
             .budget
             .charge_send(&*self.store, &email, client, now)
-            .await?;
+            .await
+        {
+            Ok(charge) => charge,
+            Err(refused @ ServiceError::RateLimited { .. }) => {
+                // A repeat of a send that went through before the budget ran
+                // out is answered with its flow, not refused.
+                let Some(key) = &idempotency else {
+                    return Err(refused);
+                };
+                return match self.store.key_holder(key, now).await {
+                    Ok(Some(existing)) => self.repeated(existing, now).await,
+                    Ok(None) => Err(refused),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not look up a repeated send");
+                        Err(refused)
+                    }
+                };
+            }
+            Err(e) => return Err(e),
+        };
 
         let flow_id = FlowId::generate();
         let code = Code::generate();
-        let (code_hash, key_id) = self.hasher.hash(&flow_id, &email, &code);
-        let expires_at = now + self.policy.code_ttl.as_secs();
+        let (code_hash, key_id) = self.hasher.hash(&flow_id, &code);
         let flow = FlowRecord {
             id: flow_id.clone(),
             email: email.clone(),
@@ -161,14 +188,6 @@ impl Service {
             last_sent_at: now,
             used_at: None,
         };
-        let ttl = self.policy.gc_at(expires_at);
-        let idempotency = request_id.map(|id| IdempotencyKey {
-            key: self
-                .hasher
-                .subject("idem", &format!("{}\0{id}", email.as_str())),
-            expires_at,
-            ttl,
-        });
 
         let created = self
             .store
@@ -183,15 +202,7 @@ impl Service {
         };
         if let Created::Existing(existing) = created {
             self.budget.refund(&*self.store, charge).await;
-            tracing::Span::current().record("flow", tracing::field::display(&existing));
-            tracing::info!("repeated send answered with its first flow");
-            let record = self.store.get_flow(&existing).await?;
-            let record = record.ok_or(ServiceError::UnknownFlow)?;
-            return Ok(Sent {
-                flow_id: existing,
-                expires_in: record.expires_in(now),
-                resend_in: record.resend_in(now, &self.policy),
-            });
+            return self.repeated(existing, now).await;
         }
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
 
@@ -212,6 +223,19 @@ impl Service {
             flow_id,
             expires_in: self.policy.code_ttl.as_secs(),
             resend_in: self.policy.resend_cooldown.as_secs(),
+        })
+    }
+
+    /// The answer to a send whose `request_id` already started `existing`.
+    async fn repeated(&self, existing: FlowId, now: u64) -> Result<Sent, ServiceError> {
+        tracing::Span::current().record("flow", tracing::field::display(&existing));
+        tracing::info!("repeated send answered with its first flow");
+        let record = self.store.get_flow(&existing).await?;
+        let record = record.ok_or(ServiceError::UnknownFlow)?;
+        Ok(Sent {
+            flow_id: existing,
+            expires_in: record.expires_in(now),
+            resend_in: record.resend_in(now, &self.policy),
         })
     }
 
@@ -236,7 +260,7 @@ impl Service {
             .await?;
 
         let code = Code::generate();
-        let (code_hash, key_id) = self.hasher.hash(&flow_id, &current.email, &code);
+        let (code_hash, key_id) = self.hasher.hash(&flow_id, &code);
         let expires_at = now + self.policy.code_ttl.as_secs();
         let new = NewCode {
             code_hash: code_hash.clone(),
@@ -298,49 +322,48 @@ impl Service {
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let now = self.clock.now();
 
-        // The per-client budget and the attempt are independent writes: in
-        // parallel, so the budget adds no latency to the approving path.
-        let (client_budget, attempt) = tokio::join!(
+        // The approving path is one write: the store approves the flow only
+        // if its hash is one of the code's candidates, counting the attempt.
+        // The per-client budget is another item, written in parallel.
+        let candidates = self.hasher.candidates(&flow_id, &code);
+        let (client_budget, approval) = tokio::join!(
             self.budget.charge_verify(&*self.store, client, now),
             self.store
-                .count_attempt(&flow_id, now, self.policy.max_attempts),
+                .approve(&flow_id, now, self.policy.max_attempts, &candidates),
         );
+        // Over the budget, every code is refused alike. A right code has
+        // been consumed by then; that is what keeps the verdict hidden, even
+        // from the timing of the answer: knowing a used code is worth nothing.
         client_budget?;
-        let record = match attempt? {
+        match approval? {
+            Approval::Approved(record) => {
+                tracing::info!(to = %record.email.masked(), "approved");
+                return Ok(Approved {
+                    email: record.email,
+                });
+            }
+            Approval::Refused(Some(record))
+                if record.state(now, &self.policy) == FlowState::Live => {}
+            Approval::Refused(other) => return Err(self.refusal(other, now)),
+        }
+
+        // A wrong code for a live flow: count the attempt, under the same
+        // conditions, so that a flow approved, replaced or exhausted meanwhile
+        // answers as it is now.
+        let record = match self
+            .store
+            .count_attempt(&flow_id, now, self.policy.max_attempts)
+            .await?
+        {
             Attempt::Counted(record) => record,
             Attempt::Refused(record) => return Err(self.refusal(record, now)),
         };
-
-        if !self.hasher.matches(
-            &record.key_id,
-            &record.code_hash,
-            &flow_id,
-            &record.email,
-            &code,
-        ) {
-            self.budget
-                .charge_failure(&*self.store, &record.email, now)
-                .await;
-            let attempts_left = record.attempts_left(&self.policy);
-            tracing::info!(attempts_left, "wrong code");
-            return Err(ServiceError::WrongCode { attempts_left });
-        }
-
-        if self.store.approve(&flow_id, now, &record.code_hash).await? {
-            tracing::info!(to = %record.email.masked(), "approved");
-            return Ok(Approved {
-                email: record.email,
-            });
-        }
-        // Lost a race: another request approved it, it expired meanwhile, or a
-        // resend replaced the code this request matched.
-        let current = self.store.get_flow(&flow_id).await?;
-        Err(match self.refusal(current, now) {
-            ServiceError::WrongCode { .. } => ServiceError::WrongCode {
-                attempts_left: record.attempts_left(&self.policy),
-            },
-            other => other,
-        })
+        self.budget
+            .charge_failure(&*self.store, &record.email, now)
+            .await;
+        let attempts_left = record.attempts_left(&self.policy);
+        tracing::info!(attempts_left, "wrong code");
+        Err(ServiceError::WrongCode { attempts_left })
     }
 
     async fn deliver(&self, to: &Email, code: Code) -> Result<(), MailError> {

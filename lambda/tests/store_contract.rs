@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use otp::domain::{Clock, CodeHash, Email, FlowId, FlowRecord, SystemClock};
 use otp::store::{
-    Attempt, Created, DynamoStore, IdempotencyKey, MemoryStore, NewCode, Replaced, ResendGuard,
-    Store,
+    Approval, Attempt, Created, DynamoStore, IdempotencyKey, MemoryStore, NewCode, Replaced,
+    ResendGuard, Store,
 };
 use rand::Rng;
 use std::sync::Arc;
@@ -127,6 +127,28 @@ async fn idempotency_key_maps_to_the_first_flow(store: Arc<dyn Store>) {
     assert_eq!(other.unwrap(), Created::New);
 }
 
+async fn key_holder_finds_only_live_keys(store: Arc<dyn Store>) {
+    let now = SystemClock.now();
+    let first = flow(now);
+    let k = key("idem-held", now + 600);
+    assert_eq!(store.key_holder(&k, now).await.unwrap(), None, "unclaimed");
+    store
+        .create_flow(&first, ttl(&first), Some(&k), now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.key_holder(&k, now + 599).await.unwrap(),
+        Some(first.id)
+    );
+    assert_eq!(
+        store.key_holder(&k, now + 600).await.unwrap(),
+        None,
+        "expired"
+    );
+    let other = key("idem-other", now + 600);
+    assert_eq!(store.key_holder(&other, now).await.unwrap(), None);
+}
+
 async fn expired_idempotency_key_is_reusable(store: Arc<dyn Store>) {
     let now = SystemClock.now();
     let (first, second, third) = (flow(now), flow(now), flow(now));
@@ -196,59 +218,79 @@ async fn count_attempt_refused_when_expired_or_used(store: Arc<dyn Store>) {
         .unwrap();
     assert!(matches!(counted, Attempt::Counted(_)), "{counted:?}");
 
-    assert!(
-        store
-            .approve(&record.id, now, &record.code_hash)
-            .await
-            .unwrap()
-    );
+    let approved = store
+        .approve(&record.id, now, 5, &[record.code_hash.clone()])
+        .await
+        .unwrap();
     let used = FlowRecord {
-        attempts: 1,
+        attempts: 2,
         used_at: Some(now),
         ..record.clone()
     };
+    assert_eq!(approved, Approval::Approved(used.clone()));
     let refused = store.count_attempt(&record.id, now, 5).await.unwrap();
     assert_eq!(refused, Attempt::Refused(Some(used)));
 }
 
-async fn approve_wins_once(store: Arc<dyn Store>) {
-    let (record, now) = stored(&*store, |_| {}).await;
-    assert!(
-        !store
-            .approve(&record.id, now, &CodeHash([2; 32]))
-            .await
-            .unwrap(),
-        "wrong hash"
+/// The right hash among `candidates`, in the order `CodeHasher::candidates`
+/// gives them: the current key first, the code in flight under an older key.
+fn candidates(right: &CodeHash) -> Vec<CodeHash> {
+    vec![CodeHash([7; 32]), right.clone()]
+}
+
+async fn approve_checks_the_code_and_the_flow_in_one_write(store: Arc<dyn Store>) {
+    let (record, now) = stored(&*store, |r| r.attempts = 3).await;
+    let wrong = [CodeHash([2; 32]), CodeHash([3; 32])];
+    let right = candidates(&record.code_hash);
+    let unchanged = Approval::Refused(Some(record.clone()));
+    assert_eq!(
+        store.approve(&record.id, now, 5, &wrong).await.unwrap(),
+        unchanged,
+        "wrong code"
     );
-    assert!(
-        !store
-            .approve(&record.id, record.expires_at, &record.code_hash)
+    assert_eq!(
+        store.approve(&record.id, now, 5, &[]).await.unwrap(),
+        unchanged,
+        "no candidates"
+    );
+    assert_eq!(
+        store
+            .approve(&record.id, record.expires_at, 5, &right)
             .await
             .unwrap(),
+        unchanged,
         "expired"
     );
-    assert!(
-        !store
-            .approve(&FlowId::generate(), now, &record.code_hash)
+    assert_eq!(
+        store.approve(&record.id, now, 3, &right).await.unwrap(),
+        unchanged,
+        "no attempts left"
+    );
+    assert_eq!(
+        store
+            .approve(&FlowId::generate(), now, 5, &right)
             .await
             .unwrap(),
+        Approval::Refused(None),
         "missing"
     );
-    assert!(
-        store
-            .approve(&record.id, now + 1, &record.code_hash)
-            .await
-            .unwrap()
+
+    // The last attempt allowed, with the right code: approved and counted.
+    let approved = FlowRecord {
+        attempts: 4,
+        used_at: Some(now + 1),
+        ..record.clone()
+    };
+    assert_eq!(
+        store.approve(&record.id, now + 1, 5, &right).await.unwrap(),
+        Approval::Approved(approved.clone())
     );
-    assert!(
-        !store
-            .approve(&record.id, now + 2, &record.code_hash)
-            .await
-            .unwrap(),
+    assert_eq!(
+        store.approve(&record.id, now + 2, 9, &right).await.unwrap(),
+        Approval::Refused(Some(approved.clone())),
         "used"
     );
-    let after = store.get_flow(&record.id).await.unwrap().unwrap();
-    assert_eq!(after.used_at, Some(now + 1));
+    assert_eq!(store.get_flow(&record.id).await.unwrap(), Some(approved));
 }
 
 async fn approve_refused_after_code_replaced(store: Arc<dyn Store>) {
@@ -257,18 +299,16 @@ async fn approve_refused_after_code_replaced(store: Arc<dyn Store>) {
         .replace_code(&record.id, &new_code(2, now + 60), guard(now + 60))
         .await;
     assert!(matches!(replaced.unwrap(), Replaced::Done(_)));
-    assert!(
-        !store
-            .approve(&record.id, now + 61, &record.code_hash)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .approve(&record.id, now + 61, &CodeHash([2; 32]))
-            .await
-            .unwrap()
-    );
+    let old = store
+        .approve(&record.id, now + 61, 5, &candidates(&record.code_hash))
+        .await
+        .unwrap();
+    assert!(matches!(old, Approval::Refused(Some(_))), "{old:?}");
+    let new = store
+        .approve(&record.id, now + 61, 5, &candidates(&CodeHash([2; 32])))
+        .await
+        .unwrap();
+    assert!(matches!(new, Approval::Approved(_)), "{new:?}");
 }
 
 async fn replace_code_keeps_attempts(store: Arc<dyn Store>) {
@@ -526,10 +566,16 @@ async fn concurrent_approvals_have_one_winner(store: Arc<dyn Store>) {
     let (record, now) = stored(&*store, |_| {}).await;
     let results = race(&store, |store, _| {
         let (id, hash) = (record.id.clone(), record.code_hash.clone());
-        async move { store.approve(&id, now, &hash).await.unwrap() }
+        async move { store.approve(&id, now, 5, &[hash]).await.unwrap() }
     })
     .await;
-    assert_eq!(results.iter().filter(|&&won| won).count(), 1);
+    let won = results
+        .iter()
+        .filter(|a| matches!(a, Approval::Approved(_)))
+        .count();
+    assert_eq!(won, 1, "{results:?}");
+    let after = store.get_flow(&record.id).await.unwrap().unwrap();
+    assert_eq!((after.attempts, after.used_at), (1, Some(now)));
 }
 
 async fn concurrent_attempts_stop_at_max(store: Arc<dyn Store>) {
@@ -658,9 +704,10 @@ contract!(
     create_then_get_round_trips,
     idempotency_key_maps_to_the_first_flow,
     expired_idempotency_key_is_reusable,
+    key_holder_finds_only_live_keys,
     count_attempt_stops_at_max,
     count_attempt_refused_when_expired_or_used,
-    approve_wins_once,
+    approve_checks_the_code_and_the_flow_in_one_write,
     approve_refused_after_code_replaced,
     replace_code_keeps_attempts,
     replace_code_honours_every_guard,

@@ -139,6 +139,8 @@ services_launch() {
 
   export OTP_TEST_SERVICES=1
   export OTP_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$dynamodb_port"
+  # The fault tests start a second DynamoDB Local of their own.
+  export OTP_TEST_DYNAMODB_HOME="$DYNAMODB_HOME"
   export OTP_TEST_MAILDEV_SMTP="127.0.0.1:$smtp_port"
   export OTP_TEST_MAILDEV_API="http://127.0.0.1:$web_port"
   export OTP_TEST_STARTTLS_SMTP="127.0.0.1:$starttls_port"

@@ -32,7 +32,8 @@ struct Samples {
     verify: Vec<Duration>,
     pair: Vec<Duration>,
     single: Vec<Duration>,
-    /// Verify's store shape with bare writes: two in parallel, then one.
+    /// Verify's store shape with bare writes: two in parallel (the approval
+    /// and the per-client budget).
     shape: Vec<Duration>,
     health: Vec<Duration>,
 }
@@ -77,7 +78,6 @@ async fn measure(
         );
         a?;
         b?;
-        bare_update(&dynamodb, table, "bench#flow").await?;
         let shape = started.elapsed();
 
         let started = Instant::now();

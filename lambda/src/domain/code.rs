@@ -1,8 +1,14 @@
-//! One-time codes: drawn uniformly from the OS CSPRNG, stored only as an
-//! HMAC so that a copy of the table does not reveal them, and compared in
-//! constant time.
+//! One-time codes: drawn uniformly from the OS CSPRNG and stored only as an
+//! HMAC, so that a copy of the table does not reveal them.
+//!
+//! A submitted code is checked by hashing it under every known key and asking
+//! the store to approve the flow only if its hash is one of those candidates:
+//! one conditional write, no read first. The comparison then happens in the
+//! store, not in constant time here, and that is safe: the submitter chooses
+//! the code, not its hash, so how long two HMACs take to compare tells them
+//! nothing about the code behind the stored one.
 
-use super::{Email, FlowId};
+use super::FlowId;
 use hmac::{Hmac, Mac};
 use otp_api::CODE_LENGTH;
 use rand::Rng;
@@ -45,13 +51,24 @@ impl fmt::Debug for Code {
     }
 }
 
-/// HMAC-SHA256 of a code, bound to its flow and address.
+/// HMAC-SHA256 of a code, bound to its flow (and through it to the address:
+/// a flow id is random, never reused, and stored with its address).
 #[derive(Clone, PartialEq, Eq)]
 pub struct CodeHash(pub [u8; 32]);
 
 impl CodeHash {
     pub fn from_slice(bytes: &[u8]) -> Option<CodeHash> {
         bytes.try_into().ok().map(CodeHash)
+    }
+
+    /// Whether this is one of `candidates`, in constant time per candidate.
+    pub fn is_one_of(&self, candidates: &[CodeHash]) -> bool {
+        candidates
+            .iter()
+            .fold(subtle::Choice::from(0), |found, c| {
+                found | c.0.ct_eq(&self.0)
+            })
+            .into()
     }
 }
 
@@ -106,30 +123,18 @@ impl CodeHasher {
     }
 
     /// The hash to store for `code`, and the id of the key that made it.
-    pub fn hash(&self, flow: &FlowId, email: &Email, code: &Code) -> (CodeHash, String) {
-        (
-            mac(&self.current, flow, email, code),
-            self.current.id.clone(),
-        )
+    pub fn hash(&self, flow: &FlowId, code: &Code) -> (CodeHash, String) {
+        (mac(&self.current, flow, code), self.current.id.clone())
     }
 
-    /// Whether `code` is the one behind `stored`; constant time in the code.
-    /// An unknown key id (a key retired too early) never matches.
-    pub fn matches(
-        &self,
-        key_id: &str,
-        stored: &CodeHash,
-        flow: &FlowId,
-        email: &Email,
-        code: &Code,
-    ) -> bool {
-        let Some(key) = std::iter::once(&self.current)
+    /// The hashes `code` would have under each known key, the current one
+    /// first: a flow's code is `code` if its stored hash is one of them. A
+    /// code hashed under a key no longer known (retired too early) never is.
+    pub fn candidates(&self, flow: &FlowId, code: &Code) -> Vec<CodeHash> {
+        std::iter::once(&self.current)
             .chain(&self.previous)
-            .find(|k| k.id == key_id)
-        else {
-            return false;
-        };
-        mac(key, flow, email, code).0.ct_eq(&stored.0).into()
+            .map(|key| mac(key, flow, code))
+            .collect()
     }
 
     /// A keyed, stable pseudonym for a rate-limit subject (an address, an IP
@@ -149,12 +154,12 @@ fn new_mac(key: &HmacKey) -> Hmac<Sha256> {
     Hmac::<Sha256>::new_from_slice(key.secret.expose_secret()).expect("HMAC takes any key length")
 }
 
-fn mac(key: &HmacKey, flow: &FlowId, email: &Email, code: &Code) -> CodeHash {
+fn mac(key: &HmacKey, flow: &FlowId, code: &Code) -> CodeHash {
     let mut m = new_mac(key);
-    // Each field ends in NUL, which none of them can contain, so no two
-    // different (flow, email, code) triples feed the same bytes.
+    // Each field ends in NUL, which neither can contain, so no two different
+    // (flow, code) pairs feed the same bytes.
     m.update(b"code\0");
-    for part in [flow.as_str(), email.as_str(), code.expose()] {
+    for part in [flow.as_str(), code.expose()] {
         m.update(part.as_bytes());
         m.update(b"\0");
     }
@@ -165,12 +170,8 @@ fn mac(key: &HmacKey, flow: &FlowId, email: &Email, code: &Code) -> CodeHash {
 mod tests {
     use super::*;
 
-    fn fixture() -> (CodeHasher, FlowId, Email) {
-        (
-            CodeHasher::ephemeral(),
-            FlowId::generate(),
-            Email::parse("ann@example.com").unwrap(),
-        )
+    fn fixture() -> (CodeHasher, FlowId) {
+        (CodeHasher::ephemeral(), FlowId::generate())
     }
 
     #[test]
@@ -238,36 +239,36 @@ mod tests {
     }
 
     #[test]
-    fn hash_matches_only_the_same_code_flow_and_email() {
-        let (hasher, flow, email) = fixture();
+    fn a_hash_is_a_candidate_only_for_the_same_code_and_flow() {
+        let (hasher, flow) = fixture();
         let code = Code::parse("042137").unwrap();
-        let (hash, key_id) = hasher.hash(&flow, &email, &code);
-        assert!(hasher.matches(&key_id, &hash, &flow, &email, &code));
-        assert!(!hasher.matches(
-            &key_id,
-            &hash,
-            &flow,
-            &email,
-            &Code::parse("042138").unwrap()
-        ));
-        assert!(!hasher.matches(&key_id, &hash, &FlowId::generate(), &email, &code));
-        let other = Email::parse("bob@example.com").unwrap();
-        assert!(!hasher.matches(&key_id, &hash, &flow, &other, &code));
-        assert!(!hasher.matches("unknown", &hash, &flow, &email, &code));
+        let (hash, key_id) = hasher.hash(&flow, &code);
+        assert_eq!(key_id, "ephemeral");
+        assert!(hash.is_one_of(&hasher.candidates(&flow, &code)));
+        let other_code = Code::parse("042138").unwrap();
+        assert!(!hash.is_one_of(&hasher.candidates(&flow, &other_code)));
+        assert!(!hash.is_one_of(&hasher.candidates(&FlowId::generate(), &code)));
+        // Another key (another deployment, or a key retired too early).
+        assert!(!hash.is_one_of(&CodeHasher::ephemeral().candidates(&flow, &code)));
+        assert!(!hash.is_one_of(&[]));
     }
 
     #[test]
     fn rotated_keys_still_verify_codes_in_flight() {
-        let (old, flow, email) = fixture();
+        let (old, flow) = fixture();
         let code = Code::generate();
-        let (hash, key_id) = old.hash(&flow, &email, &code);
+        let (hash, _) = old.hash(&flow, &code);
         let new_key = HmacKey {
             id: "k2".into(),
             secret: SecretSlice::from(vec![7u8; 32]),
         };
         let rotated = CodeHasher::new(new_key, vec![old.current.clone()]);
-        assert!(rotated.matches(&key_id, &hash, &flow, &email, &code));
-        assert_eq!(rotated.hash(&flow, &email, &code).1, "k2");
+        let candidates = rotated.candidates(&flow, &code);
+        assert_eq!(candidates.len(), 2);
+        assert!(hash.is_one_of(&candidates));
+        let (new_hash, key_id) = rotated.hash(&flow, &code);
+        assert_eq!(key_id, "k2");
+        assert_eq!(candidates[0], new_hash, "the current key comes first");
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! it was (`ReturnValuesOnConditionCheckFailure::AllOld`), so telling the
 //! caller *why* costs no second read.
 
-use super::{Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError};
+use super::{
+    Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
+};
 use crate::domain::{CodeHash, Email, FlowId, FlowRecord};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -196,9 +198,9 @@ impl DynamoStore {
         ))
     }
 
-    /// The live flow holding an idempotency key whose claim was refused:
-    /// from the refusal's copy of the item, or read back if there is none.
-    async fn key_holder(
+    /// The live flow holding an idempotency key: from the copy of the key's
+    /// item that a refused claim returned, or read (consistently) without one.
+    async fn refused_key_holder(
         &self,
         refused: Option<&Item>,
         key: &IdempotencyKey,
@@ -407,7 +409,7 @@ impl Store for DynamoStore {
                     "cancelled for another reason",
                 ));
             }
-            if let Some(id) = self.key_holder(reasons[1].item(), key, now).await? {
+            if let Some(id) = self.refused_key_holder(reasons[1].item(), key, now).await? {
                 return Ok(Created::Existing(id));
             }
         }
@@ -415,6 +417,15 @@ impl Store for DynamoStore {
             "TransactWriteItems",
             "the idempotency key kept changing",
         ))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn key_holder(
+        &self,
+        key: &IdempotencyKey,
+        now: u64,
+    ) -> Result<Option<FlowId>, StoreError> {
+        self.refused_key_holder(None, key, now).await
     }
 
     #[tracing::instrument(skip_all, fields(flow = %id))]
@@ -600,27 +611,47 @@ impl Store for DynamoStore {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(flow = %id))]
+    #[tracing::instrument(skip_all, fields(flow = %id, max_attempts = max_attempts))]
     async fn approve(
         &self,
         id: &FlowId,
         now: u64,
-        code_hash: &CodeHash,
-    ) -> Result<bool, StoreError> {
-        let result = self
+        max_attempts: u32,
+        candidates: &[CodeHash],
+    ) -> Result<Approval, StoreError> {
+        if candidates.is_empty() {
+            return Ok(Approval::Refused(self.get_flow(id).await?));
+        }
+        let names: Vec<String> = (0..candidates.len()).map(|i| format!(":hash{i}")).collect();
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", Self::flow_key(id))
-            .update_expression("SET used_at = :now")
-            .condition_expression(
-                "attribute_not_exists(used_at) AND expires_at > :now AND code_hash = :hash",
-            )
+            .update_expression("SET used_at = :now ADD attempts :one")
+            .condition_expression(format!(
+                "attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now \
+                 AND attempts < :max AND code_hash IN ({})",
+                names.join(", ")
+            ))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":hash", b(code_hash))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(max_attempts));
+        for (name, hash) in names.into_iter().zip(candidates) {
+            update = update.expression_attribute_values(name, b(hash));
+        }
+        let result = update
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        Ok(matches!(conditional(result)?, Conditional::Written(_)))
+        match conditional(result)? {
+            Conditional::Written(new) => {
+                let new = new.ok_or_else(|| unexpected("UpdateItem", "no new item returned"))?;
+                Ok(Approval::Approved(flow_from_item(&new)?))
+            }
+            Conditional::Refused(item) => Ok(Approval::Refused(flow_from_refusal(item)?)),
+        }
     }
 
     /// Logs the counter's scope (`limit#<scope>#…`), never its subject.

@@ -11,7 +11,9 @@
 //! lazy deletion, this sweep never changes an answer the conditions give,
 //! because `ttl` always lies after `expires_at`.
 
-use super::{Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError};
+use super::{
+    Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
+};
 use crate::domain::{CodeHash, FlowId, FlowRecord};
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -83,6 +85,14 @@ impl State {
         self.keys.retain(|_, k| k.ttl > wall);
         self.counters.retain(|_, c| c.ttl > wall);
     }
+
+    /// The flow holding `key`, if the key is unexpired at `now`.
+    fn held(&self, key: &IdempotencyKey, now: u64) -> Option<FlowId> {
+        self.keys
+            .get(&key.key)
+            .filter(|held| held.expires_at > now)
+            .map(|held| held.flow_id.clone())
+    }
 }
 
 fn wall_clock() -> u64 {
@@ -101,11 +111,8 @@ impl Store for MemoryStore {
         now: u64,
     ) -> Result<Created, StoreError> {
         let mut state = self.write();
-        let holder = idempotency
-            .and_then(|k| state.keys.get(&k.key))
-            .filter(|held| held.expires_at > now);
-        if let Some(held) = holder {
-            return Ok(Created::Existing(held.flow_id.clone()));
+        if let Some(held) = idempotency.and_then(|k| state.held(k, now)) {
+            return Ok(Created::Existing(held));
         }
         if state.flows.contains_key(&flow.id) {
             return Err(StoreError::new("a flow with this id already exists"));
@@ -128,6 +135,14 @@ impl Store for MemoryStore {
             );
         }
         Ok(Created::New)
+    }
+
+    async fn key_holder(
+        &self,
+        key: &IdempotencyKey,
+        now: u64,
+    ) -> Result<Option<FlowId>, StoreError> {
+        Ok(self.read().held(key, now))
     }
 
     async fn get_flow(&self, id: &FlowId) -> Result<Option<FlowRecord>, StoreError> {
@@ -230,18 +245,24 @@ impl Store for MemoryStore {
         &self,
         id: &FlowId,
         now: u64,
-        code_hash: &CodeHash,
-    ) -> Result<bool, StoreError> {
+        max_attempts: u32,
+        candidates: &[CodeHash],
+    ) -> Result<Approval, StoreError> {
         let mut state = self.write();
         let Some(stored) = state.flows.get_mut(id) else {
-            return Ok(false);
+            return Ok(Approval::Refused(None));
         };
         let r = &mut stored.record;
-        if r.used_at.is_some() || r.expires_at <= now || &r.code_hash != code_hash {
-            return Ok(false);
+        if r.used_at.is_some()
+            || r.expires_at <= now
+            || r.attempts >= max_attempts
+            || !r.code_hash.is_one_of(candidates)
+        {
+            return Ok(Approval::Refused(Some(r.clone())));
         }
+        r.attempts += 1;
         r.used_at = Some(now);
-        Ok(true)
+        Ok(Approval::Approved(r.clone()))
     }
 
     async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError> {

@@ -2,9 +2,10 @@
 //!
 //! Every state change is one conditional write, so the rules hold under any
 //! interleaving of requests, on any number of Lambda instances:
-//! - an attempt is counted *before* the code is compared, and only while the
-//!   flow is unused, unexpired and under its attempt limit;
-//! - approval is a write that only one request can win;
+//! - approval is one write that checks the code (by its hash), counts the
+//!   attempt and marks the flow used, only while the flow is unused,
+//!   unexpired and under its attempt limit; only one request can win it;
+//! - a wrong code is counted by a second write under the same conditions;
 //! - `expires_at` is checked in every condition, because DynamoDB deletes
 //!   TTL-expired items lazily; `ttl` is only garbage collection.
 //!
@@ -82,6 +83,17 @@ pub enum Replaced {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approval {
+    /// The flow is approved: this request's attempt was counted and `used_at`
+    /// set. The record after approval.
+    Approved(FlowRecord),
+    /// Nothing was written: the flow is used, expired or exhausted, or its
+    /// code is none of the candidates (the record says which: a live record
+    /// means a wrong code), or it is gone (`None`).
+    Refused(Option<FlowRecord>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
     /// The attempt was counted; the record after counting.
     Counted(FlowRecord),
@@ -103,6 +115,13 @@ pub trait Store: Send + Sync + 'static {
         idempotency: Option<&IdempotencyKey>,
         now: u64,
     ) -> Result<Created, StoreError>;
+
+    /// The flow an idempotency key maps to, if the key is held and unexpired.
+    async fn key_holder(
+        &self,
+        key: &IdempotencyKey,
+        now: u64,
+    ) -> Result<Option<FlowId>, StoreError>;
 
     /// The record as stored, whatever its state; callers judge expiry.
     async fn get_flow(&self, id: &FlowId) -> Result<Option<FlowRecord>, StoreError>;
@@ -147,15 +166,18 @@ pub trait Store: Send + Sync + 'static {
         max_attempts: u32,
     ) -> Result<Attempt, StoreError>;
 
-    /// Sets `used_at = now` if the flow is unused, unexpired and its code is
-    /// still `code_hash` (a concurrent resend cannot be approved with the old
-    /// code). `true` for the one request that wins.
+    /// Approves in one write: sets `used_at = now` and adds one to `attempts`
+    /// if the flow is unused, `expires_at > now`, `attempts < max_attempts`
+    /// and its code hash is one of `candidates` (the submitted code hashed
+    /// under each known key; after a resend only the new code's hash is
+    /// stored, so the old code cannot win). Only one request wins a flow.
     async fn approve(
         &self,
         id: &FlowId,
         now: u64,
-        code_hash: &CodeHash,
-    ) -> Result<bool, StoreError>;
+        max_attempts: u32,
+        candidates: &[CodeHash],
+    ) -> Result<Approval, StoreError>;
 
     /// Adds `amount` (may be negative) to the counter `key`, creating it with
     /// `ttl` if missing; returns the new value.

@@ -57,6 +57,35 @@ async fn sends_per_address_stop_exactly_at_the_daily_budget() {
     expect_limited(app.post_send(&email).await, DAY).await;
 }
 
+/// A repeat of a send that went through (the answer was lost, say) gets its
+/// flow back even when the budget it was charged to is now spent.
+#[tokio::test]
+async fn a_repeated_send_is_answered_after_the_budget_is_spent() {
+    let app = spawn_app_with(&[("OTP_SENDS_PER_EMAIL_PER_DAY", "1")]).await;
+    let email = random_email();
+    let send = |request_id: Option<&str>| {
+        app.post(
+            "/api/otp/send",
+            serde_json::json!({ "email": email, "request_id": request_id }),
+        )
+    };
+    let response = send(Some("page-load-1")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let first: SendResponse = response.json().await.unwrap();
+    app.clock.advance(10);
+
+    let response = send(Some("page-load-1")).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let repeated: SendResponse = response.json().await.unwrap();
+    assert_eq!(repeated.flow_id, first.flow_id);
+    assert_eq!(repeated.expires_in, first.expires_in - 10);
+
+    // Any other send for the address is refused, as before.
+    expect_limited(send(Some("page-load-2")).await, to_window_end(&app, DAY)).await;
+    expect_limited(send(None).await, to_window_end(&app, DAY)).await;
+    assert_eq!(app.inbox.subjects(&email).await.len(), 1);
+}
+
 #[tokio::test]
 async fn sends_per_client_stop_exactly_at_the_hourly_budget() {
     let app = spawn_app_with(&[("OTP_SENDS_PER_IP_PER_HOUR", "2")]).await;
@@ -93,6 +122,46 @@ async fn verifies_per_client_stop_exactly_at_the_hourly_budget() {
     app.clock.advance(to_window_end(&app, HOUR));
     let response = app.post_verify("AAAAAAAAAAAAAAAAAAAAAA", "123456").await;
     expect_error(response, StatusCode::NOT_FOUND, ErrorCode::UnknownFlow).await;
+}
+
+/// Over the budget, a right code and a wrong code get the same answer: the
+/// wrong one counts no attempt, the right one is consumed unconfirmed, so an
+/// over-budget client learns nothing about the codes it tries.
+#[tokio::test]
+async fn over_the_verify_budget_right_and_wrong_codes_answer_alike() {
+    let app = spawn_app_with(&[
+        ("OTP_VERIFIES_PER_IP_PER_HOUR", "2"),
+        ("OTP_CODE_TTL_SECS", "3600"),
+    ])
+    .await;
+    // One second into an hour, so the codes outlive the hour's budget.
+    app.clock.advance(to_window_end(&app, HOUR) + 1);
+    let (first, first_code) = app.start_flow(&random_email()).await;
+    let (second, second_code) = app.start_flow(&random_email()).await;
+    fail(&app, &first.flow_id, &first_code, 2).await;
+
+    let retry_after = to_window_end(&app, HOUR);
+    let wrong_code = app.post_verify(&first.flow_id, &wrong(&first_code)).await;
+    let wrong_code = expect_limited(wrong_code, retry_after).await;
+    let right_code = app.post_verify(&second.flow_id, &second_code).await;
+    let right_code = expect_limited(right_code, retry_after).await;
+    assert_eq!(wrong_code, right_code);
+
+    app.clock.advance(retry_after);
+    let response = app.post_verify(&first.flow_id, &wrong(&first_code)).await;
+    let body = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::WrongCode,
+    )
+    .await;
+    assert_eq!(
+        body.error.attempts_left,
+        Some(2),
+        "two wrong, then this one"
+    );
+    let response = app.post_verify(&second.flow_id, &second_code).await;
+    expect_error(response, StatusCode::GONE, ErrorCode::AlreadyUsed).await;
 }
 
 #[tokio::test]
