@@ -219,7 +219,7 @@ async fn count_attempt_refused_when_expired_or_used(store: Arc<dyn Store>) {
     assert!(matches!(counted, Attempt::Counted(_)), "{counted:?}");
 
     let approved = store
-        .approve(&record.id, now, 5, &[record.code_hash.clone()])
+        .approve(&record.id, now, 5, std::slice::from_ref(&record.code_hash))
         .await
         .unwrap();
     let used = FlowRecord {
