@@ -5,13 +5,12 @@
 //! Content-Security-Policy the service sends.
 
 use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen};
-use crate::messages;
 use crate::wire::{Call, Json, Reply, decode};
 use gloo_net::http::Request;
 use js_sys::{JSON, Reflect};
 use leptos::either::EitherOf3;
 use leptos::ev::SubmitEvent;
-use leptos::html::Input;
+use leptos::html::{H2, Input};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::time::Duration;
@@ -45,7 +44,6 @@ pub fn App() -> impl IntoView {
                 Screen::Code => EitherOf3::B(view! { <CodeScreen page=page /> }),
                 Screen::Verified => EitherOf3::C(view! { <VerifiedScreen page=page /> }),
             }}
-            <StatusRegion page=page />
         </main>
     }
 }
@@ -98,6 +96,7 @@ fn EmailScreen(page: Page) -> impl IntoView {
     };
 
     view! {
+        <p class="lead">"We will email you a 6-digit code to confirm the address is yours."</p>
         <form class="stack" on:submit=submit>
             <label for="email">"Email address"</label>
             <input
@@ -107,11 +106,13 @@ fn EmailScreen(page: Page) -> impl IntoView {
                 autocomplete="email"
                 inputmode="email"
                 required
+                aria-describedby="status"
                 data-testid="email-input"
                 node_ref=input
                 prop:value=email
                 on:input=move |ev| flow.update(|f| f.set_email(&event_target_value(&ev)))
             />
+            <StatusRegion page=page />
             <button type="submit" data-testid="send-button" disabled=move || busy.get() class:busy=move || busy.get()>
                 <span class="spinner" aria-hidden="true"></span>
                 "Send code"
@@ -155,7 +156,7 @@ fn CodeScreen(page: Page) -> impl IntoView {
                 inputmode="numeric"
                 pattern="[0-9]*"
                 maxlength=CODE_INPUT_MAX
-                aria-describedby="code-hint"
+                aria-describedby="status"
                 data-testid="code-input"
                 node_ref=input
                 prop:value=move || code.get()
@@ -164,7 +165,7 @@ fn CodeScreen(page: Page) -> impl IntoView {
                     page.act(move |f, _| f.set_code(&raw));
                 }
             />
-            <p id="code-hint" class="hint">{move || flow.with(|f| f.attempts_left().map(messages::tries_left))}</p>
+            <StatusRegion page=page />
             <button type="submit" data-testid="verify-button" disabled=move || !flow.with(Flow::can_verify) class:busy=move || pending(true)>
                 <span class="spinner" aria-hidden="true"></span>
                 "Verify"
@@ -189,22 +190,27 @@ fn VerifiedScreen(page: Page) -> impl IntoView {
     let email = page
         .flow
         .with_untracked(|f| f.verified_email().unwrap_or_default().to_owned());
+    // The heading takes the focus, so a screen reader reads the outcome.
+    let heading = NodeRef::<H2>::new();
+    heading.on_load(|el| _ = el.focus());
     view! {
         <section class="verified" data-testid="verified">
-            <h2>"Email verified"</h2>
+            <h2 tabindex="-1" node_ref=heading>"Email verified"</h2>
             <p><strong>{email}</strong>" is confirmed. You can close this page."</p>
         </section>
     }
 }
 
-/// Status and errors, announced politely by screen readers; errors also as alerts.
+/// Right under the field: status and errors, announced politely by screen
+/// readers, errors also as alerts. The field names it in `aria-describedby`,
+/// so it is also read when the field takes the focus.
 #[component]
 fn StatusRegion(page: Page) -> impl IntoView {
     let flow = page.flow;
     view! {
-        <div class="status" data-testid="status" aria-live="polite">
+        <div id="status" class="status" data-testid="status" aria-live="polite">
             {move || {
-                flow.with(|f| f.notice().cloned())
+                flow.with(Flow::status)
                     .map(|n| {
                         let (error, text) = match n {
                             Notice::Info(text) => (false, text),

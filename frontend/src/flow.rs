@@ -96,6 +96,16 @@ impl Flow {
     pub fn attempts_left(&self) -> Option<u32> {
         self.attempts_left
     }
+    /// The line under the field: the notice, or else on the Code screen
+    /// after a wrong code how many tries are left (said once: the error that
+    /// told it first is gone by then).
+    pub fn status(&self) -> Option<Notice> {
+        match (&self.notice, self.screen, self.attempts_left) {
+            (Some(notice), _, _) => Some(notice.clone()),
+            (None, Screen::Code, Some(n)) => Some(Notice::Info(messages::tries_left(n))),
+            _ => None,
+        }
+    }
     /// A request is on its way; every button waits for it.
     pub fn busy(&self) -> bool {
         self.in_flight.is_some()
@@ -228,7 +238,8 @@ impl Flow {
                 self.verified_email = Some(r.email);
                 self.flow_id = None;
                 self.code.clear();
-                self.notice = Some(Notice::Info("Email verified.".to_owned()));
+                // The screen says it, and its heading takes the focus.
+                self.notice = None;
             }
             Reply::Unreachable => {
                 self.failed = Some(call);

@@ -74,6 +74,7 @@ fn happy_path_email_code_verified() {
     );
     assert_eq!(f.screen(), Screen::Verified);
     assert_eq!(f.verified_email(), Some(EMAIL));
+    assert_eq!(f.notice(), None, "the screen itself says it");
 }
 
 #[test]
@@ -128,7 +129,14 @@ fn wrong_code_says_how_many_tries_are_left_and_clears_the_box() {
     assert_eq!(f.attempts_left(), Some(2));
     assert_eq!(f.code(), "");
     assert_eq!(error_text(&f), "That code is not right. 2 tries left.");
+    assert_eq!(f.status(), f.notice().cloned(), "the count is said once");
     assert!(!f.can_retry(), "a wrong code is not retried as is");
+    // The error stays while the next code is typed; once that is sent, the
+    // count stands alone.
+    f.set_code("22222");
+    assert_eq!(error_text(&f), "That code is not right. 2 tries left.");
+    f.set_code("222222").expect("six digits submit");
+    assert_eq!(f.status(), Some(Notice::Info("2 tries left".to_owned())));
 }
 
 #[test]

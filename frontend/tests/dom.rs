@@ -214,6 +214,19 @@ async fn a_wrong_code_says_how_many_tries_are_left() {
         Some("That code is not right. 2 tries left.")
     );
     assert_eq!(error.get_attribute("role").as_deref(), Some("alert"));
+    // In the status region, which is the field's description, and said once.
+    let status = get(&root, "status");
+    assert_eq!(status.id(), "status");
+    assert_eq!(
+        status.text_content().as_deref(),
+        Some("That code is not right. 2 tries left.")
+    );
+    assert_eq!(
+        get(&root, "code-input")
+            .get_attribute("aria-describedby")
+            .as_deref(),
+        Some("status")
+    );
     assert_eq!(
         get(&root, "status").get_attribute("aria-live").as_deref(),
         Some("polite")

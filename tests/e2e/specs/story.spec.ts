@@ -12,6 +12,8 @@ test('a person verifies their address with the code from the email', async ({
 
   await otp.open();
   await expect(otp.emailInput).toBeFocused();
+  // The first screen says what is about to happen.
+  await expect(otp.page.getByText('We will email you a 6-digit code')).toBeVisible();
   await shot('email');
 
   await otp.sendCodeTo(address);
@@ -26,6 +28,10 @@ test('a person verifies their address with the code from the email', async ({
   await expect(otp.verified).toBeVisible();
   await expect(otp.verified).toContainText(`${address} is confirmed`);
   await expect(otp.codeInput).toHaveCount(0);
+  // The heading takes the focus, so a screen reader reads the outcome, and
+  // the outcome is said once.
+  await expect(otp.page.getByRole('heading', { level: 2 })).toBeFocused();
+  expect((await otp.page.locator('main').innerText()).match(/verified/gi)).toHaveLength(1);
   await shot('verified');
 
   // The page uses nothing its Content-Security-Policy forbids and logs

@@ -17,9 +17,16 @@ test('a wrong code says how many tries are left and the right one still works', 
 
   await expect(otp.error).toHaveText('That code is not right. 4 tries left.');
   await expect(otp.page.getByRole('alert')).toHaveText('That code is not right. 4 tries left.');
-  // The hint under the field keeps the count, tied to the field for screen readers.
-  await expect(otp.page.locator('#code-hint')).toHaveText('4 tries left');
-  await expect(otp.codeInput).toHaveAttribute('aria-describedby', 'code-hint');
+  // The error sits right under the field, between it and Verify, and is the
+  // field's description; the count is said once.
+  await expect(otp.codeInput).toHaveAttribute('aria-describedby', 'status');
+  await expect(otp.page.locator('#status')).toHaveText('That code is not right. 4 tries left.');
+  const [field, error, verify] = await Promise.all(
+    [otp.codeInput, otp.error, otp.verifyButton].map((l) => l.boundingBox()),
+  );
+  expect(error!.y).toBeGreaterThan(field!.y + field!.height - 1);
+  expect(error!.y + error!.height).toBeLessThan(verify!.y + 1);
+  expect((await otp.page.locator('main').innerText()).match(/tries left/g)).toHaveLength(1);
   // The field is emptied for the next try and stays usable, with the focus in it.
   await expect(otp.codeInput).toHaveValue('');
   await expect(otp.codeInput).toBeEditable();
