@@ -246,14 +246,34 @@ impl Settings {
             smtp_timeout: env.secs_or("OTP_SMTP_TIMEOUT_SECS", Duration::from_secs(10), 1..=60)?,
             mail_from,
             product_name: env.get("OTP_PRODUCT_NAME").unwrap_or("OTP").to_owned(),
-            web_host: env.get("OTP_WEB_HOST").unwrap_or("localhost").to_owned(),
+            web_host: env
+                .get("OTP_WEB_HOST")
+                .unwrap_or(DEFAULT_WEB_HOST)
+                .to_owned(),
             hasher,
             policy,
             limits,
             log_format,
         })
     }
+
+    /// Settings that work but are likely not what an operator meant; the
+    /// service logs each as a warning when it starts.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.runtime == Runtime::Lambda && self.web_host == DEFAULT_WEB_HOST {
+            warnings.push(
+                "OTP_WEB_HOST is not set, so messages end with `@localhost #code` and browsers \
+                 will not offer the code on the page: set it to the page's host (WebHost in \
+                 infra/template.yaml)",
+            );
+        }
+        warnings
+    }
 }
+
+/// The page's host when `OTP_WEB_HOST` is not set: right for `scripts/run`.
+const DEFAULT_WEB_HOST: &str = "localhost";
 
 /// `id:base64key,id:base64key`: the first key hashes new codes, the others
 /// still verify codes made before a rotation.
@@ -415,6 +435,9 @@ mod tests {
         .unwrap();
         assert_eq!(s.hasher.current_key_id(), "k2");
         assert_eq!(s.log_format, LogFormat::Json);
+        let warnings = s.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("OTP_WEB_HOST is not set"));
         assert_eq!(
             s.store,
             StoreSettings::DynamoDb {
@@ -423,6 +446,22 @@ mod tests {
                 create_table: false
             }
         );
+    }
+
+    #[test]
+    fn a_lambda_with_its_web_host_or_a_local_run_warns_of_nothing() {
+        let keys = format!("k1:{KEY}");
+        let s = Settings::from_vars(vars(&[
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
+            ("OTP_TABLE", "otp"),
+            ("OTP_SMTP_URL", "smtp://mail.example.com:587?tls=required"),
+            ("OTP_HMAC_KEYS", &keys),
+            ("OTP_WEB_HOST", "otp.example.com"),
+        ]))
+        .unwrap();
+        assert_eq!(s.warnings(), Vec::<&str>::new());
+        let local = Settings::from_vars(HashMap::new()).unwrap();
+        assert_eq!(local.warnings(), Vec::<&str>::new());
     }
 
     #[test]

@@ -170,6 +170,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match settings.runtime {
         Runtime::Lambda => {
+            for warning in settings.warnings() {
+                tracing::warn!("{warning}");
+            }
             let service = build_service(&settings, clock).await?;
             lambda_http::run(http::app(service))
                 .await
