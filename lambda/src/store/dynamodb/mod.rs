@@ -14,34 +14,29 @@
 use super::{
     Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
 };
-use crate::domain::{CodeHash, Email, FlowId, FlowRecord};
+use crate::domain::{CodeHash, FlowId, FlowRecord};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
-use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, Delete, KeySchemaElement,
-    KeyType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
-    TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+    AttributeValue, CancellationReason, Delete, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
+use item::{Item, b, flow_from_item, flow_from_refusal, flow_item, get_n, get_s, malformed, n, s};
 use rand::Rng;
-use std::collections::HashMap;
 use std::time::Duration;
 
-type Item = HashMap<String, AttributeValue>;
+mod item;
+mod table;
 
 const FLOW_PREFIX: &str = "flow#";
 const IDEM_PREFIX: &str = "idem#";
 /// Transactions that collide with another one on the same item are cancelled
 /// (`TransactionConflict`) rather than queued; they are tried this many times.
 const TRANSACTION_TRIES: u32 = 8;
-/// How long [`DynamoStore::create_table`] waits for the table to be usable.
-const TABLE_READY_WAIT: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -81,83 +76,6 @@ impl DynamoStore {
             client,
             table: table.into(),
         }
-    }
-
-    /// Creates the table this store expects (on-demand capacity, TTL on
-    /// `ttl`) and returns once it is usable; a table that already exists is
-    /// left as it is apart from enabling TTL. For local runs and tests: the
-    /// deployed table comes from the infrastructure template.
-    pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-        let pk = AttributeDefinition::builder()
-            .attribute_name("pk")
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(sdk_error("CreateTable"))?;
-        let key = KeySchemaElement::builder()
-            .attribute_name("pk")
-            .key_type(KeyType::Hash)
-            .build()
-            .map_err(sdk_error("CreateTable"))?;
-        let created = client
-            .create_table()
-            .table_name(table)
-            .attribute_definitions(pk)
-            .key_schema(key)
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await;
-        let active = match created {
-            Ok(out) => out
-                .table_description()
-                .and_then(|t| t.table_status())
-                .is_some_and(|s| *s == TableStatus::Active),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(CreateTableError::ResourceInUseException(_))
-                ) =>
-            {
-                false
-            }
-            Err(e) => return Err(sdk_error("CreateTable")(e)),
-        };
-        if !active {
-            client
-                .wait_until_table_exists()
-                .table_name(table)
-                .wait(TABLE_READY_WAIT)
-                .await
-                .map_err(sdk_error("DescribeTable"))?;
-        }
-
-        let ttl = client
-            .describe_time_to_live()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(sdk_error("DescribeTimeToLive"))?;
-        let enabled = ttl.time_to_live_description().is_some_and(|d| {
-            d.attribute_name() == Some("ttl")
-                && matches!(
-                    d.time_to_live_status(),
-                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-                )
-        });
-        if !enabled {
-            let spec = TimeToLiveSpecification::builder()
-                .enabled(true)
-                .attribute_name("ttl")
-                .build()
-                .map_err(sdk_error("UpdateTimeToLive"))?;
-            client
-                .update_time_to_live()
-                .table_name(table)
-                .time_to_live_specification(spec)
-                .send()
-                .await
-                .map_err(sdk_error("UpdateTimeToLive"))?;
-        }
-        Ok(())
     }
 
     /// Runs a transaction, trying again while it collides with another one.
@@ -255,94 +173,6 @@ fn conditional(
             other => Err(sdk_error("UpdateItem")(other)),
         },
     }
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
-fn b(hash: &CodeHash) -> AttributeValue {
-    AttributeValue::B(Blob::new(hash.0.to_vec()))
-}
-
-fn malformed(name: &'static str, what: &'static str) -> StoreError {
-    StoreError::new(DynamoError::Malformed(name, what))
-}
-
-fn get<'a>(item: &'a Item, name: &'static str) -> Result<&'a AttributeValue, StoreError> {
-    item.get(name).ok_or_else(|| malformed(name, "missing"))
-}
-
-fn get_s<'a>(item: &'a Item, name: &'static str) -> Result<&'a str, StoreError> {
-    get(item, name)?
-        .as_s()
-        .map(String::as_str)
-        .map_err(|_| malformed(name, "not a string"))
-}
-
-fn get_n<T: std::str::FromStr>(item: &Item, name: &'static str) -> Result<T, StoreError> {
-    get(item, name)?
-        .as_n()
-        .map_err(|_| malformed(name, "not a number"))?
-        .parse()
-        .map_err(|_| malformed(name, "out of range"))
-}
-
-fn flow_item(flow: &FlowRecord, ttl: u64) -> Item {
-    let mut item = HashMap::from([
-        ("pk".to_owned(), DynamoStore::flow_key(&flow.id)),
-        ("email".to_owned(), s(flow.email.as_str())),
-        ("code_hash".to_owned(), b(&flow.code_hash)),
-        ("key_id".to_owned(), s(&flow.key_id)),
-        ("attempts".to_owned(), n(flow.attempts)),
-        ("sends".to_owned(), n(flow.sends)),
-        ("created_at".to_owned(), n(flow.created_at)),
-        ("expires_at".to_owned(), n(flow.expires_at)),
-        ("last_sent_at".to_owned(), n(flow.last_sent_at)),
-        ("ttl".to_owned(), n(ttl)),
-    ]);
-    if let Some(used_at) = flow.used_at {
-        item.insert("used_at".to_owned(), n(used_at));
-    }
-    item
-}
-
-fn flow_from_item(item: &Item) -> Result<FlowRecord, StoreError> {
-    let id = get_s(item, "pk")?
-        .strip_prefix(FLOW_PREFIX)
-        .and_then(FlowId::parse)
-        .ok_or_else(|| malformed("pk", "not a flow key"))?;
-    let email =
-        Email::parse(get_s(item, "email")?).map_err(|_| malformed("email", "not an address"))?;
-    let code_hash = get(item, "code_hash")?
-        .as_b()
-        .ok()
-        .and_then(|blob| CodeHash::from_slice(blob.as_ref()))
-        .ok_or_else(|| malformed("code_hash", "not 32 bytes"))?;
-    let used_at = match item.get("used_at") {
-        None => None,
-        Some(_) => Some(get_n(item, "used_at")?),
-    };
-    Ok(FlowRecord {
-        id,
-        email,
-        code_hash,
-        key_id: get_s(item, "key_id")?.to_owned(),
-        attempts: get_n(item, "attempts")?,
-        sends: get_n(item, "sends")?,
-        created_at: get_n(item, "created_at")?,
-        expires_at: get_n(item, "expires_at")?,
-        last_sent_at: get_n(item, "last_sent_at")?,
-        used_at,
-    })
-}
-
-fn flow_from_refusal(item: Option<Item>) -> Result<Option<FlowRecord>, StoreError> {
-    item.as_ref().map(flow_from_item).transpose()
 }
 
 fn reason_code(reasons: &[CancellationReason], index: usize) -> Option<&str> {
@@ -675,65 +505,5 @@ impl Store for DynamoStore {
             .attributes()
             .ok_or_else(|| unexpected("UpdateItem", "no new value returned"))?;
         get_n(new, "count")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record() -> FlowRecord {
-        FlowRecord {
-            id: FlowId::generate(),
-            email: Email::parse("ann@example.com").unwrap(),
-            code_hash: CodeHash([9; 32]),
-            key_id: "k1".into(),
-            attempts: 2,
-            sends: 3,
-            created_at: 100,
-            expires_at: 700,
-            last_sent_at: 160,
-            used_at: Some(650),
-        }
-    }
-
-    #[test]
-    fn items_round_trip() {
-        let flow = record();
-        let item = flow_item(&flow, 90_000);
-        assert_eq!(item["ttl"], n(90_000));
-        assert_eq!(flow_from_item(&item).unwrap(), flow);
-        let unused = FlowRecord {
-            used_at: None,
-            ..flow
-        };
-        let item = flow_item(&unused, 90_000);
-        assert!(!item.contains_key("used_at"));
-        assert_eq!(flow_from_item(&item).unwrap(), unused);
-    }
-
-    /// A damaged item is an error for the caller, never a panic, and the
-    /// message names the attribute but not its value.
-    #[test]
-    fn malformed_items_are_errors() {
-        let good = flow_item(&record(), 1);
-        let cases: [(&str, Option<AttributeValue>); 6] = [
-            ("code_hash", Some(AttributeValue::B(Blob::new(vec![1; 31])))),
-            ("attempts", Some(n(-1))),
-            ("sends", Some(s("3"))),
-            ("email", Some(s("not-an-address"))),
-            ("pk", Some(s("idem#x"))),
-            ("created_at", None),
-        ];
-        for (name, value) in cases {
-            let mut item = good.clone();
-            match value {
-                Some(v) => item.insert(name.to_owned(), v),
-                None => item.remove(name),
-            };
-            let err = flow_from_item(&item).expect_err(name).to_string();
-            assert!(err.contains(name), "{err}");
-            assert!(!err.contains("ann@"), "{err}");
-        }
     }
 }

@@ -1,0 +1,165 @@
+//! Items of the table and the records they hold. A damaged item is a
+//! [`StoreError`] naming the attribute, never its value.
+
+use super::{DynamoError, DynamoStore, FLOW_PREFIX};
+use crate::domain::{CodeHash, Email, FlowId, FlowRecord};
+use crate::store::StoreError;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+pub(super) type Item = HashMap<String, AttributeValue>;
+
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(super) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(super) fn b(hash: &CodeHash) -> AttributeValue {
+    AttributeValue::B(Blob::new(hash.0.to_vec()))
+}
+
+pub(super) fn malformed(name: &'static str, what: &'static str) -> StoreError {
+    StoreError::new(DynamoError::Malformed(name, what))
+}
+
+pub(super) fn get<'a>(
+    item: &'a Item,
+    name: &'static str,
+) -> Result<&'a AttributeValue, StoreError> {
+    item.get(name).ok_or_else(|| malformed(name, "missing"))
+}
+
+pub(super) fn get_s<'a>(item: &'a Item, name: &'static str) -> Result<&'a str, StoreError> {
+    get(item, name)?
+        .as_s()
+        .map(String::as_str)
+        .map_err(|_| malformed(name, "not a string"))
+}
+
+pub(super) fn get_n<T: std::str::FromStr>(
+    item: &Item,
+    name: &'static str,
+) -> Result<T, StoreError> {
+    get(item, name)?
+        .as_n()
+        .map_err(|_| malformed(name, "not a number"))?
+        .parse()
+        .map_err(|_| malformed(name, "out of range"))
+}
+
+pub(super) fn flow_item(flow: &FlowRecord, ttl: u64) -> Item {
+    let mut item = HashMap::from([
+        ("pk".to_owned(), DynamoStore::flow_key(&flow.id)),
+        ("email".to_owned(), s(flow.email.as_str())),
+        ("code_hash".to_owned(), b(&flow.code_hash)),
+        ("key_id".to_owned(), s(&flow.key_id)),
+        ("attempts".to_owned(), n(flow.attempts)),
+        ("sends".to_owned(), n(flow.sends)),
+        ("created_at".to_owned(), n(flow.created_at)),
+        ("expires_at".to_owned(), n(flow.expires_at)),
+        ("last_sent_at".to_owned(), n(flow.last_sent_at)),
+        ("ttl".to_owned(), n(ttl)),
+    ]);
+    if let Some(used_at) = flow.used_at {
+        item.insert("used_at".to_owned(), n(used_at));
+    }
+    item
+}
+
+pub(super) fn flow_from_item(item: &Item) -> Result<FlowRecord, StoreError> {
+    let id = get_s(item, "pk")?
+        .strip_prefix(FLOW_PREFIX)
+        .and_then(FlowId::parse)
+        .ok_or_else(|| malformed("pk", "not a flow key"))?;
+    let email =
+        Email::parse(get_s(item, "email")?).map_err(|_| malformed("email", "not an address"))?;
+    let code_hash = get(item, "code_hash")?
+        .as_b()
+        .ok()
+        .and_then(|blob| CodeHash::from_slice(blob.as_ref()))
+        .ok_or_else(|| malformed("code_hash", "not 32 bytes"))?;
+    let used_at = match item.get("used_at") {
+        None => None,
+        Some(_) => Some(get_n(item, "used_at")?),
+    };
+    Ok(FlowRecord {
+        id,
+        email,
+        code_hash,
+        key_id: get_s(item, "key_id")?.to_owned(),
+        attempts: get_n(item, "attempts")?,
+        sends: get_n(item, "sends")?,
+        created_at: get_n(item, "created_at")?,
+        expires_at: get_n(item, "expires_at")?,
+        last_sent_at: get_n(item, "last_sent_at")?,
+        used_at,
+    })
+}
+
+pub(super) fn flow_from_refusal(item: Option<Item>) -> Result<Option<FlowRecord>, StoreError> {
+    item.as_ref().map(flow_from_item).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> FlowRecord {
+        FlowRecord {
+            id: FlowId::generate(),
+            email: Email::parse("ann@example.com").unwrap(),
+            code_hash: CodeHash([9; 32]),
+            key_id: "k1".into(),
+            attempts: 2,
+            sends: 3,
+            created_at: 100,
+            expires_at: 700,
+            last_sent_at: 160,
+            used_at: Some(650),
+        }
+    }
+
+    #[test]
+    fn items_round_trip() {
+        let flow = record();
+        let item = flow_item(&flow, 90_000);
+        assert_eq!(item["ttl"], n(90_000));
+        assert_eq!(flow_from_item(&item).unwrap(), flow);
+        let unused = FlowRecord {
+            used_at: None,
+            ..flow
+        };
+        let item = flow_item(&unused, 90_000);
+        assert!(!item.contains_key("used_at"));
+        assert_eq!(flow_from_item(&item).unwrap(), unused);
+    }
+
+    /// A damaged item is an error for the caller, never a panic, and the
+    /// message names the attribute but not its value.
+    #[test]
+    fn malformed_items_are_errors() {
+        let good = flow_item(&record(), 1);
+        let cases: [(&str, Option<AttributeValue>); 6] = [
+            ("code_hash", Some(AttributeValue::B(Blob::new(vec![1; 31])))),
+            ("attempts", Some(n(-1))),
+            ("sends", Some(s("3"))),
+            ("email", Some(s("not-an-address"))),
+            ("pk", Some(s("idem#x"))),
+            ("created_at", None),
+        ];
+        for (name, value) in cases {
+            let mut item = good.clone();
+            match value {
+                Some(v) => item.insert(name.to_owned(), v),
+                None => item.remove(name),
+            };
+            let err = flow_from_item(&item).expect_err(name).to_string();
+            assert!(err.contains(name), "{err}");
+            assert!(!err.contains("ann@"), "{err}");
+        }
+    }
+}
