@@ -331,20 +331,28 @@ impl Service {
             self.store
                 .approve(&flow_id, now, self.policy.max_attempts, &candidates),
         );
-        // Over the budget, every code is refused alike. A right code has
-        // been consumed by then; that is what keeps the verdict hidden, even
-        // from the timing of the answer: knowing a used code is worth nothing.
-        client_budget?;
-        match approval? {
-            Approval::Approved(record) => {
+        let refused = match (client_budget, approval) {
+            // Over the budget, every code is refused alike. A right code has
+            // been consumed by then; that keeps the verdict hidden, even from
+            // the timing of the answer: knowing a used code is worth nothing.
+            (Err(limited @ ServiceError::RateLimited { .. }), _) => return Err(limited),
+            (budget, Ok(Approval::Approved(record))) => {
+                // A budget that could not be counted does not undo an approval.
+                if let Err(e) = budget {
+                    tracing::warn!(error = %e, "could not count a verify against the client's budget");
+                }
                 tracing::info!(to = %record.email.masked(), "approved");
                 return Ok(Approved {
                     email: record.email,
                 });
             }
-            Approval::Refused(Some(record))
-                if record.state(now, &self.policy) == FlowState::Live => {}
-            Approval::Refused(other) => return Err(self.refusal(other, now)),
+            (Err(e), _) => return Err(e),
+            (Ok(()), Err(e)) => return Err(e.into()),
+            (Ok(()), Ok(Approval::Refused(record))) => record,
+        };
+        match refused {
+            Some(record) if record.state(now, &self.policy) == FlowState::Live => {}
+            other => return Err(self.refusal(other, now)),
         }
 
         // A wrong code for a live flow: count the attempt, under the same
@@ -415,3 +423,6 @@ impl Service {
 }
 
 pub use limits::ip_subject;
+
+#[cfg(test)]
+mod tests;
