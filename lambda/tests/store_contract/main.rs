@@ -1,0 +1,212 @@
+//! The contract every `Store` keeps, written once and run against the
+//! in-memory store and against DynamoDB Local (a fresh table per test).
+//!
+//! The DynamoDB half needs `OTP_TEST_DYNAMODB_ENDPOINT`. Without it a plain
+//! `cargo test` skips those tests with one line each; under
+//! `OTP_TEST_SERVICES=1` (as `scripts/test` runs them) its absence fails them.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
+use otp::domain::{Clock, CodeHash, Email, FlowId, FlowRecord, SystemClock};
+use otp::store::{
+    Approval, Attempt, Created, DynamoStore, IdempotencyKey, MemoryStore, NewCode, Replaced,
+    ResendGuard, Store,
+};
+use rand::Rng;
+use std::sync::Arc;
+use tokio::sync::Barrier;
+
+mod codes;
+mod keys;
+mod races;
+
+use codes::*;
+use keys::*;
+use races::*;
+
+const DAY: u64 = 24 * 3600;
+const CONCURRENCY: usize = 50;
+
+fn flow(now: u64) -> FlowRecord {
+    FlowRecord {
+        id: FlowId::generate(),
+        email: Email::parse("ann@example.com").unwrap(),
+        code_hash: CodeHash([1; 32]),
+        key_id: "k1".into(),
+        attempts: 0,
+        sends: 1,
+        created_at: now,
+        expires_at: now + 600,
+        last_sent_at: now,
+        used_at: None,
+    }
+}
+
+fn ttl(flow: &FlowRecord) -> u64 {
+    flow.expires_at + DAY
+}
+
+fn key(name: &str, expires_at: u64) -> IdempotencyKey {
+    IdempotencyKey {
+        key: name.into(),
+        expires_at,
+        ttl: expires_at + DAY,
+    }
+}
+
+fn new_code(hash: u8, sent_at: u64) -> NewCode {
+    NewCode {
+        code_hash: CodeHash([hash; 32]),
+        key_id: format!("k{hash}"),
+        sent_at,
+        expires_at: sent_at + 600,
+        ttl: sent_at + 600 + DAY,
+    }
+}
+
+fn guard(now: u64) -> ResendGuard {
+    ResendGuard {
+        now,
+        cooldown_secs: 60,
+        max_sends: 5,
+        max_attempts: 5,
+    }
+}
+
+/// A flow written to `store`, for tests about what happens to it next.
+async fn stored(store: &dyn Store, edit: impl FnOnce(&mut FlowRecord)) -> (FlowRecord, u64) {
+    let now = SystemClock.now();
+    let mut record = flow(now);
+    edit(&mut record);
+    let created = store
+        .create_flow(&record, ttl(&record), None, now)
+        .await
+        .unwrap();
+    assert_eq!(created, Created::New);
+    (record, now)
+}
+
+/// `None` (and one line saying so) when the variable is unset and the run
+/// does not promise services; a failure when it does.
+fn service_env(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var("OTP_TEST_SERVICES").as_deref() == Ok("1") => {
+            panic!("OTP_TEST_SERVICES=1 but {name} is not set")
+        }
+        _ => {
+            eprintln!("skipped: {name} is not set");
+            None
+        }
+    }
+}
+
+async fn dynamo_client() -> Option<Client> {
+    let endpoint = service_env("OTP_TEST_DYNAMODB_ENDPOINT")?;
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region("us-east-1")
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .load()
+        .await;
+    Some(Client::new(&config))
+}
+
+/// A store over a table of its own, so tests never see each other's items.
+async fn dynamo_store() -> Option<(Client, String, Arc<dyn Store>)> {
+    let client = dynamo_client().await?;
+    let table = format!("otp-test-{:016x}", rand::rng().random::<u64>());
+    DynamoStore::create_table(&client, &table).await.unwrap();
+    let store = Arc::new(DynamoStore::new(client.clone(), table.clone()));
+    Some((client, table, store))
+}
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(std::sync::Arc::new(super::MemoryStore::new())).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    if let Some((_, _, store)) = super::dynamo_store().await {
+                        super::$case(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    create_then_get_round_trips,
+    idempotency_key_maps_to_the_first_flow,
+    expired_idempotency_key_is_reusable,
+    key_holder_finds_only_live_keys,
+    count_attempt_stops_at_max,
+    count_attempt_refused_when_expired_or_used,
+    approve_checks_the_code_and_the_flow_in_one_write,
+    approve_refused_after_code_replaced,
+    replace_code_keeps_attempts,
+    replace_code_honours_every_guard,
+    restore_code_undoes_only_the_failed_code,
+    delete_flow_removes_flow_and_key,
+    delete_flow_leaves_a_key_claimed_by_another_flow,
+    counters_add_and_subtract,
+    concurrent_approvals_have_one_winner,
+    concurrent_attempts_stop_at_max,
+    concurrent_creates_with_one_key_make_one_flow,
+);
+
+#[tokio::test]
+async fn dynamodb_create_table_is_idempotent_and_enables_ttl() {
+    let Some((client, table, _)) = dynamo_store().await else {
+        return;
+    };
+    DynamoStore::create_table(&client, &table).await.unwrap();
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let description = ttl.time_to_live_description().unwrap();
+    assert_eq!(description.attribute_name(), Some("ttl"));
+    assert_eq!(
+        description.time_to_live_status(),
+        Some(&TimeToLiveStatus::Enabled)
+    );
+}
+
+/// A damaged item is reported as a store error, not a panic or a wrong answer.
+#[tokio::test]
+async fn dynamodb_malformed_item_is_an_error() {
+    let Some((client, table, store)) = dynamo_store().await else {
+        return;
+    };
+    let id = FlowId::generate();
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S(format!("flow#{}", id.as_str())))
+        .item("email", AttributeValue::S("ann@example.com".into()))
+        .item("code_hash", AttributeValue::B(Blob::new(vec![1; 5])))
+        .send()
+        .await
+        .unwrap();
+    assert!(store.get_flow(&id).await.is_err());
+    assert!(
+        store
+            .count_attempt(&id, SystemClock.now(), 5)
+            .await
+            .is_err()
+    );
+}

@@ -1,0 +1,150 @@
+//! Counters, and many requests at once: each condition is won exactly as often as it allows.
+
+use super::*;
+
+pub(crate) async fn counters_add_and_subtract(store: Arc<dyn Store>) {
+    let ttl = SystemClock.now() + DAY;
+    assert_eq!(
+        store
+            .add_to_counter("limit#email#a#1", 1, ttl)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .add_to_counter("limit#email#a#1", 1, ttl)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .add_to_counter("limit#email#a#1", -1, ttl)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .add_to_counter("limit#email#a#2", 5, ttl)
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        store.add_to_counter("limit#ip#b#1", -2, ttl).await.unwrap(),
+        -2
+    );
+    assert_eq!(
+        store
+            .add_to_counter("limit#email#a#1", 0, ttl)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+/// Runs `call` from [`CONCURRENCY`] tasks released at once.
+async fn race<T, F, Fut>(store: &Arc<dyn Store>, call: F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Fn(Arc<dyn Store>, usize) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    let start = Arc::new(Barrier::new(CONCURRENCY));
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|i| {
+            let (start, call) = (start.clone(), call(store.clone(), i));
+            tokio::spawn(async move {
+                start.wait().await;
+                call.await
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(CONCURRENCY);
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+pub(crate) async fn concurrent_approvals_have_one_winner(store: Arc<dyn Store>) {
+    let (record, now) = stored(&*store, |_| {}).await;
+    let results = race(&store, |store, _| {
+        let (id, hash) = (record.id.clone(), record.code_hash.clone());
+        async move { store.approve(&id, now, 5, &[hash]).await.unwrap() }
+    })
+    .await;
+    let won = results
+        .iter()
+        .filter(|a| matches!(a, Approval::Approved(_)))
+        .count();
+    assert_eq!(won, 1, "{results:?}");
+    let after = store.get_flow(&record.id).await.unwrap().unwrap();
+    assert_eq!((after.attempts, after.used_at), (1, Some(now)));
+}
+
+pub(crate) async fn concurrent_attempts_stop_at_max(store: Arc<dyn Store>) {
+    let (record, now) = stored(&*store, |_| {}).await;
+    let results = race(&store, |store, _| {
+        let id = record.id.clone();
+        async move { store.count_attempt(&id, now, 5).await.unwrap() }
+    })
+    .await;
+    let counted: Vec<u32> = results
+        .iter()
+        .filter_map(|a| match a {
+            Attempt::Counted(r) => Some(r.attempts),
+            Attempt::Refused(_) => None,
+        })
+        .collect();
+    let mut sorted = counted.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![1, 2, 3, 4, 5], "each count is seen once");
+    for result in &results {
+        if let Attempt::Refused(r) = result {
+            assert_eq!(r.as_ref().map(|r| r.attempts), Some(5));
+        }
+    }
+    assert_eq!(results.len() - counted.len(), CONCURRENCY - 5);
+    assert_eq!(
+        store.get_flow(&record.id).await.unwrap().unwrap().attempts,
+        5
+    );
+}
+
+pub(crate) async fn concurrent_creates_with_one_key_make_one_flow(store: Arc<dyn Store>) {
+    let now = SystemClock.now();
+    let flows: Vec<FlowRecord> = (0..CONCURRENCY).map(|_| flow(now)).collect();
+    let k = key("idem-race", now + 600);
+    let results = race(&store, |store, i| {
+        let (record, k) = (flows[i].clone(), k.clone());
+        async move {
+            store
+                .create_flow(&record, ttl(&record), Some(&k), now)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    let winners: Vec<usize> = (0..CONCURRENCY)
+        .filter(|&i| results[i] == Created::New)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    let winner = &flows[winners[0]];
+    for (i, result) in results.iter().enumerate() {
+        if i != winners[0] {
+            assert_eq!(result, &Created::Existing(winner.id.clone()));
+            assert_eq!(
+                store.get_flow(&flows[i].id).await.unwrap(),
+                None,
+                "a loser wrote its flow"
+            );
+        }
+    }
+    assert_eq!(
+        store.get_flow(&winner.id).await.unwrap(),
+        Some(winner.clone())
+    );
+}
