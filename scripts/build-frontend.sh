@@ -36,16 +36,17 @@ cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-frontend --bin otp-fronten
 input="$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/otp-frontend.wasm"
 
 mkdir -p "$WORK"
-stamp="$(sha256sum "$input" | cut -c1-64) $installed $(wasm-opt --version)"
+# Optimise before wasm-bindgen, not after: binaryen 108 (Debian) rewrites a
+# two-table module so that wasm-bindgen's externref table export points at
+# the function table, and the page fails to start. The feature flags match
+# what rustc enables by default for wasm32; --converge repeats the passes
+# while the module still shrinks (~120 B brotli).
+WASM_OPT=(wasm-opt -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
+stamp="$(sha256sum "$input" | cut -c1-64) $installed $(wasm-opt --version) ${WASM_OPT[*]}"
 if [[ ! -f "$WORK/stamp" || "$(cat "$WORK/stamp")" != "$stamp" || ! -f "$WORK/otp_bg.wasm" ]]; then
   rm -f "$WORK/stamp"
-  # Optimise before wasm-bindgen, not after: binaryen 108 (Debian) rewrites a
-  # two-table module so that wasm-bindgen's externref table export points at
-  # the function table, and the page fails to start. The feature flags match
-  # what rustc enables by default for wasm32.
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$input" -o "$WORK/otp.opt.wasm"
+  "${WASM_OPT[@]}" "$input" -o "$WORK/otp.opt.wasm"
   wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
     --out-dir "$WORK" --out-name otp "$WORK/otp.opt.wasm"
   echo "$stamp" >"$WORK/stamp"
