@@ -95,6 +95,11 @@ impl State {
     }
 }
 
+/// The flow can still take a step: unused, unexpired, with tries left.
+fn is_live(r: &FlowRecord, now: u64, max_attempts: u32) -> bool {
+    r.used_at.is_none() && r.expires_at > now && r.attempts < max_attempts
+}
+
 fn wall_clock() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -181,11 +186,9 @@ impl Store for MemoryStore {
             return Ok(Replaced::Refused(None));
         };
         let r = &stored.record;
-        let allowed = r.used_at.is_none()
-            && r.expires_at > guard.now
+        let allowed = is_live(r, guard.now, guard.max_attempts)
             && r.last_sent_at.saturating_add(guard.cooldown_secs) <= guard.now
-            && r.sends < guard.max_sends
-            && r.attempts < guard.max_attempts;
+            && r.sends < guard.max_sends;
         if !allowed {
             return Ok(Replaced::Refused(Some(r.clone())));
         }
@@ -234,7 +237,7 @@ impl Store for MemoryStore {
             return Ok(Attempt::Refused(None));
         };
         let r = &mut stored.record;
-        if r.used_at.is_some() || r.expires_at <= now || r.attempts >= max_attempts {
+        if !is_live(r, now, max_attempts) {
             return Ok(Attempt::Refused(Some(r.clone())));
         }
         r.attempts += 1;
@@ -253,11 +256,7 @@ impl Store for MemoryStore {
             return Ok(Approval::Refused(None));
         };
         let r = &mut stored.record;
-        if r.used_at.is_some()
-            || r.expires_at <= now
-            || r.attempts >= max_attempts
-            || !r.code_hash.is_one_of(candidates)
-        {
+        if !is_live(r, now, max_attempts) || !r.code_hash.is_one_of(candidates) {
             return Ok(Approval::Refused(Some(r.clone())));
         }
         r.attempts += 1;

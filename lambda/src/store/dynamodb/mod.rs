@@ -37,6 +37,10 @@ const IDEM_PREFIX: &str = "idem#";
 /// Transactions that collide with another one on the same item are cancelled
 /// (`TransactionConflict`) rather than queued; they are tried this many times.
 const TRANSACTION_TRIES: u32 = 8;
+/// The flow can still take a step: it exists, is unused, unexpired (TTL
+/// deletion is lazy) and has tries left. Binds `:now` and `:max_attempts`.
+const LIVE_FLOW: &str = "attribute_exists(pk) AND attribute_not_exists(used_at) \
+     AND expires_at > :now AND attempts < :max_attempts";
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -172,6 +176,21 @@ fn conditional(
             }
             other => Err(sdk_error("UpdateItem")(other)),
         },
+    }
+}
+
+/// A conditional update of a flow that returns it (`ReturnValues` asked for):
+/// `Ok` with the flow as returned, or `Err` with the flow as it was when the
+/// condition failed (`None` if there is none).
+fn flow_update(
+    result: Result<UpdateItemOutput, SdkError<UpdateItemError>>,
+) -> Result<Result<FlowRecord, Option<FlowRecord>>, StoreError> {
+    match conditional(result)? {
+        Conditional::Written(item) => {
+            let item = item.ok_or_else(|| unexpected("UpdateItem", "no item returned"))?;
+            Ok(Ok(flow_from_item(&item)?))
+        }
+        Conditional::Refused(item) => Ok(Err(flow_from_refusal(item)?)),
     }
 }
 
@@ -350,10 +369,9 @@ impl Store for DynamoStore {
                 "SET code_hash = :hash, key_id = :key_id, last_sent_at = :sent_at, \
                  expires_at = :expires_at, #ttl = :ttl ADD sends :one",
             )
-            .condition_expression(
-                "attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now \
-                 AND last_sent_at <= :cutoff AND sends < :max_sends AND attempts < :max_attempts",
-            )
+            .condition_expression(format!(
+                "{LIVE_FLOW} AND last_sent_at <= :cutoff AND sends < :max_sends"
+            ))
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":hash", b(&new.code_hash))
             .expression_attribute_values(":key_id", s(&new.key_id))
@@ -369,13 +387,10 @@ impl Store for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match conditional(result)? {
-            Conditional::Written(old) => {
-                let old = old.ok_or_else(|| unexpected("UpdateItem", "no old item returned"))?;
-                Ok(Replaced::Done(flow_from_item(&old)?))
-            }
-            Conditional::Refused(item) => Ok(Replaced::Refused(flow_from_refusal(item)?)),
-        }
+        Ok(match flow_update(result)? {
+            Ok(old) => Replaced::Done(old),
+            Err(now) => Replaced::Refused(now),
+        })
     }
 
     #[tracing::instrument(skip_all, fields(flow = %previous.id))]
@@ -421,24 +436,18 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .key("pk", Self::flow_key(id))
             .update_expression("ADD attempts :one")
-            .condition_expression(
-                "attribute_exists(pk) AND attempts < :max AND expires_at > :now \
-                 AND attribute_not_exists(used_at)",
-            )
+            .condition_expression(LIVE_FLOW)
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(max_attempts))
+            .expression_attribute_values(":max_attempts", n(max_attempts))
             .expression_attribute_values(":now", n(now))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match conditional(result)? {
-            Conditional::Written(new) => {
-                let new = new.ok_or_else(|| unexpected("UpdateItem", "no new item returned"))?;
-                Ok(Attempt::Counted(flow_from_item(&new)?))
-            }
-            Conditional::Refused(item) => Ok(Attempt::Refused(flow_from_refusal(item)?)),
-        }
+        Ok(match flow_update(result)? {
+            Ok(new) => Attempt::Counted(new),
+            Err(now) => Attempt::Refused(now),
+        })
     }
 
     #[tracing::instrument(skip_all, fields(flow = %id, max_attempts = max_attempts))]
@@ -460,13 +469,12 @@ impl Store for DynamoStore {
             .key("pk", Self::flow_key(id))
             .update_expression("SET used_at = :now ADD attempts :one")
             .condition_expression(format!(
-                "attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now \
-                 AND attempts < :max AND code_hash IN ({})",
+                "{LIVE_FLOW} AND code_hash IN ({})",
                 names.join(", ")
             ))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max", n(max_attempts));
+            .expression_attribute_values(":max_attempts", n(max_attempts));
         for (name, hash) in names.into_iter().zip(candidates) {
             update = update.expression_attribute_values(name, b(hash));
         }
@@ -475,13 +483,10 @@ impl Store for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match conditional(result)? {
-            Conditional::Written(new) => {
-                let new = new.ok_or_else(|| unexpected("UpdateItem", "no new item returned"))?;
-                Ok(Approval::Approved(flow_from_item(&new)?))
-            }
-            Conditional::Refused(item) => Ok(Approval::Refused(flow_from_refusal(item)?)),
-        }
+        Ok(match flow_update(result)? {
+            Ok(new) => Approval::Approved(new),
+            Err(now) => Approval::Refused(now),
+        })
     }
 
     /// Logs the counter's scope (`limit#<scope>#…`), never its subject.
