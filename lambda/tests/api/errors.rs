@@ -189,12 +189,7 @@ async fn malformed_codes_and_flow_ids_are_refused() {
 async fn an_invalid_request_id_is_refused() {
     let app = spawn_app().await;
     for request_id in ["", "has space", &"x".repeat(129)] {
-        let response = app
-            .post(
-                "/api/otp/send",
-                json!({ "email": random_email(), "request_id": request_id }),
-            )
-            .await;
+        let response = app.post_send_with_id(&random_email(), request_id).await;
         expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
     }
 }

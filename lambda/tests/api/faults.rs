@@ -142,7 +142,7 @@ async fn a_failed_resend_keeps_the_old_code_and_the_cooldown() {
     .await;
 
     // The mail is back: a resend goes through at once (the failed one used
-    // no cooldown), and before it the first code still worked.
+    // no cooldown). That the first code works meanwhile is the next test.
     switch.restore();
     assert_eq!(
         app.post_resend(&sent.flow_id).await.status(),

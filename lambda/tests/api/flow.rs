@@ -163,16 +163,15 @@ async fn resend_of_a_used_or_unknown_flow_is_refused() {
 async fn a_repeated_request_id_returns_the_same_flow_and_sends_once() {
     let app = spawn_app().await;
     let email = random_email();
-    let body = serde_json::json!({ "email": email, "request_id": "page-load-42" });
     let first: otp_api::SendResponse = app
-        .post("/api/otp/send", body.clone())
+        .post_send_with_id(&email, "page-load-42")
         .await
         .json()
         .await
         .unwrap();
     let code = app.inbox.wait_for_code(&email, 1).await;
     app.clock.advance(5);
-    let response = app.post("/api/otp/send", body).await;
+    let response = app.post_send_with_id(&email, "page-load-42").await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let second: otp_api::SendResponse = response.json().await.unwrap();
     assert_eq!(second.flow_id, first.flow_id);

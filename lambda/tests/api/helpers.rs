@@ -138,6 +138,15 @@ impl TestApp {
         self.post("/api/otp/send", json!({ "email": email })).await
     }
 
+    /// A send with an idempotency key, as the page makes it.
+    pub async fn post_send_with_id(&self, email: &str, request_id: &str) -> Response {
+        self.post(
+            "/api/otp/send",
+            json!({ "email": email, "request_id": request_id }),
+        )
+        .await
+    }
+
     pub async fn post_resend(&self, flow_id: &str) -> Response {
         self.post("/api/otp/resend", json!({ "flow_id": flow_id }))
             .await

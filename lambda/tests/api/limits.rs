@@ -63,26 +63,21 @@ async fn sends_per_address_stop_exactly_at_the_daily_budget() {
 async fn a_repeated_send_is_answered_after_the_budget_is_spent() {
     let app = spawn_app_with(&[("OTP_SENDS_PER_EMAIL_PER_DAY", "1")]).await;
     let email = random_email();
-    let send = |request_id: Option<&str>| {
-        app.post(
-            "/api/otp/send",
-            serde_json::json!({ "email": email, "request_id": request_id }),
-        )
-    };
-    let response = send(Some("page-load-1")).await;
+    let response = app.post_send_with_id(&email, "page-load-1").await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let first: SendResponse = response.json().await.unwrap();
     app.clock.advance(10);
 
-    let response = send(Some("page-load-1")).await;
+    let response = app.post_send_with_id(&email, "page-load-1").await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let repeated: SendResponse = response.json().await.unwrap();
     assert_eq!(repeated.flow_id, first.flow_id);
     assert_eq!(repeated.expires_in, first.expires_in - 10);
 
     // Any other send for the address is refused, as before.
-    expect_limited(send(Some("page-load-2")).await, to_window_end(&app, DAY)).await;
-    expect_limited(send(None).await, to_window_end(&app, DAY)).await;
+    let response = app.post_send_with_id(&email, "page-load-2").await;
+    expect_limited(response, to_window_end(&app, DAY)).await;
+    expect_limited(app.post_send(&email).await, to_window_end(&app, DAY)).await;
     assert_eq!(app.inbox.subjects(&email).await.len(), 1);
 }
 
