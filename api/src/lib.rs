@@ -9,6 +9,8 @@
 //! - request and response bodies of `/api/otp/{send,resend,verify}` and `/api/health`
 //! - [`ErrorCode`] and [`ErrorBody`]: the one error shape every failure answers in
 //! - [`parse_code`]: what counts as a well-formed code, shared by page and server
+//! - [`pow`]: the proof-of-work puzzle a send must solve when the address's
+//!   free budget is spent (feature `pow`: the server checks, the page's solver solves)
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -21,6 +23,11 @@ pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
 /// Longest accepted idempotency key.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
+/// Longest accepted proof-of-work challenge token.
+pub const MAX_CHALLENGE_LEN: usize = 256;
+
+#[cfg(feature = "pow")]
+pub mod pow;
 
 /// `POST /api/otp/send`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +38,32 @@ pub struct SendRequest {
     /// flow and sends no second message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The solved challenge of an earlier `proof_of_work_required` answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
+}
+
+/// A solution to a [`Challenge`]: a `nonce` such that SHA-256 of the
+/// challenge's token followed by the nonce (8 bytes, little-endian) starts
+/// with `difficulty` zero bits. See [`pow`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Proof {
+    /// The `token` of the challenge, unchanged.
+    pub challenge: String,
+    /// At most 2^53, so that JavaScript numbers carry it exactly.
+    pub nonce: u64,
+}
+
+/// A puzzle the service asks for before it sends more mail to an address
+/// whose free daily budget others have spent: single use, bound to the
+/// address and the `request_id` it was issued for, valid for a few minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    /// Opaque; sent back unchanged in [`Proof::challenge`].
+    pub token: String,
+    /// Leading zero bits the hash must have; about 2^difficulty tries.
+    pub difficulty: u32,
 }
 
 /// `202` answer to a send.
@@ -48,6 +81,9 @@ pub struct SendResponse {
 #[serde(deny_unknown_fields)]
 pub struct ResendRequest {
     pub flow_id: String,
+    /// The solved challenge of an earlier `proof_of_work_required` answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
 }
 
 /// `202` answer to a resend.
@@ -117,6 +153,12 @@ pub enum ErrorCode {
     ResendTooSoon,
     /// A budget (per address, per client, per flow) is spent; `retry_after` says when.
     RateLimited,
+    /// The address's free budget is spent: solve `challenge` and send again
+    /// with the `proof`.
+    ProofOfWorkRequired,
+    /// The mail server refused the address for good (no such mailbox, no
+    /// such domain); sending again will not help.
+    Undeliverable,
     /// A dependency (store, mail) failed; safe to retry after `retry_after`.
     Unavailable,
     /// A fault on our side, logged with its cause.
@@ -141,6 +183,8 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::ResendTooSoon => "resend_too_soon",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ProofOfWorkRequired => "proof_of_work_required",
+            ErrorCode::Undeliverable => "undeliverable",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -172,6 +216,12 @@ impl ErrorCode {
                 "A new code was sent a moment ago. Wait a little before asking again."
             }
             ErrorCode::RateLimited => "Too many requests. Wait a while and try again.",
+            ErrorCode::ProofOfWorkRequired => {
+                "Many codes were sent to this address today. Your device must do a short check first."
+            }
+            ErrorCode::Undeliverable => {
+                "This address does not receive mail. Check it and try again."
+            }
             ErrorCode::Unavailable => "The service is busy right now. Try again in a moment.",
             ErrorCode::Internal => "Something went wrong on our side. Try again in a moment.",
         }
@@ -200,6 +250,9 @@ pub struct ErrorDetail {
     /// With `429` and `503`: seconds to wait, as in the `Retry-After` header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// With `proof_of_work_required`: the puzzle to solve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<Challenge>,
 }
 
 impl ErrorBody {
@@ -210,6 +263,7 @@ impl ErrorBody {
                 message: code.message().to_owned(),
                 attempts_left: None,
                 retry_after: None,
+                challenge: None,
             },
         }
     }

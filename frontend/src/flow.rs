@@ -165,6 +165,7 @@ impl Flow {
         self.start(Call::Send(SendRequest {
             email,
             request_id: self.request_id.clone(),
+            proof: None,
         }))
     }
 
@@ -188,7 +189,10 @@ impl Flow {
             return None;
         }
         let flow_id = self.flow_id.clone()?;
-        self.start(Call::Resend(ResendRequest { flow_id }))
+        self.start(Call::Resend(ResendRequest {
+            flow_id,
+            proof: None,
+        }))
     }
 
     /// Sends the call that got no answer again, unchanged.

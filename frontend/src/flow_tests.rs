@@ -9,6 +9,7 @@ fn refused(code: ErrorCode, attempts_left: Option<u32>, retry_after: Option<u64>
         message: code.message().to_owned(),
         attempts_left,
         retry_after,
+        challenge: None,
     })
 }
 
@@ -46,7 +47,8 @@ fn happy_path_email_code_verified() {
         call,
         Call::Send(SendRequest {
             email: EMAIL.to_owned(),
-            request_id: Some("id-1".to_owned())
+            request_id: Some("id-1".to_owned()),
+            proof: None,
         })
     );
     assert!(f.busy());
@@ -188,7 +190,8 @@ fn resend_waits_for_the_countdown() {
     assert_eq!(
         call,
         Call::Resend(ResendRequest {
-            flow_id: "flow-1".to_owned()
+            flow_id: "flow-1".to_owned(),
+            proof: None,
         })
     );
     f.finish(

@@ -62,6 +62,7 @@ mod tests {
             message: String::new(),
             attempts_left,
             retry_after: None,
+            challenge: None,
         }
     }
 

@@ -154,6 +154,7 @@ fn error_detail<J: Json>(body: &J) -> Option<ErrorDetail> {
         message: string(&e, "message").unwrap_or_default(),
         attempts_left: whole(&e, "attempts_left").and_then(|n| u32::try_from(n).ok()),
         retry_after: whole(&e, "retry_after"),
+        challenge: None,
     })
 }
 

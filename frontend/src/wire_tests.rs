@@ -18,6 +18,7 @@ fn send() -> Call {
     Call::Send(SendRequest {
         email: "a@example.com".to_owned(),
         request_id: None,
+        proof: None,
     })
 }
 
@@ -51,6 +52,7 @@ fn reads_each_success_shape_as_otp_api_writes_it() {
 
     let resend = Call::Resend(ResendRequest {
         flow_id: "f".to_owned(),
+        proof: None,
     });
     let resent = ResendResponse {
         expires_in: 600,
@@ -125,6 +127,7 @@ fn bodies_match_serde_json() {
     let with_id = SendRequest {
         email: "a@example.com".to_owned(),
         request_id: Some("0f".to_owned()),
+        proof: None,
     };
     assert_eq!(
         Call::Send(with_id.clone()).body(),
@@ -140,6 +143,7 @@ fn bodies_match_serde_json() {
     );
     let resend_req = ResendRequest {
         flow_id: "f\"1".to_owned(),
+        proof: None,
     };
     assert_eq!(
         Call::Resend(resend_req.clone()).body(),
@@ -151,7 +155,7 @@ fn bodies_match_serde_json() {
 proptest! {
     #[test]
     fn any_typed_address_is_escaped_like_serde_json(email in "\\PC*|[\\x00-\\x20\"\\\\\u{7f}\u{2028}]{0,8}") {
-        let req = SendRequest { email, request_id: None };
+        let req = SendRequest { email, request_id: None, proof: None };
         let body = Call::Send(req.clone()).body();
         prop_assert_eq!(&body, &serde_json::to_string(&req).unwrap());
         prop_assert_eq!(serde_json::from_str::<SendRequest>(&body).unwrap(), req);

@@ -113,6 +113,7 @@ async fn approve(
     let send = SendRequest {
         email: email.to_owned(),
         request_id: None,
+        proof: None,
     };
     let response = http
         .post(server.url("/api/otp/send"))

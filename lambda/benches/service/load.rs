@@ -114,6 +114,7 @@ async fn flow(
     let send = SendRequest {
         email: email.to_owned(),
         request_id: None,
+        proof: None,
     };
     let response = http
         .post(format!("{base}/api/otp/send"))
