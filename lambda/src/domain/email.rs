@@ -63,6 +63,16 @@ impl Email {
         &self.0
     }
 
+    /// The canonical mailbox budgets key on.
+    pub fn mailbox(&self) -> &str {
+        &self.0
+    }
+
+    /// The address messages are delivered to.
+    pub fn delivery(&self) -> &str {
+        &self.0
+    }
+
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map_or("", |(_, d)| d)
     }

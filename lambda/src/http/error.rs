@@ -65,6 +65,18 @@ impl From<ServiceError> for ApiError {
                 tracing::warn!(scope, "budget spent");
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::RateLimited)
             }
+            ServiceError::ProofRequired(challenge) => {
+                let mut error =
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::ProofOfWorkRequired);
+                error.body.error.challenge = Some(challenge.clone());
+                error
+            }
+            ServiceError::ClientUnknown => {
+                // Budgets are never skipped: the operator must say which
+                // header carries the client's address.
+                tracing::error!(error = %e, "request refused: no client address");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, C::Internal)
+            }
             ServiceError::Store(cause) => {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "store failed");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, C::Unavailable)
