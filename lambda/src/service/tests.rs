@@ -153,7 +153,13 @@ impl Fixture {
             .send("ann@example.com", None, None, CLIENT)
             .await
             .unwrap();
-        let code = self.mailer.0.lock().unwrap().pop().expect("a code was sent");
+        let code = self
+            .mailer
+            .0
+            .lock()
+            .unwrap()
+            .pop()
+            .expect("a code was sent");
         (sent.flow_id, code)
     }
 }
@@ -172,12 +178,19 @@ async fn a_verify_whose_client_budget_cannot_be_counted_compares_nothing() {
     f.store.counters_down.store(true, Ordering::SeqCst);
     for guess in [wrong(&code), code.clone()] {
         let refused = f.service.verify(flow.as_str(), &guess, CLIENT).await;
-        assert!(matches!(refused, Err(ServiceError::Store(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(ServiceError::Store(_))),
+            "{refused:?}"
+        );
     }
     let record = f.store.get_flow(&flow).await.unwrap().unwrap();
     assert_eq!(record.used_at, None);
     f.store.counters_down.store(false, Ordering::SeqCst);
-    let approved = f.service.verify(flow.as_str(), &code, CLIENT).await.unwrap();
+    let approved = f
+        .service
+        .verify(flow.as_str(), &code, CLIENT)
+        .await
+        .unwrap();
     assert_eq!(approved.email.as_str(), "ann@example.com");
 }
 
@@ -194,10 +207,17 @@ async fn a_right_code_sent_again_after_a_lost_answer_is_approved_again() {
     assert!(matches!(lost, Err(ServiceError::Store(_))), "{lost:?}");
     f.store.approve_late.store(false, Ordering::SeqCst);
 
-    let again = f.service.verify(flow.as_str(), &code, CLIENT).await.unwrap();
+    let again = f
+        .service
+        .verify(flow.as_str(), &code, CLIENT)
+        .await
+        .unwrap();
     assert_eq!(again.email.as_str(), "ann@example.com");
     let wrong_after = f.service.verify(flow.as_str(), &wrong(&code), CLIENT).await;
-    assert!(matches!(wrong_after, Err(ServiceError::AlreadyUsed)), "{wrong_after:?}");
+    assert!(
+        matches!(wrong_after, Err(ServiceError::AlreadyUsed)),
+        "{wrong_after:?}"
+    );
     f.clock.advance(REPLAY_WINDOW_SECS + 1);
     let late = f.service.verify(flow.as_str(), &code, CLIENT).await;
     assert!(matches!(late, Err(ServiceError::AlreadyUsed)), "{late:?}");
@@ -215,9 +235,15 @@ async fn replays_count_against_the_same_five_tries() {
     for _ in 0..4 {
         let _ = f.service.verify(flow.as_str(), &wrong(&code), CLIENT).await;
     }
-    f.service.verify(flow.as_str(), &code, CLIENT).await.unwrap();
+    f.service
+        .verify(flow.as_str(), &code, CLIENT)
+        .await
+        .unwrap();
     let replay = f.service.verify(flow.as_str(), &code, CLIENT).await;
-    assert!(matches!(replay, Err(ServiceError::AlreadyUsed)), "{replay:?}");
+    assert!(
+        matches!(replay, Err(ServiceError::AlreadyUsed)),
+        "{replay:?}"
+    );
     let record = f.store.get_flow(&flow).await.unwrap().unwrap();
     assert_eq!(record.attempts, 5);
 }
@@ -233,7 +259,13 @@ async fn a_request_without_a_client_address_is_refused() {
     assert!(f.mailer.0.lock().unwrap().is_empty(), "nothing was sent");
     let (flow, code) = f.start().await;
     let verify = f.service.verify(flow.as_str(), &code, unknown).await;
-    assert!(matches!(verify, Err(ServiceError::ClientUnknown)), "{verify:?}");
+    assert!(
+        matches!(verify, Err(ServiceError::ClientUnknown)),
+        "{verify:?}"
+    );
     let resend = f.service.resend(flow.as_str(), None, unknown).await;
-    assert!(matches!(resend, Err(ServiceError::ClientUnknown)), "{resend:?}");
+    assert!(
+        matches!(resend, Err(ServiceError::ClientUnknown)),
+        "{resend:?}"
+    );
 }
