@@ -2,8 +2,9 @@
 //! client prefix and step on this instance, so a client hammering the
 //! service is refused without a single store call.
 //!
-//! Each bucket holds the step's hourly budget and refills at that rate, so
-//! it never refuses what the shared budget in the store would allow from one
+//! Each bucket holds the step's hourly budget, refills at that rate and is
+//! full again when the clock hour turns, as the store's budget renews: so it
+//! never refuses what the shared budget in the store would allow from one
 //! instance alone; the store keeps the exact, shared count. When the store
 //! refuses a client, the gate remembers it until that window ends, so the
 //! refusals that follow cost nothing either. A client that has used half its
@@ -16,6 +17,7 @@ use std::sync::{Mutex, PoisonError};
 
 /// Buckets kept per gate; beyond it, full (idle) buckets are dropped first.
 const MAX_CLIENTS: usize = 100_000;
+const HOUR: u64 = 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Step {
@@ -75,13 +77,20 @@ impl Gate {
                 retry_after: bucket.closed_until - now,
             });
         }
-        let refill = now.saturating_sub(bucket.at) as f64 * capacity / 3600.0;
+        // Full again at each clock hour, when the store's budget renews too,
+        // so the gate never refuses what the store would allow.
+        let refill = if now / HOUR != bucket.at / HOUR {
+            capacity
+        } else {
+            now.saturating_sub(bucket.at) as f64 * capacity / 3600.0
+        };
         bucket.tokens = (bucket.tokens + refill).min(capacity);
         bucket.at = now;
         if bucket.tokens < 1.0 {
-            let per_token = 3600.0 / capacity;
+            // The budgets in the store renew with the clock hour; so does
+            // the wait the gate states.
             return Err(Closed {
-                retry_after: ((1.0 - bucket.tokens) * per_token).ceil().max(1.0) as u64,
+                retry_after: HOUR - now % HOUR,
             });
         }
         bucket.tokens -= 1.0;
@@ -117,14 +126,19 @@ mod tests {
         assert_eq!(busy, [false, true, true, true]);
         assert_eq!(
             gate.enter(Step::Send, ANN, 1000),
-            Err(Closed { retry_after: 900 })
+            Err(Closed { retry_after: 2600 })
         );
         // Other clients and other steps have their own buckets.
         assert!(gate.enter(Step::Send, BOB, 1000).is_ok());
         assert!(gate.enter(Step::Verify, ANN, 1000).is_ok());
-        // One token per 900 s at 4 an hour.
+        // One token per 900 s at 4 an hour…
         assert!(gate.enter(Step::Send, ANN, 1899).is_err());
         assert!(gate.enter(Step::Send, ANN, 1900).is_ok());
+        assert!(gate.enter(Step::Send, ANN, 3599).is_err());
+        // …and all of them when the hour turns.
+        for _ in 0..4 {
+            assert!(gate.enter(Step::Send, ANN, 3600).is_ok());
+        }
     }
 
     #[test]

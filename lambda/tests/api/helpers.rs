@@ -5,7 +5,7 @@
 use otp::domain::{Clock, ManualClock};
 use otp::settings::Settings;
 use otp::startup::Application;
-use otp_api::{ErrorBody, ErrorCode, SendResponse};
+use otp_api::{Challenge, ErrorBody, ErrorCode, Proof, SendResponse};
 use rand::Rng;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -147,6 +147,38 @@ impl TestApp {
         .await
     }
 
+    /// A send carrying a solved challenge.
+    pub async fn post_send_with_proof(
+        &self,
+        email: &str,
+        request_id: Option<&str>,
+        proof: &Proof,
+    ) -> Response {
+        let mut body = json!({ "email": email, "proof": proof });
+        if let Some(id) = request_id {
+            body["request_id"] = json!(id);
+        }
+        self.post("/api/otp/send", body).await
+    }
+
+    /// A resend carrying a solved challenge.
+    pub async fn post_resend_with_proof(&self, flow_id: &str, proof: &Proof) -> Response {
+        self.post(
+            "/api/otp/resend",
+            json!({ "flow_id": flow_id, "proof": proof }),
+        )
+        .await
+    }
+
+    /// The same app as seen from another client: requests leave from
+    /// `source`, another loopback address (127.0.0.2, …).
+    pub fn from_address(&self, source: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(source.parse::<std::net::IpAddr>().expect("an address"))
+            .build()
+            .expect("a client")
+    }
+
     pub async fn post_resend(&self, flow_id: &str) -> Response {
         self.post("/api/otp/resend", json!({ "flow_id": flow_id }))
             .await
@@ -202,6 +234,16 @@ pub async fn expect_retry_after(response: Response, code: ErrorCode, secs: u64) 
     body
 }
 
+/// A solution to `challenge`, found the way the page's solver finds it.
+pub fn solve(challenge: &Challenge) -> Proof {
+    let nonce = otp_api::pow::search(&challenge.token, challenge.difficulty, 0, 1 << 30)
+        .expect("a solution");
+    Proof {
+        challenge: challenge.token.clone(),
+        nonce,
+    }
+}
+
 /// A different six-digit code.
 pub fn wrong(code: &str) -> String {
     let n: u32 = code.parse().unwrap();
@@ -228,6 +270,37 @@ impl Inbox {
                 subjects.len()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The recipient of every message in the inbox, whoever sent it.
+    pub async fn recipients(&self) -> Vec<String> {
+        match self {
+            Inbox::Maildev { api } => {
+                let emails: Vec<Value> = reqwest::Client::new()
+                    .get(format!("{api}/api/email"))
+                    .send()
+                    .await
+                    .expect("maildev answers")
+                    .json()
+                    .await
+                    .expect("maildev lists emails");
+                emails
+                    .iter()
+                    .flat_map(|e| e["to"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|to| to["address"].as_str().map(str::to_owned))
+                    .collect()
+            }
+            Inbox::Outbox { dir } => std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .filter_map(|text| {
+                    text.lines()
+                        .find_map(|l| l.strip_prefix("To: "))
+                        .map(str::to_owned)
+                })
+                .collect(),
         }
     }
 
