@@ -10,7 +10,7 @@ mod limits;
 
 use crate::domain::pow::{self, Solved};
 use crate::domain::{Clock, Code, CodeHasher, Email, FlowId, FlowRecord, FlowState, Policy};
-use crate::mailer::{CodeMessage, MailError, Mailer};
+use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
 use crate::settings::Limits;
 use crate::store::{
     Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
@@ -73,6 +73,7 @@ impl ServiceError {
         match self {
             ServiceError::ResendTooSoon { retry_after }
             | ServiceError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ServiceError::Mail(e) if e.failure() == MailFailure::Undeliverable => None,
             ServiceError::Store(_) | ServiceError::Mail(_) => Some(UNAVAILABLE_RETRY_SECS),
             _ => None,
         }
@@ -494,8 +495,10 @@ impl Service {
             code,
             expires_in_minutes: self.policy.code_ttl.as_secs().div_ceil(60),
         };
+        // The SMTP mailer logs each failure at the level it deserves (an
+        // error for the operator's, info for a refused address).
         self.mailer.send_code(&message).await.inspect_err(|e| {
-            tracing::error!(error = %e, source = ?std::error::Error::source(e), "mail delivery failed");
+            tracing::debug!(error = %e, failure = ?e.failure(), "mail delivery failed");
         })
     }
 

@@ -1,6 +1,7 @@
 //! The one error type of the HTTP boundary. 4xx answers say what to fix;
 //! 5xx answers are opaque to the client and logged with their cause here.
 
+use crate::mailer::MailFailure;
 use crate::service::ServiceError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -80,6 +81,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(cause) => {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "store failed");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, C::Unavailable)
+            }
+            // The address does not receive mail: the person can fix it, a
+            // retry cannot. Budgets were refunded by the service.
+            ServiceError::Mail(e) if e.failure() == MailFailure::Undeliverable => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, C::Undeliverable)
             }
             ServiceError::Mail(_) => {
                 // Already logged with its cause where delivery failed.

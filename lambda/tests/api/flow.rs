@@ -209,7 +209,10 @@ async fn fifty_parallel_verifies_of_the_right_code_approve_once() {
         let status = response.status();
         answers.push((status, response.json::<serde_json::Value>().await.unwrap()));
     }
-    let approved: Vec<_> = answers.iter().filter(|(s, _)| *s == StatusCode::OK).collect();
+    let approved: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::OK)
+        .collect();
     assert!((1..=5).contains(&approved.len()), "{answers:?}");
     assert!(approved.iter().all(|(_, body)| *body == approved[0].1));
     assert!(answers.iter().all(|(s, _)| *s == StatusCode::OK
