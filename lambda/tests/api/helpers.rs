@@ -2,7 +2,7 @@
 //! DynamoDB Local and maildev when the test command provides them, by the
 //! memory store and the outbox otherwise.
 
-use otp::domain::{Clock, ManualClock};
+use otp::domain::{Clock, Email, ManualClock};
 use otp::settings::Settings;
 use otp::startup::Application;
 use otp_api::{Challenge, ErrorBody, ErrorCode, Proof, SendResponse};
@@ -193,15 +193,13 @@ impl TestApp {
     }
 
     /// Sends a code and reads it back from the inbox (where it arrives under
-    /// the normalized address).
+    /// the delivery form: as typed, the domain in lower-case A-labels).
     pub async fn start_flow(&self, email: &str) -> (SendResponse, String) {
         let response = self.post_send(email).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let sent: SendResponse = response.json().await.unwrap();
-        let code = self
-            .inbox
-            .wait_for_code(&email.trim().to_lowercase(), 1)
-            .await;
+        let to = Email::parse(email).expect("a valid address");
+        let code = self.inbox.wait_for_code(to.delivery(), 1).await;
         (sent, code)
     }
 }
@@ -331,7 +329,12 @@ impl Inbox {
                 paths.sort();
                 for path in paths {
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    if !text.lines().any(|l| l.starts_with("To:") && l.contains(to)) {
+                    // Domains ignore case, and servers treat local parts
+                    // the same way: `Ann@` and `ann@` are one inbox.
+                    let to = to.to_ascii_lowercase();
+                    let to_line =
+                        |l: &str| l.starts_with("To:") && l.to_ascii_lowercase().contains(&to);
+                    if !text.lines().any(to_line) {
                         continue;
                     }
                     if let Some(subject) = text.lines().find_map(|l| l.strip_prefix("Subject: ")) {
