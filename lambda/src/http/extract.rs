@@ -111,9 +111,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 /// An address as proxies write it: `203.0.113.7`, `2001:db8::1`,
-/// `[2001:db8::1]:443` or `203.0.113.7:443` (CloudFront-Viewer-Address).
+/// `[2001:db8::1]:443` or `203.0.113.7:443` (CloudFront-Viewer-Address). In
+/// a list (`X-Forwarded-For`), the last entry: the one the trusted proxy
+/// added; the ones before it came from the client.
 fn parse_header_ip(value: &str) -> Option<IpAddr> {
-    let value = value.trim();
+    let value = value.rsplit(',').next()?.trim();
     if let Ok(ip) = value.parse() {
         return Some(ip);
     }
@@ -157,7 +159,11 @@ mod tests {
         assert_eq!(ip("2001:db8::1").as_deref(), Some("2001:db8::1"));
         assert_eq!(ip("[2001:db8::1]:443").as_deref(), Some("2001:db8::1"));
         assert_eq!(ip("2001:db8::1:443").as_deref(), Some("2001:db8::1:443"));
-        assert_eq!(ip("203.0.113.7, 10.0.0.1"), None);
+        assert_eq!(
+            ip("198.51.100.1, 203.0.113.7").as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(ip("203.0.113.7,"), None);
         assert_eq!(ip("unknown"), None);
     }
 

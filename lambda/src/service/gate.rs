@@ -134,7 +134,7 @@ mod tests {
         // One token per 900 s at 4 an hour…
         assert!(gate.enter(Step::Send, ANN, 1899).is_err());
         assert!(gate.enter(Step::Send, ANN, 1900).is_ok());
-        assert!(gate.enter(Step::Send, ANN, 3599).is_err());
+        assert!(gate.enter(Step::Send, ANN, 1901).is_err());
         // …and all of them when the hour turns.
         for _ in 0..4 {
             assert!(gate.enter(Step::Send, ANN, 3600).is_ok());

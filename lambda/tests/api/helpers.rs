@@ -306,9 +306,11 @@ impl Inbox {
     pub async fn subjects(&self, to: &str) -> Vec<String> {
         match self {
             Inbox::Maildev { api } => {
+                // maildev shows the address as it parsed it (IDN domains in
+                // Unicode, local part as sent): compare normalized forms.
+                let wanted = Email::parse(to).expect("a valid address");
                 let emails: Vec<Value> = reqwest::Client::new()
                     .get(format!("{api}/api/email"))
-                    .query(&[("to.address", to)])
                     .send()
                     .await
                     .expect("maildev answers")
@@ -317,6 +319,14 @@ impl Inbox {
                     .expect("maildev lists emails");
                 emails
                     .iter()
+                    .filter(|e| {
+                        e["to"].as_array().into_iter().flatten().any(|t| {
+                            t["address"]
+                                .as_str()
+                                .and_then(|a| Email::parse(a).ok())
+                                .is_some_and(|a| a == wanted)
+                        })
+                    })
                     .map(|e| e["subject"].as_str().unwrap_or_default().to_owned())
                     .collect()
             }
