@@ -67,7 +67,7 @@ async fn a_stranger_cannot_lock_the_owner_out() {
     ])
     .await;
     let email = format!("owner-{}@example.com", random_suffix());
-    let stranger = app.from_address("127.0.0.2");
+    let stranger = app.client_at("127.0.0.2");
     let send = |client: &reqwest::Client, body: serde_json::Value| {
         client.post(app.url("/api/otp/send")).json(&body).send()
     };
@@ -78,7 +78,7 @@ async fn a_stranger_cannot_lock_the_owner_out() {
     let stranger_challenge =
         expect_challenge(send(&stranger, json!({ "email": email })).await.unwrap()).await;
 
-    let owner = app.from_address("127.0.0.3");
+    let owner = app.client_at("127.0.0.3");
     let request = json!({ "email": email, "request_id": "owner-page-1" });
     let challenge = expect_challenge(send(&owner, request.clone()).await.unwrap()).await;
     assert_eq!(challenge.difficulty, 8);

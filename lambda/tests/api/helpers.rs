@@ -172,7 +172,7 @@ impl TestApp {
 
     /// The same app as seen from another client: requests leave from
     /// `source`, another loopback address (127.0.0.2, …).
-    pub fn from_address(&self, source: &str) -> reqwest::Client {
+    pub fn client_at(&self, source: &str) -> reqwest::Client {
         reqwest::Client::builder()
             .local_address(source.parse::<std::net::IpAddr>().expect("an address"))
             .build()
