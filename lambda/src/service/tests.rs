@@ -7,7 +7,7 @@ use crate::store::{Admission, MemoryStore, StoreError};
 use async_trait::async_trait;
 use std::net::Ipv4Addr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The memory store, with switches that make one kind of call fail.
 #[derive(Default)]
@@ -18,6 +18,18 @@ struct Faulty {
     /// Approvals are written, and then the caller is told the store timed
     /// out: the approval landed after the client's deadline.
     approve_late: AtomicBool,
+    /// Calls that write (or may write) an item.
+    writes: AtomicUsize,
+}
+
+impl Faulty {
+    fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
+    }
 }
 
 #[async_trait]
@@ -29,6 +41,7 @@ impl Store for Faulty {
         idempotency: Option<&IdempotencyKey>,
         admission: &Admission,
     ) -> Result<Created, StoreError> {
+        self.wrote();
         self.inner
             .create_flow(flow, ttl, idempotency, admission)
             .await
@@ -49,6 +62,7 @@ impl Store for Faulty {
         code_hash: &CodeHash,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
+        self.wrote();
         self.inner.delete_flow(id, code_hash, idempotency).await
     }
     async fn replace_code(
@@ -58,6 +72,7 @@ impl Store for Faulty {
         guard: ResendGuard<'_>,
         admission: &Admission,
     ) -> Result<Replaced, StoreError> {
+        self.wrote();
         self.inner.replace_code(id, new, guard, admission).await
     }
     async fn restore_code(
@@ -66,6 +81,7 @@ impl Store for Faulty {
         ttl: u64,
         failed_hash: &CodeHash,
     ) -> Result<(), StoreError> {
+        self.wrote();
         self.inner.restore_code(previous, ttl, failed_hash).await
     }
     async fn count_attempt(
@@ -75,6 +91,7 @@ impl Store for Faulty {
         max_attempts: u32,
         replay_since: u64,
     ) -> Result<Attempt, StoreError> {
+        self.wrote();
         self.inner
             .count_attempt(id, now, max_attempts, replay_since)
             .await
@@ -85,6 +102,7 @@ impl Store for Faulty {
         now: u64,
         code_hash: &CodeHash,
     ) -> Result<Approval, StoreError> {
+        self.wrote();
         let approval = self.inner.approve(id, now, code_hash).await?;
         if self.approve_late.load(Ordering::SeqCst) {
             return Err(StoreError::new("timed out (but the write landed)"));
@@ -92,9 +110,11 @@ impl Store for Faulty {
         Ok(approval)
     }
     async fn set_lock(&self, key: &str, until: u64, n: u32, ttl: u64) -> Result<(), StoreError> {
+        self.wrote();
         self.inner.set_lock(key, until, n, ttl).await
     }
     async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError> {
+        self.wrote();
         if self.counters_down.load(Ordering::SeqCst) {
             return Err(StoreError::new("counters are down"));
         }
@@ -268,4 +288,94 @@ async fn a_request_without_a_client_address_is_refused() {
         matches!(resend, Err(ServiceError::ClientUnknown)),
         "{resend:?}"
     );
+}
+
+/// A refused request costs at most one write: the admission that names the
+/// spent budget; then the gate remembers, and the next refusal costs none.
+#[tokio::test]
+async fn a_refused_request_costs_at_most_one_write() {
+    let f = fixture();
+    let limits = Limits {
+        sends_per_ip_per_hour: 2,
+        verifies_per_ip_per_hour: 4,
+        ..Limits::default()
+    };
+    // Another instance over the same store and keys: its gate has seen nothing.
+    let hasher = CodeHasher::ephemeral();
+    let other = |store: Arc<Faulty>| {
+        Service::new(
+            store,
+            f.mailer.clone(),
+            Arc::new(f.clock.clone()),
+            hasher.clone(),
+            Policy::default(),
+            limits.clone(),
+        )
+    };
+    let first = other(f.store.clone());
+    for n in 0..2 {
+        let email = format!("person{n}@example.com");
+        first.send(&email, None, None, CLIENT).await.unwrap();
+    }
+    let second = other(f.store.clone());
+    let before = f.store.writes();
+    let refused = second.send("late@example.com", None, None, CLIENT).await;
+    assert!(
+        matches!(refused, Err(ServiceError::RateLimited { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(f.store.writes() - before, 1, "the refused admission");
+    let before = f.store.writes();
+    let refused = second.send("later@example.com", None, None, CLIENT).await;
+    assert!(
+        matches!(refused, Err(ServiceError::RateLimited { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(f.store.writes() - before, 0, "the gate remembers");
+
+    // The address's free budget spent: the challenge costs the one write.
+    let third = other(f.store.clone());
+    let owner = Client {
+        ip: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9))),
+    };
+    for _ in 0..Limits::default().sends_per_email_per_day {
+        let stranger = Client {
+            ip: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 1, rand::random()))),
+        };
+        let _ = third.send("ann@example.com", None, None, stranger).await;
+    }
+    let before = f.store.writes();
+    let asked = third.send("ann@example.com", None, None, owner).await;
+    assert!(
+        matches!(asked, Err(ServiceError::ProofRequired(_))),
+        "{asked:?}"
+    );
+    assert_eq!(f.store.writes() - before, 1);
+
+    // A verifying client that has used half its bucket checks its budget
+    // first: over it, one write and no try counted.
+    let verifier = other(f.store.clone());
+    let sent = verifier
+        .send("bob@example.com", None, None, owner)
+        .await
+        .unwrap();
+    let (flow, code) = (sent.flow_id, f.mailer.0.lock().unwrap().pop().unwrap());
+    for _ in 0..2 {
+        let _ = verifier.verify(flow.as_str(), &wrong(&code), CLIENT).await;
+    }
+    let spender = other(f.store.clone());
+    for _ in 0..4 {
+        let _ = spender
+            .verify("AAAAAAAAAAAAAAAAAAAAAA", &code, CLIENT)
+            .await;
+    }
+    let before = f.store.writes();
+    let refused = verifier.verify(flow.as_str(), &code, CLIENT).await;
+    assert!(
+        matches!(refused, Err(ServiceError::RateLimited { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(f.store.writes() - before, 1);
+    let record = f.store.get_flow(&flow).await.unwrap().unwrap();
+    assert_eq!((record.attempts, record.used_at), (2, None));
 }

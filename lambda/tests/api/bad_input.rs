@@ -502,3 +502,37 @@ async fn invisible_characters_in_addresses_are_refused() {
         expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidEmail).await;
     }
 }
+
+/// Every body is a JSON object: an array (which serde would read as the
+/// struct's fields in order), a string, a number or `null` is refused on
+/// every endpoint, and nothing is sent.
+#[tokio::test]
+async fn only_json_objects_are_requests() {
+    let app = spawn_app().await;
+    let email = format!("array-{}@example.com", crate::helpers::random_suffix());
+    let flow = "AAAAAAAAAAAAAAAAAAAAAA";
+    for (path, body) in [
+        (SEND, format!(r#"["{email}"]"#)),
+        (SEND, format!(r#"["{email}", "request-1"]"#)),
+        (RESEND, format!(r#"["{flow}"]"#)),
+        (VERIFY, format!(r#"["{flow}", "123456"]"#)),
+        (SEND, format!(r#""{email}""#)),
+        (VERIFY, "123456".to_owned()),
+        (RESEND, "null".to_owned()),
+        (SEND, " \n[]".to_owned()),
+    ] {
+        let name = format!("{path} {body}");
+        let response = post_raw(&app, path, JSON, body.into_bytes()).await;
+        let status = response.status();
+        let error: ErrorBody = response.json().await.expect("the error shape");
+        assert_eq!(
+            (status, error.error.code),
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+            "{name}"
+        );
+    }
+    assert!(
+        app.inbox.subjects(&email).await.is_empty(),
+        "a code was sent"
+    );
+}
