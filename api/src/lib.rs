@@ -54,6 +54,14 @@ pub struct SendRequest {
 /// challenge's token followed by the nonce (8 bytes, little-endian) starts
 /// with `difficulty` zero bits. See [`pow`].
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "A solution to the `challenge` of a `proof_of_work_required` answer: \
+        a `nonce` such that SHA-256 of the challenge's token followed by the nonce (8 bytes, \
+        little-endian) starts with `difficulty` zero bits."
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Proof {
