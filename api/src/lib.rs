@@ -68,9 +68,46 @@ pub struct Proof {
     /// The `token` of the challenge, unchanged.
     #[cfg_attr(feature = "openapi", schema(schema_with = openapi::challenge_token))]
     pub challenge: String,
-    /// At most 2^53, so that JavaScript numbers carry it exactly.
+    /// At most 2^53 - 1, so that JavaScript numbers carry it exactly; a
+    /// whole number written with a fraction (`1968.0`) is that number.
     #[cfg_attr(feature = "openapi", schema(schema_with = openapi::nonce))]
+    #[serde(deserialize_with = "whole_number")]
     pub nonce: u64,
+}
+
+/// The largest whole number a JSON number carries exactly in JavaScript.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// A JSON integer in `0..=MAX_SAFE_INTEGER`, as JSON Schema's `integer`
+/// reads it: `7` and `7.0` alike.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    struct Whole;
+    impl serde::de::Visitor<'_> for Whole {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            write!(f, "a whole number from 0 to {MAX_SAFE_INTEGER}")
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u64, E> {
+            if n <= MAX_SAFE_INTEGER {
+                Ok(n)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Unsigned(n), &self))
+            }
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u64, E> {
+            u64::try_from(n)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+                .and_then(|n| self.visit_u64(n))
+        }
+        fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<u64, E> {
+            if n.fract() == 0.0 && (0.0..=MAX_SAFE_INTEGER as f64).contains(&n) {
+                Ok(n as u64)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Float(n), &self))
+            }
+        }
+    }
+    d.deserialize_any(Whole)
 }
 
 /// A puzzle the service asks for before it sends more mail to an address
@@ -372,6 +409,20 @@ mod tests {
         let body = serde_json::to_value(ErrorBody::new(ErrorCode::Expired)).unwrap();
         assert_eq!(body["error"]["code"], "expired");
         assert!(body["error"].get("attempts_left").is_none());
+    }
+
+    #[test]
+    fn a_nonce_is_a_whole_number_javascript_carries_exactly() {
+        let proof = |nonce: &str| {
+            serde_json::from_str::<Proof>(&format!(r#"{{"challenge":"t","nonce":{nonce}}}"#))
+                .map(|p| p.nonce)
+        };
+        assert_eq!(proof("1968").unwrap(), 1968);
+        assert_eq!(proof("1968.0").unwrap(), 1968);
+        assert_eq!(proof("9007199254740991").unwrap(), MAX_SAFE_INTEGER);
+        for bad in ["9007199254740992", "-1", "1.5", "\"7\"", "null", "1e300"] {
+            assert!(proof(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

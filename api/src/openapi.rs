@@ -61,9 +61,8 @@ pub const EMAIL_PATTERN: &str = concat!(
 /// An idempotency key: printable ASCII, no space.
 pub const REQUEST_ID_PATTERN: &str = "^[!-~]+$";
 
-/// The largest nonce, as `pow::MAX_NONCE` (not built with this feature
-/// alone; the server's tests check the two agree): 2^53 - 1.
-const MAX_NONCE: u64 = (1 << 53) - 1;
+/// The largest nonce: 2^53 - 1, what JavaScript numbers carry exactly.
+const MAX_NONCE: u64 = crate::MAX_SAFE_INTEGER;
 
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::Type(Type::String))
@@ -116,7 +115,9 @@ pub fn request_id() -> ObjectBuilder {
 }
 
 pub fn challenge_token() -> ObjectBuilder {
-    string().max_length(Some(MAX_CHALLENGE_LEN))
+    string()
+        .min_length(Some(1))
+        .max_length(Some(MAX_CHALLENGE_LEN))
 }
 
 pub fn nonce() -> ObjectBuilder {

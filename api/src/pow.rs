@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 /// The largest nonce a solution may use: JavaScript numbers carry every
 /// integer up to 2^53 exactly.
-pub const MAX_NONCE: u64 = (1 << 53) - 1;
+pub const MAX_NONCE: u64 = crate::MAX_SAFE_INTEGER;
 
 /// Zero bits at the start of `digest`, most significant bit first.
 pub fn leading_zero_bits(digest: &[u8]) -> u32 {

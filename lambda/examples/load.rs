@@ -99,6 +99,8 @@ fn start_server(args: &Args, table: &str, port: u16, codes: Arc<Codes>) -> Serve
         .env("OTP_CREATE_TABLE", "true")
         .env("OTP_OUTBOX_DIR", &outbox)
         .env("OTP_SENDS_PER_EMAIL_PER_DAY", "10000")
+        .env("OTP_SENDS_PER_EMAIL_PER_CLIENT_PER_DAY", "10000")
+        .env("OTP_MAX_SENDS_PER_EMAIL_PER_DAY", "10000")
         .env("OTP_FAILURES_PER_EMAIL_PER_DAY", "10000")
         .env("OTP_SENDS_PER_IP_PER_HOUR", "1000000")
         .env("OTP_VERIFIES_PER_IP_PER_HOUR", "1000000")

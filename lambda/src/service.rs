@@ -17,7 +17,7 @@ use crate::store::{
 };
 use gate::{Busy, Gate, Step};
 use limits::{Budget, Refused, SendAdmission};
-use otp_api::{Challenge, MAX_REQUEST_ID_LEN, Proof};
+use otp_api::{Challenge, MAX_CHALLENGE_LEN, MAX_REQUEST_ID_LEN, Proof};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -34,6 +34,8 @@ pub enum ServiceError {
     InvalidEmail,
     #[error("invalid request id")]
     InvalidRequestId,
+    #[error("invalid proof of work")]
+    InvalidProof,
     #[error("invalid code format")]
     InvalidCodeFormat,
     #[error("unknown flow")]
@@ -163,6 +165,7 @@ impl Service {
                 return Err(ServiceError::InvalidRequestId);
             }
         }
+        check_proof_shape(proof)?;
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
         self.enter(Step::Send, ip, now)?;
@@ -315,6 +318,7 @@ impl Service {
         proof: Option<&Proof>,
         client: Client,
     ) -> Result<Resent, ServiceError> {
+        check_proof_shape(proof)?;
         let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::UnknownFlow)?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
@@ -536,6 +540,17 @@ impl Service {
             });
         }
         Ok(())
+    }
+}
+
+/// A proof whose challenge could not have come from this service is a
+/// malformed request, not a reason to ask for work.
+fn check_proof_shape(proof: Option<&Proof>) -> Result<(), ServiceError> {
+    match proof {
+        Some(p) if p.challenge.is_empty() || p.challenge.len() > MAX_CHALLENGE_LEN => {
+            Err(ServiceError::InvalidProof)
+        }
+        _ => Ok(()),
     }
 }
 

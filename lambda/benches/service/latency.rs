@@ -223,7 +223,10 @@ fn report(mut samples: Samples) {
         "verify_ratio",
         format!("{:.2}", verify_p50.as_secs_f64() / floor),
     );
-    result("wrong_ratio", format!("{:.2}", wrong_p50.as_secs_f64() / floor));
+    result(
+        "wrong_ratio",
+        format!("{:.2}", wrong_p50.as_secs_f64() / floor),
+    );
 }
 
 fn epoch_millis() -> u128 {

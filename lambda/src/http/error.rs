@@ -6,7 +6,7 @@ use crate::service::ServiceError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use otp_api::{ErrorBody, ErrorCode};
+use otp_api::{ErrorBody, ErrorCode, MAX_CHALLENGE_LEN};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -45,6 +45,10 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest)
                     .with_message("request_id must be 1 to 128 printable ASCII characters.")
             }
+            ServiceError::InvalidProof => ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest)
+                .with_message(format!(
+                    "proof.challenge must be the token of a challenge, 1 to {MAX_CHALLENGE_LEN} characters."
+                )),
             ServiceError::InvalidCodeFormat => {
                 ApiError::new(StatusCode::BAD_REQUEST, C::InvalidCodeFormat)
             }

@@ -17,6 +17,7 @@
 //! | enhanced 5.1.7, 5.1.8 | [`Cause::Sender`] | `Operator` |
 //! | any other enhanced 5.x.x (5.1.0, 5.3.x, 5.5.x, 5.7.1, ...) | [`Cause::Refused`] | `Operator` |
 //! | no enhanced code: 550, 551, 553, 556 | [`Cause::Recipient`] | `Undeliverable` |
+//! | no enhanced code: 501 naming the recipient | [`Cause::Recipient`] | `Undeliverable` |
 //! | no enhanced code: any other 5xx (554, 552, ...) | [`Cause::Refused`] | `Operator` |
 //! | timeout, I/O error or dropped connection mid-session | [`Cause::Transient`] | `Transient` |
 //! | a reply cut short or garbled, transport shut down | [`Cause::Transient`] | `Transient` |
@@ -180,6 +181,9 @@ pub(crate) fn reply_cause(code: u16, text: &str, sender: &str) -> Cause {
         Some(Enhanced(5, 1, 7 | 8)) => Cause::Sender,
         Some(_) => Cause::Refused,
         None if matches!(code, 550 | 551 | 553 | 556) => Cause::Recipient,
+        // A syntax refusal that says it is about the recipient (`501 Bad
+        // recipient address syntax`): the server will not take that address.
+        None if code == 501 && text.to_lowercase().contains("recipient") => Cause::Recipient,
         None => Cause::Refused,
     }
 }
@@ -275,6 +279,7 @@ mod tests {
             (551, "User not local; please try <ann@example.net>"),
             (553, "Requested action not taken: mailbox name not allowed"),
             (556, "Domain does not accept mail"),
+            (501, "Bad recipient address syntax"),
         ] {
             assert_eq!(
                 failure(code, text),
