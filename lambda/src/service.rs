@@ -1,24 +1,31 @@
 //! The three steps of a verification: send, resend, verify.
 //!
-//! Each step checks the budgets, applies one conditional write per state
-//! change, and undoes its own writes when the message cannot be delivered, so
-//! a failed step leaves nothing half-done and consumes no budget.
+//! Each step passes the in-memory gate, then checks its budgets in the same
+//! conditional write as the state change they guard, and undoes its own
+//! writes when the message cannot be delivered, so a failed step leaves
+//! nothing half-done and consumes no budget.
 
+mod gate;
 mod limits;
 
+use crate::domain::pow::{self, Solved};
 use crate::domain::{Clock, Code, CodeHasher, Email, FlowId, FlowRecord, FlowState, Policy};
-use crate::mailer::{CodeMessage, MailError, Mailer};
+use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
 use crate::settings::Limits;
 use crate::store::{
     Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
 };
-use limits::Budget;
-use otp_api::MAX_REQUEST_ID_LEN;
+use gate::{Busy, Gate, Step};
+use limits::{Budget, Refused, SendAdmission};
+use otp_api::{Challenge, MAX_REQUEST_ID_LEN, Proof};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 /// How long a client should wait after a dependency failed.
 const UNAVAILABLE_RETRY_SECS: u64 = 2;
+/// How long after its approval the right code, sent again, gets the same
+/// answer: long enough for a retry after a lost answer.
+pub const REPLAY_WINDOW_SECS: u64 = 120;
 
 /// Every way a step can fail; the HTTP layer maps each to one status and code.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +53,14 @@ pub enum ServiceError {
         scope: &'static str,
         retry_after: u64,
     },
+    #[error("proof of work required")]
+    ProofRequired(Challenge),
+    /// The request carries no client address, so the per-client budgets
+    /// cannot be counted: a deployment mistake, refused rather than skipped.
+    #[error(
+        "the client address is unknown: set OTP_CLIENT_IP_HEADER to the header a trusted proxy sets"
+    )]
+    ClientUnknown,
     #[error("store unavailable")]
     Store(#[from] StoreError),
     #[error("mail unavailable")]
@@ -58,14 +73,15 @@ impl ServiceError {
         match self {
             ServiceError::ResendTooSoon { retry_after }
             | ServiceError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ServiceError::Mail(e) if e.failure() == MailFailure::Undeliverable => None,
             ServiceError::Store(_) | ServiceError::Mail(_) => Some(UNAVAILABLE_RETRY_SECS),
             _ => None,
         }
     }
 }
 
-/// Who is asking, as far as the transport can tell; `None` when unknown
-/// (then only the per-address budgets apply).
+/// Who is asking, as far as the transport can tell; `None` when unknown,
+/// which the steps refuse ([`ServiceError::ClientUnknown`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Client {
     pub ip: Option<IpAddr>,
@@ -97,6 +113,7 @@ pub struct Service {
     hasher: CodeHasher,
     policy: Policy,
     budget: Budget,
+    gate: Gate,
 }
 
 impl Service {
@@ -108,6 +125,10 @@ impl Service {
         policy: Policy,
         limits: Limits,
     ) -> Service {
+        let gate = Gate::new(
+            limits.sends_per_ip_per_hour,
+            limits.verifies_per_ip_per_hour,
+        );
         let budget = Budget::new(limits, hasher.clone());
         Service {
             store,
@@ -116,6 +137,7 @@ impl Service {
             hasher,
             policy,
             budget,
+            gate,
         }
     }
 
@@ -124,12 +146,14 @@ impl Service {
     }
 
     /// Starts a flow: a new code to `email`. A repeated `request_id` for the
-    /// same address returns the flow it started and sends nothing.
+    /// same address returns the flow it started and sends nothing. `proof`
+    /// is a solved challenge, needed once the address's free budget is spent.
     #[tracing::instrument(skip_all, fields(flow))]
     pub async fn send(
         &self,
         email: &str,
         request_id: Option<&str>,
+        proof: Option<&Proof>,
         client: Client,
     ) -> Result<Sent, ServiceError> {
         let email = Email::parse(email).map_err(|_| ServiceError::InvalidEmail)?;
@@ -139,39 +163,20 @@ impl Service {
                 return Err(ServiceError::InvalidRequestId);
             }
         }
+        let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
+        self.enter(Step::Send, ip, now)?;
+        let scope = format!("send:{}", request_id.unwrap_or_default());
+        let solved = self.solved(proof, &email, &scope, now);
         let expires_at = now + self.policy.code_ttl.as_secs();
         let ttl = self.policy.gc_at(expires_at);
         let idempotency = request_id.map(|id| IdempotencyKey {
             key: self
                 .hasher
-                .subject("idem", &format!("{}\0{id}", email.as_str())),
+                .subject("idem", &format!("{}\0{id}", email.mailbox())),
             expires_at,
             ttl,
         });
-        let charge = match self
-            .budget
-            .charge_send(&*self.store, &email, client, now)
-            .await
-        {
-            Ok(charge) => charge,
-            Err(refused @ ServiceError::RateLimited { .. }) => {
-                // A repeat of a send that went through before the budget ran
-                // out is answered with its flow, not refused.
-                let Some(key) = &idempotency else {
-                    return Err(refused);
-                };
-                return match self.store.key_holder(key, now).await {
-                    Ok(Some(existing)) => self.repeated(existing, now).await,
-                    Ok(None) => Err(refused),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not look up a repeated send");
-                        Err(refused)
-                    }
-                };
-            }
-            Err(e) => return Err(e),
-        };
 
         let flow_id = FlowId::generate();
         let code = Code::generate();
@@ -188,21 +193,26 @@ impl Service {
             last_sent_at: now,
             used_at: None,
         };
-
+        let admission = self.budget.send_admission(&email, ip, now, solved.as_ref());
         let created = self
             .store
-            .create_flow(&flow, ttl, idempotency.as_ref(), now)
-            .await;
-        let created = match created {
-            Ok(created) => created,
-            Err(e) => {
-                self.budget.refund(&*self.store, charge).await;
-                return Err(e.into());
+            .create_flow(&flow, ttl, idempotency.as_ref(), &admission.admission)
+            .await?;
+        match created {
+            Created::New => {}
+            Created::Existing(existing) => return self.repeated(existing, now).await,
+            Created::Refused(refusal) => {
+                // A repeat of a send that went through before the budget ran
+                // out is answered with its flow, not refused.
+                if let Some(key) = &idempotency {
+                    match self.store.key_holder(key, now).await {
+                        Ok(Some(existing)) => return self.repeated(existing, now).await,
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not look up a repeated send"),
+                    }
+                }
+                return Err(self.over_budget(&admission, refusal, ip, &email, &scope, now));
             }
-        };
-        if let Created::Existing(existing) = created {
-            self.budget.refund(&*self.store, charge).await;
-            return self.repeated(existing, now).await;
         }
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
 
@@ -215,15 +225,70 @@ impl Service {
             if let Err(e) = cleanup {
                 tracing::error!(error = %e, "could not remove a flow whose message failed");
             }
-            self.budget.refund(&*self.store, charge).await;
+            self.budget.refund(&*self.store, &admission).await;
             return Err(mail_error.into());
         }
-        tracing::info!(to = %email.masked(), "code sent");
+        tracing::info!(to = %email.masked(), proof = solved.is_some(), "code sent");
         Ok(Sent {
             flow_id,
             expires_in: self.policy.code_ttl.as_secs(),
             resend_in: self.policy.resend_cooldown.as_secs(),
         })
+    }
+
+    /// Passes the in-memory gate for `step`, or answers as the budget would.
+    fn enter(&self, step: Step, ip: IpAddr, now: u64) -> Result<Busy, ServiceError> {
+        self.gate.enter(step, ip, now).map_err(|closed| {
+            tracing::info!(?step, "client refused in memory");
+            ServiceError::RateLimited {
+                scope: "client",
+                retry_after: closed.retry_after,
+            }
+        })
+    }
+
+    /// A checked proof, or `None` when there is none or it does not check
+    /// out (then the request is treated as carrying none, and if it needs
+    /// one it gets a fresh challenge).
+    fn solved(
+        &self,
+        proof: Option<&Proof>,
+        email: &Email,
+        scope: &str,
+        now: u64,
+    ) -> Option<Solved> {
+        let proof = proof?;
+        pow::check(&self.hasher, proof, email, scope, now)
+            .inspect_err(|e| tracing::info!(reason = %e, "proof of work not accepted"))
+            .ok()
+    }
+
+    /// The answer to a refused admission: a challenge when a proof of work
+    /// would let the message through, a rate limit otherwise.
+    fn over_budget(
+        &self,
+        admission: &SendAdmission,
+        refusal: crate::store::Refusal,
+        ip: IpAddr,
+        email: &Email,
+        scope: &str,
+        now: u64,
+    ) -> ServiceError {
+        match self
+            .budget
+            .refused(admission, refusal, self.budget.limits().pow_difficulty)
+        {
+            Refused::Limited { scope, retry_after } => {
+                if scope == "sends per client" {
+                    self.gate.close(Step::Send, ip, now + retry_after);
+                }
+                ServiceError::RateLimited { scope, retry_after }
+            }
+            Refused::NeedsProof { difficulty } => {
+                tracing::info!(difficulty, "proof of work asked for");
+                ServiceError::ProofRequired(pow::issue(&self.hasher, email, scope, difficulty, now))
+            }
+        }
     }
 
     /// The answer to a send whose `request_id` already started `existing`.
@@ -244,20 +309,25 @@ impl Service {
     /// message is then always the one that counts. Tries already spent stay
     /// spent, and the flow's expiry restarts from this message.
     #[tracing::instrument(skip_all, fields(flow))]
-    pub async fn resend(&self, flow_id: &str, client: Client) -> Result<Resent, ServiceError> {
+    pub async fn resend(
+        &self,
+        flow_id: &str,
+        proof: Option<&Proof>,
+        client: Client,
+    ) -> Result<Resent, ServiceError> {
         let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::UnknownFlow)?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
+        let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
+        self.enter(Step::Send, ip, now)?;
         let current = self
             .store
             .get_flow(&flow_id)
             .await?
             .ok_or(ServiceError::UnknownFlow)?;
         self.check_resend(&current, now)?;
-        let charge = self
-            .budget
-            .charge_send(&*self.store, &current.email, client, now)
-            .await?;
+        let scope = format!("resend:{}", flow_id.as_str());
+        let solved = self.solved(proof, &current.email, &scope, now);
 
         let code = Code::generate();
         let (code_hash, key_id) = self.hasher.hash(&flow_id, &code);
@@ -271,14 +341,21 @@ impl Service {
         };
         let guard = ResendGuard {
             now,
+            current: &current.code_hash,
             cooldown_secs: self.policy.resend_cooldown.as_secs(),
             max_sends: self.policy.max_sends_per_flow,
             max_attempts: self.policy.max_attempts,
         };
-        let previous = match self.store.replace_code(&flow_id, &new, guard).await {
-            Ok(Replaced::Done(previous)) => previous,
-            Ok(Replaced::Refused(record)) => {
-                self.budget.refund(&*self.store, charge).await;
+        let admission = self
+            .budget
+            .send_admission(&current.email, ip, now, solved.as_ref());
+        match self
+            .store
+            .replace_code(&flow_id, &new, guard, &admission.admission)
+            .await?
+        {
+            Replaced::Done => {}
+            Replaced::Refused(record) => {
                 // Another request changed the flow since we read it.
                 let record = record.ok_or(ServiceError::UnknownFlow)?;
                 self.check_resend(&record, now)?;
@@ -286,30 +363,33 @@ impl Service {
                     retry_after: record.resend_in(now, &self.policy).max(1),
                 });
             }
-            Err(e) => {
-                self.budget.refund(&*self.store, charge).await;
-                return Err(e.into());
+            Replaced::OverBudget(refusal) => {
+                return Err(self.over_budget(&admission, refusal, ip, &current.email, &scope, now));
             }
-        };
+        }
 
-        if let Err(mail_error) = self.deliver(&previous.email, code).await {
-            let ttl = self.policy.gc_at(previous.expires_at);
-            if let Err(e) = self.store.restore_code(&previous, ttl, &code_hash).await {
+        if let Err(mail_error) = self.deliver(&current.email, code).await {
+            let ttl = self.policy.gc_at(current.expires_at);
+            if let Err(e) = self.store.restore_code(&current, ttl, &code_hash).await {
                 tracing::error!(error = %e, "could not restore the code after a failed resend");
             }
-            self.budget.refund(&*self.store, charge).await;
+            self.budget.refund(&*self.store, &admission).await;
             return Err(mail_error.into());
         }
-        tracing::info!(to = %previous.email.masked(), sends = previous.sends + 1, "code resent");
+        tracing::info!(to = %current.email.masked(), sends = current.sends + 1, "code resent");
         Ok(Resent {
             expires_in: self.policy.code_ttl.as_secs(),
             resend_in: self.policy.resend_cooldown.as_secs(),
         })
     }
 
-    /// Checks `code` against the flow. The attempt is counted before the
-    /// comparison, so parallel guesses cannot exceed the limit, and approval
-    /// is a conditional write that exactly one request wins.
+    /// Checks `code` against the flow. The try is counted before the code
+    /// is compared — the count is what returns the code's hash — so at most
+    /// `max_attempts` codes are ever compared against a flow, however many
+    /// arrive at once; approving is a second conditional write that exactly
+    /// one request wins. The right code sent again within
+    /// [`REPLAY_WINDOW_SECS`] of the approval (a retry after a lost answer)
+    /// is counted like any try and answered as the first time.
     #[tracing::instrument(skip_all, fields(flow))]
     pub async fn verify(
         &self,
@@ -320,52 +400,77 @@ impl Service {
         let code = Code::parse(code).ok_or(ServiceError::InvalidCodeFormat)?;
         let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::UnknownFlow)?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
+        let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
+        let Busy(busy) = self.enter(Step::Verify, ip, now)?;
 
-        // The approving path is one write: the store approves the flow only
-        // if its hash is one of the code's candidates, counting the attempt.
-        // The per-client budget is another item, written in parallel.
-        let candidates = self.hasher.candidates(&flow_id, &code);
-        let (client_budget, approval) = tokio::join!(
-            self.budget.charge_verify(&*self.store, client, now),
-            self.store
-                .approve(&flow_id, now, self.policy.max_attempts, &candidates),
+        let count = self.store.count_attempt(
+            &flow_id,
+            now,
+            self.policy.max_attempts,
+            now.saturating_sub(REPLAY_WINDOW_SECS),
         );
-        let refused = match (client_budget, approval) {
-            // Over the budget, every code is refused alike. A right code has
-            // been consumed by then; that keeps the verdict hidden, even from
-            // the timing of the answer: knowing a used code is worth nothing.
-            (Err(limited @ ServiceError::RateLimited { .. }), _) => return Err(limited),
-            (budget, Ok(Approval::Approved(record))) => {
-                // A budget that could not be counted does not undo an approval.
-                if let Err(e) = budget {
-                    tracing::warn!(error = %e, "could not count a verify against the client's budget");
-                }
-                tracing::info!(to = %record.email.masked(), "approved");
-                return Ok(Approved {
-                    email: record.email,
-                });
-            }
-            (Err(e), _) => return Err(e),
-            (Ok(()), Err(e)) => return Err(e.into()),
-            (Ok(()), Ok(Approval::Refused(record))) => record,
+        let attempt = if busy {
+            // A client that has used half its budget pays its budget check
+            // first, so its refusals cost one write and count no try.
+            self.charge_verify(ip, now).await?;
+            count.await?
+        } else {
+            // Otherwise side by side: the approving path stays two writes
+            // long. Over the budget, the try was counted but its code is
+            // never compared, so the answer says nothing about it.
+            let (budget, attempt) = tokio::join!(self.charge_verify(ip, now), count);
+            budget?;
+            attempt?
         };
-        match refused {
-            Some(record) if record.state(now, &self.policy) == FlowState::Live => {}
-            other => return Err(self.refusal(other, now)),
-        }
-
-        // A wrong code for a live flow: count the attempt, under the same
-        // conditions, so that a flow approved, replaced or exhausted meanwhile
-        // answers as it is now.
-        let record = match self
-            .store
-            .count_attempt(&flow_id, now, self.policy.max_attempts)
-            .await?
-        {
+        let record = match attempt {
             Attempt::Counted(record) => record,
             Attempt::Refused(record) => return Err(self.refusal(record, now)),
         };
+
+        let candidates = self.hasher.candidates(&flow_id, &code);
+        // The one comparison of this try, in constant time.
+        let right = record.code_hash.is_one_of(&candidates);
+        if record.used_at.is_some() {
+            // A try at a flow approved within the replay window.
+            return if right {
+                tracing::info!("right code sent again: answered as before");
+                Ok(Approved {
+                    email: record.email,
+                })
+            } else {
+                Err(ServiceError::AlreadyUsed)
+            };
+        }
+        if right {
+            return match self.store.approve(&flow_id, now, &record.code_hash).await? {
+                Approval::Approved(record) => {
+                    tracing::info!(to = %record.email.masked(), "approved");
+                    Ok(Approved {
+                        email: record.email,
+                    })
+                }
+                // Another request with the same code won meanwhile: the
+                // same answer, as for a retry.
+                Approval::Refused(Some(now_record))
+                    if now_record.used_at.is_some() && now_record.code_hash == record.code_hash =>
+                {
+                    Ok(Approved {
+                        email: now_record.email,
+                    })
+                }
+                // A resend replaced the code after this try was counted.
+                Approval::Refused(Some(now_record))
+                    if now_record.state(now, &self.policy) == FlowState::Live =>
+                {
+                    Err(ServiceError::WrongCode {
+                        attempts_left: now_record.attempts_left(&self.policy),
+                    })
+                }
+                Approval::Refused(other) => Err(self.refusal(other, now)),
+            };
+        }
+
         self.budget
             .charge_failure(&*self.store, &record.email, now)
             .await;
@@ -374,14 +479,26 @@ impl Service {
         Err(ServiceError::WrongCode { attempts_left })
     }
 
+    /// Counts a verify against the client's budget; a refusal closes the
+    /// gate for the rest of the window.
+    async fn charge_verify(&self, ip: IpAddr, now: u64) -> Result<(), ServiceError> {
+        let charged = self.budget.charge_verify(&*self.store, ip, now).await;
+        if let Err(ServiceError::RateLimited { retry_after, .. }) = &charged {
+            self.gate.close(Step::Verify, ip, now + retry_after);
+        }
+        charged
+    }
+
     async fn deliver(&self, to: &Email, code: Code) -> Result<(), MailError> {
         let message = CodeMessage {
             to: to.clone(),
             code,
             expires_in_minutes: self.policy.code_ttl.as_secs().div_ceil(60),
         };
+        // The SMTP mailer logs each failure at the level it deserves (an
+        // error for the operator's, info for a refused address).
         self.mailer.send_code(&message).await.inspect_err(|e| {
-            tracing::error!(error = %e, source = ?std::error::Error::source(e), "mail delivery failed");
+            tracing::debug!(error = %e, failure = ?e.failure(), "mail delivery failed");
         })
     }
 
@@ -422,7 +539,24 @@ impl Service {
     }
 }
 
-pub use limits::ip_subject;
+/// The budget subject of a client: the address for IPv4, the /64 prefix for
+/// IPv6 (one subscriber usually holds a whole /64).
+pub fn ip_subject(ip: IpAddr) -> String {
+    ip_subject_of(ip)
+}
+
+fn ip_subject_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -41,22 +41,32 @@ pub enum MailSettings {
     },
 }
 
-/// Budgets beyond a single flow (DESIGN §5).
+/// Budgets beyond a single flow (DESIGN §5; `service::limits` explains them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
+    /// Messages to one mailbox per day that need no proof of work.
     pub sends_per_email_per_day: u32,
+    /// Messages one client may have sent to one mailbox per day.
+    pub sends_per_email_per_client_per_day: u32,
+    /// Messages to one mailbox per day, proof of work or not.
+    pub max_sends_per_email_per_day: u32,
     pub failures_per_email_per_day: u32,
     pub sends_per_ip_per_hour: u32,
     pub verifies_per_ip_per_hour: u32,
+    /// Leading zero bits of the easiest proof of work.
+    pub pow_difficulty: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             sends_per_email_per_day: 10,
+            sends_per_email_per_client_per_day: 5,
+            max_sends_per_email_per_day: 20,
             failures_per_email_per_day: 20,
             sends_per_ip_per_hour: 20,
             verifies_per_ip_per_hour: 60,
+            pow_difficulty: 18,
         }
     }
 }
@@ -95,6 +105,10 @@ pub struct Settings {
     pub policy: Policy,
     pub limits: Limits,
     pub log_format: LogFormat,
+    /// The request header that holds the client's address, for deployments
+    /// behind a proxy the operator trusts (`OTP_CLIENT_IP_HEADER`); without
+    /// it, the address comes from the Lambda request context or the TCP peer.
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 /// A setting that stops the start; names the variable.
@@ -194,6 +208,17 @@ impl Settings {
                 limits.sends_per_email_per_day,
                 1..=10_000,
             )?,
+            sends_per_email_per_client_per_day: env.bounded_or(
+                "OTP_SENDS_PER_EMAIL_PER_CLIENT_PER_DAY",
+                limits.sends_per_email_per_client_per_day,
+                1..=10_000,
+            )?,
+            max_sends_per_email_per_day: env.bounded_or(
+                "OTP_MAX_SENDS_PER_EMAIL_PER_DAY",
+                limits.max_sends_per_email_per_day,
+                1..=10_000,
+            )?,
+            pow_difficulty: env.bounded_or("OTP_POW_DIFFICULTY", limits.pow_difficulty, 1..=32)?,
             failures_per_email_per_day: env.bounded_or(
                 "OTP_FAILURES_PER_EMAIL_PER_DAY",
                 limits.failures_per_email_per_day,
@@ -209,6 +234,26 @@ impl Settings {
                 limits.verifies_per_ip_per_hour,
                 1..=1_000_000,
             )?,
+        };
+        if limits.max_sends_per_email_per_day < limits.sends_per_email_per_day {
+            return Err(SettingsError::Invalid {
+                var: "OTP_MAX_SENDS_PER_EMAIL_PER_DAY",
+                why: format!(
+                    "{} is below OTP_SENDS_PER_EMAIL_PER_DAY ({}): the cap with proof of work \
+                     cannot be lower than the free budget",
+                    limits.max_sends_per_email_per_day, limits.sends_per_email_per_day
+                ),
+            });
+        }
+
+        let client_ip_header = match env.get("OTP_CLIENT_IP_HEADER") {
+            None => None,
+            Some(name) => Some(name.parse::<axum::http::HeaderName>().map_err(|_| {
+                SettingsError::Invalid {
+                    var: "OTP_CLIENT_IP_HEADER",
+                    why: format!("`{name}` is not a header name"),
+                }
+            })?),
         };
 
         let mail_from = env
@@ -254,6 +299,7 @@ impl Settings {
             policy,
             limits,
             log_format,
+            client_ip_header,
         })
     }
 
@@ -465,6 +511,9 @@ mod tests {
             ("OTP_LOG_FORMAT", "xml"),
             ("OTP_HMAC_KEYS", "k1:c2hvcnQ="),
             ("OTP_HMAC_KEYS", "k1"),
+            ("OTP_MAX_SENDS_PER_EMAIL_PER_DAY", "3"),
+            ("OTP_POW_DIFFICULTY", "40"),
+            ("OTP_CLIENT_IP_HEADER", "not a header"),
         ] {
             let err = Settings::from_vars(vars(&[(var, value)])).unwrap_err();
             assert!(err.to_string().starts_with(var), "{var}={value}: {err}");

@@ -140,7 +140,7 @@ impl Application {
             .with_context(|| format!("Failed to listen on {} (OTP_BIND)", settings.bind))?;
         Ok(Application {
             listener,
-            router: http::app(service),
+            router: http::app(service, http::Options::from_settings(settings)),
         })
     }
 
@@ -174,7 +174,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 tracing::warn!("{warning}");
             }
             let service = build_service(&settings, clock).await?;
-            lambda_http::run(http::app(service))
+            if let Some(header) = &settings.client_ip_header {
+                tracing::info!(%header, "client addresses are read from this header only");
+            }
+            let options = http::Options::from_settings(&settings);
+            lambda_http::run(http::app(service, options))
                 .await
                 .map_err(|e| anyhow::anyhow!("Lambda runtime stopped: {e}"))
         }

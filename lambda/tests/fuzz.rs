@@ -188,7 +188,7 @@ impl Harness {
             .expect("the service builds");
         Harness {
             runtime,
-            app: otp::http::app(service),
+            app: otp::http::app(service, otp::http::Options::default()),
             outbox,
             flows: Mutex::new(Vec::new()),
             statuses: Mutex::default(),

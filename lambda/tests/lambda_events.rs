@@ -62,7 +62,7 @@ async fn app_with(overrides: &[(&str, &str)]) -> LambdaApp {
         .await
         .expect("the service builds");
     LambdaApp {
-        router: otp::http::app(service),
+        router: otp::http::app(service, otp::http::Options::from_settings(&settings)),
         outbox,
     }
 }
@@ -309,5 +309,43 @@ async fn rest_api_events_count_the_identity_source_ip() {
     assert_eq!(
         invoke_rest(rest("192.0.2.45", "ivan@example.org")).await,
         StatusCode::ACCEPTED
+    );
+}
+
+const ALB_SEND: &str = include_str!("fixtures/alb-post-send.json");
+
+/// An Application Load Balancer event carries no client address of its
+/// own: without a trusted header the send is refused (500, logged for the
+/// operator), never let through the per-client budget uncounted.
+#[tokio::test]
+async fn an_event_without_a_client_address_is_refused_not_let_through() {
+    let app = app_with(&[]).await;
+    let answer = app.invoke(ALB_SEND).await;
+    assert_error(&answer, StatusCode::INTERNAL_SERVER_ERROR, "internal");
+    assert!(
+        !app.outbox.exists() || std::fs::read_dir(&app.outbox).unwrap().next().is_none(),
+        "nothing was sent"
+    );
+}
+
+/// With `OTP_CLIENT_IP_HEADER` the operator names the header their proxy
+/// writes; its last entry is the client, whatever the client put before it.
+#[tokio::test]
+async fn a_trusted_header_names_the_client_behind_a_load_balancer() {
+    let app = app_with(&[
+        ("OTP_CLIENT_IP_HEADER", "x-forwarded-for"),
+        ("OTP_SENDS_PER_IP_PER_HOUR", "1"),
+    ])
+    .await;
+    flow_id(&app.invoke(ALB_SEND).await);
+    // The same client, claiming to be someone else first: still counted as itself.
+    let spoofed = edited(ALB_SEND, |event| {
+        event["headers"]["x-forwarded-for"] = json!("203.0.113.99, 198.51.100.7");
+        event["body"] = json!(r#"{"email":"alb2@example.com"}"#);
+    });
+    assert_error(
+        &app.invoke(&spoofed).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
     );
 }

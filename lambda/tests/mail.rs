@@ -8,7 +8,7 @@
 
 use otp::domain::{Code, Email};
 use otp::mailer::message::MessageTemplate;
-use otp::mailer::{CodeMessage, Mailer, SmtpMailer};
+use otp::mailer::{CodeMessage, MailFailure, Mailer, SmtpMailer};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -206,6 +206,7 @@ async fn starttls_without_the_ca_refuses_the_untrusted_certificate() {
         err.to_string().to_lowercase().contains("certificate"),
         "{err}"
     );
+    assert_eq!(err.failure(), MailFailure::Operator, "{err}");
     assert!(mailer.check().await.is_err());
     // The server writes a message before it answers, so a refused send that
     // had been delivered anyway would already be there.
@@ -221,11 +222,12 @@ async fn starttls_with_a_wrong_password_is_refused() {
         SmtpMailer::from_url_with_ca(&url, Some(ca), template(), Duration::from_secs(5)).unwrap();
     let err = mailer.send_code(&fresh_message()).await.unwrap_err();
     assert!(err.to_string().contains("535"), "{err}");
+    assert_eq!(err.failure(), MailFailure::Operator, "{err}");
     assert!(!err.to_string().contains("wrong-password"), "{err}");
 }
 
 #[tokio::test]
-async fn a_refused_connection_is_an_error() {
+async fn a_refused_connection_is_the_operators_error() {
     // A port that was just free: nothing listens there any more.
     let port = TcpListener::bind("127.0.0.1:0")
         .await
@@ -239,12 +241,13 @@ async fn a_refused_connection_is_an_error() {
         Duration::from_secs(5),
     )
     .unwrap();
-    assert!(mailer.send_code(&fresh_message()).await.is_err());
+    let err = mailer.send_code(&fresh_message()).await.unwrap_err();
+    assert_eq!(err.failure(), MailFailure::Operator, "{err}");
     assert!(mailer.check().await.is_err());
 }
 
 #[tokio::test]
-async fn a_server_that_never_answers_times_out() {
+async fn a_server_that_never_answers_times_out_transiently() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     // Accepts every connection and holds it open without a greeting.
@@ -262,6 +265,7 @@ async fn a_server_that_never_answers_times_out() {
     .unwrap();
     let err = mailer.send_code(&fresh_message()).await.unwrap_err();
     assert!(err.to_string().contains("did not answer"), "{err}");
+    assert_eq!(err.failure(), MailFailure::Transient, "{err}");
     // The next attempt does not inherit a stuck connection; it fails the same way.
     assert!(mailer.send_code(&fresh_message()).await.is_err());
     assert!(mailer.check().await.is_err());
@@ -362,9 +366,15 @@ async fn a_send_that_timed_out_does_not_hold_up_the_next_one() {
 
 #[tokio::test]
 async fn server_rejections_are_errors_that_do_not_reveal_the_address() {
-    for reply in [
-        "550 5.1.1 <{to}>: Recipient address rejected",
-        "451 4.3.0 <{to}>: Temporary lookup failure",
+    for (reply, failure) in [
+        (
+            "550 5.1.1 <{to}>: Recipient address rejected",
+            MailFailure::Undeliverable,
+        ),
+        (
+            "451 4.3.0 <{to}>: Temporary lookup failure",
+            MailFailure::Transient,
+        ),
     ] {
         let port = spawn_scripted_server(Script::RejectRecipient(reply)).await;
         let mailer = SmtpMailer::from_url(
@@ -374,7 +384,9 @@ async fn server_rejections_are_errors_that_do_not_reveal_the_address() {
         )
         .unwrap();
         let message = fresh_message();
-        let err = mailer.send_code(&message).await.unwrap_err().to_string();
+        let err = mailer.send_code(&message).await.unwrap_err();
+        assert_eq!(err.failure(), failure, "{err}");
+        let err = err.to_string();
         assert!(err.contains(&reply[..3]), "{err}");
         assert!(err.contains(&message.to.masked()), "{err}");
         assert!(!err.contains(message.to.as_str()), "{err}");

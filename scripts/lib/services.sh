@@ -7,6 +7,7 @@
 #   - DynamoDB Local (in memory),
 #   - maildev (plain SMTP capture with a REST API),
 #   - tests/services/smtp_starttls.py (SMTP that requires STARTTLS and AUTH),
+#   - tests/services/smtp_replies.py (SMTP that refuses as the addresses ask),
 # waits until each answers, and exports the OTP_TEST_* variables the tests
 # read. services_stop ends them all; the callers trap it on EXIT, so an error
 # or Ctrl-C stops them too, and each service also gets SIGTERM if the shell
@@ -92,13 +93,14 @@ services_start() {
     return 1
   }
   log "DynamoDB Local $OTP_TEST_DYNAMODB_ENDPOINT, maildev smtp $OTP_TEST_MAILDEV_SMTP" \
-    "api $OTP_TEST_MAILDEV_API, STARTTLS smtp $OTP_TEST_STARTTLS_SMTP; logs in $SERVICES_DIR"
+    "api $OTP_TEST_MAILDEV_API, STARTTLS smtp $OTP_TEST_STARTTLS_SMTP," \
+    "refusing smtp $OTP_TEST_REPLIES_SMTP; logs in $SERVICES_DIR"
 }
 
 services_launch() {
-  local java ports dynamodb_port smtp_port web_port starttls_port
+  local java ports dynamodb_port smtp_port web_port starttls_port replies_port
   SERVICES_DIR="$(mktemp -d "${TMPDIR:-/tmp}/otp-services.XXXXXX")" || return 1
-  mkdir -p "$SERVICES_DIR"/{dynamodb,maildev/tmp,starttls,starttls-mail} || return 1
+  mkdir -p "$SERVICES_DIR"/{dynamodb,maildev/tmp,starttls,starttls-mail,replies} || return 1
   java="$(services_java)" || return 1
   [[ -f "$DYNAMODB_HOME/DynamoDBLocal.jar" ]] || {
     echo "DynamoDB Local not found in $DYNAMODB_HOME; run scripts/setup" >&2
@@ -112,8 +114,8 @@ services_launch() {
     echo "could not create the test certificate; see $SERVICES_DIR/starttls/openssl.log" >&2
     return 1
   }
-  ports="$(python3 "$HARNESS" free-ports 4)" || return 1
-  read -r dynamodb_port smtp_port web_port starttls_port <<<"$ports"
+  ports="$(python3 "$HARNESS" free-ports 5)" || return 1
+  read -r dynamodb_port smtp_port web_port starttls_port replies_port <<<"$ports"
 
   # C1-only JIT: the server is up in about half the time, and test runs are
   # too short for the optimizing compiler to pay for itself.
@@ -129,12 +131,15 @@ services_launch() {
     --host 127.0.0.1 --port "$starttls_port" \
     --cert "$SERVICES_DIR/starttls/server-chain.pem" --key "$SERVICES_DIR/starttls/server.key" \
     --maildir "$SERVICES_DIR/starttls-mail"
+  services_spawn replies -- python3 -u "$OTP_ROOT/tests/services/smtp_replies.py" \
+    --host 127.0.0.1 --port "$replies_port"
 
-  # The three start in parallel; DynamoDB Local takes longest.
+  # The four start in parallel; DynamoDB Local takes longest.
   services_wait dynamodb "${SERVICES_PIDS[0]}" dynamodb "http://127.0.0.1:$dynamodb_port" &&
     services_wait maildev "${SERVICES_PIDS[1]}" http "http://127.0.0.1:$web_port/api/healthz" &&
     services_wait maildev "${SERVICES_PIDS[1]}" smtp "127.0.0.1:$smtp_port" &&
-    services_wait starttls "${SERVICES_PIDS[2]}" smtp "127.0.0.1:$starttls_port" ||
+    services_wait starttls "${SERVICES_PIDS[2]}" smtp "127.0.0.1:$starttls_port" &&
+    services_wait replies "${SERVICES_PIDS[3]}" smtp "127.0.0.1:$replies_port" ||
     return 1
 
   export OTP_TEST_SERVICES=1
@@ -146,6 +151,7 @@ services_launch() {
   export OTP_TEST_STARTTLS_SMTP="127.0.0.1:$starttls_port"
   export OTP_TEST_STARTTLS_CA="$SERVICES_DIR/starttls/ca.pem"
   export OTP_TEST_STARTTLS_MAILDIR="$SERVICES_DIR/starttls-mail"
+  export OTP_TEST_REPLIES_SMTP="127.0.0.1:$replies_port"
   # DynamoDB Local keeps tables per access key and region.
   export AWS_ACCESS_KEY_ID=test
   export AWS_SECRET_ACCESS_KEY=test
@@ -158,6 +164,7 @@ services_print_env() {
   local name
   for name in OTP_TEST_SERVICES OTP_TEST_DYNAMODB_ENDPOINT OTP_TEST_MAILDEV_SMTP \
     OTP_TEST_MAILDEV_API OTP_TEST_STARTTLS_SMTP OTP_TEST_STARTTLS_CA OTP_TEST_STARTTLS_MAILDIR \
+    OTP_TEST_REPLIES_SMTP \
     AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_EC2_METADATA_DISABLED; do
     printf 'export %s=%q\n' "$name" "${!name}"
   done

@@ -148,6 +148,37 @@ impl CodeHasher {
         let out = m.finalize().into_bytes();
         hex::encode(&out[..16])
     }
+
+    /// A keyed 128-bit tag over `parts` under the current key, for tokens
+    /// the service hands out and must recognise later (proof-of-work challenges).
+    pub fn tag(&self, label: &str, parts: &[&[u8]]) -> [u8; 16] {
+        tag_with(&self.current, label, parts)
+    }
+
+    /// Whether `tag` is the tag of `parts` under any known key, compared in
+    /// constant time (the tag comes from the client).
+    pub fn is_tag(&self, tag: &[u8; 16], label: &str, parts: &[&[u8]]) -> bool {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .fold(subtle::Choice::from(0), |found, key| {
+                found | tag_with(key, label, parts).ct_eq(tag)
+            })
+            .into()
+    }
+}
+
+fn tag_with(key: &HmacKey, label: &str, parts: &[&[u8]]) -> [u8; 16] {
+    let mut m = new_mac(key);
+    m.update(b"tag\0");
+    m.update(label.as_bytes());
+    // Lengths first, so no two different part lists feed the same bytes.
+    for part in parts {
+        m.update(&(part.len() as u64).to_le_bytes());
+        m.update(part);
+    }
+    let mut tag = [0; 16];
+    tag.copy_from_slice(&m.finalize().into_bytes()[..16]);
+    tag
 }
 
 fn new_mac(key: &HmacKey) -> Hmac<Sha256> {

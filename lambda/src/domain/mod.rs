@@ -3,12 +3,14 @@
 //! - [`email`]: parsing and normalizing an address
 //! - [`code`]: generating a code, its keyed hash, constant-time comparison
 //! - [`flow`]: flow ids, the flow record and the rules that decide each answer
+//! - [`pow`]: proof-of-work challenges, issued and checked
 //! - [`clock`]: the time source, injectable so tests never sleep
 
 pub mod clock;
 pub mod code;
 pub mod email;
 pub mod flow;
+pub mod pow;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use code::{Code, CodeHash, CodeHasher, HmacKey};

@@ -1,6 +1,7 @@
 //! The one error type of the HTTP boundary. 4xx answers say what to fix;
 //! 5xx answers are opaque to the client and logged with their cause here.
 
+use crate::mailer::MailFailure;
 use crate::service::ServiceError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -65,9 +66,26 @@ impl From<ServiceError> for ApiError {
                 tracing::warn!(scope, "budget spent");
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::RateLimited)
             }
+            ServiceError::ProofRequired(challenge) => {
+                let mut error =
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::ProofOfWorkRequired);
+                error.body.error.challenge = Some(challenge.clone());
+                error
+            }
+            ServiceError::ClientUnknown => {
+                // Budgets are never skipped: the operator must say which
+                // header carries the client's address.
+                tracing::error!(error = %e, "request refused: no client address");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, C::Internal)
+            }
             ServiceError::Store(cause) => {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "store failed");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, C::Unavailable)
+            }
+            // The address does not receive mail: the person can fix it, a
+            // retry cannot. Budgets were refunded by the service.
+            ServiceError::Mail(e) if e.failure() == MailFailure::Undeliverable => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, C::Undeliverable)
             }
             ServiceError::Mail(_) => {
                 // Already logged with its cause where delivery failed.

@@ -5,14 +5,14 @@ use super::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, StatusCode, header};
 use lambda_http::request::RequestContext;
 use otp_api::ErrorCode;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
-/// A JSON body: `application/json`, at most `MAX_BODY_BYTES`, exactly the
-/// fields of `T`.
+/// A JSON body: `application/json`, at most `MAX_BODY_BYTES`, a JSON object
+/// with exactly the fields of `T`.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
@@ -32,6 +32,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
             }
         })?;
+        // serde reads a struct from a sequence too (`["a@example.com"]`); the
+        // contract is an object, so anything else is refused before it.
+        if !is_object(&bytes) {
+            return Err(
+                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
+                    .with_message("The request body must be a JSON object."),
+            );
+        }
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
             // serde's message names the field and the expectation, which is
             // what a caller needs to fix the request.
@@ -39,6 +47,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 .with_message(format!("The request body is not valid: {e}."))
         })
     }
+}
+
+/// Whether a JSON text is an object: its first character after the
+/// whitespace JSON allows (RFC 8259 §2) is `{`.
+fn is_object(body: &[u8]) -> bool {
+    body.iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        == Some(&b'{')
 }
 
 fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
@@ -49,16 +65,32 @@ fn is_json(content_type: Option<&header::HeaderValue>) -> bool {
     essence.eq_ignore_ascii_case("application/json")
 }
 
+/// The header a trusted proxy in front of the service writes the client's
+/// address into (`OTP_CLIENT_IP_HEADER`), as a request extension.
+#[derive(Debug, Clone)]
+pub struct TrustedIpHeader(pub HeaderName);
+
 /// The client address budgets are counted against. On Lambda it comes from
 /// the request context (set by AWS, not by the client); locally from the TCP
-/// peer. Headers such as `X-Forwarded-For` are never trusted: anyone can
-/// send them.
+/// peer; behind a proxy the operator named, from that proxy's header and
+/// nothing else. Other headers such as `X-Forwarded-For` are never trusted:
+/// anyone can send them. `None` when the request has none (an Application
+/// Load Balancer event, say): the service then refuses, never skips a budget.
 pub struct ClientIp(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        if let Some(Some(TrustedIpHeader(name))) = parts.extensions.get::<Option<TrustedIpHeader>>()
+        {
+            let ip = parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_header_ip);
+            return Ok(ClientIp(ip));
+        }
         let from_lambda = parts
             .extensions
             .get::<RequestContext>()
@@ -78,9 +110,62 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
+/// An address as proxies write it: `203.0.113.7`, `2001:db8::1`,
+/// `[2001:db8::1]:443` or `203.0.113.7:443` (CloudFront-Viewer-Address). In
+/// a list (`X-Forwarded-For`), the last entry: the one the trusted proxy
+/// added; the ones before it came from the client.
+fn parse_header_ip(value: &str) -> Option<IpAddr> {
+    let value = value.rsplit(',').next()?.trim();
+    if let Ok(ip) = value.parse() {
+        return Some(ip);
+    }
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Some(addr.ip());
+    }
+    // `addr:port` without brackets. CloudFront writes IPv6 that way too;
+    // that already parsed above, as an address whose last group is the
+    // port: harmless, since budgets count IPv6 per /64.
+    let (ip, port) = value.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    ip.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_json_objects_are_bodies() {
+        for ok in [&b"{}"[..], b" \r\n\t{\"a\":1}"] {
+            assert!(is_object(ok));
+        }
+        for bad in [
+            &b"[\"a@example.com\"]"[..],
+            b"\"a\"",
+            b"1",
+            b"null",
+            b"",
+            b"  ",
+        ] {
+            assert!(!is_object(bad), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn header_addresses_as_proxies_write_them() {
+        let ip = |s: &str| parse_header_ip(s).map(|ip| ip.to_string());
+        assert_eq!(ip("203.0.113.7").as_deref(), Some("203.0.113.7"));
+        assert_eq!(ip(" 203.0.113.7:443").as_deref(), Some("203.0.113.7"));
+        assert_eq!(ip("2001:db8::1").as_deref(), Some("2001:db8::1"));
+        assert_eq!(ip("[2001:db8::1]:443").as_deref(), Some("2001:db8::1"));
+        assert_eq!(ip("2001:db8::1:443").as_deref(), Some("2001:db8::1:443"));
+        assert_eq!(
+            ip("198.51.100.1, 203.0.113.7").as_deref(),
+            Some("203.0.113.7")
+        );
+        assert_eq!(ip("203.0.113.7,"), None);
+        assert_eq!(ip("unknown"), None);
+    }
 
     #[test]
     fn json_content_types() {

@@ -18,7 +18,12 @@ pub async fn send(
     ApiJson(request): ApiJson<SendRequest>,
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
     let sent = service
-        .send(&request.email, request.request_id.as_deref(), Client { ip })
+        .send(
+            &request.email,
+            request.request_id.as_deref(),
+            request.proof.as_ref(),
+            Client { ip },
+        )
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -35,7 +40,9 @@ pub async fn resend(
     ClientIp(ip): ClientIp,
     ApiJson(request): ApiJson<ResendRequest>,
 ) -> Result<(StatusCode, Json<ResendResponse>), ApiError> {
-    let resent = service.resend(&request.flow_id, Client { ip }).await?;
+    let resent = service
+        .resend(&request.flow_id, request.proof.as_ref(), Client { ip })
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(ResendResponse {

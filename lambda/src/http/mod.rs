@@ -12,13 +12,15 @@ mod extract;
 mod handlers;
 
 pub use error::ApiError;
+pub use extract::TrustedIpHeader;
 
 use crate::service::Service;
-use axum::Router;
+use crate::settings::Settings;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use otp_api::{ErrorCode, MAX_BODY_BYTES};
 use std::any::Any;
 use std::sync::Arc;
@@ -36,9 +38,26 @@ style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
 form-action 'none'; frame-ancestors 'none'";
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Longest request id taken from a client.
+const MAX_REQUEST_ID: usize = 64;
+
+/// How requests are read, beyond what the service decides.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// See [`Settings::client_ip_header`].
+    pub client_ip_header: Option<HeaderName>,
+}
+
+impl Options {
+    pub fn from_settings(settings: &Settings) -> Options {
+        Options {
+            client_ip_header: settings.client_ip_header.clone(),
+        }
+    }
+}
 
 /// The whole application as a router.
-pub fn app(service: Arc<Service>) -> Router {
+pub fn app(service: Arc<Service>, options: Options) -> Router {
     let api = Router::new()
         .route("/api/otp/send", post(handlers::send))
         .route("/api/otp/resend", post(handlers::resend))
@@ -105,6 +124,29 @@ pub fn app(service: Arc<Service>) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_malformed_request_id))
+        .layer(Extension(options.client_ip_header.map(TrustedIpHeader)))
+}
+
+/// A client's `x-request-id` is kept only if it is a plain token (letters,
+/// digits, `-`, `_`, `.`, `:`; at most 64), so what the logs and the answer
+/// echo cannot forge a log line; otherwise a fresh id replaces it.
+async fn drop_malformed_request_id<B>(mut request: Request<B>) -> Request<B> {
+    let well_formed = |v: &HeaderValue| {
+        let bytes = v.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= MAX_REQUEST_ID
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    };
+    let headers = request.headers_mut();
+    if !headers.get_all(REQUEST_ID).iter().all(well_formed)
+        || headers.get_all(REQUEST_ID).iter().count() > 1
+    {
+        headers.remove(REQUEST_ID);
+    }
+    request
 }
 
 /// Unknown API routes answer JSON 404; other `GET`s may be page assets.

@@ -29,7 +29,10 @@ impl MessageTemplate {
     pub fn build(&self, msg: &CodeMessage) -> Result<Message, MailError> {
         self.validate()?;
         let code = msg.code.expose();
-        let to = msg.to.as_str().parse().map_err(|e| {
+        // The delivery form: ASCII (A-label domain) and a dot-atom local
+        // part, which `Email::parse` guarantees lettre can put in the header
+        // and read back into the envelope (see the property test below).
+        let to = msg.to.delivery().parse().map_err(|e| {
             MailError::new(format!("recipient not accepted by the mail library: {e}"))
         })?;
         let expiry = expiry_phrase(msg.expires_in_minutes);
@@ -253,6 +256,69 @@ mod tests {
         assert!(
             html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Co&quot;")
         );
+    }
+
+    /// The message for `email`, and its one envelope recipient.
+    fn envelope_recipient(email: &Email) -> Result<(Message, String), MailError> {
+        let msg = CodeMessage {
+            to: email.clone(),
+            code: Code::parse("042137").unwrap(),
+            expires_in_minutes: 10,
+        };
+        let built = template("Example").build(&msg)?;
+        let to = built.envelope().to();
+        assert_eq!(to.len(), 1, "one recipient for {email:?}");
+        let recipient = to[0].to_string();
+        Ok((built, recipient))
+    }
+
+    /// Accepted means deliverable: the cases from the security review that
+    /// used to be accepted and then fail at send time (a 503).
+    #[test]
+    fn quoted_local_parts_are_refused_or_delivered() {
+        for input in [
+            "\"quoted local\"@example.com",
+            "\"ann@lee\"@example.com",
+            "\"ann\"@example.com",
+            "\"Ann.Lee+otp\"@example.com",
+            "ännchen@example.com",
+            "ann@bücher.de",
+        ] {
+            if let Ok(email) = Email::parse(input) {
+                let (_, recipient) = envelope_recipient(&email)
+                    .unwrap_or_else(|e| panic!("{input:?} accepted but not deliverable: {e}"));
+                assert_eq!(recipient, email.delivery(), "{input:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_recipient_is_the_delivery_form_with_an_ascii_domain() {
+        let email = Email::parse(" \"Ann.Lee\"@Bücher.DE ").unwrap();
+        let (built, recipient) = envelope_recipient(&email).unwrap();
+        assert_eq!(recipient, "Ann.Lee@xn--bcher-kva.de");
+        let mail = String::from_utf8(built.formatted()).unwrap();
+        assert!(mail.contains("To: Ann.Lee@xn--bcher-kva.de\r\n"), "{mail}");
+    }
+
+    proptest::proptest! {
+        /// Every address `Email::parse` accepts builds a message (as the SMTP
+        /// and outbox mailers do) whose envelope names it, in ASCII so no
+        /// SMTPUTF8 is needed, and whose `To:` header carries it.
+        #[test]
+        fn every_accepted_address_builds_a_message_with_a_recipient(
+            input in crate::domain::email::tests::any_input()
+        ) {
+            if let Ok(email) = Email::parse(&input) {
+                let (built, recipient) = envelope_recipient(&email)
+                    .map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{input:?}: {e}")))?;
+                proptest::prop_assert_eq!(&recipient, email.delivery());
+                proptest::prop_assert!(recipient.is_ascii());
+                let mail = String::from_utf8(built.formatted()).unwrap();
+                let to_line = format!("To: {}\r\n", email.delivery());
+                proptest::prop_assert!(mail.contains(&to_line), "{}", mail);
+            }
+        }
     }
 
     #[test]

@@ -27,7 +27,8 @@
 //! only `host:port` is.
 
 use super::message::MessageTemplate;
-use super::{CodeMessage, MailError, Mailer};
+use super::refusal::{self, Cause};
+use super::{CodeMessage, MailError, MailFailure, Mailer};
 use crate::domain::Email;
 use async_trait::async_trait;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -52,7 +53,7 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct SmtpMailer {
     /// `host:port`: the only part of the URL fit for logs and errors.
     server: String,
-    /// Kept to rebuild the pool after a timeout (see [`SmtpMailer::send`]).
+    /// Kept to rebuild the pool after a timeout (see [`SmtpMailer::timed_out`]).
     builder: AsyncSmtpTransportBuilder,
     transport: Mutex<Transport>,
     template: MessageTemplate,
@@ -187,15 +188,17 @@ impl SmtpMailer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = self.builder.clone().build();
         tracing::warn!(server = %self.server, timeout = ?self.timeout, "SMTP server did not answer in time; connection pool replaced");
-        MailError::new(format!(
-            "{} did not answer within {:?}",
-            self.server, self.timeout
-        ))
+        MailError::with_failure(
+            MailFailure::Transient,
+            format!("{} did not answer within {:?}", self.server, self.timeout),
+        )
     }
 
     /// The error with its whole cause chain, flattened into text so a cause
     /// printed later cannot bring back what is redacted here: servers often
-    /// quote the recipient address in a rejection.
+    /// quote the recipient address in a rejection. Classified (see
+    /// [`refusal`]) and logged once here, with what an operator should check
+    /// when the failure is theirs.
     fn failure(&self, error: &lettre::transport::smtp::Error, to: Option<&Email>) -> MailError {
         let mut text = error.to_string();
         let mut source = std::error::Error::source(error);
@@ -210,7 +213,29 @@ impl SmtpMailer {
         if let Some(to) = to {
             text = text.replace(to.as_str(), &to.masked());
         }
-        MailError::new(format!("{}: {text}", self.server))
+        let cause = refusal::cause(error, self.template.from.email.as_ref());
+        log_failure(cause, &text);
+        MailError::with_failure(cause.failure(), format!("{}: {text}", self.server))
+    }
+}
+
+/// Operator failures at `error` with what to check; the others are no fault
+/// of this service: a refused address is the person's, a 4xx passes.
+fn log_failure(cause: Cause, text: &str) {
+    let advice = cause.advice();
+    match cause.failure() {
+        MailFailure::Operator => tracing::error!(
+            ?cause,
+            error = %text,
+            advice,
+            "SMTP delivery failed; the relay or its configuration needs attention"
+        ),
+        MailFailure::Undeliverable => {
+            tracing::info!(error = %text, "the address does not receive mail")
+        }
+        MailFailure::Transient => {
+            tracing::warn!(error = %text, advice, "SMTP delivery failed for now; a retry may pass")
+        }
     }
 }
 

@@ -1,29 +1,38 @@
-//! Budgets that outlive a single flow: sends and failed verifies per address
-//! per day, sends and verifies per client per hour.
+//! Budgets that outlive a single flow, and the order they are checked in.
 //!
-//! Each budget is a counter item `limit#<scope>#<subject>#<window>` that the
-//! store increments atomically (`ADD`), so parallel requests on many Lambda
-//! instances share one count. Windows are fixed (the hour or day since the
-//! epoch); the subject is a keyed hash of the address or client prefix, never
-//! the raw value. Answers are the same whether or not the address was ever
-//! seen: a budget is spent or it is not.
+//! A new message (a first code or a resend) passes, in one atomic write with
+//! the flow change (see [`crate::store::Admission`]):
+//! 1. the client's budget: sends per client (IPv4 address or IPv6 /64) per
+//!    hour — the cheapest and most selective, and the only one whose wait is
+//!    told exactly (it is the client's own);
+//! 2. what this client may do to this address: sends per address and client
+//!    per day;
+//! 3. the address's budget: sends per address per day. Up to the free
+//!    budget anyone may send; past it, and while the address is locked out
+//!    after many wrong codes, a send needs a solved proof of work
+//!    ([`crate::domain::pow`]) instead of being refused, so strangers cannot
+//!    lock the owner out; with a proof, up to the absolute cap.
 //!
-//! Failed verifies lock the address out of new codes. Every `limit` failures
-//! in a day start a lockout: 15 minutes for the first, doubling with each
-//! further one that day, at most 24 hours. The failure whose count reaches a
-//! multiple of the limit is the only one that sees that value (the counter is
-//! atomic), so exactly one request starts each lockout; it writes the
-//! lockout's end into its own counter `lock#<subject>#<day>#<n>`, which only
-//! that request ever adds to. A send reads the failure counts of today and
-//! yesterday (a lockout can outlast midnight) and the end of the latest
-//! lockout of each. Between the count reaching the limit and the end being
-//! written, a reader finds no end yet and refuses for the full lockout:
-//! erring towards the lock, never towards an extra message.
+//! Address-scoped refusals all answer alike, with a coarse wait
+//! ([`ADDRESS_RETRY_AFTER`]), so the answer does not tell which budget of the
+//! address is spent or when it renews. Every address budget keys on the
+//! canonical mailbox ([`Email::mailbox`]), so other spellings of one inbox
+//! share it.
+//!
+//! Each budget is a counter item `limit#<scope>#<subject>#<window>`; windows
+//! are fixed (the hour or day since the epoch); the subject is a keyed hash
+//! of the mailbox or client prefix, never the raw value.
+//!
+//! Failed verifies count per address per day; every `limit` of them start a
+//! lockout — 15 minutes for the first, doubling with each further one that
+//! day, at most 24 hours — recorded in `lock#<subject>#<day>`. A lockout does
+//! not refuse the owner: it makes new codes need a proof of work, harder for
+//! each lockout. Codes already sent keep their own limit of tries.
 
-use super::{Client, ServiceError};
-use crate::domain::{CodeHasher, Email};
+use super::{ServiceError, ip_subject_of};
+use crate::domain::{CodeHasher, Email, pow};
 use crate::settings::Limits;
-use crate::store::{Store, StoreError};
+use crate::store::{Admission, Charge, ProofMark, Refusal, Store};
 use futures_util::future::join_all;
 use std::net::IpAddr;
 
@@ -33,12 +42,37 @@ const DAY: u64 = 24 * HOUR;
 const FIRST_LOCKOUT: u64 = 15 * 60;
 /// No lockout lasts longer.
 const LONGEST_LOCKOUT: u64 = DAY;
+/// The wait every address-scoped refusal states, whatever the budget and
+/// however long it really has left.
+pub(crate) const ADDRESS_RETRY_AFTER: u64 = HOUR;
 
-/// The counter keys a step incremented, so a step that fails later can give
-/// them back.
-#[derive(Debug, Default)]
-pub(crate) struct Charge {
-    keys: Vec<(String, u64)>,
+/// Which budget a charge of an admission is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Client,
+    AddressAndClient,
+    Address,
+}
+
+/// A new message's admission and what each of its charges means.
+#[derive(Debug, Clone)]
+pub(crate) struct SendAdmission {
+    pub(crate) admission: Admission,
+    scopes: Vec<Scope>,
+    /// The window ends of the charges, for the client's exact wait.
+    window_ends: Vec<u64>,
+    with_proof: bool,
+}
+
+/// What a refused admission means for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refused {
+    Limited {
+        scope: &'static str,
+        retry_after: u64,
+    },
+    /// Ask for a proof of work of this difficulty.
+    NeedsProof { difficulty: u32 },
 }
 
 pub(crate) struct Budget {
@@ -46,215 +80,153 @@ pub(crate) struct Budget {
     hasher: CodeHasher,
 }
 
-struct Counter {
-    key: String,
-    limit: u32,
-    retry_after: u64,
-    ttl: u64,
-    scope: &'static str,
-    /// Which window (hour or day since the epoch) the counter belongs to.
-    window_index: u64,
-}
-
 impl Budget {
     pub(crate) fn new(limits: Limits, hasher: CodeHasher) -> Budget {
         Budget { limits, hasher }
     }
 
-    fn counter(
-        &self,
-        scope: &'static str,
-        subject: &str,
-        limit: u32,
-        window: u64,
-        now: u64,
-    ) -> Counter {
-        let index = now / window;
-        let end = (index + 1) * window;
-        Counter {
-            key: format!(
-                "limit#{scope}#{}#{index}",
-                self.hasher.subject(scope, subject)
-            ),
-            limit,
-            retry_after: end - now,
-            // Kept a window past its end, then garbage.
-            ttl: end + window,
-            scope,
-            window_index: index,
-        }
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.limits
     }
 
-    fn send_counters(&self, email: &Email, client: Client, now: u64) -> Vec<Counter> {
-        let mut counters = vec![self.counter(
-            "send-email",
-            email.as_str(),
-            self.limits.sends_per_email_per_day,
-            DAY,
-            now,
-        )];
-        if let Some(ip) = client.ip {
-            counters.push(self.counter(
+    /// `limit#<scope>#<subject hash>#<window index>`, with the window's end.
+    fn counter_key(&self, scope: &str, subject: &str, window: u64, now: u64) -> (String, u64) {
+        let index = now / window;
+        let key = format!(
+            "limit#{scope}#{}#{index}",
+            self.hasher.subject(scope, subject)
+        );
+        (key, (index + 1) * window)
+    }
+
+    /// What a message to `email` from `ip` must pass at `now`; `proof` is a
+    /// checked solution the request carried.
+    pub(crate) fn send_admission(
+        &self,
+        email: &Email,
+        ip: IpAddr,
+        now: u64,
+        proof: Option<&pow::Solved>,
+    ) -> SendAdmission {
+        let client = ip_subject_of(ip);
+        let address_limit = if proof.is_some() {
+            self.limits.max_sends_per_email_per_day
+        } else {
+            self.limits.sends_per_email_per_day
+        };
+        let budgets = [
+            (
+                Scope::Client,
                 "send-ip",
-                &ip_subject(ip),
+                client.clone(),
                 self.limits.sends_per_ip_per_hour,
                 HOUR,
-                now,
-            ));
-        }
-        counters
-    }
-
-    fn failure_counter(&self, email: &Email, now: u64) -> Counter {
-        self.counter(
-            "fail-email",
-            email.as_str(),
-            self.limits.failures_per_email_per_day,
-            DAY,
-            now,
-        )
-    }
-
-    /// Counts one message to `email` from `client`, and refuses it while the
-    /// address is locked out. All counters are written in parallel; the first
-    /// spent budget decides the answer, and a refused send gives back what it
-    /// counted, so refusals never eat into the next window.
-    pub(crate) async fn charge_send(
-        &self,
-        store: &dyn Store,
-        email: &Email,
-        client: Client,
-        now: u64,
-    ) -> Result<Charge, ServiceError> {
-        let counters = self.send_counters(email, client, now);
-        let (counts, lockout) = tokio::join!(
-            join_all(
-                counters
-                    .iter()
-                    .map(|c| store.add_to_counter(&c.key, 1, c.ttl))
             ),
-            self.lockout_left(store, email, now),
-        );
-        let mut charge = Charge::default();
-        let mut spent = None;
-        let mut error = None;
-        for (counter, count) in counters.iter().zip(counts) {
-            match count {
-                Ok(count) => {
-                    charge.keys.push((counter.key.clone(), counter.ttl));
-                    if count > i64::from(counter.limit) && spent.is_none() {
-                        spent = Some(ServiceError::RateLimited {
-                            scope: counter.scope,
-                            retry_after: counter.retry_after,
-                        });
-                    }
-                }
-                Err(e) => error = error.or(Some(e)),
+            (
+                Scope::AddressAndClient,
+                "send-pair",
+                format!("{}\0{client}", email.mailbox()),
+                self.limits.sends_per_email_per_client_per_day,
+                DAY,
+            ),
+            (
+                Scope::Address,
+                "send-email",
+                email.mailbox().to_owned(),
+                address_limit,
+                DAY,
+            ),
+        ];
+        let mut admission = Admission {
+            now,
+            ..Admission::default()
+        };
+        let (mut scopes, mut window_ends) = (Vec::new(), Vec::new());
+        for (scope, name, subject, limit, window) in budgets {
+            let (key, end) = self.counter_key(name, &subject, window, now);
+            admission.charges.push(Charge {
+                key,
+                limit,
+                // Kept a window past its end, then garbage.
+                ttl: end + window,
+            });
+            scopes.push(scope);
+            window_ends.push(end);
+        }
+        match proof {
+            Some(solved) => {
+                admission.proof = Some(ProofMark {
+                    key: solved.mark.clone(),
+                    ttl: solved.expires_at + DAY,
+                })
+            }
+            // A lockout can outlast midnight: today's and yesterday's count.
+            None => {
+                admission.locks = [now, now.saturating_sub(DAY)]
+                    .map(|at| self.lock_key(email, at / DAY))
+                    .into()
             }
         }
-        let refusal = match (error, lockout) {
-            (Some(e), _) | (None, Err(e)) => Some(ServiceError::Store(e)),
-            (None, Ok(Some(left))) => spent.or(Some(ServiceError::RateLimited {
-                scope: "failures per email",
-                retry_after: left,
-            })),
-            (None, Ok(None)) => spent,
+        SendAdmission {
+            admission,
+            scopes,
+            window_ends,
+            with_proof: proof.is_some(),
+        }
+    }
+
+    /// What a refusal of `send` means.
+    pub(crate) fn refused(&self, send: &SendAdmission, refusal: Refusal, base: u32) -> Refused {
+        let address = || Refused::Limited {
+            scope: "address",
+            retry_after: ADDRESS_RETRY_AFTER,
         };
         match refusal {
-            Some(refusal) => {
-                self.refund(store, charge).await;
-                Err(refusal)
-            }
-            None => Ok(charge),
+            Refusal::Budget { index, count } => match send.scopes.get(index) {
+                Some(Scope::Client) => Refused::Limited {
+                    scope: "sends per client",
+                    retry_after: send.window_ends[index]
+                        .saturating_sub(send.admission.now)
+                        .max(1),
+                },
+                Some(Scope::Address) if !send.with_proof => {
+                    let free = i64::from(self.limits.sends_per_email_per_day);
+                    let excess = u64::try_from(count - free + 1).unwrap_or(1);
+                    Refused::NeedsProof {
+                        difficulty: pow::difficulty(base, excess),
+                    }
+                }
+                _ => address(),
+            },
+            Refusal::Locked { n, .. } => Refused::NeedsProof {
+                difficulty: pow::difficulty(base, 1 << n.min(pow::MAX_EXTRA_BITS)),
+            },
+            Refusal::ProofSpent => Refused::NeedsProof {
+                difficulty: pow::difficulty(base, 1),
+            },
         }
     }
 
-    /// Seconds until the address's current lockout ends, if it has one.
-    async fn lockout_left(
-        &self,
-        store: &dyn Store,
-        email: &Email,
-        now: u64,
-    ) -> Result<Option<u64>, StoreError> {
-        let days = [now, now.saturating_sub(DAY)].map(|at| self.failure_counter(email, at));
-        let failed = join_all(days.iter().map(|c| store.add_to_counter(&c.key, 0, c.ttl))).await;
-        let mut latest: Vec<(String, u64, u64)> = Vec::new();
-        for (counter, failed) in days.iter().zip(failed) {
-            let lockouts = u64::try_from(failed?).unwrap_or(0) / u64::from(counter.limit);
-            if lockouts > 0 {
-                let lock = self.lock_counter(email, counter.window_index, lockouts);
-                let length = lockout_length(lockouts);
-                // A lockout started within its day, so it ends by then.
-                let latest_end = (counter.window_index + 1) * DAY + length;
-                latest.push((
-                    lock.key,
-                    lock.ttl,
-                    latest_end.saturating_sub(now).min(length),
-                ));
-            }
-        }
-        let ends = join_all(
-            latest
-                .iter()
-                .map(|(key, ttl, _)| store.add_to_counter(key, 0, *ttl)),
+    fn lock_key(&self, email: &Email, day: u64) -> String {
+        format!(
+            "lock#{}#{day}",
+            self.hasher.subject("lock", email.mailbox())
         )
-        .await;
-        let mut left = None;
-        for ((_, _, unknown_end), end) in latest.iter().zip(ends) {
-            let end = u64::try_from(end?).unwrap_or(0);
-            // Not written yet: the lockout is starting right now, or the
-            // request that started it failed before writing its end.
-            let this = if end == 0 {
-                *unknown_end
-            } else {
-                end.saturating_sub(now)
-            };
-            if this > 0 {
-                left = Some(left.map_or(this, |l: u64| l.max(this)));
-            }
-        }
-        Ok(left)
     }
 
-    /// The counter holding the end of the `n`th lockout of a day.
-    fn lock_counter(&self, email: &Email, day: u64, n: u64) -> Counter {
-        let day_end = (day + 1) * DAY;
-        Counter {
-            key: format!(
-                "lock#{}#{day}#{n}",
-                self.hasher.subject("lock", email.as_str())
-            ),
-            limit: 0,
-            retry_after: 0,
-            // A lockout ends at most a day after its day does.
-            ttl: day_end + LONGEST_LOCKOUT + DAY,
-            scope: "failures per email",
-            window_index: day,
-        }
-    }
-
-    /// Counts one verify from `client`.
+    /// Counts one verify from `ip`; refuses past the hourly budget.
     pub(crate) async fn charge_verify(
         &self,
         store: &dyn Store,
-        client: Client,
+        ip: IpAddr,
         now: u64,
     ) -> Result<(), ServiceError> {
-        let Some(ip) = client.ip else {
-            return Ok(());
-        };
-        let counter = self.counter(
-            "verify-ip",
-            &ip_subject(ip),
-            self.limits.verifies_per_ip_per_hour,
-            HOUR,
-            now,
-        );
-        let count = store.add_to_counter(&counter.key, 1, counter.ttl).await?;
-        if count > i64::from(counter.limit) {
+        let (key, end) = self.counter_key("verify-ip", &ip_subject_of(ip), HOUR, now);
+        let count = store.add_to_counter(&key, 1, end + HOUR).await?;
+        if count > i64::from(self.limits.verifies_per_ip_per_hour) {
             return Err(ServiceError::RateLimited {
-                scope: counter.scope,
-                retry_after: counter.retry_after,
+                scope: "verifies per client",
+                retry_after: (end - now).max(1),
             });
         }
         Ok(())
@@ -264,38 +236,41 @@ impl Budget {
     /// starts a lockout when the count reaches a multiple of the daily limit.
     /// Best effort: the answer to the person is already decided.
     pub(crate) async fn charge_failure(&self, store: &dyn Store, email: &Email, now: u64) {
-        let counter = self.failure_counter(email, now);
-        let failed = match store.add_to_counter(&counter.key, 1, counter.ttl).await {
+        let (key, end) = self.counter_key("fail-email", email.mailbox(), DAY, now);
+        let failed = match store.add_to_counter(&key, 1, end + DAY).await {
             Ok(failed) => u64::try_from(failed).unwrap_or(0),
             Err(e) => {
                 tracing::warn!(error = %e, "could not count a failed verify");
                 return;
             }
         };
-        let limit = u64::from(counter.limit);
+        let limit = u64::from(self.limits.failures_per_email_per_day);
         if failed == 0 || failed % limit != 0 {
             return;
         }
-        let n = failed / limit;
+        // The counter is atomic: only this request sees this multiple.
+        let n = u32::try_from(failed / limit).unwrap_or(u32::MAX);
         let length = lockout_length(n);
-        let lock = self.lock_counter(email, counter.window_index, n);
-        let end = i64::try_from(now + length).unwrap_or(i64::MAX);
-        // Only this request saw `failed == n * limit`, so only it adds here.
-        match store.add_to_counter(&lock.key, end, lock.ttl).await {
-            Ok(_) => {
-                tracing::info!(to = %email.masked(), lockout = n, secs = length, "address locked out")
+        let lock = self.lock_key(email, now / DAY);
+        match store
+            .set_lock(&lock, now + length, n, end + LONGEST_LOCKOUT + DAY)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(to = %email.masked(), lockout = n, secs = length, "address locked out: new codes need a proof of work")
             }
-            Err(e) => tracing::warn!(error = %e, "could not record the end of a lockout"),
+            Err(e) => tracing::warn!(error = %e, "could not record a lockout"),
         }
     }
 
-    /// Gives back what a failed step charged.
-    pub(crate) async fn refund(&self, store: &dyn Store, charge: Charge) {
+    /// Gives back what an admitted message charged, when it could not be
+    /// delivered: the person got nothing, so nothing counts against them.
+    pub(crate) async fn refund(&self, store: &dyn Store, send: &SendAdmission) {
         let results = join_all(
-            charge
-                .keys
+            send.admission
+                .charges
                 .iter()
-                .map(|(key, ttl)| store.add_to_counter(key, -1, *ttl)),
+                .map(|c| store.add_to_counter(&c.key, -1, c.ttl)),
         )
         .await;
         for result in results {
@@ -307,51 +282,119 @@ impl Budget {
 }
 
 /// How long the `n`th lockout of a day lasts (`n` from 1).
-fn lockout_length(n: u64) -> u64 {
-    let doublings = u32::try_from(n.saturating_sub(1))
-        .unwrap_or(u32::MAX)
-        .min(16);
+fn lockout_length(n: u32) -> u64 {
+    let doublings = n.saturating_sub(1).min(16);
     (FIRST_LOCKOUT << doublings).min(LONGEST_LOCKOUT)
-}
-
-/// The budget subject of a client: the address for IPv4, the /64 prefix for
-/// IPv6 (one subscriber usually holds a whole /64).
-pub fn ip_subject(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn ipv6_is_counted_per_64() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(ip_subject(a), ip_subject(b));
-        assert_ne!(ip_subject(a), ip_subject(c));
-        let mapped: IpAddr = "::ffff:203.0.113.7".parse().unwrap();
-        assert_eq!(ip_subject(mapped), "203.0.113.7");
+    fn budget() -> Budget {
+        Budget::new(Limits::default(), CodeHasher::ephemeral())
     }
 
     #[test]
-    fn windows_are_fixed_and_keys_hide_the_subject() {
-        let budget = Budget::new(Limits::default(), CodeHasher::ephemeral());
-        let c = budget.counter("send-email", "ann@example.com", 10, DAY, DAY * 100 + 10);
-        assert!(c.key.starts_with("limit#send-email#"));
-        assert!(c.key.ends_with("#100"));
-        assert!(!c.key.contains("ann"));
-        assert_eq!(c.retry_after, DAY - 10);
+    fn keys_hide_the_subject_and_windows_are_fixed() {
+        let (key, end) = budget().counter_key("send-email", "ann@example.com", DAY, DAY * 100 + 10);
+        assert!(key.starts_with("limit#send-email#"));
+        assert!(key.ends_with("#100"));
+        assert!(!key.contains("ann"));
+        assert_eq!(end, DAY * 101);
+    }
+
+    #[test]
+    fn spellings_of_one_mailbox_share_the_address_budgets() {
+        let b = budget();
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let keys = |address: &str| {
+            let email = Email::parse(address).unwrap();
+            let send = b.send_admission(&email, ip, 1_000_000, None);
+            (send.admission.charges[1..].to_vec(), send.admission.locks)
+        };
+        assert_eq!(keys("ann@example.com"), keys("Ann+news@EXAMPLE.com"));
+        assert_ne!(keys("ann@example.com"), keys("bob@example.com"));
+    }
+
+    #[test]
+    fn the_client_comes_first_and_a_proof_replaces_the_lock_check() {
+        let b = budget();
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let email = Email::parse("ann@example.com").unwrap();
+        let free = b.send_admission(&email, ip, 1_000_000, None);
+        assert!(free.admission.charges[0].key.starts_with("limit#send-ip#"));
+        assert_eq!(
+            free.admission.charges[2].limit,
+            Limits::default().sends_per_email_per_day
+        );
+        assert_eq!(free.admission.locks.len(), 2);
+        let solved = pow::Solved {
+            mark: "pow#ab".into(),
+            expires_at: 1_000_300,
+        };
+        let paid = b.send_admission(&email, ip, 1_000_000, Some(&solved));
+        assert_eq!(
+            paid.admission.charges[2].limit,
+            Limits::default().max_sends_per_email_per_day
+        );
+        assert!(paid.admission.locks.is_empty());
+        assert_eq!(
+            paid.admission.proof.as_ref().map(|p| p.key.as_str()),
+            Some("pow#ab")
+        );
+    }
+
+    #[test]
+    fn refusals_of_the_address_look_alike_and_its_free_budget_asks_for_work() {
+        let b = budget();
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let email = Email::parse("ann@example.com").unwrap();
+        let free = b.send_admission(&email, ip, 1_000_000, None);
+        let pair = b.refused(&free, Refusal::Budget { index: 1, count: 5 }, 18);
+        let solved = pow::Solved {
+            mark: "pow#ab".into(),
+            expires_at: 1_000_300,
+        };
+        let paid = b.send_admission(&email, ip, 1_000_000, Some(&solved));
+        let cap = b.refused(
+            &paid,
+            Refusal::Budget {
+                index: 2,
+                count: 20,
+            },
+            18,
+        );
+        assert_eq!(pair, cap);
+        assert_eq!(
+            pair,
+            Refused::Limited {
+                scope: "address",
+                retry_after: ADDRESS_RETRY_AFTER
+            }
+        );
+        let over = |count| b.refused(&free, Refusal::Budget { index: 2, count }, 18);
+        assert_eq!(over(10), Refused::NeedsProof { difficulty: 18 });
+        assert_eq!(over(13), Refused::NeedsProof { difficulty: 20 });
+        assert_eq!(
+            b.refused(&free, Refusal::Locked { until: 0, n: 2 }, 18),
+            Refused::NeedsProof { difficulty: 20 }
+        );
+        let client = b.refused(
+            &free,
+            Refusal::Budget {
+                index: 0,
+                count: 20,
+            },
+            18,
+        );
+        assert_eq!(
+            client,
+            Refused::Limited {
+                scope: "sends per client",
+                retry_after: 3600 - 1_000_000 % 3600
+            }
+        );
     }
 
     #[test]
@@ -361,6 +404,6 @@ mod tests {
             lengths,
             [900, 1800, 3600, 7200, 14400, 28800, 57600, DAY, DAY]
         );
-        assert_eq!(lockout_length(u64::MAX), DAY);
+        assert_eq!(lockout_length(u32::MAX), DAY);
     }
 }

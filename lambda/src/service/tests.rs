@@ -2,30 +2,49 @@
 //! against stores that are wholly up or wholly down.
 
 use super::*;
-use crate::domain::ManualClock;
-use crate::store::{MemoryStore, StoreError};
+use crate::domain::{CodeHash, ManualClock};
+use crate::store::{Admission, MemoryStore, StoreError};
 use async_trait::async_trait;
 use std::net::Ipv4Addr;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// The memory store, but its counters fail while `counters_down` is set.
+/// The memory store, with switches that make one kind of call fail.
 #[derive(Default)]
-struct CountersDown {
+struct Faulty {
     inner: MemoryStore,
+    /// Counters fail.
     counters_down: AtomicBool,
+    /// Approvals are written, and then the caller is told the store timed
+    /// out: the approval landed after the client's deadline.
+    approve_late: AtomicBool,
+    /// Calls that write (or may write) an item.
+    writes: AtomicUsize,
+}
+
+impl Faulty {
+    fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
+    }
 }
 
 #[async_trait]
-impl Store for CountersDown {
+impl Store for Faulty {
     async fn create_flow(
         &self,
         flow: &FlowRecord,
         ttl: u64,
         idempotency: Option<&IdempotencyKey>,
-        now: u64,
+        admission: &Admission,
     ) -> Result<Created, StoreError> {
-        self.inner.create_flow(flow, ttl, idempotency, now).await
+        self.wrote();
+        self.inner
+            .create_flow(flow, ttl, idempotency, admission)
+            .await
     }
     async fn key_holder(
         &self,
@@ -40,25 +59,29 @@ impl Store for CountersDown {
     async fn delete_flow(
         &self,
         id: &FlowId,
-        code_hash: &crate::domain::CodeHash,
+        code_hash: &CodeHash,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError> {
+        self.wrote();
         self.inner.delete_flow(id, code_hash, idempotency).await
     }
     async fn replace_code(
         &self,
         id: &FlowId,
         new: &NewCode,
-        guard: ResendGuard,
+        guard: ResendGuard<'_>,
+        admission: &Admission,
     ) -> Result<Replaced, StoreError> {
-        self.inner.replace_code(id, new, guard).await
+        self.wrote();
+        self.inner.replace_code(id, new, guard, admission).await
     }
     async fn restore_code(
         &self,
         previous: &FlowRecord,
         ttl: u64,
-        failed_hash: &crate::domain::CodeHash,
+        failed_hash: &CodeHash,
     ) -> Result<(), StoreError> {
+        self.wrote();
         self.inner.restore_code(previous, ttl, failed_hash).await
     }
     async fn count_attempt(
@@ -66,19 +89,32 @@ impl Store for CountersDown {
         id: &FlowId,
         now: u64,
         max_attempts: u32,
+        replay_since: u64,
     ) -> Result<Attempt, StoreError> {
-        self.inner.count_attempt(id, now, max_attempts).await
+        self.wrote();
+        self.inner
+            .count_attempt(id, now, max_attempts, replay_since)
+            .await
     }
     async fn approve(
         &self,
         id: &FlowId,
         now: u64,
-        max_attempts: u32,
-        candidates: &[crate::domain::CodeHash],
+        code_hash: &CodeHash,
     ) -> Result<Approval, StoreError> {
-        self.inner.approve(id, now, max_attempts, candidates).await
+        self.wrote();
+        let approval = self.inner.approve(id, now, code_hash).await?;
+        if self.approve_late.load(Ordering::SeqCst) {
+            return Err(StoreError::new("timed out (but the write landed)"));
+        }
+        Ok(approval)
+    }
+    async fn set_lock(&self, key: &str, until: u64, n: u32, ttl: u64) -> Result<(), StoreError> {
+        self.wrote();
+        self.inner.set_lock(key, until, n, ttl).await
     }
     async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError> {
+        self.wrote();
         if self.counters_down.load(Ordering::SeqCst) {
             return Err(StoreError::new("counters are down"));
         }
@@ -103,36 +139,243 @@ const CLIENT: Client = Client {
     ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
 };
 
-#[tokio::test]
-async fn an_approval_stands_when_the_client_budget_cannot_be_counted() {
-    let store = Arc::new(CountersDown::default());
+struct Fixture {
+    store: Arc<Faulty>,
+    mailer: Arc<Codes>,
+    clock: ManualClock,
+    service: Service,
+}
+
+fn fixture() -> Fixture {
+    let store = Arc::new(Faulty::default());
     let mailer = Arc::new(Codes::default());
+    let clock = ManualClock::new(1_700_000_000);
     let service = Service::new(
         store.clone(),
         mailer.clone(),
-        Arc::new(ManualClock::new(1_700_000_000)),
+        Arc::new(clock.clone()),
         CodeHasher::ephemeral(),
         Policy::default(),
         Limits::default(),
     );
-    let sent = service.send("ann@example.com", None, CLIENT).await.unwrap();
-    let code = mailer.0.lock().unwrap().pop().expect("a code was sent");
-    let flow = sent.flow_id.as_str();
-    store.counters_down.store(true, Ordering::SeqCst);
+    Fixture {
+        store,
+        mailer,
+        clock,
+        service,
+    }
+}
 
-    // A wrong code is not judged without its budget: unavailable, no try spent.
+impl Fixture {
+    async fn start(&self) -> (FlowId, String) {
+        let sent = self
+            .service
+            .send("ann@example.com", None, None, CLIENT)
+            .await
+            .unwrap();
+        let code = self
+            .mailer
+            .0
+            .lock()
+            .unwrap()
+            .pop()
+            .expect("a code was sent");
+        (sent.flow_id, code)
+    }
+}
+
+fn wrong(code: &str) -> String {
     let n: u32 = code.parse().unwrap();
-    let wrong = format!("{:06}", (n + 1) % 1_000_000);
-    let refused = service.verify(flow, &wrong, CLIENT).await.unwrap_err();
-    assert!(matches!(refused, ServiceError::Store(_)), "{refused:?}");
-    let record = store.get_flow(&sent.flow_id).await.unwrap().unwrap();
-    assert_eq!(record.attempts, 0);
+    format!("{:06}", (n + 1) % 1_000_000)
+}
 
-    // The right code is approved: the person is told so, not asked to retry
-    // a code that is already used.
-    let approved = service.verify(flow, &code, CLIENT).await.unwrap();
+/// Without its budget counted, no code is compared and nothing approved:
+/// the answer is 503 and says nothing about the code.
+#[tokio::test]
+async fn a_verify_whose_client_budget_cannot_be_counted_compares_nothing() {
+    let f = fixture();
+    let (flow, code) = f.start().await;
+    f.store.counters_down.store(true, Ordering::SeqCst);
+    for guess in [wrong(&code), code.clone()] {
+        let refused = f.service.verify(flow.as_str(), &guess, CLIENT).await;
+        assert!(
+            matches!(refused, Err(ServiceError::Store(_))),
+            "{refused:?}"
+        );
+    }
+    let record = f.store.get_flow(&flow).await.unwrap().unwrap();
+    assert_eq!(record.used_at, None);
+    f.store.counters_down.store(false, Ordering::SeqCst);
+    let approved = f
+        .service
+        .verify(flow.as_str(), &code, CLIENT)
+        .await
+        .unwrap();
     assert_eq!(approved.email.as_str(), "ann@example.com");
-    store.counters_down.store(false, Ordering::SeqCst);
-    let again = service.verify(flow, &code, CLIENT).await.unwrap_err();
-    assert!(matches!(again, ServiceError::AlreadyUsed), "{again:?}");
+}
+
+/// The approval landed but its answer was lost (the store answered after
+/// the deadline): the same right code, sent again, gets the same answer; a
+/// wrong one is told the flow is used; after the replay window, so is the
+/// right one.
+#[tokio::test]
+async fn a_right_code_sent_again_after_a_lost_answer_is_approved_again() {
+    let f = fixture();
+    let (flow, code) = f.start().await;
+    f.store.approve_late.store(true, Ordering::SeqCst);
+    let lost = f.service.verify(flow.as_str(), &code, CLIENT).await;
+    assert!(matches!(lost, Err(ServiceError::Store(_))), "{lost:?}");
+    f.store.approve_late.store(false, Ordering::SeqCst);
+
+    let again = f
+        .service
+        .verify(flow.as_str(), &code, CLIENT)
+        .await
+        .unwrap();
+    assert_eq!(again.email.as_str(), "ann@example.com");
+    let wrong_after = f.service.verify(flow.as_str(), &wrong(&code), CLIENT).await;
+    assert!(
+        matches!(wrong_after, Err(ServiceError::AlreadyUsed)),
+        "{wrong_after:?}"
+    );
+    f.clock.advance(REPLAY_WINDOW_SECS + 1);
+    let late = f.service.verify(flow.as_str(), &code, CLIENT).await;
+    assert!(matches!(late, Err(ServiceError::AlreadyUsed)), "{late:?}");
+    // Every try was counted: the replays spent tries like any other.
+    let record = f.store.get_flow(&flow).await.unwrap().unwrap();
+    assert_eq!(record.attempts, 3);
+}
+
+/// Replays cannot go around the bound: once the tries are spent, even the
+/// right code is not compared again.
+#[tokio::test]
+async fn replays_count_against_the_same_five_tries() {
+    let f = fixture();
+    let (flow, code) = f.start().await;
+    for _ in 0..4 {
+        let _ = f.service.verify(flow.as_str(), &wrong(&code), CLIENT).await;
+    }
+    f.service
+        .verify(flow.as_str(), &code, CLIENT)
+        .await
+        .unwrap();
+    let replay = f.service.verify(flow.as_str(), &code, CLIENT).await;
+    assert!(
+        matches!(replay, Err(ServiceError::AlreadyUsed)),
+        "{replay:?}"
+    );
+    let record = f.store.get_flow(&flow).await.unwrap().unwrap();
+    assert_eq!(record.attempts, 5);
+}
+
+/// A request without a client address is refused, not let through the
+/// per-client budgets uncounted.
+#[tokio::test]
+async fn a_request_without_a_client_address_is_refused() {
+    let f = fixture();
+    let unknown = Client { ip: None };
+    let send = f.service.send("ann@example.com", None, None, unknown).await;
+    assert!(matches!(send, Err(ServiceError::ClientUnknown)), "{send:?}");
+    assert!(f.mailer.0.lock().unwrap().is_empty(), "nothing was sent");
+    let (flow, code) = f.start().await;
+    let verify = f.service.verify(flow.as_str(), &code, unknown).await;
+    assert!(
+        matches!(verify, Err(ServiceError::ClientUnknown)),
+        "{verify:?}"
+    );
+    let resend = f.service.resend(flow.as_str(), None, unknown).await;
+    assert!(
+        matches!(resend, Err(ServiceError::ClientUnknown)),
+        "{resend:?}"
+    );
+}
+
+/// A refused request costs at most one write: the admission that names the
+/// spent budget; then the gate remembers, and the next refusal costs none.
+#[tokio::test]
+async fn a_refused_request_costs_at_most_one_write() {
+    let f = fixture();
+    let limits = Limits {
+        sends_per_ip_per_hour: 2,
+        verifies_per_ip_per_hour: 4,
+        ..Limits::default()
+    };
+    // Another instance over the same store and keys: its gate has seen nothing.
+    let hasher = CodeHasher::ephemeral();
+    let other = |store: Arc<Faulty>| {
+        Service::new(
+            store,
+            f.mailer.clone(),
+            Arc::new(f.clock.clone()),
+            hasher.clone(),
+            Policy::default(),
+            limits.clone(),
+        )
+    };
+    let first = other(f.store.clone());
+    for n in 0..2 {
+        let email = format!("person{n}@example.com");
+        first.send(&email, None, None, CLIENT).await.unwrap();
+    }
+    let second = other(f.store.clone());
+    let before = f.store.writes();
+    let refused = second.send("late@example.com", None, None, CLIENT).await;
+    assert!(
+        matches!(refused, Err(ServiceError::RateLimited { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(f.store.writes() - before, 1, "the refused admission");
+    let before = f.store.writes();
+    let refused = second.send("later@example.com", None, None, CLIENT).await;
+    assert!(
+        matches!(refused, Err(ServiceError::RateLimited { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(f.store.writes() - before, 0, "the gate remembers");
+
+    // The address's free budget spent: the challenge costs the one write.
+    let third = other(f.store.clone());
+    let owner = Client {
+        ip: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9))),
+    };
+    for _ in 0..Limits::default().sends_per_email_per_day {
+        let stranger = Client {
+            ip: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 1, rand::random()))),
+        };
+        let _ = third.send("ann@example.com", None, None, stranger).await;
+    }
+    let before = f.store.writes();
+    let asked = third.send("ann@example.com", None, None, owner).await;
+    assert!(
+        matches!(asked, Err(ServiceError::ProofRequired(_))),
+        "{asked:?}"
+    );
+    assert_eq!(f.store.writes() - before, 1);
+
+    // A verifying client that has used half its bucket checks its budget
+    // first: over it, one write and no try counted.
+    let verifier = other(f.store.clone());
+    let sent = verifier
+        .send("bob@example.com", None, None, owner)
+        .await
+        .unwrap();
+    let (flow, code) = (sent.flow_id, f.mailer.0.lock().unwrap().pop().unwrap());
+    for _ in 0..2 {
+        let _ = verifier.verify(flow.as_str(), &wrong(&code), CLIENT).await;
+    }
+    let spender = other(f.store.clone());
+    for _ in 0..4 {
+        let _ = spender
+            .verify("AAAAAAAAAAAAAAAAAAAAAA", &code, CLIENT)
+            .await;
+    }
+    let before = f.store.writes();
+    let refused = verifier.verify(flow.as_str(), &code, CLIENT).await;
+    assert!(
+        matches!(refused, Err(ServiceError::RateLimited { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(f.store.writes() - before, 1);
+    let record = f.store.get_flow(&flow).await.unwrap().unwrap();
+    assert_eq!((record.attempts, record.used_at), (2, None));
 }

@@ -12,7 +12,8 @@
 //! because `ttl` always lies after `expires_at`.
 
 use super::{
-    Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
+    Admission, Approval, Attempt, Created, IdempotencyKey, NewCode, Refusal, Replaced, ResendGuard,
+    Store, StoreError,
 };
 use crate::domain::{CodeHash, FlowId, FlowRecord};
 use async_trait::async_trait;
@@ -33,7 +34,17 @@ struct State {
     flows: HashMap<FlowId, StoredFlow>,
     keys: HashMap<String, StoredKey>,
     counters: HashMap<String, Counter>,
+    locks: HashMap<String, Lock>,
+    /// Spent proofs of work, with their `ttl`.
+    proofs: HashMap<String, u64>,
     writes: u64,
+}
+
+#[derive(Debug)]
+struct Lock {
+    until: u64,
+    n: u32,
+    ttl: u64,
 }
 
 #[derive(Debug)]
@@ -84,6 +95,52 @@ impl State {
         self.flows.retain(|_, f| f.ttl > wall);
         self.keys.retain(|_, k| k.ttl > wall);
         self.counters.retain(|_, c| c.ttl > wall);
+        self.locks.retain(|_, l| l.ttl > wall);
+        self.proofs.retain(|_, ttl| *ttl > wall);
+    }
+
+    /// Why `admission` cannot pass now, if it cannot; checked in full before
+    /// anything is written, as DynamoDB checks a transaction.
+    fn refusal(&self, admission: &Admission) -> Option<Refusal> {
+        for (index, charge) in admission.charges.iter().enumerate() {
+            let count = self.counters.get(&charge.key).map_or(0, |c| c.value);
+            if count >= i64::from(charge.limit) {
+                return Some(Refusal::Budget { index, count });
+            }
+        }
+        for key in &admission.locks {
+            if let Some(lock) = self.locks.get(key).filter(|l| l.until > admission.now) {
+                return Some(Refusal::Locked {
+                    until: lock.until,
+                    n: lock.n,
+                });
+            }
+        }
+        if let Some(proof) = &admission.proof {
+            if self.proofs.contains_key(&proof.key) {
+                return Some(Refusal::ProofSpent);
+            }
+        }
+        None
+    }
+
+    /// Applies an admission that [`State::refusal`] passed.
+    fn charge(&mut self, admission: &Admission) {
+        for charge in &admission.charges {
+            self.add(&charge.key, 1, charge.ttl);
+        }
+        if let Some(proof) = &admission.proof {
+            self.proofs.insert(proof.key.clone(), proof.ttl);
+        }
+    }
+
+    fn add(&mut self, key: &str, amount: i64, ttl: u64) -> i64 {
+        let counter = self
+            .counters
+            .entry(key.to_owned())
+            .or_insert(Counter { value: 0, ttl });
+        counter.value = counter.value.saturating_add(amount);
+        counter.value
     }
 
     /// The flow holding `key`, if the key is unexpired at `now`.
@@ -113,15 +170,19 @@ impl Store for MemoryStore {
         flow: &FlowRecord,
         ttl: u64,
         idempotency: Option<&IdempotencyKey>,
-        now: u64,
+        admission: &Admission,
     ) -> Result<Created, StoreError> {
         let mut state = self.write();
-        if let Some(held) = idempotency.and_then(|k| state.held(k, now)) {
+        if let Some(held) = idempotency.and_then(|k| state.held(k, admission.now)) {
             return Ok(Created::Existing(held));
         }
         if state.flows.contains_key(&flow.id) {
             return Err(StoreError::new("a flow with this id already exists"));
         }
+        if let Some(refusal) = state.refusal(admission) {
+            return Ok(Created::Refused(refusal));
+        }
+        state.charge(admission);
         state.flows.insert(
             flow.id.clone(),
             StoredFlow {
@@ -179,20 +240,28 @@ impl Store for MemoryStore {
         &self,
         id: &FlowId,
         new: &NewCode,
-        guard: ResendGuard,
+        guard: ResendGuard<'_>,
+        admission: &Admission,
     ) -> Result<Replaced, StoreError> {
         let mut state = self.write();
-        let Some(stored) = state.flows.get_mut(id) else {
+        let Some(r) = state.flows.get(id).map(|f| &f.record) else {
             return Ok(Replaced::Refused(None));
         };
-        let r = &stored.record;
         let allowed = is_live(r, guard.now, guard.max_attempts)
+            && &r.code_hash == guard.current
             && r.last_sent_at.saturating_add(guard.cooldown_secs) <= guard.now
             && r.sends < guard.max_sends;
         if !allowed {
             return Ok(Replaced::Refused(Some(r.clone())));
         }
-        let previous = r.clone();
+        if let Some(refusal) = state.refusal(admission) {
+            return Ok(Replaced::OverBudget(refusal));
+        }
+        state.charge(admission);
+        let stored = state
+            .flows
+            .get_mut(id)
+            .expect("checked above, under the same lock");
         let r = &mut stored.record;
         r.code_hash = new.code_hash.clone();
         r.key_id = new.key_id.clone();
@@ -200,7 +269,7 @@ impl Store for MemoryStore {
         r.expires_at = new.expires_at;
         r.sends += 1;
         stored.ttl = new.ttl;
-        Ok(Replaced::Done(previous))
+        Ok(Replaced::Done)
     }
 
     async fn restore_code(
@@ -231,13 +300,18 @@ impl Store for MemoryStore {
         id: &FlowId,
         now: u64,
         max_attempts: u32,
+        replay_since: u64,
     ) -> Result<Attempt, StoreError> {
         let mut state = self.write();
         let Some(stored) = state.flows.get_mut(id) else {
             return Ok(Attempt::Refused(None));
         };
         let r = &mut stored.record;
-        if !is_live(r, now, max_attempts) {
+        let open = match r.used_at {
+            None => r.expires_at > now,
+            Some(used_at) => used_at >= replay_since,
+        };
+        if !open || r.attempts >= max_attempts {
             return Ok(Attempt::Refused(Some(r.clone())));
         }
         r.attempts += 1;
@@ -248,30 +322,35 @@ impl Store for MemoryStore {
         &self,
         id: &FlowId,
         now: u64,
-        max_attempts: u32,
-        candidates: &[CodeHash],
+        code_hash: &CodeHash,
     ) -> Result<Approval, StoreError> {
         let mut state = self.write();
         let Some(stored) = state.flows.get_mut(id) else {
             return Ok(Approval::Refused(None));
         };
         let r = &mut stored.record;
-        if !is_live(r, now, max_attempts) || !r.code_hash.is_one_of(candidates) {
+        if r.used_at.is_some() || r.expires_at <= now || &r.code_hash != code_hash {
             return Ok(Approval::Refused(Some(r.clone())));
         }
-        r.attempts += 1;
         r.used_at = Some(now);
         Ok(Approval::Approved(r.clone()))
     }
 
-    async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError> {
+    async fn set_lock(&self, key: &str, until: u64, n: u32, ttl: u64) -> Result<(), StoreError> {
         let mut state = self.write();
-        let counter = state
-            .counters
-            .entry(key.to_owned())
-            .or_insert(Counter { value: 0, ttl });
-        counter.value = counter.value.saturating_add(amount);
-        Ok(counter.value)
+        let lock = state.locks.entry(key.to_owned()).or_insert(Lock {
+            until: 0,
+            n: 0,
+            ttl,
+        });
+        if lock.n < n {
+            *lock = Lock { until, n, ttl };
+        }
+        Ok(())
+    }
+
+    async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError> {
+        Ok(self.write().add(key, amount, ttl))
     }
 }
 
@@ -307,12 +386,21 @@ mod tests {
             expires_at: 1,
             ttl: 2,
         };
+        let at = |now| Admission {
+            now,
+            ..Admission::default()
+        };
         store
-            .create_flow(&record(old.clone(), 1), 2, Some(&past), 0)
+            .create_flow(&record(old.clone(), 1), 2, Some(&past), &at(0))
             .await
             .unwrap();
         store
-            .create_flow(&record(fresh.clone(), wall + 600), wall + 3600, None, wall)
+            .create_flow(
+                &record(fresh.clone(), wall + 600),
+                wall + 3600,
+                None,
+                &at(wall),
+            )
             .await
             .unwrap();
         store.add_to_counter("limit#old", 1, 2).await.unwrap();

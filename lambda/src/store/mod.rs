@@ -2,10 +2,15 @@
 //!
 //! Every state change is one conditional write, so the rules hold under any
 //! interleaving of requests, on any number of Lambda instances:
-//! - approval is one write that checks the code (by its hash), counts the
-//!   attempt and marks the flow used, only while the flow is unused,
-//!   unexpired and under its attempt limit; only one request can win it;
-//! - a wrong code is counted by a second write under the same conditions;
+//! - a new message (a flow's first code or a resend) is admitted in the same
+//!   atomic write that charges every budget it passes ([`Admission`]): a
+//!   budget at its limit, a lockout or a spent proof of work refuses the
+//!   whole write, so a refused request changes nothing and costs one write;
+//! - a try is counted ([`Store::count_attempt`]) before its code is compared,
+//!   and the count returns the code's hash: no more than `max_attempts`
+//!   submitted codes are ever compared against a flow, whatever the
+//!   parallelism;
+//! - approval is a second write that only one request can win;
 //! - `expires_at` is checked in every condition, because DynamoDB deletes
 //!   TTL-expired items lazily; `ttl` is only garbage collection.
 //!
@@ -45,10 +50,54 @@ pub struct IdempotencyKey {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Created {
-    /// The flow was written (with its idempotency key, atomically).
+    /// The flow was written, with its idempotency key and its charges, atomically.
     New,
     /// The idempotency key already maps to this live flow; nothing was written.
     Existing(FlowId),
+    /// The admission was refused; nothing was written.
+    Refused(Refusal),
+}
+
+/// A budget counter that the admitting write adds one to, refusing the
+/// write while the counter is at `limit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    /// `limit#<scope>#<subject>#<window>`; the subject is a keyed hash.
+    pub key: String,
+    pub limit: u32,
+    pub ttl: u64,
+}
+
+/// A spent proof of work: written by the admitting write, which is refused
+/// if it exists already, so a solution buys one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofMark {
+    pub key: String,
+    pub ttl: u64,
+}
+
+/// What a new message must pass, checked and charged in the same atomic
+/// write as the flow change it admits.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Admission {
+    /// Charged by one each, in this order; [`Refusal::Budget`] names one by index.
+    pub charges: Vec<Charge>,
+    /// Lockout items (`lock#…`): the write is refused while one of them holds
+    /// an `until` after `now`.
+    pub locks: Vec<String>,
+    pub proof: Option<ProofMark>,
+    pub now: u64,
+}
+
+/// Why an admission was refused; nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// `charges[index]` is at its limit; `count` is its value.
+    Budget { index: usize, count: i64 },
+    /// A lockout lasts until `until`; it is lockout number `n` of its day.
+    Locked { until: u64, n: u32 },
+    /// The proof of work was spent before.
+    ProofSpent,
 }
 
 /// A new code for an existing flow.
@@ -63,8 +112,11 @@ pub struct NewCode {
 
 /// What must hold for a resend to replace the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResendGuard {
+pub struct ResendGuard<'a> {
     pub now: u64,
+    /// The code the caller read: the flow is replaced only if it still has
+    /// it, so the caller's copy is the record to restore if delivery fails.
+    pub current: &'a CodeHash,
     /// `last_sent_at <= now - cooldown`.
     pub cooldown_secs: u64,
     /// `sends < max_sends`.
@@ -75,30 +127,31 @@ pub struct ResendGuard {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Replaced {
-    /// The code was replaced; this is the record as it was before, so a failed
-    /// delivery can put it back.
-    Done(FlowRecord),
-    /// A condition failed; the record as it is now (if any) says which.
+    /// The code was replaced and the admission charged.
+    Done,
+    /// A condition on the flow failed; the record as it is now (if any) says which.
+    Refused(Option<FlowRecord>),
+    /// The admission was refused; nothing was written.
+    OverBudget(Refusal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The try was counted; the record after counting, whose code hash the
+    /// caller may now compare once.
+    Counted(FlowRecord),
+    /// Not counted, so the code must not be compared: the flow is used (and
+    /// past the replay window), expired or exhausted (the record says
+    /// which), or gone (`None`).
     Refused(Option<FlowRecord>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Approval {
-    /// The flow is approved: this request's attempt was counted and `used_at`
-    /// set. The record after approval.
+    /// The flow is approved: `used_at` is set. The record after approval.
     Approved(FlowRecord),
-    /// Nothing was written: the flow is used, expired or exhausted, or its
-    /// code is none of the candidates (the record says which: a live record
-    /// means a wrong code), or it is gone (`None`).
-    Refused(Option<FlowRecord>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attempt {
-    /// The attempt was counted; the record after counting.
-    Counted(FlowRecord),
-    /// Not counted: the flow is used, expired or exhausted (the record says
-    /// which), or gone (`None`).
+    /// Nothing was written: the flow is used, expired, or holds another code
+    /// by now (the record says which), or it is gone (`None`).
     Refused(Option<FlowRecord>),
 }
 
@@ -106,14 +159,15 @@ pub enum Attempt {
 /// concurrent calls never both win the same condition.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Writes a new flow; with `idempotency`, claims the key in the same atomic
-    /// write. A key held by a live flow yields `Created::Existing` and writes nothing.
+    /// Writes a new flow if `admission` passes, charging it in the same
+    /// atomic write; with `idempotency`, claims the key in that write too. A
+    /// key held by a live flow yields `Created::Existing` and writes nothing.
     async fn create_flow(
         &self,
         flow: &FlowRecord,
         ttl: u64,
         idempotency: Option<&IdempotencyKey>,
-        now: u64,
+        admission: &Admission,
     ) -> Result<Created, StoreError>;
 
     /// The flow an idempotency key maps to, if the key is held and unexpired.
@@ -135,14 +189,16 @@ pub trait Store: Send + Sync + 'static {
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError>;
 
-    /// Replaces the code of an unused, unexpired flow if the guard holds:
-    /// sets the new hash, key id, `last_sent_at`, `expires_at`, `ttl`, and adds
-    /// one to `sends`. `attempts` is kept.
+    /// Replaces the code of an unused, unexpired flow if the guard holds and
+    /// `admission` passes, in one atomic write: sets the new hash, key id,
+    /// `last_sent_at`, `expires_at`, `ttl`, adds one to `sends`, and charges
+    /// the admission. `attempts` is kept.
     async fn replace_code(
         &self,
         id: &FlowId,
         new: &NewCode,
-        guard: ResendGuard,
+        guard: ResendGuard<'_>,
+        admission: &Admission,
     ) -> Result<Replaced, StoreError>;
 
     /// Undoes a [`Store::replace_code`] whose message could not be delivered:
@@ -157,27 +213,32 @@ pub trait Store: Send + Sync + 'static {
         failed_hash: &CodeHash,
     ) -> Result<(), StoreError>;
 
-    /// Adds one to `attempts` if the flow is unused, `expires_at > now` and
-    /// `attempts < max_attempts`.
+    /// Counts a try: adds one to `attempts` if `attempts < max_attempts` and
+    /// the flow is unused and `expires_at > now`, or was approved at or after
+    /// `replay_since` (a right code sent again after a lost answer). Returns
+    /// the record after counting, code hash included: the only way to learn
+    /// a flow's hash, so every comparison is counted first.
     async fn count_attempt(
         &self,
         id: &FlowId,
         now: u64,
         max_attempts: u32,
+        replay_since: u64,
     ) -> Result<Attempt, StoreError>;
 
-    /// Approves in one write: sets `used_at = now` and adds one to `attempts`
-    /// if the flow is unused, `expires_at > now`, `attempts < max_attempts`
-    /// and its code hash is one of `candidates` (the submitted code hashed
-    /// under each known key; after a resend only the new code's hash is
-    /// stored, so the old code cannot win). Only one request wins a flow.
+    /// Approves: sets `used_at = now` if the flow is unused, `expires_at >
+    /// now` and its code hash is still `code_hash` (a resend since the count
+    /// replaced it). Only one request wins a flow.
     async fn approve(
         &self,
         id: &FlowId,
         now: u64,
-        max_attempts: u32,
-        candidates: &[CodeHash],
+        code_hash: &CodeHash,
     ) -> Result<Approval, StoreError>;
+
+    /// Records lockout number `n` of a day, ending at `until`, unless a later
+    /// one (a higher `n`) is recorded already.
+    async fn set_lock(&self, key: &str, until: u64, n: u32, ttl: u64) -> Result<(), StoreError>;
 
     /// Adds `amount` (may be negative) to the counter `key`, creating it with
     /// `ttl` if missing; returns the new value.

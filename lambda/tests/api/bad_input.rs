@@ -461,43 +461,30 @@ async fn bad_input_always_answers_in_the_error_shape() {
     }
 }
 
-/// Internationalized addresses are accepted: an IDN domain (`bücher.de`,
-/// in Unicode or as its `xn--` form) and a UTF-8 local part are real
-/// addresses (RFC 6531). They are lower-cased like any other, and the
-/// message reaches the normalized address.
+/// Internationalized domains are accepted in every spelling (Unicode, NFD,
+/// upper case, the `xn--` form): one address with one inbox, reached at the
+/// A-label form every SMTP server can route. A UTF-8 local part needs
+/// SMTPUTF8 (RFC 6531) from every relay on the way, which Amazon SES (the
+/// deployed relay) does not offer: it is refused as an invalid address, never
+/// accepted to fail later as a 503.
 #[tokio::test]
-async fn internationalized_addresses_are_accepted() {
+async fn internationalized_domains_are_accepted_utf8_local_parts_are_not() {
     let app = spawn_app().await;
     let suffix = random_suffix();
-    // (what is sent, the inbox it arrives in, messages there by then)
-    for (email, to, count) in [
-        (
-            format!("ann-{suffix}@bücher.de"),
-            format!("ann-{suffix}@bücher.de"),
-            1,
-        ),
-        (
-            format!("ännä-{suffix}@example.com"),
-            format!("ännä-{suffix}@example.com"),
-            1,
-        ),
-        (
-            // The upper-case form is the same address, with the same inbox
-            // and the same budget.
-            format!("Ann-{suffix}@BÜCHER.DE"),
-            format!("ann-{suffix}@bücher.de"),
-            2,
-        ),
-    ] {
-        let response = app.post_send(&email).await;
+    let inbox = format!("ann-{suffix}@xn--bcher-kva.de");
+    let spellings = [
+        format!("ann-{suffix}@bücher.de"),
+        format!("ann-{suffix}@bu\u{0308}cher.de"),
+        format!("Ann-{suffix}@BÜCHER.DE"),
+        format!("ann-{suffix}@xn--bcher-kva.de"),
+    ];
+    for (sent, email) in spellings.iter().enumerate() {
+        let response = app.post_send(email).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED, "{email:?}");
-        app.inbox.wait_for_code(&to, count).await;
+        app.inbox.wait_for_code(&inbox, sent + 1).await;
     }
-    // The ASCII (punycode) form of the domain is an address like any other.
-    let response = app
-        .post_send(&format!("bob-{suffix}@xn--bcher-kva.de"))
-        .await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let response = app.post_send(&format!("ännä-{suffix}@example.com")).await;
+    expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidEmail).await;
 }
 
 /// Invisible Unicode format characters (zero-width space, right-to-left
@@ -514,4 +501,38 @@ async fn invisible_characters_in_addresses_are_refused() {
         let response = app.post_send(&email).await;
         expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidEmail).await;
     }
+}
+
+/// Every body is a JSON object: an array (which serde would read as the
+/// struct's fields in order), a string, a number or `null` is refused on
+/// every endpoint, and nothing is sent.
+#[tokio::test]
+async fn only_json_objects_are_requests() {
+    let app = spawn_app().await;
+    let email = format!("array-{}@example.com", crate::helpers::random_suffix());
+    let flow = "AAAAAAAAAAAAAAAAAAAAAA";
+    for (path, body) in [
+        (SEND, format!(r#"["{email}"]"#)),
+        (SEND, format!(r#"["{email}", "request-1"]"#)),
+        (RESEND, format!(r#"["{flow}"]"#)),
+        (VERIFY, format!(r#"["{flow}", "123456"]"#)),
+        (SEND, format!(r#""{email}""#)),
+        (VERIFY, "123456".to_owned()),
+        (RESEND, "null".to_owned()),
+        (SEND, " \n[]".to_owned()),
+    ] {
+        let name = format!("{path} {body}");
+        let response = post_raw(&app, path, JSON, body.into_bytes()).await;
+        let status = response.status();
+        let error: ErrorBody = response.json().await.expect("the error shape");
+        assert_eq!(
+            (status, error.error.code),
+            (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest),
+            "{name}"
+        );
+    }
+    assert!(
+        app.inbox.subjects(&email).await.is_empty(),
+        "a code was sent"
+    );
 }

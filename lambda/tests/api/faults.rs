@@ -449,3 +449,39 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// A relay that refuses the recipient for good: 422 `undeliverable`, no
+/// `Retry-After`, nothing charged; a refusal that is the operator's (a
+/// policy refusal after the message) stays a 503.
+#[tokio::test]
+async fn a_recipient_refused_for_good_is_undeliverable_not_an_outage() {
+    let Some(relay) = service_env("OTP_TEST_REPLIES_SMTP") else {
+        return;
+    };
+    let url = format!("smtp://{relay}");
+    let app = spawn_app_with(&[
+        ("OTP_SMTP_URL", &url),
+        ("OTP_SENDS_PER_EMAIL_PER_CLIENT_PER_DAY", "1"),
+    ])
+    .await;
+    let nobody = format!("550-5.1.1+{}@example.com", random_suffix());
+    for _ in 0..3 {
+        let response = app.post_send(&nobody).await;
+        assert!(response.headers().get("retry-after").is_none());
+        expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Undeliverable,
+        )
+        .await;
+    }
+    let refused = format!("data-554-5.7.1+{}@example.com", random_suffix());
+    let response = app.post_send(&refused).await;
+    assert!(response.headers().get("retry-after").is_some());
+    expect_error(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+    )
+    .await;
+}

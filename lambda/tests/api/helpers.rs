@@ -2,10 +2,10 @@
 //! DynamoDB Local and maildev when the test command provides them, by the
 //! memory store and the outbox otherwise.
 
-use otp::domain::{Clock, ManualClock};
+use otp::domain::{Clock, Email, ManualClock};
 use otp::settings::Settings;
 use otp::startup::Application;
-use otp_api::{ErrorBody, ErrorCode, SendResponse};
+use otp_api::{Challenge, ErrorBody, ErrorCode, Proof, SendResponse};
 use rand::Rng;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -147,6 +147,38 @@ impl TestApp {
         .await
     }
 
+    /// A send carrying a solved challenge.
+    pub async fn post_send_with_proof(
+        &self,
+        email: &str,
+        request_id: Option<&str>,
+        proof: &Proof,
+    ) -> Response {
+        let mut body = json!({ "email": email, "proof": proof });
+        if let Some(id) = request_id {
+            body["request_id"] = json!(id);
+        }
+        self.post("/api/otp/send", body).await
+    }
+
+    /// A resend carrying a solved challenge.
+    pub async fn post_resend_with_proof(&self, flow_id: &str, proof: &Proof) -> Response {
+        self.post(
+            "/api/otp/resend",
+            json!({ "flow_id": flow_id, "proof": proof }),
+        )
+        .await
+    }
+
+    /// The same app as seen from another client: requests leave from
+    /// `source`, another loopback address (127.0.0.2, …).
+    pub fn client_at(&self, source: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(source.parse::<std::net::IpAddr>().expect("an address"))
+            .build()
+            .expect("a client")
+    }
+
     pub async fn post_resend(&self, flow_id: &str) -> Response {
         self.post("/api/otp/resend", json!({ "flow_id": flow_id }))
             .await
@@ -161,15 +193,13 @@ impl TestApp {
     }
 
     /// Sends a code and reads it back from the inbox (where it arrives under
-    /// the normalized address).
+    /// the delivery form: as typed, the domain in lower-case A-labels).
     pub async fn start_flow(&self, email: &str) -> (SendResponse, String) {
         let response = self.post_send(email).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let sent: SendResponse = response.json().await.unwrap();
-        let code = self
-            .inbox
-            .wait_for_code(&email.trim().to_lowercase(), 1)
-            .await;
+        let to = Email::parse(email).expect("a valid address");
+        let code = self.inbox.wait_for_code(to.delivery(), 1).await;
         (sent, code)
     }
 }
@@ -202,6 +232,16 @@ pub async fn expect_retry_after(response: Response, code: ErrorCode, secs: u64) 
     body
 }
 
+/// A solution to `challenge`, found the way the page's solver finds it.
+pub fn solve(challenge: &Challenge) -> Proof {
+    let nonce = otp_api::pow::search(&challenge.token, challenge.difficulty, 0, 1 << 30)
+        .expect("a solution");
+    Proof {
+        challenge: challenge.token.clone(),
+        nonce,
+    }
+}
+
 /// A different six-digit code.
 pub fn wrong(code: &str) -> String {
     let n: u32 = code.parse().unwrap();
@@ -231,13 +271,12 @@ impl Inbox {
         }
     }
 
-    /// Subjects of the messages to `to`, oldest first.
-    pub async fn subjects(&self, to: &str) -> Vec<String> {
+    /// The recipient of every message in the inbox, whoever sent it.
+    pub async fn recipients(&self) -> Vec<String> {
         match self {
             Inbox::Maildev { api } => {
                 let emails: Vec<Value> = reqwest::Client::new()
                     .get(format!("{api}/api/email"))
-                    .query(&[("to.address", to)])
                     .send()
                     .await
                     .expect("maildev answers")
@@ -246,6 +285,48 @@ impl Inbox {
                     .expect("maildev lists emails");
                 emails
                     .iter()
+                    .flat_map(|e| e["to"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|to| to["address"].as_str().map(str::to_owned))
+                    .collect()
+            }
+            Inbox::Outbox { dir } => std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .filter_map(|text| {
+                    text.lines()
+                        .find_map(|l| l.strip_prefix("To: "))
+                        .map(str::to_owned)
+                })
+                .collect(),
+        }
+    }
+
+    /// Subjects of the messages to `to`, oldest first.
+    pub async fn subjects(&self, to: &str) -> Vec<String> {
+        match self {
+            Inbox::Maildev { api } => {
+                // maildev shows the address as it parsed it (IDN domains in
+                // Unicode, local part as sent): compare normalized forms.
+                let wanted = Email::parse(to).expect("a valid address");
+                let emails: Vec<Value> = reqwest::Client::new()
+                    .get(format!("{api}/api/email"))
+                    .send()
+                    .await
+                    .expect("maildev answers")
+                    .json()
+                    .await
+                    .expect("maildev lists emails");
+                emails
+                    .iter()
+                    .filter(|e| {
+                        e["to"].as_array().into_iter().flatten().any(|t| {
+                            t["address"]
+                                .as_str()
+                                .and_then(|a| Email::parse(a).ok())
+                                .is_some_and(|a| a == wanted)
+                        })
+                    })
                     .map(|e| e["subject"].as_str().unwrap_or_default().to_owned())
                     .collect()
             }
@@ -258,7 +339,12 @@ impl Inbox {
                 paths.sort();
                 for path in paths {
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    if !text.lines().any(|l| l.starts_with("To:") && l.contains(to)) {
+                    // Domains ignore case, and servers treat local parts
+                    // the same way: `Ann@` and `ann@` are one inbox.
+                    let to = to.to_ascii_lowercase();
+                    let to_line =
+                        |l: &str| l.starts_with("To:") && l.to_ascii_lowercase().contains(&to);
+                    if !text.lines().any(to_line) {
                         continue;
                     }
                     if let Some(subject) = text.lines().find_map(|l| l.strip_prefix("Subject: ")) {

@@ -1,5 +1,6 @@
 //! The API over real HTTP, in the person's order: send, read the mail, verify.
 
+mod abuse;
 mod bad_input;
 mod errors;
 mod faults;

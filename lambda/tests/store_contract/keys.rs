@@ -19,7 +19,7 @@ pub(crate) async fn create_then_get_round_trips(store: Arc<dyn Store>) {
     assert_eq!(store.get_flow(&full.id).await.unwrap(), Some(full.clone()));
     assert_eq!(store.get_flow(&FlowId::generate()).await.unwrap(), None);
 
-    let again = store.create_flow(&full, ttl(&full), None, now).await;
+    let again = store.create_flow(&full, ttl(&full), None, &at(now)).await;
     assert!(again.is_err(), "a flow id is written once");
 }
 
@@ -28,12 +28,12 @@ pub(crate) async fn idempotency_key_maps_to_the_first_flow(store: Arc<dyn Store>
     let (first, second) = (flow(now), flow(now));
     let k = key("idem-a", now + 600);
     let created = store
-        .create_flow(&first, ttl(&first), Some(&k), now)
+        .create_flow(&first, ttl(&first), Some(&k), &at(now))
         .await
         .unwrap();
     assert_eq!(created, Created::New);
     let repeated = store
-        .create_flow(&second, ttl(&second), Some(&k), now + 599)
+        .create_flow(&second, ttl(&second), Some(&k), &at(now + 599))
         .await
         .unwrap();
     assert_eq!(repeated, Created::Existing(first.id.clone()));
@@ -44,7 +44,12 @@ pub(crate) async fn idempotency_key_maps_to_the_first_flow(store: Arc<dyn Store>
     );
 
     let other = store
-        .create_flow(&second, ttl(&second), Some(&key("idem-b", now + 600)), now)
+        .create_flow(
+            &second,
+            ttl(&second),
+            Some(&key("idem-b", now + 600)),
+            &at(now),
+        )
         .await;
     assert_eq!(other.unwrap(), Created::New);
 }
@@ -55,7 +60,7 @@ pub(crate) async fn key_holder_finds_only_live_keys(store: Arc<dyn Store>) {
     let k = key("idem-held", now + 600);
     assert_eq!(store.key_holder(&k, now).await.unwrap(), None, "unclaimed");
     store
-        .create_flow(&first, ttl(&first), Some(&k), now)
+        .create_flow(&first, ttl(&first), Some(&k), &at(now))
         .await
         .unwrap();
     assert_eq!(
@@ -76,19 +81,19 @@ pub(crate) async fn expired_idempotency_key_is_reusable(store: Arc<dyn Store>) {
     let (first, second, third) = (flow(now), flow(now), flow(now));
     let k = key("idem", now + 10);
     store
-        .create_flow(&first, ttl(&first), Some(&k), now)
+        .create_flow(&first, ttl(&first), Some(&k), &at(now))
         .await
         .unwrap();
 
     let later = now + 10;
     let k2 = key("idem", later + 10);
     let created = store
-        .create_flow(&second, ttl(&second), Some(&k2), later)
+        .create_flow(&second, ttl(&second), Some(&k2), &at(later))
         .await
         .unwrap();
     assert_eq!(created, Created::New);
     let repeated = store
-        .create_flow(&third, ttl(&third), Some(&k2), later)
+        .create_flow(&third, ttl(&third), Some(&k2), &at(later))
         .await
         .unwrap();
     assert_eq!(repeated, Created::Existing(second.id.clone()));
@@ -103,7 +108,7 @@ pub(crate) async fn delete_flow_removes_flow_and_key(store: Arc<dyn Store>) {
     let record = flow(now);
     let k = key("idem", now + 600);
     store
-        .create_flow(&record, ttl(&record), Some(&k), now)
+        .create_flow(&record, ttl(&record), Some(&k), &at(now))
         .await
         .unwrap();
 
@@ -116,7 +121,7 @@ pub(crate) async fn delete_flow_removes_flow_and_key(store: Arc<dyn Store>) {
         "another code: kept"
     );
     let held = store
-        .create_flow(&flow(now), ttl(&record), Some(&k), now)
+        .create_flow(&flow(now), ttl(&record), Some(&k), &at(now))
         .await
         .unwrap();
     assert_eq!(held, Created::Existing(record.id.clone()));
@@ -128,7 +133,7 @@ pub(crate) async fn delete_flow_removes_flow_and_key(store: Arc<dyn Store>) {
     assert_eq!(store.get_flow(&record.id).await.unwrap(), None);
     let next = flow(now);
     let reused = store
-        .create_flow(&next, ttl(&next), Some(&k), now)
+        .create_flow(&next, ttl(&next), Some(&k), &at(now))
         .await
         .unwrap();
     assert_eq!(reused, Created::New, "the key is free again");
@@ -148,12 +153,12 @@ pub(crate) async fn delete_flow_leaves_a_key_claimed_by_another_flow(store: Arc<
     let now = SystemClock.now();
     let (old, new) = (flow(now), flow(now));
     store
-        .create_flow(&old, ttl(&old), Some(&key("idem", now + 10)), now)
+        .create_flow(&old, ttl(&old), Some(&key("idem", now + 10)), &at(now))
         .await
         .unwrap();
     let k = key("idem", now + 600);
     store
-        .create_flow(&new, ttl(&new), Some(&k), now + 10)
+        .create_flow(&new, ttl(&new), Some(&k), &at(now + 10))
         .await
         .unwrap();
 
@@ -163,7 +168,7 @@ pub(crate) async fn delete_flow_leaves_a_key_claimed_by_another_flow(store: Arc<
         .unwrap();
     assert_eq!(store.get_flow(&old.id).await.unwrap(), None);
     let held = store
-        .create_flow(&flow(now), ttl(&new), Some(&k), now + 10)
+        .create_flow(&flow(now), ttl(&new), Some(&k), &at(now + 10))
         .await
         .unwrap();
     assert_eq!(held, Created::Existing(new.id.clone()));

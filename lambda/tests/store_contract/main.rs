@@ -11,23 +11,29 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
 use otp::domain::{Clock, CodeHash, Email, FlowId, FlowRecord, SystemClock};
 use otp::store::{
-    Approval, Attempt, Created, DynamoStore, IdempotencyKey, MemoryStore, NewCode, Replaced,
-    ResendGuard, Store,
+    Admission, Approval, Attempt, Charge, Created, DynamoStore, IdempotencyKey, MemoryStore,
+    NewCode, ProofMark, Refusal, Replaced, ResendGuard, Store,
 };
 use rand::Rng;
 use std::sync::Arc;
 use tokio::sync::Barrier;
 
+mod admission;
 mod codes;
+mod guesses;
 mod keys;
 mod races;
 
+use admission::*;
 use codes::*;
+use guesses::*;
 use keys::*;
 use races::*;
 
 const DAY: u64 = 24 * 3600;
 const CONCURRENCY: usize = 50;
+/// A `replay_since` no approval is at or after: replays are not taken.
+const NO_REPLAY: u64 = u64::MAX;
 
 fn flow(now: u64) -> FlowRecord {
     FlowRecord {
@@ -66,12 +72,21 @@ fn new_code(hash: u8, sent_at: u64) -> NewCode {
     }
 }
 
-fn guard(now: u64) -> ResendGuard {
+fn guard(now: u64, current: &CodeHash) -> ResendGuard<'_> {
     ResendGuard {
         now,
+        current,
         cooldown_secs: 60,
         max_sends: 5,
         max_attempts: 5,
+    }
+}
+
+/// An admission with nothing to check, at `now`.
+fn at(now: u64) -> Admission {
+    Admission {
+        now,
+        ..Admission::default()
     }
 }
 
@@ -81,7 +96,7 @@ async fn stored(store: &dyn Store, edit: impl FnOnce(&mut FlowRecord)) -> (FlowR
     let mut record = flow(now);
     edit(&mut record);
     let created = store
-        .create_flow(&record, ttl(&record), None, now)
+        .create_flow(&record, ttl(&record), None, &at(now))
         .await
         .unwrap();
     assert_eq!(created, Created::New);
@@ -153,7 +168,8 @@ contract!(
     key_holder_finds_only_live_keys,
     count_attempt_stops_at_max,
     count_attempt_refused_when_expired_or_used,
-    approve_checks_the_code_and_the_flow_in_one_write,
+    count_attempt_takes_replays_within_the_window,
+    approve_checks_use_expiry_and_code,
     approve_refused_after_code_replaced,
     replace_code_keeps_attempts,
     replace_code_honours_every_guard,
@@ -161,6 +177,12 @@ contract!(
     delete_flow_removes_flow_and_key,
     delete_flow_leaves_a_key_claimed_by_another_flow,
     counters_add_and_subtract,
+    admission_charges_every_budget_or_none,
+    admission_refused_while_locked_or_proof_spent,
+    admission_guards_a_resend_too,
+    set_lock_keeps_the_latest_lockout,
+    concurrent_admissions_stop_at_the_limit,
+    parallel_guesses_compare_at_most_five_codes,
     concurrent_approvals_have_one_winner,
     concurrent_attempts_stop_at_max,
     concurrent_creates_with_one_key_make_one_flow,
@@ -205,7 +227,7 @@ async fn dynamodb_malformed_item_is_an_error() {
     assert!(store.get_flow(&id).await.is_err());
     assert!(
         store
-            .count_attempt(&id, SystemClock.now(), 5)
+            .count_attempt(&id, SystemClock.now(), 5, NO_REPLAY)
             .await
             .is_err()
     );

@@ -73,7 +73,7 @@ pub(crate) async fn concurrent_approvals_have_one_winner(store: Arc<dyn Store>) 
     let (record, now) = stored(&*store, |_| {}).await;
     let results = race(&store, |store, _| {
         let (id, hash) = (record.id.clone(), record.code_hash.clone());
-        async move { store.approve(&id, now, 5, &[hash]).await.unwrap() }
+        async move { store.approve(&id, now, &hash).await.unwrap() }
     })
     .await;
     let won = results
@@ -82,14 +82,14 @@ pub(crate) async fn concurrent_approvals_have_one_winner(store: Arc<dyn Store>) 
         .count();
     assert_eq!(won, 1, "{results:?}");
     let after = store.get_flow(&record.id).await.unwrap().unwrap();
-    assert_eq!((after.attempts, after.used_at), (1, Some(now)));
+    assert_eq!((after.attempts, after.used_at), (0, Some(now)));
 }
 
 pub(crate) async fn concurrent_attempts_stop_at_max(store: Arc<dyn Store>) {
     let (record, now) = stored(&*store, |_| {}).await;
     let results = race(&store, |store, _| {
         let id = record.id.clone();
-        async move { store.count_attempt(&id, now, 5).await.unwrap() }
+        async move { store.count_attempt(&id, now, 5, NO_REPLAY).await.unwrap() }
     })
     .await;
     let counted: Vec<u32> = results
@@ -122,7 +122,7 @@ pub(crate) async fn concurrent_creates_with_one_key_make_one_flow(store: Arc<dyn
         let (record, k) = (flows[i].clone(), k.clone());
         async move {
             store
-                .create_flow(&record, ttl(&record), Some(&k), now)
+                .create_flow(&record, ttl(&record), Some(&k), &at(now))
                 .await
                 .unwrap()
         }
@@ -146,5 +146,46 @@ pub(crate) async fn concurrent_creates_with_one_key_make_one_flow(store: Arc<dyn
     assert_eq!(
         store.get_flow(&winner.id).await.unwrap(),
         Some(winner.clone())
+    );
+}
+
+/// 50 new flows against one budget of 5: exactly 5 are written and the
+/// counter ends at 5, whatever the interleaving.
+pub(crate) async fn concurrent_admissions_stop_at_the_limit(store: Arc<dyn Store>) {
+    let now = SystemClock.now();
+    let flows: Vec<FlowRecord> = (0..CONCURRENCY).map(|_| flow(now)).collect();
+    let admission = Admission {
+        charges: vec![charge("limit#race", 5, now)],
+        now,
+        ..Admission::default()
+    };
+    let results = race(&store, |store, i| {
+        let (record, admission) = (flows[i].clone(), admission.clone());
+        async move {
+            store
+                .create_flow(&record, ttl(&record), None, &admission)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+    let written = results.iter().filter(|r| **r == Created::New).count();
+    assert_eq!(written, 5, "{results:?}");
+    for result in &results {
+        if let Created::Refused(refusal) = result {
+            assert_eq!(refusal, &Refusal::Budget { index: 0, count: 5 });
+        }
+    }
+    let mut stored_flows = 0;
+    for record in &flows {
+        stored_flows += usize::from(store.get_flow(&record.id).await.unwrap().is_some());
+    }
+    assert_eq!(stored_flows, 5, "a refused admission wrote its flow");
+    assert_eq!(
+        store
+            .add_to_counter("limit#race", 0, now + DAY)
+            .await
+            .unwrap(),
+        5
     );
 }

@@ -54,7 +54,7 @@ pub(super) fn get_n<T: std::str::FromStr>(
 pub(super) fn flow_item(flow: &FlowRecord, ttl: u64) -> Item {
     let mut item = HashMap::from([
         ("pk".to_owned(), DynamoStore::flow_key(&flow.id)),
-        ("email".to_owned(), s(flow.email.as_str())),
+        ("email".to_owned(), s(flow.email.delivery())),
         ("code_hash".to_owned(), b(&flow.code_hash)),
         ("key_id".to_owned(), s(&flow.key_id)),
         ("attempts".to_owned(), n(flow.attempts)),

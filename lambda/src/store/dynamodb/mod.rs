@@ -5,14 +5,19 @@
 //!   `created_at`, `expires_at`, `last_sent_at`, `used_at?`, `ttl`)
 //! - `idem#<key>`: the flow an idempotency key maps to (`flow_id`,
 //!   `expires_at`, `ttl`)
+//! - `lock#<subject>#<day>`: a lockout (`until`, `n`, `ttl`)
+//! - `pow#<hash>`: a spent proof of work (`ttl`)
 //! - any other key, e.g. `limit#…`: a counter (`count`, `ttl`)
 //!
-//! Each method is one conditional write. A refused write returns the item as
-//! it was (`ReturnValuesOnConditionCheckFailure::AllOld`), so telling the
-//! caller *why* costs no second read.
+//! Each method is one conditional write: an `UpdateItem`, or a
+//! `TransactWriteItems` where a new message and its budgets must change
+//! together. A refused write returns the items as they were
+//! (`ReturnValuesOnConditionCheckFailure::AllOld`), so telling the caller
+//! *why* costs no second read.
 
 use super::{
-    Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
+    Admission, Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store,
+    StoreError,
 };
 use crate::domain::{CodeHash, FlowId, FlowRecord};
 use async_trait::async_trait;
@@ -23,12 +28,13 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, Delete, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use item::{Item, b, flow_from_item, flow_from_refusal, flow_item, get_n, get_s, malformed, n, s};
 use rand::Rng;
 use std::time::Duration;
 
+mod admission;
 mod item;
 mod table;
 
@@ -208,40 +214,33 @@ impl Store for DynamoStore {
         flow: &FlowRecord,
         ttl: u64,
         idempotency: Option<&IdempotencyKey>,
-        now: u64,
+        admission: &Admission,
     ) -> Result<Created, StoreError> {
         let put_flow = Put::builder()
             .table_name(&self.table)
             .set_item(Some(flow_item(flow, ttl)))
-            .condition_expression("attribute_not_exists(pk)");
-        let Some(key) = idempotency else {
-            self.client
-                .put_item()
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(sdk_error("TransactWriteItems"))?;
+        let mut items = vec![TransactWriteItem::builder().put(put_flow).build()];
+        if let Some(key) = idempotency {
+            let put_key = Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(flow_item(flow, ttl)))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await
-                .map_err(sdk_error("PutItem"))?;
-            return Ok(Created::New);
-        };
-        let put_key = Put::builder()
-            .table_name(&self.table)
-            .item("pk", s(format!("{IDEM_PREFIX}{}", key.key)))
-            .item("flow_id", s(flow.id.as_str()))
-            .item("expires_at", n(key.expires_at))
-            .item("ttl", n(key.ttl))
-            .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
-            .expression_attribute_values(":now", n(now))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        let items = vec![
-            TransactWriteItem::builder()
-                .put(put_flow.build().map_err(sdk_error("TransactWriteItems"))?)
-                .build(),
-            TransactWriteItem::builder()
-                .put(put_key.build().map_err(sdk_error("TransactWriteItems"))?)
-                .build(),
-        ];
+                .item("pk", s(format!("{IDEM_PREFIX}{}", key.key)))
+                .item("flow_id", s(flow.id.as_str()))
+                .item("expires_at", n(key.expires_at))
+                .item("ttl", n(key.ttl))
+                .condition_expression("attribute_not_exists(pk) OR expires_at <= :now")
+                .expression_attribute_values(":now", n(admission.now))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .map_err(sdk_error("TransactWriteItems"))?;
+            items.push(TransactWriteItem::builder().put(put_key).build());
+        }
+        let first_charge = items.len();
+        items.extend(self.admission_items(admission)?);
         // A key can change hands between the refused claim and reading it
         // back (its flow deleted, or it expired): then the claim is retried.
         for _ in 0..TRANSACTION_TRIES {
@@ -252,15 +251,24 @@ impl Store for DynamoStore {
             if reason_code(&reasons, 0) == Some(CONDITION_FAILED) {
                 return Err(unexpected("TransactWriteItems", "the flow id is taken"));
             }
-            if reason_code(&reasons, 1) != Some(CONDITION_FAILED) {
-                return Err(unexpected(
+            if let Some(key) = idempotency {
+                if reason_code(&reasons, 1) == Some(CONDITION_FAILED) {
+                    match self
+                        .refused_key_holder(reasons[1].item(), key, admission.now)
+                        .await?
+                    {
+                        Some(id) => return Ok(Created::Existing(id)),
+                        None => continue,
+                    }
+                }
+            }
+            return match admission::refusal(admission, &reasons[first_charge..])? {
+                Some(refusal) => Ok(Created::Refused(refusal)),
+                None => Err(unexpected(
                     "TransactWriteItems",
                     "cancelled for another reason",
-                ));
-            }
-            if let Some(id) = self.refused_key_holder(reasons[1].item(), key, now).await? {
-                return Ok(Created::Existing(id));
-            }
+                )),
+            };
         }
         Err(unexpected(
             "TransactWriteItems",
@@ -354,15 +362,14 @@ impl Store for DynamoStore {
         &self,
         id: &FlowId,
         new: &NewCode,
-        guard: ResendGuard,
+        guard: ResendGuard<'_>,
+        admission: &Admission,
     ) -> Result<Replaced, StoreError> {
         let Some(cutoff) = guard.now.checked_sub(guard.cooldown_secs) else {
             // No send can be a whole cooldown old yet.
             return Ok(Replaced::Refused(self.get_flow(id).await?));
         };
-        let result = self
-            .client
-            .update_item()
+        let update = Update::builder()
             .table_name(&self.table)
             .key("pk", Self::flow_key(id))
             .update_expression(
@@ -370,7 +377,8 @@ impl Store for DynamoStore {
                  expires_at = :expires_at, #ttl = :ttl ADD sends :one",
             )
             .condition_expression(format!(
-                "{LIVE_FLOW} AND last_sent_at <= :cutoff AND sends < :max_sends"
+                "{LIVE_FLOW} AND code_hash = :current AND last_sent_at <= :cutoff \
+                 AND sends < :max_sends"
             ))
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":hash", b(&new.code_hash))
@@ -380,17 +388,31 @@ impl Store for DynamoStore {
             .expression_attribute_values(":ttl", n(new.ttl))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", n(guard.now))
+            .expression_attribute_values(":current", b(guard.current))
             .expression_attribute_values(":cutoff", n(cutoff))
             .expression_attribute_values(":max_sends", n(guard.max_sends))
             .expression_attribute_values(":max_attempts", n(guard.max_attempts))
-            .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        Ok(match flow_update(result)? {
-            Ok(old) => Replaced::Done(old),
-            Err(now) => Replaced::Refused(now),
-        })
+            .build()
+            .map_err(sdk_error("TransactWriteItems"))?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        items.extend(self.admission_items(admission)?);
+        let reasons = match self.transact(items).await? {
+            Ok(()) => return Ok(Replaced::Done),
+            Err(reasons) => reasons,
+        };
+        if reason_code(&reasons, 0) == Some(CONDITION_FAILED) {
+            return Ok(Replaced::Refused(flow_from_refusal(
+                reasons[0].item().cloned(),
+            )?));
+        }
+        match admission::refusal(admission, &reasons[1..])? {
+            Some(refusal) => Ok(Replaced::OverBudget(refusal)),
+            None => Err(unexpected(
+                "TransactWriteItems",
+                "cancelled for another reason",
+            )),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(flow = %previous.id))]
@@ -429,6 +451,7 @@ impl Store for DynamoStore {
         id: &FlowId,
         now: u64,
         max_attempts: u32,
+        replay_since: u64,
     ) -> Result<Attempt, StoreError> {
         let result = self
             .client
@@ -436,10 +459,15 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .key("pk", Self::flow_key(id))
             .update_expression("ADD attempts :one")
-            .condition_expression(LIVE_FLOW)
+            .condition_expression(
+                "attribute_exists(pk) AND attempts < :max_attempts \
+                 AND ((attribute_not_exists(used_at) AND expires_at > :now) \
+                 OR used_at >= :replay_since)",
+            )
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max_attempts", n(max_attempts))
             .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":replay_since", n(replay_since))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -450,35 +478,25 @@ impl Store for DynamoStore {
         })
     }
 
-    #[tracing::instrument(skip_all, fields(flow = %id, max_attempts = max_attempts))]
+    #[tracing::instrument(skip_all, fields(flow = %id))]
     async fn approve(
         &self,
         id: &FlowId,
         now: u64,
-        max_attempts: u32,
-        candidates: &[CodeHash],
+        code_hash: &CodeHash,
     ) -> Result<Approval, StoreError> {
-        if candidates.is_empty() {
-            return Ok(Approval::Refused(self.get_flow(id).await?));
-        }
-        let names: Vec<String> = (0..candidates.len()).map(|i| format!(":hash{i}")).collect();
-        let mut update = self
+        let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", Self::flow_key(id))
-            .update_expression("SET used_at = :now ADD attempts :one")
-            .condition_expression(format!(
-                "{LIVE_FLOW} AND code_hash IN ({})",
-                names.join(", ")
-            ))
+            .update_expression("SET used_at = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(used_at) \
+                 AND expires_at > :now AND code_hash = :hash",
+            )
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":max_attempts", n(max_attempts));
-        for (name, hash) in names.into_iter().zip(candidates) {
-            update = update.expression_attribute_values(name, b(hash));
-        }
-        let result = update
+            .expression_attribute_values(":hash", b(code_hash))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -487,6 +505,33 @@ impl Store for DynamoStore {
             Ok(new) => Approval::Approved(new),
             Err(now) => Approval::Refused(now),
         })
+    }
+
+    #[tracing::instrument(skip_all, fields(lockout = number))]
+    async fn set_lock(
+        &self,
+        key: &str,
+        until: u64,
+        number: u32,
+        ttl: u64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .update_expression("SET #until = :until, #n = :n, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#n) OR #n < :n")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#n", "n")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":until", n(until))
+            .expression_attribute_values(":n", n(number))
+            .expression_attribute_values(":ttl", n(ttl))
+            .send()
+            .await;
+        // A refusal means a later lockout is recorded already: nothing to do.
+        conditional(result).map(|_| ())
     }
 
     /// Logs the counter's scope (`limit#<scope>#…`), never its subject.

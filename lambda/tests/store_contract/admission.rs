@@ -1,0 +1,194 @@
+//! A new message and the budgets it passes, in one atomic write.
+
+use super::*;
+
+pub(crate) fn charge(key: &str, limit: u32, now: u64) -> Charge {
+    Charge {
+        key: key.to_owned(),
+        limit,
+        ttl: now + DAY,
+    }
+}
+
+async fn count(store: &dyn Store, key: &str, now: u64) -> i64 {
+    store.add_to_counter(key, 0, now + DAY).await.unwrap()
+}
+
+/// Every charge is added with the flow, or none is: a budget at its limit
+/// refuses the whole write, names itself, and leaves the other counters, the
+/// flow and its idempotency key unwritten.
+pub(crate) async fn admission_charges_every_budget_or_none(store: Arc<dyn Store>) {
+    let now = SystemClock.now();
+    let admission = Admission {
+        charges: vec![
+            charge("limit#a", 5, now),
+            charge("limit#b", 2, now),
+            charge("limit#c", 9, now),
+        ],
+        now,
+        ..Admission::default()
+    };
+    for _ in 0..2 {
+        let record = flow(now);
+        let created = store
+            .create_flow(&record, ttl(&record), None, &admission)
+            .await
+            .unwrap();
+        assert_eq!(created, Created::New);
+    }
+    let refused = flow(now);
+    let k = key("idem-refused", now + 600);
+    let created = store
+        .create_flow(&refused, ttl(&refused), Some(&k), &admission)
+        .await
+        .unwrap();
+    assert_eq!(
+        created,
+        Created::Refused(Refusal::Budget { index: 1, count: 2 })
+    );
+    assert_eq!(store.get_flow(&refused.id).await.unwrap(), None);
+    assert_eq!(store.key_holder(&k, now).await.unwrap(), None);
+    for (key, expected) in [("limit#a", 2), ("limit#b", 2), ("limit#c", 2)] {
+        assert_eq!(count(&*store, key, now).await, expected, "{key}");
+    }
+}
+
+/// A lockout refuses until it ends; a spent proof refuses for good.
+pub(crate) async fn admission_refused_while_locked_or_proof_spent(store: Arc<dyn Store>) {
+    let now = SystemClock.now();
+    store
+        .set_lock("lock#ann#1", now + 900, 2, now + DAY)
+        .await
+        .unwrap();
+    let locked = Admission {
+        charges: vec![charge("limit#locked", 10, now)],
+        locks: vec!["lock#other#1".into(), "lock#ann#1".into()],
+        now,
+        ..Admission::default()
+    };
+    let record = flow(now);
+    assert_eq!(
+        store
+            .create_flow(&record, ttl(&record), None, &locked)
+            .await
+            .unwrap(),
+        Created::Refused(Refusal::Locked {
+            until: now + 900,
+            n: 2
+        })
+    );
+    assert_eq!(count(&*store, "limit#locked", now).await, 0);
+    let after = Admission {
+        now: now + 900,
+        ..locked
+    };
+    assert_eq!(
+        store
+            .create_flow(&record, ttl(&record), None, &after)
+            .await
+            .unwrap(),
+        Created::New,
+        "the lockout is over"
+    );
+
+    let paid = Admission {
+        proof: Some(ProofMark {
+            key: "pow#1".into(),
+            ttl: now + DAY,
+        }),
+        now,
+        ..Admission::default()
+    };
+    let first = flow(now);
+    assert_eq!(
+        store
+            .create_flow(&first, ttl(&first), None, &paid)
+            .await
+            .unwrap(),
+        Created::New
+    );
+    let second = flow(now);
+    assert_eq!(
+        store
+            .create_flow(&second, ttl(&second), None, &paid)
+            .await
+            .unwrap(),
+        Created::Refused(Refusal::ProofSpent)
+    );
+    assert_eq!(store.get_flow(&second.id).await.unwrap(), None);
+}
+
+/// A resend passes the same admission, in the same write as the new code.
+pub(crate) async fn admission_guards_a_resend_too(store: Arc<dyn Store>) {
+    let (record, now) = stored(&*store, |_| {}).await;
+    let full = Admission {
+        charges: vec![charge("limit#resend", 1, now)],
+        now: now + 60,
+        ..Admission::default()
+    };
+    store
+        .add_to_counter("limit#resend", 1, now + DAY)
+        .await
+        .unwrap();
+    let refused = store
+        .replace_code(
+            &record.id,
+            &new_code(2, now + 60),
+            guard(now + 60, &record.code_hash),
+            &full,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused,
+        Replaced::OverBudget(Refusal::Budget { index: 0, count: 1 })
+    );
+    assert_eq!(
+        store.get_flow(&record.id).await.unwrap(),
+        Some(record.clone())
+    );
+    store
+        .add_to_counter("limit#resend", -1, now + DAY)
+        .await
+        .unwrap();
+    let done = store
+        .replace_code(
+            &record.id,
+            &new_code(2, now + 60),
+            guard(now + 60, &record.code_hash),
+            &full,
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, Replaced::Done);
+    assert_eq!(count(&*store, "limit#resend", now).await, 1);
+}
+
+/// A lockout record only ever moves to a later lockout of its day.
+pub(crate) async fn set_lock_keeps_the_latest_lockout(store: Arc<dyn Store>) {
+    let now = SystemClock.now();
+    store
+        .set_lock("lock#bob#1", now + 1800, 2, now + DAY)
+        .await
+        .unwrap();
+    store
+        .set_lock("lock#bob#1", now + 900, 1, now + DAY)
+        .await
+        .unwrap();
+    let admission = Admission {
+        locks: vec!["lock#bob#1".into()],
+        now: now + 1000,
+        ..Admission::default()
+    };
+    let record = flow(now);
+    assert_eq!(
+        store
+            .create_flow(&record, ttl(&record), None, &admission)
+            .await
+            .unwrap(),
+        Created::Refused(Refusal::Locked {
+            until: now + 1800,
+            n: 2
+        })
+    );
+}
