@@ -8,9 +8,10 @@
 #   scripts/build-frontend.sh
 #
 # Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli at the exact
-# version in Cargo.lock, wasm-opt (binaryen), brotli, gzip, sha256sum.
-# Re-running with nothing changed redoes no work and leaves dist/ untouched,
-# so the backend is not rebuilt either.
+# version in Cargo.lock, wasm-opt (binaryen), brotli, gzip, sha256sum,
+# python3 (the minifiers). Re-running with nothing changed redoes only the
+# solver's sub-second wasm-opt and leaves dist/ untouched, so the backend is
+# not rebuilt either.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +23,7 @@ PROFILE=wasm-release
 
 die() { echo "build-frontend: $*" >&2; exit 1; }
 
-for tool in wasm-bindgen wasm-opt brotli gzip sha256sum; do
+for tool in wasm-bindgen wasm-opt brotli gzip sha256sum python3; do
   command -v "$tool" >/dev/null || die "$tool not found on PATH"
 done
 
