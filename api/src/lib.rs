@@ -9,6 +9,8 @@
 //! - request and response bodies of `/api/otp/{send,resend,verify}` and `/api/health`
 //! - [`ErrorCode`] and [`ErrorBody`]: the one error shape every failure answers in
 //! - [`parse_code`]: what counts as a well-formed code, shared by page and server
+//! - [`openapi`]: schemas of the constrained fields (feature `openapi`: the
+//!   server's OpenAPI document; the page never builds it)
 //! - [`pow`]: the proof-of-work puzzle a send must solve when the address's
 //!   free budget is spent (feature `pow`: the server checks, the page's solver solves)
 
@@ -26,17 +28,22 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// Longest accepted proof-of-work challenge token.
 pub const MAX_CHALLENGE_LEN: usize = 256;
 
+#[cfg(feature = "openapi")]
+pub mod openapi;
 #[cfg(feature = "pow")]
 pub mod pow;
 
 /// `POST /api/otp/send`
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::email))]
     pub email: String,
     /// Idempotency key: a retried send with the same key maps to the same
     /// flow and sends no second message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::request_id))]
     pub request_id: Option<String>,
     /// The solved challenge of an earlier `proof_of_work_required` answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,29 +53,44 @@ pub struct SendRequest {
 /// A solution to a [`Challenge`]: a `nonce` such that SHA-256 of the
 /// challenge's token followed by the nonce (8 bytes, little-endian) starts
 /// with `difficulty` zero bits. See [`pow`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "A solution to the `challenge` of a `proof_of_work_required` answer: \
+        a `nonce` such that SHA-256 of the challenge's token followed by the nonce (8 bytes, \
+        little-endian) starts with `difficulty` zero bits."
+    )
+)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Proof {
     /// The `token` of the challenge, unchanged.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::challenge_token))]
     pub challenge: String,
     /// At most 2^53, so that JavaScript numbers carry it exactly.
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::nonce))]
     pub nonce: u64,
 }
 
 /// A puzzle the service asks for before it sends more mail to an address
 /// whose free daily budget others have spent: single use, bound to the
 /// address and the `request_id` it was issued for, valid for a few minutes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Challenge {
     /// Opaque; sent back unchanged in [`Proof::challenge`].
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::challenge_token))]
     pub token: String,
     /// Leading zero bits the hash must have; about 2^difficulty tries.
     pub difficulty: u32,
 }
 
 /// `202` answer to a send.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendResponse {
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::flow_id))]
     pub flow_id: String,
     /// Seconds until the code expires.
     pub expires_in: u64,
@@ -77,9 +99,11 @@ pub struct SendResponse {
 }
 
 /// `POST /api/otp/resend`
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResendRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::flow_id))]
     pub flow_id: String,
     /// The solved challenge of an earlier `proof_of_work_required` answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,6 +111,7 @@ pub struct ResendRequest {
 }
 
 /// `202` answer to a resend.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResendResponse {
     pub expires_in: u64,
@@ -94,14 +119,18 @@ pub struct ResendResponse {
 }
 
 /// `POST /api/otp/verify`
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::flow_id))]
     pub flow_id: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::code))]
     pub code: String,
 }
 
 /// The only status a successful verify reports.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VerifyStatus {
@@ -109,6 +138,7 @@ pub enum VerifyStatus {
 }
 
 /// `200` answer to a verify.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyResponse {
     pub status: VerifyStatus,
@@ -117,6 +147,7 @@ pub struct VerifyResponse {
 }
 
 /// `GET /api/health`
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthResponse {
     pub status: String,
@@ -124,6 +155,7 @@ pub struct HealthResponse {
 }
 
 /// Every machine-readable error the API answers with.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -235,11 +267,13 @@ impl fmt::Display for ErrorCode {
 }
 
 /// `{"error": {...}}`: the one shape of every failure.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     pub code: ErrorCode,

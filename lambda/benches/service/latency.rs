@@ -30,6 +30,8 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
 
 struct Samples {
     verify: Vec<Duration>,
+    /// A wrong code first, on the same flow.
+    wrong: Vec<Duration>,
     pair: Vec<Duration>,
     single: Vec<Duration>,
     /// Verify's store shape with bare writes: two in parallel (the approval
@@ -55,6 +57,7 @@ async fn measure(
 
     let mut samples = Samples {
         verify: Vec::with_capacity(options.flows),
+        wrong: Vec::with_capacity(options.flows),
         pair: Vec::with_capacity(options.flows),
         single: Vec::with_capacity(options.flows),
         shape: Vec::with_capacity(options.flows),
@@ -62,7 +65,7 @@ async fn measure(
     };
     for round in 0..WARM_UP + options.flows {
         let email = format!("latency-{run_id}-{round}@example.com");
-        let verify = approve(&http, server, codes, &email).await?;
+        let (wrong, verify) = approve(&http, server, codes, &email).await?;
 
         let started = Instant::now();
         bare_update(&dynamodb, table, "bench#update").await?;
@@ -92,6 +95,7 @@ async fn measure(
 
         if round >= WARM_UP {
             samples.verify.push(verify);
+            samples.wrong.push(wrong);
             samples.pair.push(pair);
             samples.single.push(single);
             samples.shape.push(shape);
@@ -102,14 +106,14 @@ async fn measure(
     Ok(())
 }
 
-/// Sends a code to `email`, reads it from the outbox line, and returns how
-/// long the approving verify took.
+/// Sends a code to `email`, reads it from the outbox line, tries a wrong
+/// code and then the right one, and returns how long each verify took.
 async fn approve(
     http: &reqwest::Client,
     server: &Server,
     codes: &Receiver<String>,
     email: &str,
-) -> anyhow::Result<Duration> {
+) -> anyhow::Result<(Duration, Duration)> {
     let send = SendRequest {
         email: email.to_owned(),
         request_id: None,
@@ -133,21 +137,37 @@ async fn approve(
         .recv_timeout(Duration::from_secs(5))
         .context("no outbox line for the code")?;
 
-    let verify = VerifyRequest {
+    let n: u32 = code.parse()?;
+    let wrong = VerifyRequest {
+        flow_id: sent.flow_id.clone(),
+        code: format!("{:06}", (n + 1) % 1_000_000),
+    };
+    let wrong = timed_verify(http, server, &wrong, 422).await?;
+    let right = VerifyRequest {
         flow_id: sent.flow_id,
         code,
     };
+    Ok((wrong, timed_verify(http, server, &right, 200).await?))
+}
+
+/// How long `verify` took to answer `expected`.
+async fn timed_verify(
+    http: &reqwest::Client,
+    server: &Server,
+    verify: &VerifyRequest,
+    expected: u16,
+) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let response = http
         .post(server.url("/api/otp/verify"))
-        .json(&verify)
+        .json(verify)
         .send()
         .await?;
     let status = response.status();
     let body = response.bytes().await?;
     let elapsed = started.elapsed();
     ensure!(
-        status == 200,
+        status == expected,
         "verify answered {status}: {}",
         String::from_utf8_lossy(&body)
     );
@@ -176,6 +196,7 @@ async fn bare_update(
 fn report(mut samples: Samples) {
     for list in [
         &mut samples.verify,
+        &mut samples.wrong,
         &mut samples.pair,
         &mut samples.single,
         &mut samples.shape,
@@ -184,7 +205,9 @@ fn report(mut samples: Samples) {
         list.sort();
     }
     let verify_p50 = percentile(&samples.verify, 0.5);
+    let wrong_p50 = percentile(&samples.wrong, 0.5);
     let pair_p50 = percentile(&samples.pair, 0.5);
+    let floor = percentile(&samples.single, 0.5).as_secs_f64();
     result("latency_flows", samples.verify.len());
     result("verify_p50_ms", ms(verify_p50));
     result("verify_p99_ms", ms(percentile(&samples.verify, 0.99)));
@@ -193,10 +216,14 @@ fn report(mut samples: Samples) {
     result("update_single_p50_ms", ms(percentile(&samples.single, 0.5)));
     result("update_shape_p50_ms", ms(percentile(&samples.shape, 0.5)));
     result("health_p50_ms", ms(percentile(&samples.health, 0.5)));
+    result("wrong_p50_ms", ms(wrong_p50));
+    result("wrong_p99_ms", ms(percentile(&samples.wrong, 0.99)));
+    // DESIGN §7: each against the floor, one bare UpdateItem.
     result(
         "verify_ratio",
-        format!("{:.2}", verify_p50.as_secs_f64() / pair_p50.as_secs_f64()),
+        format!("{:.2}", verify_p50.as_secs_f64() / floor),
     );
+    result("wrong_ratio", format!("{:.2}", wrong_p50.as_secs_f64() / floor));
 }
 
 fn epoch_millis() -> u128 {

@@ -10,6 +10,7 @@ mod assets;
 mod error;
 mod extract;
 mod handlers;
+pub mod openapi;
 
 pub use error::ApiError;
 pub use extract::TrustedIpHeader;
@@ -63,6 +64,7 @@ pub fn app(service: Arc<Service>, options: Options) -> Router {
         .route("/api/otp/resend", post(handlers::resend))
         .route("/api/otp/verify", post(handlers::verify))
         .route("/api/health", get(handlers::health))
+        .route("/api/openapi.json", get(openapi::serve))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
