@@ -5,16 +5,17 @@
 //! Content-Security-Policy the service sends.
 
 use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen};
-use crate::wire::{Call, Json, Reply, decode};
+use crate::wire::{Call, Json, Reply, decode, whole_number};
 use gloo_net::http::Request;
-use js_sys::{JSON, Reflect};
+use js_sys::{Function, JSON, Promise, Reflect};
 use leptos::either::EitherOf3;
 use leptos::ev::SubmitEvent;
 use leptos::html::{H2, Input};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use otp_api::Challenge;
 use std::time::Duration;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 /// How often the countdown label refreshes; well under a second so the
 /// number never looks stuck.
@@ -65,15 +66,25 @@ impl Page {
     }
 
     /// Kept apart from the generic `act` so the request code exists once.
-    fn perform(self, call: Call) {
+    /// A call asked for a proof of work is solved and sent again.
+    fn perform(self, mut call: Call) {
         let (flow, now) = (self.flow, self.now);
         spawn_local(async move {
-            let reply = post(&call).await.unwrap_or(Reply::Unreachable);
-            // Labels read `now`, which ticks only every `TICK`: moving it to
-            // the instant a countdown starts keeps a 60 s wait from showing 61.
-            let at = now_ms();
-            now.try_set(at);
-            flow.try_update(|f| f.finish(reply, at));
+            loop {
+                let reply = post(&call).await.unwrap_or(Reply::Unreachable);
+                // Labels read `now`, which ticks only every `TICK`: moving it to
+                // the instant a countdown starts keeps a 60 s wait from showing 61.
+                let at = now_ms();
+                now.try_set(at);
+                let Some(challenge) = flow.try_update(|f| f.finish(reply, at)).flatten() else {
+                    return;
+                };
+                let nonce = solve(&challenge, flow).await;
+                match flow.try_update(|f| f.solved(nonce)).flatten() {
+                    Some(again) => call = again,
+                    None => return,
+                }
+            }
         });
     }
 
@@ -204,6 +215,9 @@ fn VerifiedScreen(page: Page) -> impl IntoView {
 /// Right under the field: status and errors, announced politely by screen
 /// readers, errors also as alerts. The field names it in `aria-describedby`,
 /// so it is also read when the field takes the focus.
+/// While the device works on a proof, a progress bar follows it, outside
+/// the live region so that its updates are not read out one by one (drawn
+/// anew at each update: lighter in the download than a reactive value).
 #[component]
 fn StatusRegion(page: Page) -> impl IntoView {
     let flow = page.flow;
@@ -238,7 +252,53 @@ fn StatusRegion(page: Page) -> impl IntoView {
                     })
             }}
         </div>
+        {move || {
+            flow.with(Flow::check_progress)
+                .map(|percent| {
+                    view! {
+                        <progress
+                            max="100"
+                            value=percent
+                            aria-label="Checking your device"
+                            data-testid="check-progress"
+                        ></progress>
+                    }
+                })
+        }}
     }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// Set by `boot.js`: solves a challenge in Web Workers, calling
+    /// `progress` with the nonces tried so far; resolves to the nonce.
+    #[wasm_bindgen(catch, js_name = otpSolve)]
+    fn solve_in_workers(
+        token: &str,
+        difficulty: u32,
+        progress: &Function,
+    ) -> Result<Promise, JsValue>;
+}
+
+/// Solves `challenge`, reporting progress to the flow; `None` when the
+/// solver could not be loaded or run.
+async fn solve(challenge: &Challenge, flow: RwSignal<Flow>) -> Option<u64> {
+    // Of the very type the browser's futures already use: a closure of a new
+    // type gets a describe function that wasm-opt -Oz (binaryen 108, its
+    // merge-similar-functions) merges with another, which wasm-bindgen then
+    // cannot read.
+    let progress =
+        Closure::<dyn FnMut(JsValue) -> Result<(), JsError>>::new(move |tries: JsValue| {
+            flow.try_update(|f| f.progress(tries.as_f64().unwrap_or_default()));
+            Ok(())
+        });
+    let solving = solve_in_workers(
+        &challenge.token,
+        challenge.difficulty,
+        progress.as_ref().unchecked_ref(),
+    )
+    .ok()?;
+    whole_number(solving.await.ok()?.as_f64()?)
 }
 
 /// Sends `call` to the service on this page's own origin. `gloo-net` without

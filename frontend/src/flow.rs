@@ -3,17 +3,25 @@
 //! Email → Code → Verified. A dead code (expired, used up, unknown) leads back
 //! to Email with the address still filled in; a request that got no answer
 //! stays where it was and offers to try again with the very same request.
+//! When others have spent an address's free sends, the service asks for a
+//! proof of work: the page solves it, showing how far it has come, and sends
+//! the very same request again with the proof.
 //! The browser-facing component only forwards events here and renders what
 //! this says, so the whole story is testable without a browser.
 
 use crate::countdown::Countdown;
 use crate::messages;
 use crate::wire::{Call, Reply};
-use otp_api::{ErrorCode, ResendRequest, SendRequest, VerifyRequest, parse_code};
+use otp_api::{Challenge, ErrorCode, Proof, ResendRequest, SendRequest, VerifyRequest, parse_code};
 
 /// Longest text the code box keeps: six digits with room for the spaces and
 /// dashes that come along in a paste ("123 456", " 123-456 ").
 pub const CODE_INPUT_MAX: usize = 16;
+
+/// Puzzles solved in a row for one request before the page gives up. A new
+/// one after an expired one is normal; more means something is wrong, and
+/// the device should not work on it forever.
+const MAX_SOLVES: u8 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -43,12 +51,25 @@ pub struct Flow {
     /// One idempotency key per visit to the Email screen: a double click or a
     /// retry after a lost answer reuses it; a new visit gets a new flow.
     request_id: Option<String>,
+    /// The call under way, also while its proof of work is being solved.
     in_flight: Option<Call>,
+    /// The proof of work the call in flight waits for.
+    solving: Option<Solving>,
+    /// Puzzles solved since the person last asked for something.
+    solves: u8,
     /// The call that got no answer, for the retry button.
     failed: Option<Call>,
     notice: Option<Notice>,
     attempts_left: Option<u32>,
     resend: Countdown,
+}
+
+/// A proof of work under way.
+#[derive(Debug, Clone, PartialEq)]
+struct Solving {
+    challenge: Challenge,
+    /// Nonces tried so far, by all the solver's workers together.
+    tries: f64,
 }
 
 impl Default for Flow {
@@ -68,6 +89,8 @@ impl Flow {
             verified_email: None,
             request_id: None,
             in_flight: None,
+            solving: None,
+            solves: 0,
             failed: None,
             notice: None,
             attempts_left: None,
@@ -113,6 +136,14 @@ impl Flow {
     /// The call on its way, so its button can show the spinner.
     pub fn pending(&self) -> Option<&Call> {
         self.in_flight.as_ref()
+    }
+    /// How far the device's proof of work has come, in percent, while it
+    /// runs: the tries made against the 2^difficulty expected, held at 99
+    /// until a solution is found (a solve may take longer than expected).
+    pub fn check_progress(&self) -> Option<u8> {
+        let s = self.solving.as_ref()?;
+        let expected = (1u64 << s.challenge.difficulty.min(63)) as f64;
+        Some((s.tries * 100.0 / expected).min(99.0) as u8)
     }
     pub fn can_retry(&self) -> bool {
         !self.busy() && self.failed.is_some()
@@ -212,11 +243,37 @@ impl Flow {
         self.restart(None);
     }
 
-    /// The answer to the call in flight arrived.
-    pub fn finish(&mut self, reply: Reply, now_ms: f64) {
-        let Some(call) = self.in_flight.take() else {
-            return;
+    /// The solver's count of nonces tried so far.
+    pub fn progress(&mut self, tries: f64) {
+        if let Some(s) = &mut self.solving {
+            s.tries = tries;
+        }
+    }
+
+    /// The solver is done: `nonce` solves the challenge, or `None` when the
+    /// solver could not run (it is fetched only now, so the network may have
+    /// gone). Returns the call in flight again, the same, with its proof.
+    pub fn solved(&mut self, nonce: Option<u64>) -> Option<Call> {
+        let challenge = self.solving.take()?.challenge;
+        let call = self.in_flight.take()?;
+        let Some(nonce) = nonce else {
+            self.failed = Some(call);
+            self.notice = Some(Notice::Error(messages::UNREACHABLE.to_owned()));
+            return None;
         };
+        let call = call.with_proof(Proof {
+            challenge: challenge.token,
+            nonce,
+        });
+        self.in_flight = Some(call.clone());
+        Some(call)
+    }
+
+    /// The answer to the call in flight arrived. Returns the challenge to
+    /// solve when the service asks for a proof of work; the call stays in
+    /// flight until [`Flow::solved`].
+    pub fn finish(&mut self, reply: Reply, now_ms: f64) -> Option<Challenge> {
+        let call = self.in_flight.take()?;
         match reply {
             Reply::Sent(r) => {
                 self.sent_to = match &call {
@@ -270,8 +327,24 @@ impl Flow {
                         }
                         self.notice = Some(Notice::Error(sentence));
                     }
-                    // Our side failed; the same request may well work a moment later.
-                    ErrorCode::Unavailable | ErrorCode::Internal => {
+                    ErrorCode::ProofOfWorkRequired if self.solves < MAX_SOLVES => {
+                        if let Some(challenge) = detail.challenge {
+                            self.solves += 1;
+                            self.in_flight = Some(call);
+                            self.notice = Some(Notice::Info(sentence));
+                            self.solving = Some(Solving {
+                                challenge: challenge.clone(),
+                                tries: 0.0,
+                            });
+                            return Some(challenge);
+                        }
+                        self.notice = Some(Notice::Error(sentence));
+                    }
+                    // Our side failed; the same request may well work a
+                    // moment later (after too many puzzles: when asked).
+                    ErrorCode::ProofOfWorkRequired
+                    | ErrorCode::Unavailable
+                    | ErrorCode::Internal => {
                         self.failed = Some(call);
                         self.notice = Some(Notice::Error(sentence));
                     }
@@ -279,9 +352,11 @@ impl Flow {
                 }
             }
         }
+        None
     }
 
     fn start(&mut self, call: Call) -> Option<Call> {
+        self.solves = 0;
         self.failed = None;
         self.notice = None;
         self.in_flight = Some(call.clone());

@@ -1,5 +1,5 @@
 use super::*;
-use otp_api::{ErrorDetail, ResendResponse, SendResponse, VerifyResponse, VerifyStatus};
+use otp_api::{Challenge, ErrorDetail, ResendResponse, SendResponse, VerifyResponse, VerifyStatus};
 
 const EMAIL: &str = "ada@example.com";
 
@@ -239,4 +239,154 @@ fn a_late_answer_with_nothing_in_flight_is_ignored() {
     let mut f = Flow::new();
     f.finish(sent(60), 0.0);
     assert_eq!(f, Flow::new());
+}
+
+fn challenge(token: &str, difficulty: u32) -> Challenge {
+    Challenge {
+        token: token.to_owned(),
+        difficulty,
+    }
+}
+
+fn proof_required(challenge: Challenge) -> Reply {
+    Reply::Refused(ErrorDetail {
+        code: ErrorCode::ProofOfWorkRequired,
+        message: String::new(),
+        attempts_left: None,
+        retry_after: None,
+        challenge: Some(challenge),
+    })
+}
+
+fn send_with_proof(token: &str, nonce: u64) -> Call {
+    Call::Send(SendRequest {
+        email: EMAIL.to_owned(),
+        request_id: Some("id-1".to_owned()),
+        proof: Some(Proof {
+            challenge: token.to_owned(),
+            nonce,
+        }),
+    })
+}
+
+#[test]
+fn a_send_asked_for_proof_of_work_is_solved_and_sent_again_the_same() {
+    let mut f = Flow::new();
+    f.set_email(EMAIL);
+    f.submit_email(|| Some("id-1".to_owned())).unwrap();
+    let asked = f.finish(proof_required(challenge("tok", 20)), 0.0);
+    assert_eq!(asked, Some(challenge("tok", 20)));
+    assert!(f.busy(), "every button waits while the device works");
+    assert!(matches!(f.pending(), Some(Call::Send(_))));
+    assert_eq!(
+        f.status(),
+        Some(Notice::Info(
+            ErrorCode::ProofOfWorkRequired.message().to_owned()
+        ))
+    );
+    assert_eq!(f.check_progress(), Some(0));
+
+    f.progress(f64::from(1u32 << 19));
+    assert_eq!(f.check_progress(), Some(50));
+    f.progress(f64::from(1u32 << 22));
+    assert_eq!(
+        f.check_progress(),
+        Some(99),
+        "never 100 % before it is done"
+    );
+
+    let again = f
+        .solved(Some(12_345))
+        .expect("the same send, with its proof");
+    assert_eq!(again, send_with_proof("tok", 12_345));
+    assert!(f.busy());
+    assert_eq!(f.check_progress(), None);
+    f.finish(sent(60), 1.0);
+    assert_eq!(f.screen(), Screen::Code);
+    assert!(!f.busy());
+}
+
+#[test]
+fn a_new_challenge_in_answer_to_a_proof_is_solved_in_turn() {
+    let mut f = Flow::new();
+    f.set_email(EMAIL);
+    f.submit_email(|| Some("id-1".to_owned())).unwrap();
+    f.finish(proof_required(challenge("old", 18)), 0.0);
+    f.progress(1000.0);
+    f.solved(Some(1)).unwrap();
+    // The first challenge expired while the device worked on it.
+    let asked = f.finish(proof_required(challenge("new", 19)), 1.0);
+    assert_eq!(asked, Some(challenge("new", 19)));
+    assert_eq!(
+        f.check_progress(),
+        Some(0),
+        "a new puzzle starts from nothing"
+    );
+    assert_eq!(f.solved(Some(2)), Some(send_with_proof("new", 2)));
+}
+
+#[test]
+fn the_page_stops_solving_after_a_few_puzzles_in_a_row() {
+    let mut f = Flow::new();
+    f.set_email(EMAIL);
+    f.submit_email(|| Some("id-1".to_owned())).unwrap();
+    for n in 0..3 {
+        assert!(f.finish(proof_required(challenge("t", 18)), 0.0).is_some());
+        f.solved(Some(n)).unwrap();
+    }
+    assert_eq!(f.finish(proof_required(challenge("t", 18)), 0.0), None);
+    assert!(!f.busy());
+    assert!(f.can_retry(), "the person may ask again");
+    assert_eq!(error_text(&f), ErrorCode::ProofOfWorkRequired.message());
+    // Asking again is a new start: the device may solve again.
+    f.retry().unwrap();
+    assert!(f.finish(proof_required(challenge("t", 18)), 0.0).is_some());
+}
+
+#[test]
+fn a_solver_that_cannot_run_offers_a_retry() {
+    let mut f = Flow::new();
+    f.set_email(EMAIL);
+    let first = f.submit_email(|| Some("id-1".to_owned())).unwrap();
+    f.finish(proof_required(challenge("t", 18)), 0.0);
+    assert_eq!(f.solved(None), None);
+    assert!(!f.busy());
+    assert_eq!(f.check_progress(), None);
+    assert_eq!(error_text(&f), messages::UNREACHABLE);
+    assert_eq!(f.retry(), Some(first));
+}
+
+#[test]
+fn a_resend_asked_for_proof_of_work_carries_it() {
+    let mut f = on_code_screen();
+    f.resend(60_000.0).unwrap();
+    assert!(
+        f.finish(proof_required(challenge("r", 18)), 60_000.0)
+            .is_some()
+    );
+    assert_eq!(f.screen(), Screen::Code);
+    assert!(!f.can_resend(60_000.0), "no second resend while solving");
+    assert!(!f.can_verify());
+    assert_eq!(
+        f.solved(Some(7)),
+        Some(Call::Resend(ResendRequest {
+            flow_id: "flow-1".to_owned(),
+            proof: Some(Proof {
+                challenge: "r".to_owned(),
+                nonce: 7,
+            }),
+        }))
+    );
+}
+
+#[test]
+fn a_proof_request_without_a_challenge_is_an_error() {
+    let mut f = Flow::new();
+    f.set_email(EMAIL);
+    f.submit_email(|| Some("id-1".to_owned())).unwrap();
+    let reply = refused(ErrorCode::ProofOfWorkRequired, None, None);
+    assert_eq!(f.finish(reply, 0.0), None);
+    assert!(!f.busy());
+    assert_eq!(error_text(&f), ErrorCode::ProofOfWorkRequired.message());
+    assert_eq!(f.solved(Some(1)), None, "nothing to solve");
 }

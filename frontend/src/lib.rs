@@ -7,7 +7,10 @@
 //! - [`wire`]: calls and how answers are read
 //! - `app` (browser only): the Leptos component that renders a [`flow::Flow`]
 //!   and performs its calls with `gloo-net`
+//! - `alloc` (browser only): a small memory allocator, for the page's weight
 
+#[cfg(target_arch = "wasm32")]
+mod alloc;
 pub mod countdown;
 pub mod flow;
 pub mod messages;
@@ -17,3 +20,7 @@ pub mod wire;
 mod app;
 #[cfg(target_arch = "wasm32")]
 pub use app::App;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: alloc::Allocator = alloc::Allocator::new();

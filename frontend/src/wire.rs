@@ -1,14 +1,14 @@
 //! What a call is, its JSON body, and how an answer is read.
 //!
 //! The page reads answers with the browser's own `JSON.parse` and writes its
-//! three small request bodies by hand instead of linking `serde_json` into the
+//! small request bodies by hand instead of linking `serde_json` into the
 //! WebAssembly: that parser and its error formatting would be a sixth of the
 //! page's download. The shapes stay those of `otp-api`; host tests check both
 //! directions against `serde_json` and the `otp-api` types.
 
 use otp_api::{
-    ErrorCode, ErrorDetail, ResendRequest, ResendResponse, SendRequest, SendResponse,
-    VerifyRequest, VerifyResponse, VerifyStatus,
+    Challenge, ErrorCode, ErrorDetail, MAX_CHALLENGE_LEN, Proof, ResendRequest, ResendResponse,
+    SendRequest, SendResponse, VerifyRequest, VerifyResponse, VerifyStatus,
 };
 use serde::Deserialize;
 use serde::de::IntoDeserializer;
@@ -32,33 +32,68 @@ impl Call {
         }
     }
 
+    /// The same call carrying `proof`; a verify never needs one.
+    pub fn with_proof(self, proof: Proof) -> Call {
+        match self {
+            Call::Send(r) => Call::Send(SendRequest {
+                proof: Some(proof),
+                ..r
+            }),
+            Call::Resend(r) => Call::Resend(ResendRequest {
+                proof: Some(proof),
+                ..r
+            }),
+            verify => verify,
+        }
+    }
+
     /// The JSON body, byte for byte what `serde_json` makes of the request type.
     pub fn body(&self) -> String {
         let mut out = String::from("{");
-        let mut field = |name: &str, value: &str| {
-            if out.len() > 1 {
-                out.push(',');
-            }
-            push_json_str(&mut out, name);
-            out.push(':');
-            push_json_str(&mut out, value);
-        };
-        match self {
+        let proof = match self {
             Call::Send(r) => {
-                field("email", &r.email);
+                push_field(&mut out, "email", &r.email);
                 if let Some(id) = &r.request_id {
-                    field("request_id", id);
+                    push_field(&mut out, "request_id", id);
                 }
+                &r.proof
             }
-            Call::Resend(r) => field("flow_id", &r.flow_id),
+            Call::Resend(r) => {
+                push_field(&mut out, "flow_id", &r.flow_id);
+                &r.proof
+            }
             Call::Verify(r) => {
-                field("flow_id", &r.flow_id);
-                field("code", &r.code);
+                push_field(&mut out, "flow_id", &r.flow_id);
+                push_field(&mut out, "code", &r.code);
+                &None
             }
+        };
+        if let Some(proof) = proof {
+            push_name(&mut out, "proof");
+            out.push('{');
+            push_field(&mut out, "challenge", &proof.challenge);
+            push_name(&mut out, "nonce");
+            out.push_str(&proof.nonce.to_string());
+            out.push('}');
         }
         out.push('}');
         out
     }
+}
+
+/// Appends `"name":"value"` as an object member.
+fn push_field(out: &mut String, name: &str, value: &str) {
+    push_name(out, name);
+    push_json_str(out, value);
+}
+
+/// Appends `"name":`, after a comma unless it is an object's first member.
+fn push_name(out: &mut String, name: &str) {
+    if !out.ends_with('{') {
+        out.push(',');
+    }
+    push_json_str(out, name);
+    out.push(':');
 }
 
 /// Appends `s` as a JSON string, escaped exactly as `serde_json` does.
@@ -154,7 +189,15 @@ fn error_detail<J: Json>(body: &J) -> Option<ErrorDetail> {
         message: string(&e, "message").unwrap_or_default(),
         attempts_left: whole(&e, "attempts_left").and_then(|n| u32::try_from(n).ok()),
         retry_after: whole(&e, "retry_after"),
-        challenge: None,
+        challenge: e.member("challenge").and_then(|c| challenge(&c)),
+    })
+}
+
+/// A puzzle the solver can take: a token that fits its buffer.
+fn challenge<J: Json>(v: &J) -> Option<Challenge> {
+    Some(Challenge {
+        token: string(v, "token").filter(|t| t.len() <= MAX_CHALLENGE_LEN)?,
+        difficulty: whole(v, "difficulty").and_then(|n| u32::try_from(n).ok())?,
     })
 }
 
@@ -162,9 +205,13 @@ fn string<J: Json>(v: &J, key: &str) -> Option<String> {
     v.member(key)?.string()
 }
 
-/// A non-negative whole number that a JavaScript number holds exactly.
 fn whole<J: Json>(v: &J, key: &str) -> Option<u64> {
-    let n = v.member(key)?.number()?;
+    whole_number(v.member(key)?.number()?)
+}
+
+/// A non-negative whole number that a JavaScript number holds exactly
+/// (up to 2^53 - 1, which is also the largest proof-of-work nonce).
+pub fn whole_number(n: f64) -> Option<u64> {
     ((0.0..=9_007_199_254_740_991.0).contains(&n) && n.fract() == 0.0).then_some(n as u64)
 }
 

@@ -76,6 +76,52 @@ fn reads_the_error_shape_with_its_extras() {
 }
 
 #[test]
+fn reads_a_proof_of_work_challenge() {
+    let mut body = otp_api::ErrorBody::new(ErrorCode::ProofOfWorkRequired);
+    body.error.challenge = Some(Challenge {
+        token: "v1.abc".to_owned(),
+        difficulty: 19,
+    });
+    let r = decode_json(&send(), 429, serde_json::to_value(&body).unwrap());
+    assert_eq!(r, Reply::Refused(body.error));
+}
+
+#[test]
+fn a_challenge_the_solver_cannot_take_is_left_out() {
+    let refused_with = |challenge: Value| {
+        let body = json!({"error": {"code": "proof_of_work_required", "message": "", "challenge": challenge}});
+        match decode_json(&send(), 429, body) {
+            Reply::Refused(d) => d.challenge,
+            other => panic!("{other:?}"),
+        }
+    };
+    let longest = "t".repeat(MAX_CHALLENGE_LEN);
+    assert!(refused_with(json!({"token": longest, "difficulty": 20})).is_some());
+    let too_long = "t".repeat(MAX_CHALLENGE_LEN + 1);
+    assert_eq!(
+        refused_with(json!({"token": too_long, "difficulty": 20})),
+        None
+    );
+    assert_eq!(refused_with(json!({"token": "t", "difficulty": 1.5})), None);
+    assert_eq!(
+        refused_with(json!({"token": "t", "difficulty": 4_294_967_296u64})),
+        None
+    );
+    assert_eq!(refused_with(json!({"difficulty": 20})), None);
+    assert_eq!(refused_with(json!("t")), None);
+}
+
+#[test]
+fn a_nonce_from_javascript_must_be_a_whole_number_it_holds_exactly() {
+    assert_eq!(whole_number(0.0), Some(0));
+    assert_eq!(whole_number(9_007_199_254_740_991.0), Some((1 << 53) - 1));
+    assert_eq!(whole_number(9_007_199_254_740_992.0), None);
+    assert_eq!(whole_number(-1.0), None);
+    assert_eq!(whole_number(1.5), None);
+    assert_eq!(whole_number(f64::NAN), None);
+}
+
+#[test]
 fn every_error_code_is_understood() {
     for code in [
         ErrorCode::InvalidRequest,
@@ -87,6 +133,8 @@ fn every_error_code_is_understood() {
         ErrorCode::TooManyAttempts,
         ErrorCode::ResendTooSoon,
         ErrorCode::RateLimited,
+        ErrorCode::ProofOfWorkRequired,
+        ErrorCode::Undeliverable,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
     ] {
@@ -150,6 +198,50 @@ fn bodies_match_serde_json() {
         serde_json::to_string(&resend_req).unwrap()
     );
     assert_eq!(send().body(), r#"{"email":"a@example.com"}"#);
+}
+
+#[test]
+fn bodies_with_a_proof_match_serde_json() {
+    let proof = Proof {
+        challenge: "v1.\"tok\"".to_owned(),
+        nonce: 9_007_199_254_740_991,
+    };
+    let send_req = SendRequest {
+        email: "a@example.com".to_owned(),
+        request_id: Some("0f".to_owned()),
+        proof: None,
+    };
+    let with_proof = Call::Send(send_req.clone()).with_proof(proof.clone());
+    let expected = SendRequest {
+        proof: Some(proof.clone()),
+        ..send_req
+    };
+    assert_eq!(with_proof, Call::Send(expected.clone()));
+    assert_eq!(with_proof.body(), serde_json::to_string(&expected).unwrap());
+    let without_id = SendRequest {
+        request_id: None,
+        ..expected
+    };
+    assert_eq!(
+        Call::Send(without_id.clone()).body(),
+        serde_json::to_string(&without_id).unwrap()
+    );
+    let resend_req = ResendRequest {
+        flow_id: "f".to_owned(),
+        proof: Some(Proof {
+            nonce: 0,
+            ..proof.clone()
+        }),
+    };
+    assert_eq!(
+        Call::Resend(resend_req.clone()).body(),
+        serde_json::to_string(&resend_req).unwrap()
+    );
+    assert_eq!(
+        verify().with_proof(proof),
+        verify(),
+        "a verify needs no proof"
+    );
 }
 
 proptest! {

@@ -253,3 +253,87 @@ async fn change_address_goes_back_with_the_address_kept() {
         "ada@example.com"
     );
 }
+
+/// Stands in for `boot.js`'s `otpSolve`: reports a quarter of the expected
+/// tries at once, then answers `nonce` a moment later. Returns what it was
+/// asked to solve, as `(token, difficulty)`.
+fn script_solver(nonce: f64) -> Rc<RefCell<Vec<(String, f64)>>> {
+    let asked: Rc<RefCell<Vec<(String, f64)>>> = Rc::default();
+    let log = asked.clone();
+    let fake = Closure::<dyn FnMut(JsValue, JsValue, js_sys::Function) -> js_sys::Promise>::new(
+        move |token: JsValue, difficulty: JsValue, progress: js_sys::Function| {
+            let difficulty = difficulty.as_f64().unwrap();
+            log.borrow_mut()
+                .push((token.as_string().unwrap(), difficulty));
+            let tries = 2f64.powf(difficulty) / 4.0;
+            progress.call1(&JsValue::NULL, &tries.into()).unwrap();
+            future_to_promise(async move {
+                gloo_timers::future::sleep(Duration::from_millis(300)).await;
+                Ok(nonce.into())
+            })
+        },
+    );
+    js_sys::Reflect::set(&js_sys::global(), &"otpSolve".into(), fake.as_ref()).unwrap();
+    fake.forget();
+    asked
+}
+
+#[wasm_bindgen_test]
+async fn a_proof_of_work_shows_progress_and_sends_the_same_request_with_the_proof() {
+    let seen = script_service(vec![
+        (
+            429,
+            r#"{"error":{"code":"proof_of_work_required","message":"x","challenge":{"token":"v1.tok","difficulty":18}}}"#,
+        ),
+        SENT,
+    ]);
+    let asked = script_solver(4242.0);
+    let (root, _page) = mount();
+    fill(&get(&root, "email-input"), "ada@example.com");
+    click(&root, "send-button");
+
+    until("the progress bar", || {
+        by_test_id(&root, "check-progress").is_some()
+    })
+    .await;
+    let bar = get(&root, "check-progress");
+    assert_eq!(
+        bar.tag_name(),
+        "PROGRESS",
+        "a progressbar to assistive technology"
+    );
+    assert_eq!(
+        bar.get_attribute("aria-label").as_deref(),
+        Some("Checking your device")
+    );
+    assert_eq!(bar.get_attribute("max").as_deref(), Some("100"));
+    assert_eq!(bar.get_attribute("value").as_deref(), Some("25"));
+    assert!(
+        disabled(&root, "send-button"),
+        "nothing else starts meanwhile"
+    );
+    assert_eq!(
+        get(&root, "status").text_content().as_deref(),
+        Some(otp_api::ErrorCode::ProofOfWorkRequired.message())
+    );
+    assert_eq!(*asked.borrow(), [("v1.tok".to_owned(), 18.0)]);
+
+    until("the code screen", || {
+        by_test_id(&root, "code-input").is_some()
+    })
+    .await;
+    assert!(by_test_id(&root, "check-progress").is_none());
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 2);
+    let first = &seen[0].1;
+    let again = &seen[1].1;
+    assert_eq!(seen[1].0, "/api/otp/send");
+    assert_eq!(
+        again,
+        &format!(
+            r#"{},"proof":{{"challenge":"v1.tok","nonce":4242}}}}"#,
+            first.strip_suffix('}').unwrap()
+        ),
+        "the same send, with its proof"
+    );
+}

@@ -16,6 +16,8 @@ export class OtpPage {
   readonly status: Locator;
   readonly error: Locator;
   readonly verified: Locator;
+  /** The bar that follows the device's proof of work, while it runs. */
+  readonly checkProgress: Locator;
 
   constructor(readonly page: Page) {
     const id = (testId: string) => page.getByTestId(testId);
@@ -29,6 +31,7 @@ export class OtpPage {
     this.status = id('status');
     this.error = id('error');
     this.verified = id('verified');
+    this.checkProgress = id('check-progress');
   }
 
   /** Opens the page and waits until the WebAssembly app has drawn the first screen. */
@@ -51,6 +54,12 @@ export class OtpPage {
     expect(response.status(), await response.text()).toBe(202);
     await expect(this.codeInput).toBeVisible();
     return ((await response.json()) as { flow_id: string }).flow_id;
+  }
+
+  /** Types `address` and asks for a code, without waiting for the outcome. */
+  async askForCode(address: string): Promise<void> {
+    await this.emailInput.fill(address);
+    await this.sendButton.click();
   }
 
   /** Types the code key by key, as a person copying it from another screen does. */
