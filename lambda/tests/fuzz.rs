@@ -188,7 +188,13 @@ impl Harness {
             .expect("the service builds");
         Harness {
             runtime,
-            app: otp::http::app(service, otp::http::Options::default()),
+            // As the local server sees it: every request from a TCP peer.
+            app: otp::http::app(service, otp::http::Options::default()).layer(
+                axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from((
+                    [127, 0, 0, 1],
+                    40_000,
+                ))),
+            ),
             outbox,
             flows: Mutex::new(Vec::new()),
             statuses: Mutex::default(),

@@ -267,8 +267,20 @@ async fn a_flow_runs_end_to_end_through_lambda_events() {
         json!({ "status": "approved", "email": SEND_EMAIL })
     );
 
+    // A retry after a lost answer gets the same answer; another code does not.
     let again = app.invoke(&verify).await;
-    assert_error(&again, StatusCode::GONE, "already_used");
+    assert_eq!(
+        (again.status, &again.body),
+        (StatusCode::OK, &approved.body)
+    );
+    let n: u32 = code.parse().unwrap();
+    let wrong = edited(VERIFY, |event| {
+        let body =
+            json!({ "flow_id": flow, "code": format!("{:06}", (n + 1) % 1_000_000) }).to_string();
+        event["headers"]["content-length"] = json!(body.len().to_string());
+        event["body"] = json!(body);
+    });
+    assert_error(&app.invoke(&wrong).await, StatusCode::GONE, "already_used");
 }
 
 /// A REST API (v1) event has the client in `identity.sourceIp`, and the

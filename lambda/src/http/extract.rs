@@ -81,7 +81,7 @@ pub struct ClientIp(pub Option<IpAddr>);
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(Some(TrustedIpHeader(name))) = parts.extensions.get::<Option<TrustedIpHeader>>()
         {
             let ip = parts
@@ -100,13 +100,15 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
                 RequestContext::Alb(_) => None,
             })
             .and_then(|ip| ip.parse().ok());
-        let from_socket = || {
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip())
-        };
-        Ok(ClientIp(from_lambda.or_else(from_socket)))
+        if from_lambda.is_some() {
+            return Ok(ClientIp(from_lambda));
+        }
+        // The TCP peer (or, in tests, axum's `MockConnectInfo`).
+        let from_socket = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .map(|ConnectInfo(addr)| addr.ip());
+        Ok(ClientIp(from_socket))
     }
 }
 

@@ -202,7 +202,17 @@ async fn openapi_real_responses_match_the_document() {
     let code = app.inbox.wait_for_code(&email, 2).await;
     let right = json!({ "flow_id": flow_id, "code": code });
     check.post(&app, "/api/otp/verify", right.clone()).await;
+    // The same code again is a retry (200); another one is told the flow is used.
     check.post(&app, "/api/otp/verify", right).await;
+    let n: u32 = code.parse().unwrap();
+    let other = format!("{:06}", (n + 1) % 1_000_000);
+    check
+        .post(
+            &app,
+            "/api/otp/verify",
+            json!({ "flow_id": flow_id, "code": other }),
+        )
+        .await;
     check
         .post(&app, "/api/otp/resend", json!({ "flow_id": flow_id }))
         .await;
