@@ -44,8 +44,8 @@ pub const FLOW_ID_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
 /// A conservative ASCII address: a dot-atom local part of at most 32
 /// characters besides its dots (so at most 63 in all, under the limit of
 /// 64), and at least two domain labels of letters, digits and inner hyphens,
-/// each at most 63 long, the last of letters only (an all-digit top-level
-/// label is no domain). A regular expression cannot count the local part
+/// each at most 63 long, the last starting with a letter (an all-digit
+/// top-level label is no domain). A regular expression cannot count the local part
 /// with its dots; this bound keeps every match within the limit.
 pub const EMAIL_PATTERN: &str = concat!(
     "^(?:",
@@ -54,7 +54,7 @@ pub const EMAIL_PATTERN: &str = concat!(
     atext!(),
     "@(?:",
     label!(),
-    "\\.)+[A-Za-z]{2,63}$"
+    "\\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
 );
 
 /// An idempotency key: printable ASCII, no space.
