@@ -391,9 +391,12 @@ impl Service {
     /// is compared — the count is what returns the code's hash — so at most
     /// `max_attempts` codes are ever compared against a flow, however many
     /// arrive at once; approving is a second conditional write that exactly
-    /// one request wins. The right code sent again within
-    /// [`REPLAY_WINDOW_SECS`] of the approval (a retry after a lost answer)
-    /// is counted like any try and answered as the first time.
+    /// one request wins, so an approving verify is two writes in sequence.
+    /// The right code sent again within [`REPLAY_WINDOW_SECS`] of the
+    /// approval (a retry after a lost answer) is counted like any try and
+    /// answered as the first time. Every verify that approves nothing is
+    /// charged to the client's hourly budget, after the fact for a client in
+    /// good standing, before its try for one that has used half its bucket.
     #[tracing::instrument(skip_all, fields(flow))]
     pub async fn verify(
         &self,
@@ -407,29 +410,33 @@ impl Service {
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
         let Busy(busy) = self.enter(Step::Verify, ip, now)?;
+        if busy {
+            // A client that has used half its bucket here reads its budget
+            // before its try is counted: over it, the refusal writes nothing.
+            if let Some(retry_after) = self.budget.verify_spent(&*self.store, ip, now).await? {
+                self.gate.close(Step::Verify, ip, now + retry_after);
+                return Err(ServiceError::RateLimited {
+                    scope: "verifies per client",
+                    retry_after,
+                });
+            }
+        }
 
-        let count = self.store.count_attempt(
-            &flow_id,
-            now,
-            self.policy.max_attempts,
-            now.saturating_sub(REPLAY_WINDOW_SECS),
-        );
-        let attempt = if busy {
-            // A client that has used half its budget pays its budget check
-            // first, so its refusals cost one write and count no try.
-            self.charge_verify(ip, now).await?;
-            count.await?
-        } else {
-            // Otherwise side by side: the approving path stays two writes
-            // long. Over the budget, the try was counted but its code is
-            // never compared, so the answer says nothing about it.
-            let (budget, attempt) = tokio::join!(self.charge_verify(ip, now), count);
-            budget?;
-            attempt?
-        };
+        let attempt = self
+            .store
+            .count_attempt(
+                &flow_id,
+                now,
+                self.policy.max_attempts,
+                now.saturating_sub(REPLAY_WINDOW_SECS),
+            )
+            .await?;
         let record = match attempt {
             Attempt::Counted(record) => record,
-            Attempt::Refused(record) => return Err(self.refusal(record, now)),
+            Attempt::Refused(record) => {
+                let refusal = self.refusal(record, now);
+                return Err(self.not_approved(ip, now, refusal).await);
+            }
         };
 
         let candidates = self.hasher.candidates(&flow_id, &code);
@@ -437,16 +444,17 @@ impl Service {
         let right = record.code_hash.is_one_of(&candidates);
         if record.used_at.is_some() {
             // A try at a flow approved within the replay window.
-            return if right {
+            if right {
                 tracing::info!("right code sent again: answered as before");
-                Ok(Approved {
+                return Ok(Approved {
                     email: record.email,
-                })
-            } else {
-                Err(ServiceError::AlreadyUsed)
-            };
+                });
+            }
+            return Err(self.not_approved(ip, now, ServiceError::AlreadyUsed).await);
         }
         if right {
+            // A right code is not charged to the client's budget of tries:
+            // only someone with the message has it, one per flow.
             return match self.store.approve(&flow_id, now, &record.code_hash).await? {
                 Approval::Approved(record) => {
                     tracing::info!(to = %record.email.masked(), "approved");
@@ -467,30 +475,41 @@ impl Service {
                 Approval::Refused(Some(now_record))
                     if now_record.state(now, &self.policy) == FlowState::Live =>
                 {
-                    Err(ServiceError::WrongCode {
+                    let wrong = ServiceError::WrongCode {
                         attempts_left: now_record.attempts_left(&self.policy),
-                    })
+                    };
+                    Err(self.not_approved(ip, now, wrong).await)
                 }
-                Approval::Refused(other) => Err(self.refusal(other, now)),
+                Approval::Refused(other) => {
+                    let refusal = self.refusal(other, now);
+                    Err(self.not_approved(ip, now, refusal).await)
+                }
             };
         }
 
-        self.budget
-            .charge_failure(&*self.store, &record.email, now)
-            .await;
         let attempts_left = record.attempts_left(&self.policy);
+        let wrong = ServiceError::WrongCode { attempts_left };
+        let ((), answer) = tokio::join!(
+            self.budget.charge_failure(&*self.store, &record.email, now),
+            self.not_approved(ip, now, wrong),
+        );
         tracing::info!(attempts_left, "wrong code");
-        Err(ServiceError::WrongCode { attempts_left })
+        Err(answer)
     }
 
-    /// Counts a verify against the client's budget; a refusal closes the
-    /// gate for the rest of the window.
-    async fn charge_verify(&self, ip: IpAddr, now: u64) -> Result<(), ServiceError> {
-        let charged = self.budget.charge_verify(&*self.store, ip, now).await;
-        if let Err(ServiceError::RateLimited { retry_after, .. }) = &charged {
-            self.gate.close(Step::Verify, ip, now + retry_after);
+    /// Charges a verify that approved nothing to the client's budget, and
+    /// says what to answer: `answer`, or over the budget a rate limit that
+    /// hides it (and closes the gate for the rest of the window), or a 503
+    /// when the budget cannot be counted.
+    async fn not_approved(&self, ip: IpAddr, now: u64, answer: ServiceError) -> ServiceError {
+        match self.budget.charge_verify(&*self.store, ip, now).await {
+            Ok(()) => answer,
+            Err(limited @ ServiceError::RateLimited { retry_after, .. }) => {
+                self.gate.close(Step::Verify, ip, now + retry_after);
+                limited
+            }
+            Err(e) => e,
         }
-        charged
     }
 
     async fn deliver(&self, to: &Email, code: Code) -> Result<(), MailError> {

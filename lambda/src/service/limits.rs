@@ -214,14 +214,19 @@ impl Budget {
         )
     }
 
-    /// Counts one verify from `ip`; refuses past the hourly budget.
+    fn verify_key(&self, ip: IpAddr, now: u64) -> (String, u64) {
+        self.counter_key("verify-ip", &ip_subject_of(ip), HOUR, now)
+    }
+
+    /// Counts one verify from `ip` that approved nothing; refuses past the
+    /// hourly budget.
     pub(crate) async fn charge_verify(
         &self,
         store: &dyn Store,
         ip: IpAddr,
         now: u64,
     ) -> Result<(), ServiceError> {
-        let (key, end) = self.counter_key("verify-ip", &ip_subject_of(ip), HOUR, now);
+        let (key, end) = self.verify_key(ip, now);
         let count = store.add_to_counter(&key, 1, end + HOUR).await?;
         if count > i64::from(self.limits.verifies_per_ip_per_hour) {
             return Err(ServiceError::RateLimited {
@@ -230,6 +235,19 @@ impl Budget {
             });
         }
         Ok(())
+    }
+
+    /// Seconds until the client's verify budget renews, if it is spent; a
+    /// read, no write.
+    pub(crate) async fn verify_spent(
+        &self,
+        store: &dyn Store,
+        ip: IpAddr,
+        now: u64,
+    ) -> Result<Option<u64>, ServiceError> {
+        let (key, end) = self.verify_key(ip, now);
+        let count = store.read_counter(&key).await?;
+        Ok((count >= i64::from(self.limits.verifies_per_ip_per_hour)).then(|| (end - now).max(1)))
     }
 
     /// Counts a wrong code against the address, across all its flows, and

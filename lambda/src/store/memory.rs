@@ -349,6 +349,10 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn read_counter(&self, key: &str) -> Result<i64, StoreError> {
+        Ok(self.read().counters.get(key).map_or(0, |c| c.value))
+    }
+
     async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError> {
         Ok(self.write().add(key, amount, ttl))
     }

@@ -240,6 +240,9 @@ pub trait Store: Send + Sync + 'static {
     /// one (a higher `n`) is recorded already.
     async fn set_lock(&self, key: &str, until: u64, n: u32, ttl: u64) -> Result<(), StoreError>;
 
+    /// The value of the counter `key`, 0 if it does not exist; a read.
+    async fn read_counter(&self, key: &str) -> Result<i64, StoreError>;
+
     /// Adds `amount` (may be negative) to the counter `key`, creating it with
     /// `ttl` if missing; returns the new value.
     async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError>;

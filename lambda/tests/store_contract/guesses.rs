@@ -128,6 +128,9 @@ impl Store for Held {
     ) -> Result<(), otp::store::StoreError> {
         self.inner.set_lock(key, until, n, ttl).await
     }
+    async fn read_counter(&self, key: &str) -> Result<i64, otp::store::StoreError> {
+        self.inner.read_counter(key).await
+    }
     async fn add_to_counter(
         &self,
         key: &str,
