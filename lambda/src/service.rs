@@ -201,6 +201,11 @@ impl Service {
             .store
             .create_flow(&flow, ttl, idempotency.as_ref(), &admission.admission)
             .await?;
+        // The gate counts what the store counts: a request the store did not
+        // charge gives its token back.
+        if created != Created::New {
+            self.gate.give_back(Step::Send, ip);
+        }
         match created {
             Created::New => {}
             Created::Existing(existing) => return self.repeated(existing, now).await,
@@ -228,7 +233,13 @@ impl Service {
             if let Err(e) = cleanup {
                 tracing::error!(error = %e, "could not remove a flow whose message failed");
             }
-            self.budget.refund(&*self.store, &admission).await;
+            let client_too = mail_error.failure() != MailFailure::Undeliverable;
+            self.budget
+                .refund(&*self.store, &admission, client_too)
+                .await;
+            if client_too {
+                self.gate.give_back(Step::Send, ip);
+            }
             return Err(mail_error.into());
         }
         tracing::info!(to = %email.masked(), proof = solved.is_some(), "code sent");
@@ -324,6 +335,28 @@ impl Service {
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
         self.enter(Step::Send, ip, now)?;
+        let outcome = self.resend_admitted(flow_id, proof, ip, now).await;
+        // The gate counts what the store counts: only a message sent (or
+        // undeliverable) keeps its token.
+        let charged = match &outcome {
+            Ok(_) => true,
+            Err(ServiceError::Mail(e)) => e.failure() == MailFailure::Undeliverable,
+            Err(_) => false,
+        };
+        if !charged {
+            self.gate.give_back(Step::Send, ip);
+        }
+        outcome
+    }
+
+    /// The resend past the gate.
+    async fn resend_admitted(
+        &self,
+        flow_id: FlowId,
+        proof: Option<&Proof>,
+        ip: IpAddr,
+        now: u64,
+    ) -> Result<Resent, ServiceError> {
         let current = self
             .store
             .get_flow(&flow_id)
@@ -377,7 +410,10 @@ impl Service {
             if let Err(e) = self.store.restore_code(&current, ttl, &code_hash).await {
                 tracing::error!(error = %e, "could not restore the code after a failed resend");
             }
-            self.budget.refund(&*self.store, &admission).await;
+            let client_too = mail_error.failure() != MailFailure::Undeliverable;
+            self.budget
+                .refund(&*self.store, &admission, client_too)
+                .await;
             return Err(mail_error.into());
         }
         tracing::info!(to = %current.email.masked(), sends = current.sends + 1, "code resent");
@@ -446,6 +482,7 @@ impl Service {
             // A try at a flow approved within the replay window.
             if right {
                 tracing::info!("right code sent again: answered as before");
+                self.gate.give_back(Step::Verify, ip);
                 return Ok(Approved {
                     email: record.email,
                 });
@@ -458,6 +495,7 @@ impl Service {
             return match self.store.approve(&flow_id, now, &record.code_hash).await? {
                 Approval::Approved(record) => {
                     tracing::info!(to = %record.email.masked(), "approved");
+                    self.gate.give_back(Step::Verify, ip);
                     Ok(Approved {
                         email: record.email,
                     })
@@ -467,6 +505,7 @@ impl Service {
                 Approval::Refused(Some(now_record))
                     if now_record.used_at.is_some() && now_record.code_hash == record.code_hash =>
                 {
+                    self.gate.give_back(Step::Verify, ip);
                     Ok(Approved {
                         email: now_record.email,
                     })

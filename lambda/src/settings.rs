@@ -218,7 +218,9 @@ impl Settings {
                 limits.max_sends_per_email_per_day,
                 1..=10_000,
             )?,
-            pow_difficulty: env.bounded_or("OTP_POW_DIFFICULTY", limits.pow_difficulty, 1..=32)?,
+            // At most 24, so the hardest challenge (6 bits more) stays
+            // solvable within its five minutes in a browser.
+            pow_difficulty: env.bounded_or("OTP_POW_DIFFICULTY", limits.pow_difficulty, 1..=24)?,
             failures_per_email_per_day: env.bounded_or(
                 "OTP_FAILURES_PER_EMAIL_PER_DAY",
                 limits.failures_per_email_per_day,
@@ -512,7 +514,7 @@ mod tests {
             ("OTP_HMAC_KEYS", "k1:c2hvcnQ="),
             ("OTP_HMAC_KEYS", "k1"),
             ("OTP_MAX_SENDS_PER_EMAIL_PER_DAY", "3"),
-            ("OTP_POW_DIFFICULTY", "40"),
+            ("OTP_POW_DIFFICULTY", "25"),
             ("OTP_CLIENT_IP_HEADER", "not a header"),
         ] {
             let err = Settings::from_vars(vars(&[(var, value)])).unwrap_err();

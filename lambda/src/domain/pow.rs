@@ -44,17 +44,26 @@ pub enum ProofError {
     Unsolved,
 }
 
-/// A proof that checked out: `mark` is the key its single use is recorded under.
+/// A proof that checked out: `mark` is the key its single use is recorded
+/// under; `difficulty` is what it paid for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Solved {
     pub mark: String,
     pub expires_at: u64,
+    pub difficulty: u32,
 }
 
 /// Difficulty for an address `excess` messages over its free budget (1 for
-/// the first over it), or in its `excess`th lockout of the day.
+/// the first over it).
 pub fn difficulty(base: u32, excess: u64) -> u32 {
     base + excess.max(1).ilog2().min(MAX_EXTRA_BITS)
+}
+
+/// How many messages over the free budget a proof of `difficulty` pays
+/// for: the excess [`difficulty`] asks it for, and every smaller one.
+pub fn excess_paid(base: u32, difficulty: u32) -> u64 {
+    let bits = difficulty.saturating_sub(base).min(MAX_EXTRA_BITS);
+    (2u64 << bits) - 1
 }
 
 /// A new challenge for `email` and the request `scope`.
@@ -123,6 +132,7 @@ pub fn check(
     Ok(Solved {
         mark: format!("pow#{}", hex::encode(&digest[..16])),
         expires_at,
+        difficulty,
     })
 }
 

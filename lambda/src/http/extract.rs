@@ -84,9 +84,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(Some(TrustedIpHeader(name))) = parts.extensions.get::<Option<TrustedIpHeader>>()
         {
+            // The last line: a proxy that adds a line of its own rather than
+            // joining it to the client's puts its own at the end.
             let ip = parts
                 .headers
-                .get(name)
+                .get_all(name)
+                .iter()
+                .next_back()
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_header_ip);
             return Ok(ClientIp(ip));

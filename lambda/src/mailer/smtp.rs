@@ -211,7 +211,7 @@ impl SmtpMailer {
             source = cause.source();
         }
         if let Some(to) = to {
-            text = text.replace(to.as_str(), &to.masked());
+            text = mask_address(&text, to);
         }
         let cause = refusal::cause(error, self.template.from.email.as_ref());
         log_failure(cause, &text);
@@ -305,6 +305,26 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// `text` with every spelling of `to` masked: servers quote the address as
+/// it was delivered (its case kept), and it is ASCII, so case is all that
+/// can differ from the normalized form.
+fn mask_address(text: &str, to: &Email) -> String {
+    let needle = to.as_str();
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in lower.match_indices(needle) {
+        if at < last {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(&to.masked());
+        last = at + needle.len();
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +339,18 @@ mod tests {
 
     fn mailer(url: &str, ca: Option<Vec<u8>>) -> Result<SmtpMailer, MailError> {
         SmtpMailer::from_url_with_ca(url, ca, template(), Duration::from_secs(1))
+    }
+
+    #[test]
+    fn a_quoted_address_is_masked_whatever_its_case() {
+        let to = Email::parse("Ann.Lee@Example.com").unwrap();
+        let text = "550 5.1.1 <Ann.Lee@example.com>: no such user; ANN.LEE@EXAMPLE.COM again";
+        let masked = mask_address(text, &to);
+        assert!(
+            !masked.to_ascii_lowercase().contains("ann.lee@"),
+            "{masked}"
+        );
+        assert_eq!(masked.matches("a***@example.com").count(), 2, "{masked}");
     }
 
     #[test]

@@ -59,12 +59,17 @@ impl Gate {
     /// Takes a token for `client`'s `step` at `now`; `busy` says whether the
     /// client has used half its bucket or more.
     pub(crate) fn enter(&self, step: Step, client: IpAddr, now: u64) -> Result<Busy, Closed> {
+        let client = prefix(client);
         let capacity = self.capacity(step);
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(&(step, client)) {
-            buckets.retain(|&(s, _), b| b.tokens + 1.0 < self.capacity(s) || b.closed_until > 0);
+            // Buckets from an earlier hour are full again by now and hold no
+            // refusal still in force: dropping them forgets nothing.
+            buckets.retain(|_, b| b.at / HOUR == now / HOUR || b.closed_until > now);
             if buckets.len() >= MAX_CLIENTS {
-                buckets.clear();
+                return Err(Closed {
+                    retry_after: HOUR - now % HOUR,
+                });
             }
         }
         let bucket = buckets.entry((step, client)).or_insert(Bucket {
@@ -100,9 +105,34 @@ impl Gate {
     /// The store refused `client`'s `step` until `until`.
     pub(crate) fn close(&self, step: Step, client: IpAddr, until: u64) {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(bucket) = buckets.get_mut(&(step, client)) {
+        if let Some(bucket) = buckets.get_mut(&(step, prefix(client))) {
             bucket.closed_until = bucket.closed_until.max(until);
         }
+    }
+
+    /// Gives back the token of a request the store did not charge (an
+    /// approval, a repeated send, a challenge), so the gate counts what the
+    /// store counts and never refuses what it would allow.
+    pub(crate) fn give_back(&self, step: Step, client: IpAddr) {
+        let capacity = self.capacity(step);
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(bucket) = buckets.get_mut(&(step, prefix(client))) {
+            bucket.tokens = (bucket.tokens + 1.0).min(capacity);
+        }
+    }
+}
+
+/// The budgets' client: the address for IPv4, the /64 for IPv6.
+fn prefix(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(bits.into())
+            }
+        },
     }
 }
 
@@ -139,6 +169,21 @@ mod tests {
         for _ in 0..4 {
             assert!(gate.enter(Step::Send, ANN, 3600).is_ok());
         }
+    }
+
+    #[test]
+    fn an_ipv6_64_is_one_client_and_a_token_given_back_counts_again() {
+        let gate = Gate::new(2, 60);
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(gate.enter(Step::Send, a, 1000).is_ok());
+        assert!(gate.enter(Step::Send, b, 1000).is_ok());
+        assert!(
+            gate.enter(Step::Send, a, 1000).is_err(),
+            "one /64, one bucket"
+        );
+        gate.give_back(Step::Send, b);
+        assert!(gate.enter(Step::Send, a, 1000).is_ok());
     }
 
     #[test]

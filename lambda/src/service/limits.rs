@@ -61,7 +61,8 @@ pub(crate) struct SendAdmission {
     scopes: Vec<Scope>,
     /// The window ends of the charges, for the client's exact wait.
     window_ends: Vec<u64>,
-    with_proof: bool,
+    /// The difficulty of the proof the request carried, if any.
+    proof_difficulty: Option<u32>,
 }
 
 /// What a refused admission means for the caller.
@@ -109,10 +110,20 @@ impl Budget {
         proof: Option<&pow::Solved>,
     ) -> SendAdmission {
         let client = ip_subject_of(ip);
-        let address_limit = if proof.is_some() {
-            self.limits.max_sends_per_email_per_day
-        } else {
-            self.limits.sends_per_email_per_day
+        let free = self.limits.sends_per_email_per_day;
+        let base = self.limits.pow_difficulty;
+        // A proof pays for the excess its difficulty was asked for, never
+        // past the absolute cap: an easy proof kept from earlier in the day
+        // buys no message a harder one is asked for now.
+        let address_limit = match proof {
+            Some(solved) => {
+                let paid = pow::excess_paid(base, solved.difficulty);
+                let paid = u32::try_from(paid).unwrap_or(u32::MAX);
+                free.saturating_add(paid)
+                    .min(self.limits.max_sends_per_email_per_day)
+                    .max(free)
+            }
+            None => free,
         };
         let budgets = [
             (
@@ -153,25 +164,24 @@ impl Budget {
             scopes.push(scope);
             window_ends.push(end);
         }
-        match proof {
-            Some(solved) => {
-                admission.proof = Some(ProofMark {
-                    key: solved.mark.clone(),
-                    ttl: solved.expires_at + DAY,
-                })
-            }
-            // A lockout can outlast midnight: today's and yesterday's count.
-            None => {
-                admission.locks = [now, now.saturating_sub(DAY)]
-                    .map(|at| self.lock_key(email, at / DAY))
-                    .into()
-            }
+        // A lockout can outlast midnight: today's and yesterday's count.
+        admission.locks = [now, now.saturating_sub(DAY)]
+            .map(|at| self.lock_key(email, at / DAY))
+            .into();
+        admission.locks.dedup();
+        if let Some(solved) = proof {
+            admission.proof = Some(ProofMark {
+                key: solved.mark.clone(),
+                ttl: solved.expires_at + DAY,
+            });
+            // A proof of `base + n` bits pays for lockout number `n`.
+            admission.lock_allowance = solved.difficulty.saturating_sub(base);
         }
         SendAdmission {
             admission,
             scopes,
             window_ends,
-            with_proof: proof.is_some(),
+            proof_difficulty: proof.map(|p| p.difficulty),
         }
     }
 
@@ -189,7 +199,11 @@ impl Budget {
                         .saturating_sub(send.admission.now)
                         .max(1),
                 },
-                Some(Scope::Address) if !send.with_proof => {
+                // Over the free budget (or past what the proof paid for),
+                // under the cap: more work.
+                Some(Scope::Address)
+                    if count < i64::from(self.limits.max_sends_per_email_per_day) =>
+                {
                     let free = i64::from(self.limits.sends_per_email_per_day);
                     let excess = u64::try_from(count - free + 1).unwrap_or(1);
                     Refused::NeedsProof {
@@ -199,10 +213,15 @@ impl Budget {
                 _ => address(),
             },
             Refusal::Locked { n, .. } => Refused::NeedsProof {
-                difficulty: pow::difficulty(base, 1 << n.min(pow::MAX_EXTRA_BITS)),
+                difficulty: base + n.min(pow::MAX_EXTRA_BITS),
             },
+            // A proof spent before, sent again (a retry, or a try to chain
+            // easy proofs): the next one is harder than it was.
             Refusal::ProofSpent => Refused::NeedsProof {
-                difficulty: pow::difficulty(base, 1),
+                difficulty: send
+                    .proof_difficulty
+                    .map_or(base, |d| d + 1)
+                    .clamp(base, base + pow::MAX_EXTRA_BITS),
             },
         }
     }
@@ -283,12 +302,16 @@ impl Budget {
 
     /// Gives back what an admitted message charged, when it could not be
     /// delivered: the person got nothing, so nothing counts against them.
-    pub(crate) async fn refund(&self, store: &dyn Store, send: &SendAdmission) {
+    /// For an address that does not receive mail, the client's own budget
+    /// stays charged, so a client cannot open SMTP sessions without end.
+    pub(crate) async fn refund(&self, store: &dyn Store, send: &SendAdmission, client_too: bool) {
         let results = join_all(
             send.admission
                 .charges
                 .iter()
-                .map(|c| store.add_to_counter(&c.key, -1, c.ttl)),
+                .zip(&send.scopes)
+                .filter(|(_, scope)| client_too || **scope != Scope::Client)
+                .map(|(c, _)| store.add_to_counter(&c.key, -1, c.ttl)),
         )
         .await;
         for result in results {
@@ -336,7 +359,7 @@ mod tests {
     }
 
     #[test]
-    fn the_client_comes_first_and_a_proof_replaces_the_lock_check() {
+    fn the_client_comes_first_and_a_proof_pays_for_what_it_was_asked() {
         let b = budget();
         let ip: IpAddr = "203.0.113.7".parse().unwrap();
         let email = Email::parse("ann@example.com").unwrap();
@@ -346,20 +369,33 @@ mod tests {
             free.admission.charges[2].limit,
             Limits::default().sends_per_email_per_day
         );
-        assert_eq!(free.admission.locks.len(), 2);
-        let solved = pow::Solved {
-            mark: "pow#ab".into(),
-            expires_at: 1_000_300,
-        };
-        let paid = b.send_admission(&email, ip, 1_000_000, Some(&solved));
         assert_eq!(
-            paid.admission.charges[2].limit,
-            Limits::default().max_sends_per_email_per_day
+            (free.admission.locks.len(), free.admission.lock_allowance),
+            (2, 0)
         );
-        assert!(paid.admission.locks.is_empty());
+        // The easiest proof pays for one message over the free budget and no
+        // lockout; a harder one for more, never past the cap.
+        let paid = |difficulty| {
+            let solved = pow::Solved {
+                mark: "pow#ab".into(),
+                expires_at: 1_000_300,
+                difficulty,
+            };
+            b.send_admission(&email, ip, 1_000_000, Some(&solved))
+                .admission
+        };
+        let easiest = paid(18);
+        assert_eq!(easiest.charges[2].limit, 11);
+        assert_eq!((easiest.locks.len(), easiest.lock_allowance), (2, 0));
         assert_eq!(
-            paid.admission.proof.as_ref().map(|p| p.key.as_str()),
+            easiest.proof.as_ref().map(|p| p.key.as_str()),
             Some("pow#ab")
+        );
+        let harder = paid(20);
+        assert_eq!((harder.charges[2].limit, harder.lock_allowance), (17, 2));
+        assert_eq!(
+            paid(24).charges[2].limit,
+            Limits::default().max_sends_per_email_per_day
         );
     }
 
@@ -373,8 +409,26 @@ mod tests {
         let solved = pow::Solved {
             mark: "pow#ab".into(),
             expires_at: 1_000_300,
+            difficulty: 18,
         };
         let paid = b.send_admission(&email, ip, 1_000_000, Some(&solved));
+        // Past what the proof paid for, under the cap: more work.
+        assert_eq!(
+            b.refused(
+                &paid,
+                Refusal::Budget {
+                    index: 2,
+                    count: 11
+                },
+                18
+            ),
+            Refused::NeedsProof { difficulty: 19 }
+        );
+        // A spent proof sent again: the next one is harder.
+        assert_eq!(
+            b.refused(&paid, Refusal::ProofSpent, 18),
+            Refused::NeedsProof { difficulty: 19 }
+        );
         let cap = b.refused(
             &paid,
             Refusal::Budget {

@@ -109,7 +109,8 @@ impl State {
             }
         }
         for key in &admission.locks {
-            if let Some(lock) = self.locks.get(key).filter(|l| l.until > admission.now) {
+            let holds = |l: &&Lock| l.until > admission.now && l.n > admission.lock_allowance;
+            if let Some(lock) = self.locks.get(key).filter(holds) {
                 return Some(Refusal::Locked {
                     until: lock.until,
                     n: lock.n,
@@ -282,7 +283,8 @@ impl Store for MemoryStore {
         let Some(stored) = state.flows.get_mut(&previous.id) else {
             return Ok(());
         };
-        if &stored.record.code_hash != failed_hash {
+        // Not once approved: the code that was delivered after all stays.
+        if &stored.record.code_hash != failed_hash || stored.record.used_at.is_some() {
             return Ok(());
         }
         let r = &mut stored.record;

@@ -83,8 +83,11 @@ pub struct Admission {
     /// Charged by one each, in this order; [`Refusal::Budget`] names one by index.
     pub charges: Vec<Charge>,
     /// Lockout items (`lock#…`): the write is refused while one of them holds
-    /// an `until` after `now`.
+    /// an `until` after `now` and a lockout number above `lock_allowance`.
     pub locks: Vec<String>,
+    /// Lockouts up to this number of their day are let through (a proof of
+    /// work paid for them); 0 lets none through.
+    pub lock_allowance: u32,
     pub proof: Option<ProofMark>,
     pub now: u64,
 }

@@ -98,9 +98,16 @@ async fn a_stranger_cannot_lock_the_owner_out() {
     let mut reused = paid.clone();
     reused["request_id"] = json!("owner-page-2");
     expect_challenge(send(&owner, reused).await.unwrap()).await;
-    // The stranger's challenge solved and sent by the stranger buys one
-    // message, and a second use of it buys none.
-    let mut bought = json!({ "email": email, "proof": solve(&stranger_challenge) });
+    // The stranger's challenge, solved after the owner's message, is too
+    // easy by now: a stockpiled easy proof buys nothing. The harder one it
+    // gets buys one message, and a second use of it buys none.
+    let stale = json!({ "email": email, "proof": solve(&stranger_challenge) });
+    let harder = expect_challenge(send(&stranger, stale).await.unwrap()).await;
+    assert_eq!(
+        harder.difficulty, 9,
+        "the second message over the free budget"
+    );
+    let mut bought = json!({ "email": email, "proof": solve(&harder) });
     let response = send(&stranger, bought.clone()).await.unwrap();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     bought["email"] = json!(email.to_uppercase());

@@ -138,18 +138,22 @@ async fn sends_per_client_stop_exactly_at_the_hourly_budget() {
     );
 }
 
+/// The verify budget counts tries that approve nothing: wrong codes, dead
+/// or unknown flows. A right code is never charged to it.
 #[tokio::test]
 async fn verifies_per_client_stop_exactly_at_the_hourly_budget() {
     let app = spawn_app_with(&[("OTP_VERIFIES_PER_IP_PER_HOUR", "3")]).await;
     let (sent, code) = app.start_flow(&random_email()).await;
     fail(&app, &sent.flow_id, &code, 2).await;
-    // The third verify is within the budget, and it is the right code.
+    // The right code, and it costs nothing of the budget.
     assert_eq!(
         app.post_verify(&sent.flow_id, &code).await.status(),
         StatusCode::OK
     );
-    // Any fourth verify is refused before the flow is looked at, even for a
-    // flow that does not exist.
+    // The third try that approves nothing is within the budget…
+    let response = app.post_verify("AAAAAAAAAAAAAAAAAAAAAA", "123456").await;
+    expect_error(response, StatusCode::NOT_FOUND, ErrorCode::UnknownFlow).await;
+    // …the fourth is refused before any flow is looked at.
     let response = app.post_verify("AAAAAAAAAAAAAAAAAAAAAA", "123456").await;
     expect_limited(response, to_window_end(&app, HOUR)).await;
     app.clock.advance(to_window_end(&app, HOUR));

@@ -78,6 +78,19 @@ pub(crate) async fn admission_refused_while_locked_or_proof_spent(store: Arc<dyn
         })
     );
     assert_eq!(count(&*store, "limit#locked", now).await, 0);
+    // A proof that paid for lockouts up to the second lets it through.
+    let paid_for = Admission {
+        lock_allowance: 2,
+        ..locked.clone()
+    };
+    let through = flow(now);
+    assert_eq!(
+        store
+            .create_flow(&through, ttl(&through), None, &paid_for)
+            .await
+            .unwrap(),
+        Created::New
+    );
     let after = Admission {
         now: now + 900,
         ..locked

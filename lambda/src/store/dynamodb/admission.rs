@@ -43,9 +43,13 @@ impl DynamoStore {
             let check = ConditionCheck::builder()
                 .table_name(&self.table)
                 .key("pk", s(key))
-                .condition_expression("attribute_not_exists(#until) OR #until <= :now")
+                .condition_expression(
+                    "attribute_not_exists(#until) OR #until <= :now OR #n <= :allowance",
+                )
                 .expression_attribute_names("#until", "until")
+                .expression_attribute_names("#n", "n")
                 .expression_attribute_values(":now", n(admission.now))
+                .expression_attribute_values(":allowance", n(admission.lock_allowance))
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )

@@ -431,7 +431,8 @@ impl Store for DynamoStore {
                 "SET code_hash = :hash, key_id = :key_id, last_sent_at = :sent_at, \
                  expires_at = :expires_at, sends = :sends, #ttl = :ttl",
             )
-            .condition_expression("code_hash = :failed")
+            // Not once approved: the code that was delivered after all stays.
+            .condition_expression("code_hash = :failed AND attribute_not_exists(used_at)")
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":hash", b(&previous.code_hash))
             .expression_attribute_values(":key_id", s(&previous.key_id))
