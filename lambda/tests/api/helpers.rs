@@ -248,6 +248,18 @@ pub fn wrong(code: &str) -> String {
     format!("{:06}", (n + 1) % 1_000_000)
 }
 
+/// Every message maildev holds, oldest first.
+async fn maildev_emails(api: &str) -> Vec<Value> {
+    reqwest::Client::new()
+        .get(format!("{api}/api/email"))
+        .send()
+        .await
+        .expect("maildev answers")
+        .json()
+        .await
+        .expect("maildev lists emails")
+}
+
 impl Inbox {
     /// Waits until `count` messages reached `to`, returns the code of the newest.
     pub async fn wait_for_code(&self, to: &str, count: usize) -> String {
@@ -274,21 +286,12 @@ impl Inbox {
     /// The recipient of every message in the inbox, whoever sent it.
     pub async fn recipients(&self) -> Vec<String> {
         match self {
-            Inbox::Maildev { api } => {
-                let emails: Vec<Value> = reqwest::Client::new()
-                    .get(format!("{api}/api/email"))
-                    .send()
-                    .await
-                    .expect("maildev answers")
-                    .json()
-                    .await
-                    .expect("maildev lists emails");
-                emails
-                    .iter()
-                    .flat_map(|e| e["to"].as_array().cloned().unwrap_or_default())
-                    .filter_map(|to| to["address"].as_str().map(str::to_owned))
-                    .collect()
-            }
+            Inbox::Maildev { api } => maildev_emails(api)
+                .await
+                .iter()
+                .flat_map(|e| e["to"].as_array().cloned().unwrap_or_default())
+                .filter_map(|to| to["address"].as_str().map(str::to_owned))
+                .collect(),
             Inbox::Outbox { dir } => std::fs::read_dir(dir)
                 .into_iter()
                 .flatten()
@@ -309,15 +312,8 @@ impl Inbox {
                 // maildev shows the address as it parsed it (IDN domains in
                 // Unicode, local part as sent): compare normalized forms.
                 let wanted = Email::parse(to).expect("a valid address");
-                let emails: Vec<Value> = reqwest::Client::new()
-                    .get(format!("{api}/api/email"))
-                    .send()
+                maildev_emails(api)
                     .await
-                    .expect("maildev answers")
-                    .json()
-                    .await
-                    .expect("maildev lists emails");
-                emails
                     .iter()
                     .filter(|e| {
                         e["to"].as_array().into_iter().flatten().any(|t| {
