@@ -168,9 +168,6 @@ impl Service {
         check_proof_shape(proof)?;
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
-        self.enter(Step::Send, ip, now)?;
-        let scope = format!("send:{}", request_id.unwrap_or_default());
-        let solved = self.solved(proof, &email, &scope, now);
         let expires_at = now + self.policy.code_ttl.as_secs();
         let ttl = self.policy.gc_at(expires_at);
         let idempotency = request_id.map(|id| IdempotencyKey {
@@ -180,6 +177,18 @@ impl Service {
             expires_at,
             ttl,
         });
+        if let Err(closed) = self.enter(Step::Send, ip, now) {
+            // A repeat of a send that went through is answered with its
+            // flow even by a client the gate now refuses: a read, no write.
+            if let Some(key) = &idempotency {
+                if let Ok(Some(existing)) = self.store.key_holder(key, now).await {
+                    return self.repeated(existing, now).await;
+                }
+            }
+            return Err(closed);
+        }
+        let scope = format!("send:{}", request_id.unwrap_or_default());
+        let solved = self.solved(proof, &email, &scope, now);
 
         let flow_id = FlowId::generate();
         let code = Code::generate();

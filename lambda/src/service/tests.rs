@@ -383,3 +383,38 @@ async fn a_refused_request_costs_at_most_one_write() {
     let record = f.store.get_flow(&flow).await.unwrap().unwrap();
     assert_eq!((record.attempts, record.used_at), (2, None));
 }
+
+/// A page's retry of a send that went through gets its flow back even when
+/// the client's hourly budget is spent by then, and nothing more is sent.
+#[tokio::test]
+async fn a_repeated_send_is_answered_when_the_client_budget_is_spent() {
+    let f = fixture();
+    let service = Service::new(
+        f.store.clone(),
+        f.mailer.clone(),
+        Arc::new(f.clock.clone()),
+        CodeHasher::ephemeral(),
+        Policy::default(),
+        Limits {
+            sends_per_ip_per_hour: 1,
+            ..Limits::default()
+        },
+    );
+    let first = service
+        .send("ann@example.com", Some("page-1"), None, CLIENT)
+        .await
+        .unwrap();
+    let again = service
+        .send("ann@example.com", Some("page-1"), None, CLIENT)
+        .await
+        .unwrap();
+    assert_eq!(again.flow_id, first.flow_id);
+    let other = service
+        .send("ann@example.com", Some("page-2"), None, CLIENT)
+        .await;
+    assert!(
+        matches!(other, Err(ServiceError::RateLimited { .. })),
+        "{other:?}"
+    );
+    assert_eq!(f.mailer.0.lock().unwrap().len(), 1);
+}
