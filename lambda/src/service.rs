@@ -614,7 +614,8 @@ impl Service {
 /// malformed request, not a reason to ask for work.
 fn check_proof_shape(proof: Option<&Proof>) -> Result<(), ServiceError> {
     match proof {
-        Some(p) if p.challenge.is_empty() || p.challenge.len() > MAX_CHALLENGE_LEN => {
+        // Characters, as JSON Schema counts `maxLength`, not bytes.
+        Some(p) if p.challenge.is_empty() || p.challenge.chars().count() > MAX_CHALLENGE_LEN => {
             Err(ServiceError::InvalidProof)
         }
         _ => Ok(()),

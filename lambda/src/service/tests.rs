@@ -418,3 +418,28 @@ async fn a_repeated_send_is_answered_when_the_client_budget_is_spent() {
     );
     assert_eq!(f.mailer.0.lock().unwrap().len(), 1);
 }
+
+/// A challenge's length is counted in characters, as the OpenAPI document's
+/// `maxLength` is: 256 accented letters are a well-formed (if foreign)
+/// challenge, treated as no proof; 257 are a malformed request.
+#[tokio::test]
+async fn a_challenge_is_measured_in_characters() {
+    let f = fixture();
+    let proof = |n: usize| Proof {
+        challenge: "é".repeat(n),
+        nonce: 0,
+    };
+    let sent = f
+        .service
+        .send("ann@example.com", None, Some(&proof(256)), CLIENT)
+        .await;
+    assert!(sent.is_ok(), "{sent:?}");
+    let refused = f
+        .service
+        .send("ann@example.com", None, Some(&proof(257)), CLIENT)
+        .await;
+    assert!(
+        matches!(refused, Err(ServiceError::InvalidProof)),
+        "{refused:?}"
+    );
+}
