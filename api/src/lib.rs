@@ -420,6 +420,8 @@ mod tests {
         assert_eq!(proof("1968").unwrap(), 1968);
         assert_eq!(proof("1968.0").unwrap(), 1968);
         assert_eq!(proof("9007199254740991").unwrap(), MAX_SAFE_INTEGER);
+        // Read exactly, not one float step off (serde_json's float_roundtrip).
+        assert_eq!(proof("3992414687104646.0").unwrap(), 3_992_414_687_104_646);
         for bad in ["9007199254740992", "-1", "1.5", "\"7\"", "null", "1e300"] {
             assert!(proof(bad).is_err(), "{bad}");
         }
