@@ -180,10 +180,8 @@ impl Service {
         if let Err(closed) = self.enter(Step::Send, ip, now) {
             // A repeat of a send that went through is answered with its
             // flow even by a client the gate now refuses: a read, no write.
-            if let Some(key) = &idempotency {
-                if let Ok(Some(existing)) = self.store.key_holder(key, now).await {
-                    return self.repeated(existing, now).await;
-                }
+            if let Some(existing) = self.first_flow_of(idempotency.as_ref(), now).await {
+                return self.repeated(existing, now).await;
             }
             return Err(closed);
         }
@@ -221,12 +219,8 @@ impl Service {
             Created::Refused(refusal) => {
                 // A repeat of a send that went through before the budget ran
                 // out is answered with its flow, not refused.
-                if let Some(key) = &idempotency {
-                    match self.store.key_holder(key, now).await {
-                        Ok(Some(existing)) => return self.repeated(existing, now).await,
-                        Ok(None) => {}
-                        Err(e) => tracing::warn!(error = %e, "could not look up a repeated send"),
-                    }
+                if let Some(existing) = self.first_flow_of(idempotency.as_ref(), now).await {
+                    return self.repeated(existing, now).await;
                 }
                 return Err(self.over_budget(&admission, refusal, ip, &email, &scope, now));
             }
@@ -242,11 +236,11 @@ impl Service {
             if let Err(e) = cleanup {
                 tracing::error!(error = %e, "could not remove a flow whose message failed");
             }
-            let client_too = mail_error.failure() != MailFailure::Undeliverable;
-            self.budget
-                .refund(&*self.store, &admission, client_too)
-                .await;
-            if client_too {
+            if self
+                .budget
+                .refund(&*self.store, &admission, &mail_error)
+                .await
+            {
                 self.gate.give_back(Step::Send, ip);
             }
             return Err(mail_error.into());
@@ -297,19 +291,33 @@ impl Service {
         scope: &str,
         now: u64,
     ) -> ServiceError {
-        match self
-            .budget
-            .refused(admission, refusal, self.budget.limits().pow_difficulty)
-        {
-            Refused::Limited { scope, retry_after } => {
-                if scope == "sends per client" {
-                    self.gate.close(Step::Send, ip, now + retry_after);
+        match self.budget.refused(admission, refusal) {
+            Refused::Client { retry_after } => {
+                self.gate.close(Step::Send, ip, now + retry_after);
+                ServiceError::RateLimited {
+                    scope: "sends per client",
+                    retry_after,
                 }
-                ServiceError::RateLimited { scope, retry_after }
             }
+            Refused::Address => ServiceError::RateLimited {
+                scope: "address",
+                retry_after: limits::ADDRESS_RETRY_AFTER,
+            },
             Refused::NeedsProof { difficulty } => {
                 tracing::info!(difficulty, "proof of work asked for");
                 ServiceError::ProofRequired(pow::issue(&self.hasher, email, scope, difficulty, now))
+            }
+        }
+    }
+
+    /// The live flow a send's idempotency key already started, if any: a
+    /// read, asked only of a send about to be refused.
+    async fn first_flow_of(&self, key: Option<&IdempotencyKey>, now: u64) -> Option<FlowId> {
+        match self.store.key_holder(key?, now).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look up a repeated send");
+                None
             }
         }
     }
@@ -419,9 +427,8 @@ impl Service {
             if let Err(e) = self.store.restore_code(&current, ttl, &code_hash).await {
                 tracing::error!(error = %e, "could not restore the code after a failed resend");
             }
-            let client_too = mail_error.failure() != MailFailure::Undeliverable;
             self.budget
-                .refund(&*self.store, &admission, client_too)
+                .refund(&*self.store, &admission, &mail_error)
                 .await;
             return Err(mail_error.into());
         }

@@ -31,11 +31,12 @@ import hmac
 import itertools
 import logging
 import os
-import signal
 import ssl
 import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, TLSSetupException
+
+from smtp_serve import serve_until_signalled
 
 USER = b"otp"
 PASSWORD = b"otp-test-password"
@@ -106,19 +107,7 @@ async def serve(args: argparse.Namespace) -> None:
             auth_require_tls=True,
         )
 
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(protocol, host=args.host, port=args.port)
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print("READY", flush=True)
-    await stop.wait()
-    server.close()
-    # From Python 3.12 wait_closed() also waits for open connections; a client
-    # that is still connected must not keep the server alive.
-    if hasattr(server, "close_clients"):
-        server.close_clients()
-    await server.wait_closed()
+    await serve_until_signalled(protocol, args.host, args.port)
 
 
 def main() -> int:

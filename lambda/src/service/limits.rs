@@ -31,6 +31,7 @@
 
 use super::{ServiceError, ip_subject_of};
 use crate::domain::{CodeHasher, Email, pow};
+use crate::mailer::{MailError, MailFailure};
 use crate::settings::Limits;
 use crate::store::{Admission, Charge, ProofMark, Refusal, Store};
 use futures_util::future::join_all;
@@ -68,10 +69,11 @@ pub(crate) struct SendAdmission {
 /// What a refused admission means for the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Refused {
-    Limited {
-        scope: &'static str,
-        retry_after: u64,
-    },
+    /// The client's own budget is spent until `retry_after` from now.
+    Client { retry_after: u64 },
+    /// A budget of the address is spent: answered with the one coarse wait
+    /// of every address-scoped refusal.
+    Address,
     /// Ask for a proof of work of this difficulty.
     NeedsProof { difficulty: u32 },
 }
@@ -84,10 +86,6 @@ pub(crate) struct Budget {
 impl Budget {
     pub(crate) fn new(limits: Limits, hasher: CodeHasher) -> Budget {
         Budget { limits, hasher }
-    }
-
-    pub(crate) fn limits(&self) -> &Limits {
-        &self.limits
     }
 
     /// `limit#<scope>#<subject hash>#<window index>`, with the window's end.
@@ -186,15 +184,11 @@ impl Budget {
     }
 
     /// What a refusal of `send` means.
-    pub(crate) fn refused(&self, send: &SendAdmission, refusal: Refusal, base: u32) -> Refused {
-        let address = || Refused::Limited {
-            scope: "address",
-            retry_after: ADDRESS_RETRY_AFTER,
-        };
+    pub(crate) fn refused(&self, send: &SendAdmission, refusal: Refusal) -> Refused {
+        let base = self.limits.pow_difficulty;
         match refusal {
             Refusal::Budget { index, count } => match send.scopes.get(index) {
-                Some(Scope::Client) => Refused::Limited {
-                    scope: "sends per client",
+                Some(Scope::Client) => Refused::Client {
                     retry_after: send.window_ends[index]
                         .saturating_sub(send.admission.now)
                         .max(1),
@@ -210,7 +204,7 @@ impl Budget {
                         difficulty: pow::difficulty(base, excess),
                     }
                 }
-                _ => address(),
+                _ => Refused::Address,
             },
             Refusal::Locked { n, .. } => Refused::NeedsProof {
                 difficulty: base + n.min(pow::MAX_EXTRA_BITS),
@@ -304,7 +298,14 @@ impl Budget {
     /// delivered: the person got nothing, so nothing counts against them.
     /// For an address that does not receive mail, the client's own budget
     /// stays charged, so a client cannot open SMTP sessions without end.
-    pub(crate) async fn refund(&self, store: &dyn Store, send: &SendAdmission, client_too: bool) {
+    /// Returns whether the client's charge was given back.
+    pub(crate) async fn refund(
+        &self,
+        store: &dyn Store,
+        send: &SendAdmission,
+        failure: &MailError,
+    ) -> bool {
+        let client_too = failure.failure() != MailFailure::Undeliverable;
         let results = join_all(
             send.admission
                 .charges
@@ -319,6 +320,7 @@ impl Budget {
                 tracing::warn!(error = %e, "could not refund a budget");
             }
         }
+        client_too
     }
 }
 
@@ -405,7 +407,7 @@ mod tests {
         let ip: IpAddr = "203.0.113.7".parse().unwrap();
         let email = Email::parse("ann@example.com").unwrap();
         let free = b.send_admission(&email, ip, 1_000_000, None);
-        let pair = b.refused(&free, Refusal::Budget { index: 1, count: 5 }, 18);
+        let pair = b.refused(&free, Refusal::Budget { index: 1, count: 5 });
         let solved = pow::Solved {
             mark: "pow#ab".into(),
             expires_at: 1_000_300,
@@ -419,14 +421,13 @@ mod tests {
                 Refusal::Budget {
                     index: 2,
                     count: 11
-                },
-                18
+                }
             ),
             Refused::NeedsProof { difficulty: 19 }
         );
         // A spent proof sent again: the next one is harder.
         assert_eq!(
-            b.refused(&paid, Refusal::ProofSpent, 18),
+            b.refused(&paid, Refusal::ProofSpent),
             Refused::NeedsProof { difficulty: 19 }
         );
         let cap = b.refused(
@@ -435,21 +436,14 @@ mod tests {
                 index: 2,
                 count: 20,
             },
-            18,
         );
         assert_eq!(pair, cap);
-        assert_eq!(
-            pair,
-            Refused::Limited {
-                scope: "address",
-                retry_after: ADDRESS_RETRY_AFTER
-            }
-        );
-        let over = |count| b.refused(&free, Refusal::Budget { index: 2, count }, 18);
+        assert_eq!(pair, Refused::Address);
+        let over = |count| b.refused(&free, Refusal::Budget { index: 2, count });
         assert_eq!(over(10), Refused::NeedsProof { difficulty: 18 });
         assert_eq!(over(13), Refused::NeedsProof { difficulty: 20 });
         assert_eq!(
-            b.refused(&free, Refusal::Locked { until: 0, n: 2 }, 18),
+            b.refused(&free, Refusal::Locked { until: 0, n: 2 }),
             Refused::NeedsProof { difficulty: 20 }
         );
         let client = b.refused(
@@ -458,12 +452,10 @@ mod tests {
                 index: 0,
                 count: 20,
             },
-            18,
         );
         assert_eq!(
             client,
-            Refused::Limited {
-                scope: "sends per client",
+            Refused::Client {
                 retry_after: 3600 - 1_000_000 % 3600
             }
         );
