@@ -6,7 +6,9 @@
 //! the server alike.
 //!
 //! Layout:
-//! - request and response bodies of `/api/otp/{send,resend,verify}` and `/api/health`
+//! - request and response bodies of `/api/otp/{send,resend,verify}`,
+//!   `/api/sign-in{,/cancel}` (the page's side of an OpenID Connect sign-in)
+//!   and `/api/health`
 //! - [`ErrorCode`] and [`ErrorBody`]: the one error shape every failure answers in
 //! - [`parse_code`]: what counts as a well-formed code, shared by page and server
 //! - [`openapi`]: schemas of the constrained fields (feature `openapi`: the
@@ -48,6 +50,12 @@ pub struct SendRequest {
     /// The solved challenge of an earlier `proof_of_work_required` answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<Proof>,
+    /// The sign-in request this verification is for (the `sign_in` of the
+    /// page's address, from `/authorize`): the approving verify then answers
+    /// with the redirect back to the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::optional_sign_in))]
+    pub sign_in: Option<String>,
 }
 
 /// A solution to a [`Challenge`]: a `nonce` such that SHA-256 of the
@@ -181,6 +189,42 @@ pub struct VerifyResponse {
     pub status: VerifyStatus,
     /// The normalized address that was proven.
     pub email: String,
+    /// For a flow started with `sign_in`: where the page sends the person
+    /// now, the app's `redirect_uri` with `code`, `state` and `iss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
+}
+
+/// `POST /api/sign-in` and `POST /api/sign-in/cancel`: a sign-in request
+/// started at `/authorize`, named by the opaque handle the page was given.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::sign_in))]
+    pub sign_in: String,
+}
+
+/// `200` answer to `POST /api/sign-in`: what the page shows.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInResponse {
+    /// The registered name of the app asking: "Continue to {client_name}".
+    pub client_name: String,
+    /// The address the app suggested (`login_hint`), to pre-fill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
+    /// The app's `ui_locales`, space-separated BCP 47 tags, preferred first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_locales: Option<String>,
+}
+
+/// `200` answer to `POST /api/sign-in/cancel`: back to the app with
+/// `error=access_denied`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedirectResponse {
+    pub redirect_to: String,
 }
 
 /// `GET /api/health`
@@ -228,6 +272,9 @@ pub enum ErrorCode {
     /// The mail server refused the address for good (no such mailbox, no
     /// such domain); sending again will not help.
     Undeliverable,
+    /// The sign-in request is unknown, expired, cancelled or already
+    /// completed; the person starts again from the app.
+    SignInExpired,
     /// A dependency (store, mail) failed; safe to retry after `retry_after`.
     Unavailable,
     /// A fault on our side, logged with its cause.
@@ -254,6 +301,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::ProofOfWorkRequired => "proof_of_work_required",
             ErrorCode::Undeliverable => "undeliverable",
+            ErrorCode::SignInExpired => "sign_in_expired",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -290,6 +338,9 @@ impl ErrorCode {
             }
             ErrorCode::Undeliverable => {
                 "This address does not receive mail. Check it and try again."
+            }
+            ErrorCode::SignInExpired => {
+                "This sign-in has expired or is finished. Go back to the app and start again."
             }
             ErrorCode::Unavailable => "The service is busy right now. Try again in a moment.",
             ErrorCode::Internal => "Something went wrong on our side. Try again in a moment.",

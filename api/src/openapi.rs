@@ -125,3 +125,20 @@ pub fn nonce() -> ObjectBuilder {
         .minimum(Some(0))
         .maximum(Some(MAX_NONCE))
 }
+
+/// A sign-in request's handle: like a flow id, 128 random bits in base64url.
+pub fn sign_in() -> ObjectBuilder {
+    string()
+        .pattern(Some(FLOW_ID_PATTERN))
+        .min_length(Some(22))
+        .max_length(Some(22))
+        .description(Some(
+            "Opaque handle of a sign-in request started at `/authorize` (the `sign_in` \
+             parameter of the page's address).",
+        ))
+}
+
+/// `sign_in` of a send may also be `null`, which is the same as leaving it out.
+pub fn optional_sign_in() -> ObjectBuilder {
+    sign_in().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+}

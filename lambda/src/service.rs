@@ -9,7 +9,9 @@ mod gate;
 mod limits;
 
 use crate::domain::pow::{self, Solved};
-use crate::domain::{Clock, Code, CodeHasher, Email, FlowId, FlowRecord, FlowState, Policy};
+use crate::domain::{
+    Clock, Code, CodeHasher, Email, FlowId, FlowRecord, FlowState, Policy, SignInId,
+};
 use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
 use crate::settings::Limits;
 use crate::store::{
@@ -57,6 +59,10 @@ pub enum ServiceError {
     },
     #[error("proof of work required")]
     ProofRequired(Challenge),
+    /// The sign-in request a step names is malformed, unknown, expired,
+    /// cancelled or finished.
+    #[error("sign-in request expired or unknown")]
+    SignInExpired,
     /// The request carries no client address, so the per-client budgets
     /// cannot be counted: a deployment mistake, refused rather than skipped.
     #[error(
@@ -105,6 +111,22 @@ pub struct Resent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Approved {
     pub email: Email,
+    pub flow_id: FlowId,
+    /// When the flow was approved (the first time, for a replay).
+    pub approved_at: u64,
+    /// The sign-in request the flow was started for: its approval completes it.
+    pub sign_in: Option<SignInId>,
+}
+
+impl Approved {
+    fn of(record: FlowRecord, now: u64) -> Approved {
+        Approved {
+            approved_at: record.used_at.unwrap_or(now),
+            email: record.email,
+            flow_id: record.id,
+            sign_in: record.sign_in,
+        }
+    }
 }
 
 /// The ports and rules a step needs; built once at start, shared by all requests.
@@ -150,15 +172,21 @@ impl Service {
     /// Starts a flow: a new code to `email`. A repeated `request_id` for the
     /// same address returns the flow it started and sends nothing. `proof`
     /// is a solved challenge, needed once the address's free budget is spent.
+    /// `sign_in` binds the flow to an app's sign-in request, which its
+    /// approval completes; the service keeps it and hands it back, nothing more.
     #[tracing::instrument(skip_all, fields(flow))]
     pub async fn send(
         &self,
         email: &str,
         request_id: Option<&str>,
         proof: Option<&Proof>,
+        sign_in: Option<&str>,
         client: Client,
     ) -> Result<Sent, ServiceError> {
         let email = Email::parse(email).map_err(|_| ServiceError::InvalidEmail)?;
+        let sign_in = sign_in
+            .map(|id| SignInId::parse(id).ok_or(ServiceError::SignInExpired))
+            .transpose()?;
         if let Some(id) = request_id {
             let printable = id.bytes().all(|b| b.is_ascii_graphic());
             if id.is_empty() || id.len() > MAX_REQUEST_ID_LEN || !printable {
@@ -202,6 +230,7 @@ impl Service {
             expires_at,
             last_sent_at: now,
             used_at: None,
+            sign_in,
         };
         let admission = self.budget.send_admission(&email, ip, now, solved.as_ref());
         let created = self
@@ -499,9 +528,7 @@ impl Service {
             if right {
                 tracing::info!("right code sent again: answered as before");
                 self.gate.give_back(Step::Verify, ip);
-                return Ok(Approved {
-                    email: record.email,
-                });
+                return Ok(Approved::of(record, now));
             }
             return Err(self.not_approved(ip, now, ServiceError::AlreadyUsed).await);
         }
@@ -512,9 +539,7 @@ impl Service {
                 Approval::Approved(record) => {
                     tracing::info!(to = %record.email.masked(), "approved");
                     self.gate.give_back(Step::Verify, ip);
-                    Ok(Approved {
-                        email: record.email,
-                    })
+                    Ok(Approved::of(record, now))
                 }
                 // Another request with the same code won meanwhile: the
                 // same answer, as for a retry.
@@ -522,9 +547,7 @@ impl Service {
                     if now_record.used_at.is_some() && now_record.code_hash == record.code_hash =>
                 {
                     self.gate.give_back(Step::Verify, ip);
-                    Ok(Approved {
-                        email: now_record.email,
-                    })
+                    Ok(Approved::of(now_record, now))
                 }
                 // A resend replaced the code after this try was counted.
                 Approval::Refused(Some(now_record))

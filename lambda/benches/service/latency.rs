@@ -118,6 +118,7 @@ async fn approve(
         email: email.to_owned(),
         request_id: None,
         proof: None,
+        sign_in: None,
     };
     let response = http
         .post(server.url("/api/otp/send"))

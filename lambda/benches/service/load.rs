@@ -115,6 +115,7 @@ async fn flow(
         email: email.to_owned(),
         request_id: None,
         proof: None,
+        sign_in: None,
     };
     let response = http
         .post(format!("{base}/api/otp/send"))

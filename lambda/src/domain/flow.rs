@@ -10,51 +10,76 @@ use rand::rngs::OsRng;
 use std::fmt;
 use std::time::Duration;
 
+const RANDOM_ID_BYTES: usize = 16;
+const RANDOM_ID_LEN: usize = 22;
+
 /// 128 random bits, base64url without padding (22 characters).
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct FlowId(String);
+fn random_id() -> String {
+    let mut bytes = [0u8; RANDOM_ID_BYTES];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .expect("the OS random source is available");
+    URL_SAFE_NO_PAD.encode(bytes)
+}
 
-const FLOW_ID_BYTES: usize = 16;
-const FLOW_ID_LEN: usize = 22;
-
-impl FlowId {
-    pub fn generate() -> FlowId {
-        let mut bytes = [0u8; FLOW_ID_BYTES];
-        OsRng
-            .try_fill_bytes(&mut bytes)
-            .expect("the OS random source is available");
-        FlowId(URL_SAFE_NO_PAD.encode(bytes))
+/// Accepts only what [`random_id`] can produce, so a malformed id never
+/// reaches the store.
+fn parse_random_id(input: &str) -> Option<String> {
+    if input.len() != RANDOM_ID_LEN {
+        return None;
     }
+    let bytes = URL_SAFE_NO_PAD.decode(input).ok()?;
+    // Re-encoding rejects non-canonical trailing bits.
+    (bytes.len() == RANDOM_ID_BYTES && URL_SAFE_NO_PAD.encode(&bytes) == input)
+        .then(|| input.to_owned())
+}
 
-    /// Accepts only what [`FlowId::generate`] can produce, so a malformed id
-    /// never reaches the store.
-    pub fn parse(input: &str) -> Option<FlowId> {
-        if input.len() != FLOW_ID_LEN {
-            return None;
+/// An opaque random id that is also a bearer token: 128 random bits,
+/// base64url (22 characters); logs and `Debug` get a prefix only.
+macro_rules! random_id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn generate() -> $name {
+                $name(random_id())
+            }
+
+            /// Accepts only what `generate` can produce.
+            pub fn parse(input: &str) -> Option<$name> {
+                parse_random_id(input).map($name)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-        let bytes = URL_SAFE_NO_PAD.decode(input).ok()?;
-        // Re-encoding rejects non-canonical trailing bits.
-        (bytes.len() == FLOW_ID_BYTES && URL_SAFE_NO_PAD.encode(&bytes) == input)
-            .then(|| FlowId(input.to_owned()))
-    }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({}…)"), &self.0[..6])
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}…", &self.0[..6])
+            }
+        }
+    };
 }
 
-/// Ids are bearer tokens for the verify step: logs get a prefix only.
-impl fmt::Debug for FlowId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "FlowId({}…)", &self.0[..6])
-    }
-}
-
-impl fmt::Display for FlowId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}…", &self.0[..6])
-    }
-}
+random_id_type!(
+    /// One flow; the verify step's bearer token.
+    FlowId
+);
+random_id_type!(
+    /// One sign-in request of an app (OpenID Connect `/authorize`): the
+    /// handle the page is given, and the flow is bound to.
+    SignInId
+);
 
 /// Knobs of the flow; defaults follow NIST 800-63B and Twilio Verify.
 #[derive(Debug, Clone)]
@@ -105,6 +130,9 @@ pub struct FlowRecord {
     pub expires_at: u64,
     pub last_sent_at: u64,
     pub used_at: Option<u64>,
+    /// The sign-in request the flow was started for, if any: its approval
+    /// completes that sign-in.
+    pub sign_in: Option<SignInId>,
 }
 
 /// Why a flow cannot take the step asked of it, in the order the API reports.
@@ -163,6 +191,7 @@ mod tests {
             expires_at: now + 600,
             last_sent_at: now,
             used_at: None,
+            sign_in: None,
         }
     }
 

@@ -15,4 +15,4 @@ pub mod pow;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use code::{Code, CodeHash, CodeHasher, HmacKey};
 pub use email::{Email, EmailError};
-pub use flow::{FlowId, FlowRecord, FlowState, Policy};
+pub use flow::{FlowId, FlowRecord, FlowState, Policy, SignInId};

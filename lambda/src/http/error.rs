@@ -76,6 +76,7 @@ impl From<ServiceError> for ApiError {
                 error.body.error.challenge = Some(challenge.clone());
                 error
             }
+            ServiceError::SignInExpired => ApiError::new(StatusCode::GONE, C::SignInExpired),
             ServiceError::ClientUnknown => {
                 // Budgets are never skipped: the operator must say which
                 // header carries the client's address.

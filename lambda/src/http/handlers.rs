@@ -22,6 +22,7 @@ pub async fn send(
             &request.email,
             request.request_id.as_deref(),
             request.proof.as_ref(),
+            request.sign_in.as_deref(),
             Client { ip },
         )
         .await?;
@@ -63,6 +64,7 @@ pub async fn verify(
     Ok(Json(VerifyResponse {
         status: VerifyStatus::Approved,
         email: approved.email.as_str().to_owned(),
+        redirect_to: None,
     }))
 }
 

@@ -128,6 +128,8 @@ impl Store for Faulty {
     }
 }
 
+crate::forward_sign_in_steps!(Faulty, inner);
+
 /// Keeps the codes it is asked to deliver.
 #[derive(Default)]
 struct Codes(Mutex<Vec<String>>);
@@ -176,7 +178,7 @@ impl Fixture {
     async fn start(&self) -> (FlowId, String) {
         let sent = self
             .service
-            .send("ann@example.com", None, None, CLIENT)
+            .send("ann@example.com", None, None, None, CLIENT)
             .await
             .unwrap();
         let code = self
@@ -278,7 +280,10 @@ async fn replays_count_against_the_same_five_tries() {
 async fn a_request_without_a_client_address_is_refused() {
     let f = fixture();
     let unknown = Client { ip: None };
-    let send = f.service.send("ann@example.com", None, None, unknown).await;
+    let send = f
+        .service
+        .send("ann@example.com", None, None, None, unknown)
+        .await;
     assert!(matches!(send, Err(ServiceError::ClientUnknown)), "{send:?}");
     assert!(f.mailer.0.lock().unwrap().is_empty(), "nothing was sent");
     let (flow, code) = f.start().await;
@@ -319,18 +324,22 @@ async fn a_refused_request_costs_at_most_one_write() {
     let first = other(f.store.clone());
     for n in 0..2 {
         let email = format!("person{n}@example.com");
-        first.send(&email, None, None, CLIENT).await.unwrap();
+        first.send(&email, None, None, None, CLIENT).await.unwrap();
     }
     let second = other(f.store.clone());
     let before = f.store.writes();
-    let refused = second.send("late@example.com", None, None, CLIENT).await;
+    let refused = second
+        .send("late@example.com", None, None, None, CLIENT)
+        .await;
     assert!(
         matches!(refused, Err(ServiceError::RateLimited { .. })),
         "{refused:?}"
     );
     assert_eq!(f.store.writes() - before, 1, "the refused admission");
     let before = f.store.writes();
-    let refused = second.send("later@example.com", None, None, CLIENT).await;
+    let refused = second
+        .send("later@example.com", None, None, None, CLIENT)
+        .await;
     assert!(
         matches!(refused, Err(ServiceError::RateLimited { .. })),
         "{refused:?}"
@@ -346,10 +355,12 @@ async fn a_refused_request_costs_at_most_one_write() {
         let stranger = Client {
             ip: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 1, rand::random()))),
         };
-        let _ = third.send("ann@example.com", None, None, stranger).await;
+        let _ = third
+            .send("ann@example.com", None, None, None, stranger)
+            .await;
     }
     let before = f.store.writes();
-    let asked = third.send("ann@example.com", None, None, owner).await;
+    let asked = third.send("ann@example.com", None, None, None, owner).await;
     assert!(
         matches!(asked, Err(ServiceError::ProofRequired(_))),
         "{asked:?}"
@@ -360,7 +371,7 @@ async fn a_refused_request_costs_at_most_one_write() {
     // first: over it, no write at all, and no try counted.
     let verifier = other(f.store.clone());
     let sent = verifier
-        .send("bob@example.com", None, None, owner)
+        .send("bob@example.com", None, None, None, owner)
         .await
         .unwrap();
     let (flow, code) = (sent.flow_id, f.mailer.0.lock().unwrap().pop().unwrap());
@@ -401,16 +412,16 @@ async fn a_repeated_send_is_answered_when_the_client_budget_is_spent() {
         },
     );
     let first = service
-        .send("ann@example.com", Some("page-1"), None, CLIENT)
+        .send("ann@example.com", Some("page-1"), None, None, CLIENT)
         .await
         .unwrap();
     let again = service
-        .send("ann@example.com", Some("page-1"), None, CLIENT)
+        .send("ann@example.com", Some("page-1"), None, None, CLIENT)
         .await
         .unwrap();
     assert_eq!(again.flow_id, first.flow_id);
     let other = service
-        .send("ann@example.com", Some("page-2"), None, CLIENT)
+        .send("ann@example.com", Some("page-2"), None, None, CLIENT)
         .await;
     assert!(
         matches!(other, Err(ServiceError::RateLimited { .. })),
@@ -431,12 +442,12 @@ async fn a_challenge_is_measured_in_characters() {
     };
     let sent = f
         .service
-        .send("ann@example.com", None, Some(&proof(256)), CLIENT)
+        .send("ann@example.com", None, Some(&proof(256)), None, CLIENT)
         .await;
     assert!(sent.is_ok(), "{sent:?}");
     let refused = f
         .service
-        .send("ann@example.com", None, Some(&proof(257)), CLIENT)
+        .send("ann@example.com", None, Some(&proof(257)), None, CLIENT)
         .await;
     assert!(
         matches!(refused, Err(ServiceError::InvalidProof)),

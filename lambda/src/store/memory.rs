@@ -15,7 +15,11 @@ use super::{
     Admission, Approval, Attempt, Created, IdempotencyKey, NewCode, Refusal, Replaced, ResendGuard,
     Store, StoreError,
 };
+use crate::domain::SignInId;
 use crate::domain::{CodeHash, FlowId, FlowRecord};
+use crate::store::{
+    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, SignInStore,
+};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -360,6 +364,34 @@ impl Store for MemoryStore {
     }
 }
 
+#[async_trait]
+impl SignInStore for MemoryStore {
+    async fn put_auth_request(&self, _: &AuthRequest, _: u64) -> Result<(), StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn get_auth_request(&self, _: &SignInId) -> Result<Option<AuthRecord>, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn grant(&self, _: &SignInId, _: &Grant, _: u64, _: u64) -> Result<AuthStep, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn cancel_auth_request(&self, _: &SignInId, _: u64) -> Result<AuthStep, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn redeem(
+        &self,
+        _: &SignInId,
+        _: &RedeemCheck,
+        _: &Redemption,
+        _: u64,
+    ) -> Result<AuthStep, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn revoke(&self, _: &SignInId, _: &str, _: u64) -> Result<AuthStep, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,6 +409,7 @@ mod tests {
             expires_at,
             last_sent_at: 0,
             used_at: None,
+            sign_in: None,
         }
     }
 

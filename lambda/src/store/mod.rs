@@ -19,12 +19,17 @@
 
 pub mod dynamodb;
 pub mod memory;
+pub mod sign_in;
 
-use crate::domain::{CodeHash, FlowId, FlowRecord};
+use crate::domain::{CodeHash, FlowId, FlowRecord, SignInId};
 use async_trait::async_trait;
+
+#[doc(hidden)]
+pub use async_trait::async_trait as async_trait_for_macros;
 
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
+pub use sign_in::{AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption};
 
 /// The store could not answer: a timeout, a throttle, an outage. The caller
 /// answers 503 and nothing has been half-written.
@@ -161,7 +166,7 @@ pub enum Approval {
 /// The persistence port. Implementations must be linearizable per item: two
 /// concurrent calls never both win the same condition.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: SignInStore {
     /// Writes a new flow if `admission` passes, charging it in the same
     /// atomic write; with `idempotency`, claims the key in that write too. A
     /// key held by a live flow yields `Created::Existing` and writes nothing.
@@ -249,4 +254,54 @@ pub trait Store: Send + Sync + 'static {
     /// Adds `amount` (may be negative) to the counter `key`, creating it with
     /// `ttl` if missing; returns the new value.
     async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError>;
+}
+
+/// The steps of an app's sign-in (OpenID Connect): one `authreq#<id>` item,
+/// each step one conditional write on it. See [`sign_in`]. Same
+/// linearizability as [`Store`].
+#[async_trait]
+pub trait SignInStore: Send + Sync + 'static {
+    /// Stores a validated authorization request; `ttl` is its garbage
+    /// collection time. Refuses (an error) to overwrite an existing id.
+    async fn put_auth_request(&self, request: &AuthRequest, ttl: u64) -> Result<(), StoreError>;
+
+    /// The item as stored, whatever its state; callers judge expiry.
+    async fn get_auth_request(&self, id: &SignInId) -> Result<Option<AuthRecord>, StoreError>;
+
+    /// Records the grant if the request is unexpired (`expires_at > now`),
+    /// not cancelled, and has no grant yet or this very grant (same
+    /// `code_hash`: a repeat for the same approved flow, which keeps the
+    /// first grant's fields). Raises the item's `ttl` to `ttl`.
+    async fn grant(
+        &self,
+        id: &SignInId,
+        grant: &Grant,
+        now: u64,
+        ttl: u64,
+    ) -> Result<AuthStep, StoreError>;
+
+    /// Cancels a request that is unexpired, not cancelled and has no grant.
+    async fn cancel_auth_request(&self, id: &SignInId, now: u64) -> Result<AuthStep, StoreError>;
+
+    /// Redeems the code: records `redemption` if the item has a grant with
+    /// `check.code_hash`, `code_expires_at > check.now`, no redemption yet,
+    /// no revocation, and the request's client, redirect URI and code
+    /// challenge equal the check's. Only one request wins a code. Raises the
+    /// item's `ttl` to `ttl`.
+    async fn redeem(
+        &self,
+        id: &SignInId,
+        check: &RedeemCheck,
+        redemption: &Redemption,
+        ttl: u64,
+    ) -> Result<AuthStep, StoreError>;
+
+    /// Revokes the access token of a redeemed grant whose code is
+    /// `code_hash` (the code was presented again), if not revoked yet.
+    async fn revoke(
+        &self,
+        id: &SignInId,
+        code_hash: &str,
+        now: u64,
+    ) -> Result<AuthStep, StoreError>;
 }

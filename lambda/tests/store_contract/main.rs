@@ -47,6 +47,7 @@ fn flow(now: u64) -> FlowRecord {
         expires_at: now + 600,
         last_sent_at: now,
         used_at: None,
+        sign_in: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! [`StoreError`] naming the attribute, never its value.
 
 use super::{DynamoError, DynamoStore, FLOW_PREFIX};
-use crate::domain::{CodeHash, Email, FlowId, FlowRecord};
+use crate::domain::{CodeHash, Email, FlowId, FlowRecord, SignInId};
 use crate::store::StoreError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -67,6 +67,9 @@ pub(super) fn flow_item(flow: &FlowRecord, ttl: u64) -> Item {
     if let Some(used_at) = flow.used_at {
         item.insert("used_at".to_owned(), n(used_at));
     }
+    if let Some(sign_in) = &flow.sign_in {
+        item.insert("sign_in".to_owned(), s(sign_in.as_str()));
+    }
     item
 }
 
@@ -86,6 +89,13 @@ pub(super) fn flow_from_item(item: &Item) -> Result<FlowRecord, StoreError> {
         None => None,
         Some(_) => Some(get_n(item, "used_at")?),
     };
+    let sign_in = match item.get("sign_in") {
+        None => None,
+        Some(_) => Some(
+            SignInId::parse(get_s(item, "sign_in")?)
+                .ok_or_else(|| malformed("sign_in", "not a sign-in id"))?,
+        ),
+    };
     Ok(FlowRecord {
         id,
         email,
@@ -97,6 +107,7 @@ pub(super) fn flow_from_item(item: &Item) -> Result<FlowRecord, StoreError> {
         expires_at: get_n(item, "expires_at")?,
         last_sent_at: get_n(item, "last_sent_at")?,
         used_at,
+        sign_in,
     })
 }
 
@@ -120,6 +131,7 @@ mod tests {
             expires_at: 700,
             last_sent_at: 160,
             used_at: Some(650),
+            sign_in: Some(SignInId::generate()),
         }
     }
 

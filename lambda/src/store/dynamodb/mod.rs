@@ -19,7 +19,11 @@ use super::{
     Admission, Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store,
     StoreError,
 };
+use crate::domain::SignInId;
 use crate::domain::{CodeHash, FlowId, FlowRecord};
+use crate::store::{
+    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, SignInStore,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -576,5 +580,33 @@ impl Store for DynamoStore {
             .attributes()
             .ok_or_else(|| unexpected("UpdateItem", "no new value returned"))?;
         get_n(new, "count")
+    }
+}
+
+#[async_trait]
+impl SignInStore for DynamoStore {
+    async fn put_auth_request(&self, _: &AuthRequest, _: u64) -> Result<(), StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn get_auth_request(&self, _: &SignInId) -> Result<Option<AuthRecord>, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn grant(&self, _: &SignInId, _: &Grant, _: u64, _: u64) -> Result<AuthStep, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn cancel_auth_request(&self, _: &SignInId, _: u64) -> Result<AuthStep, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn redeem(
+        &self,
+        _: &SignInId,
+        _: &RedeemCheck,
+        _: &Redemption,
+        _: u64,
+    ) -> Result<AuthStep, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
+    }
+    async fn revoke(&self, _: &SignInId, _: &str, _: u64) -> Result<AuthStep, StoreError> {
+        Err(StoreError::new("sign-in items are not stored yet"))
     }
 }

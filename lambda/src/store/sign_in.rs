@@ -1,0 +1,148 @@
+//! What the store keeps of an app's sign-in (OpenID Connect): one item per
+//! authorization request, `authreq#<handle>`, that carries its whole life —
+//! the validated request, the authorization code granted when its flow is
+//! approved, the redemption of that code for an access token, and a
+//! revocation. Each step is one conditional write on that item, so two
+//! requests never both win a step; codes and tokens are kept only as
+//! SHA-256 hashes.
+
+use crate::domain::{FlowId, SignInId};
+
+/// A validated authorization request, as `/authorize` stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthRequest {
+    pub id: SignInId,
+    pub client_id: String,
+    /// Exactly as registered and sent.
+    pub redirect_uri: String,
+    /// Space-separated, `openid` among them.
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge: base64url of SHA-256 of the verifier.
+    pub code_challenge: String,
+    pub login_hint: Option<String>,
+    pub ui_locales: Option<String>,
+    pub created_at: u64,
+    /// The request cannot be granted or cancelled from then on.
+    pub expires_at: u64,
+}
+
+/// The authorization code granted when the request's flow was approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Hex SHA-256 of the whole code.
+    pub code_hash: String,
+    /// The approved flow; a repeat for the same flow is the same grant.
+    pub flow_id: FlowId,
+    /// The address as verified (`Email::as_str`).
+    pub email: String,
+    /// The subject the ID token names.
+    pub subject: String,
+    /// When the address was proven (the flow's approval).
+    pub auth_time: u64,
+    /// The code cannot be redeemed from then on (60 s after the grant).
+    pub code_expires_at: u64,
+}
+
+/// The access token issued for the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redemption {
+    /// Hex SHA-256 of the whole access token.
+    pub token_hash: String,
+    pub redeemed_at: u64,
+    pub token_expires_at: u64,
+}
+
+/// The item as stored, whatever its state; callers judge expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthRecord {
+    pub request: AuthRequest,
+    pub grant: Option<Grant>,
+    pub redemption: Option<Redemption>,
+    pub cancelled_at: Option<u64>,
+    /// Set when a redeemed code was presented again: the token stops working.
+    pub revoked_at: Option<u64>,
+}
+
+/// What a redemption must match, all checked in its one conditional write,
+/// so a presentation that fails any of them changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedeemCheck {
+    pub code_hash: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// S256 of the presented `code_verifier`, compared with the request's
+    /// `code_challenge`.
+    pub code_challenge: String,
+    /// `code_expires_at > now`.
+    pub now: u64,
+}
+
+/// The answer of a conditional step on an authorization item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthStep {
+    /// Written; the record after the write.
+    Done(AuthRecord),
+    /// A condition failed, nothing was written; the record as it is (if
+    /// any) says which.
+    Refused(Option<AuthRecord>),
+}
+
+/// Implements [`crate::store::SignInStore`] for a store wrapper `$ty` by
+/// passing every step to its field `$inner` unchanged: for wrappers that
+/// hold or break only the verification steps (tests, benchmarks).
+#[macro_export]
+macro_rules! forward_sign_in_steps {
+    ($ty:ty, $inner:ident) => {
+        #[$crate::store::async_trait_for_macros]
+        impl $crate::store::SignInStore for $ty {
+            async fn put_auth_request(
+                &self,
+                request: &$crate::store::AuthRequest,
+                ttl: u64,
+            ) -> Result<(), $crate::store::StoreError> {
+                self.$inner.put_auth_request(request, ttl).await
+            }
+            async fn get_auth_request(
+                &self,
+                id: &$crate::domain::SignInId,
+            ) -> Result<Option<$crate::store::AuthRecord>, $crate::store::StoreError> {
+                self.$inner.get_auth_request(id).await
+            }
+            async fn grant(
+                &self,
+                id: &$crate::domain::SignInId,
+                grant: &$crate::store::Grant,
+                now: u64,
+                ttl: u64,
+            ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
+                self.$inner.grant(id, grant, now, ttl).await
+            }
+            async fn cancel_auth_request(
+                &self,
+                id: &$crate::domain::SignInId,
+                now: u64,
+            ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
+                self.$inner.cancel_auth_request(id, now).await
+            }
+            async fn redeem(
+                &self,
+                id: &$crate::domain::SignInId,
+                check: &$crate::store::RedeemCheck,
+                redemption: &$crate::store::Redemption,
+                ttl: u64,
+            ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
+                self.$inner.redeem(id, check, redemption, ttl).await
+            }
+            async fn revoke(
+                &self,
+                id: &$crate::domain::SignInId,
+                code_hash: &str,
+                now: u64,
+            ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
+                self.$inner.revoke(id, code_hash, now).await
+            }
+        }
+    };
+}
