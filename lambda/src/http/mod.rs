@@ -100,17 +100,31 @@ pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> 
 
     // What any origin may read: discovery documents (GET) and the app's
     // token and userinfo calls (a public browser client's fetch).
+    // Each with an `OPTIONS` route of its own, so the CORS layer sees
+    // preflights (the router's method fallback is outside the layer); an
+    // `OPTIONS` that is no preflight still answers 405.
     let discovery = Router::new()
-        .route("/.well-known/openid-configuration", get(oidc::discovery))
-        .route("/.well-known/jwks.json", get(oidc::jwks))
+        .route(
+            "/.well-known/openid-configuration",
+            get(oidc::discovery).options(method_not_allowed),
+        )
+        .route(
+            "/.well-known/jwks.json",
+            get(oidc::jwks).options(method_not_allowed),
+        )
         .layer(
             CorsLayer::new()
                 .allow_origin(cors::Any)
                 .allow_methods([Method::GET]),
         );
     let endpoints = Router::new()
-        .route("/token", post(oidc::token))
-        .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
+        .route("/token", post(oidc::token).options(method_not_allowed))
+        .route(
+            "/userinfo",
+            get(oidc::userinfo)
+                .post(oidc::userinfo)
+                .options(method_not_allowed),
+        )
         .layer(
             CorsLayer::new()
                 .allow_origin(cors::Any)
