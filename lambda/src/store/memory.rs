@@ -6,7 +6,7 @@
 //! Nothing here reads the clock to decide an answer: every condition uses the
 //! `now` the caller passes, as the DynamoDB conditions do. The wall clock is
 //! used for one thing only, the stand-in for DynamoDB's TTL deletion: every
-//! [`SWEEP_EVERY`] writes, items whose `ttl` has passed are dropped, so a
+//! `SWEEP_EVERY` writes, items whose `ttl` has passed are dropped, so a
 //! long-running local server does not grow without bound. Like DynamoDB's
 //! lazy deletion, this sweep never changes an answer the conditions give,
 //! because `ttl` always lies after `expires_at`.

@@ -142,16 +142,17 @@ struct Step<'a> {
     update: &'a str,
     condition: &'a str,
     values: Vec<(&'static str, AttributeValue)>,
-    /// The `ttl` to raise the item's to, if the step raises it.
-    ttl: Option<u64>,
-    /// The condition, on a refused record: whether the step would have been
-    /// written but for the `ttl`.
-    allowed: &'a (dyn Fn(&AuthRecord) -> bool + Send + Sync),
+    /// For a step that raises the item's `ttl`: to what, and the step's
+    /// condition as a rule on a refused record, which tells a refusal for
+    /// the `ttl` alone (the item's is larger) from a real one.
+    ttl: Option<(u64, Rule<'a>)>,
 }
+
+type Rule<'a> = &'a (dyn Fn(&AuthRecord) -> bool + Send + Sync);
 
 impl DynamoStore {
     async fn auth_step(&self, id: &SignInId, step: Step<'_>) -> Result<AuthStep, StoreError> {
-        let Some(ttl) = step.ttl else {
+        let Some((ttl, allowed)) = step.ttl else {
             return self
                 .auth_update(id, step.update, step.condition, &step.values)
                 .await
@@ -167,7 +168,7 @@ impl DynamoStore {
         let (outcome, refused_ttl) = self.auth_update(id, &raise, &raise_when, &values).await?;
         match outcome {
             AuthStep::Refused(Some(record))
-                if refused_ttl.is_some_and(|t| t > ttl) && (step.allowed)(&record) =>
+                if refused_ttl.is_some_and(|t| t > ttl) && allowed(&record) =>
             {
                 // The item lives longer already: the same step, `ttl` kept.
                 let keep_when = format!("({}) AND #ttl > :ttl", step.condition);
@@ -286,8 +287,7 @@ impl SignInStore for DynamoStore {
                 (":code_expires_at", n(grant.code_expires_at)),
                 (":now", n(now)),
             ],
-            ttl: Some(ttl),
-            allowed: &|r| r.grantable(grant, now),
+            ttl: Some((ttl, &|r| r.grantable(grant, now))),
         };
         self.auth_step(id, step).await
     }
@@ -300,7 +300,6 @@ impl SignInStore for DynamoStore {
                  AND attribute_not_exists(#cancelled_at) AND attribute_not_exists(#code_hash)",
             values: vec![(":now", n(now))],
             ttl: None,
-            allowed: &|r| r.cancellable(now),
         };
         self.auth_step(id, step).await
     }
@@ -330,8 +329,7 @@ impl SignInStore for DynamoStore {
                 (":redirect_uri", s(&check.redirect_uri)),
                 (":code_challenge", s(&check.code_challenge)),
             ],
-            ttl: Some(ttl),
-            allowed: &|r| r.redeemable(check),
+            ttl: Some((ttl, &|r| r.redeemable(check))),
         };
         self.auth_step(id, step).await
     }
@@ -349,7 +347,6 @@ impl SignInStore for DynamoStore {
                  AND attribute_not_exists(#revoked_at)",
             values: vec![(":code_hash", s(code_hash)), (":now", n(now))],
             ttl: None,
-            allowed: &|r| r.revocable(code_hash),
         };
         self.auth_step(id, step).await
     }
