@@ -7,10 +7,8 @@
 //!
 //! Each step is one `UpdateItem` whose condition holds every check, times
 //! included (TTL deletion is lazy), returning the item after the write or,
-//! refused, as it was. The item's `ttl` only grows: a step raises it in the
-//! same write when the caller's is at least the item's; when the item's is
-//! larger, which the refused copy shows, the step is written once more
-//! leaving `ttl` as it is (a refusal for any other reason is answered as is).
+//! refused, as it was. A grant and a redemption set the item's `ttl` in the
+//! same write, to when what they wrote stops mattering.
 
 use super::item::{Item, get_n, get_s, malformed, n, s};
 use super::{Conditional, DynamoStore, conditional, sdk_error, unexpected};
@@ -142,53 +140,31 @@ struct Step<'a> {
     update: &'a str,
     condition: &'a str,
     values: Vec<(&'static str, AttributeValue)>,
-    /// For a step that raises the item's `ttl`: to what, and the step's
-    /// condition as a rule on a refused record, which tells a refusal for
-    /// the `ttl` alone (the item's is larger) from a real one.
-    ttl: Option<(u64, Rule<'a>)>,
+    /// The `ttl` the step sets in the same write, if it sets one.
+    ttl: Option<u64>,
 }
-
-type Rule<'a> = &'a (dyn Fn(&AuthRecord) -> bool + Send + Sync);
 
 impl DynamoStore {
     async fn auth_step(&self, id: &SignInId, step: Step<'_>) -> Result<AuthStep, StoreError> {
-        let Some((ttl, allowed)) = step.ttl else {
-            return self
-                .auth_update(id, step.update, step.condition, &step.values)
-                .await
-                .map(|(outcome, _)| outcome);
-        };
-        let mut values = step.values.clone();
-        values.push((":ttl", n(ttl)));
-        let raise = format!("{}, #ttl = :ttl", step.update);
-        let raise_when = format!(
-            "({}) AND (attribute_not_exists(#ttl) OR #ttl <= :ttl)",
-            step.condition
-        );
-        let (outcome, refused_ttl) = self.auth_update(id, &raise, &raise_when, &values).await?;
-        match outcome {
-            AuthStep::Refused(Some(record))
-                if refused_ttl.is_some_and(|t| t > ttl) && allowed(&record) =>
-            {
-                // The item lives longer already: the same step, `ttl` kept.
-                let keep_when = format!("({}) AND #ttl > :ttl", step.condition);
-                self.auth_update(id, step.update, &keep_when, &values)
-                    .await
-                    .map(|(outcome, _)| outcome)
+        let mut values = step.values;
+        let update = match step.ttl {
+            Some(ttl) => {
+                values.push((":ttl", n(ttl)));
+                format!("{}, #ttl = :ttl", step.update)
             }
-            outcome => Ok(outcome),
-        }
+            None => step.update.to_owned(),
+        };
+        self.auth_update(id, &update, step.condition, &values).await
     }
 
-    /// One `UpdateItem`: the record after it, or refused, the record as it
-    /// was with its `ttl`.
+    /// One `UpdateItem`: the record after it, or refused, the record as it was.
     async fn auth_update(
         &self,
         id: &SignInId,
         update: &str,
         condition: &str,
         values: &[(&'static str, AttributeValue)],
-    ) -> Result<(AuthStep, Option<u64>), StoreError> {
+    ) -> Result<AuthStep, StoreError> {
         let mut request = self
             .client
             .update_item()
@@ -208,16 +184,10 @@ impl DynamoStore {
         Ok(match conditional(request.send().await)? {
             Conditional::Written(item) => {
                 let item = item.ok_or_else(|| unexpected("UpdateItem", "no item returned"))?;
-                (AuthStep::Done(auth_from_item(&item)?), None)
+                AuthStep::Done(auth_from_item(&item)?)
             }
-            Conditional::Refused(None) => (AuthStep::Refused(None), None),
-            Conditional::Refused(Some(item)) => {
-                let ttl = match item.get("ttl") {
-                    None => None,
-                    Some(_) => Some(get_n(&item, "ttl")?),
-                };
-                (AuthStep::Refused(Some(auth_from_item(&item)?)), ttl)
-            }
+            Conditional::Refused(None) => AuthStep::Refused(None),
+            Conditional::Refused(Some(item)) => AuthStep::Refused(Some(auth_from_item(&item)?)),
         })
     }
 }
@@ -287,7 +257,7 @@ impl SignInStore for DynamoStore {
                 (":code_expires_at", n(grant.code_expires_at)),
                 (":now", n(now)),
             ],
-            ttl: Some((ttl, &|r| r.grantable(grant, now))),
+            ttl: Some(ttl),
         };
         self.auth_step(id, step).await
     }
@@ -329,7 +299,7 @@ impl SignInStore for DynamoStore {
                 (":redirect_uri", s(&check.redirect_uri)),
                 (":code_challenge", s(&check.code_challenge)),
             ],
-            ttl: Some((ttl, &|r| r.redeemable(check))),
+            ttl: Some(ttl),
         };
         self.auth_step(id, step).await
     }
