@@ -14,7 +14,7 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKey, PublicKeyComponents};
 use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -213,49 +213,22 @@ struct PemBlock {
 fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, String> {
     // Environment variables often carry `\n` escaped on one line.
     let text = text.replace("\\n", "\n");
-    let mut blocks = Vec::new();
-    let mut rest = text.as_str();
-    while let Some(start) = rest.find("-----BEGIN ") {
-        let after = &rest[start + 11..];
-        let label_end = after
-            .find("-----")
-            .ok_or("a PEM BEGIN line is not closed")?;
-        let label = after[..label_end].to_owned();
-        let body_start = start + 11 + label_end + 5;
-        let end_marker = format!("-----END {label}-----");
-        let end = rest[body_start..]
-            .find(&end_marker)
-            .ok_or_else(|| format!("`{label}` has no END line"))?;
-        let body: String = rest[body_start..body_start + end]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let der = STANDARD
-            .decode(&body)
-            .map_err(|_| format!("key {}: the PEM body is not base64", blocks.len() + 1))?;
-        let block_end = body_start + end + end_marker.len();
-        blocks.push(PemBlock {
-            label,
-            der,
-            text: format!("{}\n", &rest[start..block_end]),
-        });
-        rest = &rest[block_end..];
-    }
+    let blocks = pem::parse_many(text.as_bytes()).map_err(|e| format!("not PEM: {e}"))?;
     if blocks.is_empty() {
         return Err("no PEM key found (-----BEGIN PRIVATE KEY-----)".into());
     }
-    Ok(blocks)
+    Ok(blocks
+        .into_iter()
+        .map(|block| PemBlock {
+            text: pem::encode(&block),
+            label: block.tag().to_owned(),
+            der: block.into_contents(),
+        })
+        .collect())
 }
 
 fn to_pem(label: &str, der: &[u8]) -> String {
-    let b64 = STANDARD.encode(der);
-    let mut pem = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        pem.push('\n');
-    }
-    pem.push_str(&format!("-----END {label}-----\n"));
-    pem
+    pem::encode(&pem::Pem::new(label, der))
 }
 
 /// Where the keys come from: configured, or generated for this process.
@@ -412,10 +385,10 @@ pub(crate) mod tests {
         for (text, expected) in [
             ("", "no PEM key"),
             ("not a key", "no PEM key"),
-            ("-----BEGIN PRIVATE KEY-----\nAAAA\n", "no END line"),
+            ("-----BEGIN PRIVATE KEY-----\nAAAA\n", "no PEM key"),
             (
                 "-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n",
-                "not base64",
+                "not PEM",
             ),
             (
                 "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",

@@ -172,23 +172,14 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
     let decoded = STANDARD.decode(encoded).ok()?;
     let text = std::str::from_utf8(&decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
+    // `application/x-www-form-urlencoded` decoding of one value; a value
+    // that is not UTF-8 once decoded is refused rather than mangled.
     let unescape = |s: &str| -> Option<String> {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                    out.push(u8::from_str_radix(hex, 16).ok()?);
-                    i += 2;
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8(out).ok()
+        let plus_as_space = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&plus_as_space)
+            .decode_utf8()
+            .ok()
+            .map(|v| v.into_owned())
     };
     let id = unescape(id)?;
     (!id.is_empty()).then_some(())?;

@@ -139,6 +139,12 @@ pub fn parse_issuer(raw: &str) -> Result<String, String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(format!("`{raw}` must not have user information"));
     }
+    // The endpoints and the page live at the root of the origin.
+    if url.path() != "/" {
+        return Err(format!(
+            "`{raw}` must be an origin (scheme, host, port) without a path"
+        ));
+    }
     Ok(raw.trim_end_matches('/').to_owned())
 }
 
@@ -151,10 +157,6 @@ mod tests {
         assert_eq!(
             parse_issuer("https://otp.example.com/").unwrap(),
             "https://otp.example.com"
-        );
-        assert_eq!(
-            parse_issuer("https://otp.example.com/id").unwrap(),
-            "https://otp.example.com/id"
         );
         assert_eq!(
             parse_issuer("http://127.0.0.1:3000").unwrap(),
@@ -175,6 +177,7 @@ mod tests {
             "https://otp.example.com/?x=1",
             "https://otp.example.com/#x",
             "https://u:p@otp.example.com",
+            "https://otp.example.com/id",
         ] {
             assert!(parse_issuer(bad).is_err(), "{bad}");
         }
