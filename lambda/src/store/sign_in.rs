@@ -91,8 +91,7 @@ pub enum AuthStep {
 
 /// The conditions of the steps, as rules on the record: the memory store
 /// applies them under its lock, and the DynamoDB store's condition
-/// expressions say the same (it asks them of a refused record only to tell a
-/// `ttl` it must not lower from a real refusal).
+/// expressions say the same.
 impl AuthRecord {
     /// [`crate::store::SignInStore::grant`] may write `grant` at `now`.
     pub(crate) fn grantable(&self, grant: &Grant, now: u64) -> bool {
