@@ -49,7 +49,10 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
         &options.bin,
         addr,
         false,
-        &[("OTP_ISSUER", issuer.as_str()), ("OTP_CLIENTS", clients.as_str())],
+        &[
+            ("OTP_ISSUER", issuer.as_str()),
+            ("OTP_CLIENTS", clients.as_str()),
+        ],
     )?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -183,13 +183,15 @@ impl Callback {
             panic!("the redirect {location:?} does not start with the registered {registered:?}")
         });
         let separator = if registered.contains('?') { '&' } else { '?' };
-        let query = rest.strip_prefix(separator).unwrap_or_else(|| {
+        rest.strip_prefix(separator).unwrap_or_else(|| {
             panic!("the redirect {location:?} does not add its parameters with {separator:?}")
         });
         assert!(
-            !query.contains('#'),
+            !location.contains('#'),
             "a fragment in the redirect {location:?}"
         );
+        // The registered query's parameters and the answer's.
+        let query = location.split_once('?').map_or("", |(_, q)| q);
         let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
             .collect();
