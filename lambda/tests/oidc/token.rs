@@ -294,6 +294,10 @@ async fn unknown_or_malformed_codes_are_invalid_grant() {
 // ---------------------------------------------------------------------------
 // invalid_client: 401 with WWW-Authenticate, nothing spent.
 
+/// A row of the client authentication table: its name, the form, the
+/// `Authorization` header.
+type AuthRow<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<String>);
+
 #[tokio::test]
 async fn failed_client_authentication_is_401_invalid_client() {
     let app = spawn_oidc().await;
@@ -317,7 +321,7 @@ async fn failed_client_authentication_is_401_invalid_client() {
             format!("{}:{}", SHOP.id, secret)
         )
     );
-    let rows: Vec<(&str, Vec<(&str, &str)>, Option<String>)> = vec![
+    let rows: Vec<AuthRow> = vec![
         (
             "basic: wrong secret",
             base.clone(),
