@@ -10,7 +10,8 @@
 //! - [`token`]: what `/token` refuses, code replay and expiry, races, the
 //!   failure budget;
 //! - [`userinfo`]: bearer tokens at `/userinfo`;
-//! - [`discovery`]: the provider's metadata and its keys.
+//! - [`discovery`]: the provider's metadata and its keys;
+//! - [`keys`]: configured signing keys and the subject key.
 //!
 //! Runs on the memory store and the outbox without services, and on DynamoDB
 //! Local and maildev under `scripts/services -- cargo test -p otp-lambda --test oidc`.
@@ -21,6 +22,7 @@ mod helpers;
 
 mod authorize;
 mod discovery;
+mod keys;
 mod relying_party;
 mod support;
 mod token;

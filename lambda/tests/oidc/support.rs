@@ -612,7 +612,14 @@ pub async fn expect_token_error(response: Response, status: StatusCode, error: &
     let body: Value = serde_json::from_str(&text).expect("a JSON error");
     assert_eq!(body["error"], error, "error of {text}");
     if let Some(description) = body.get("error_description") {
-        assert!(description.is_string());
+        let description = description.as_str().expect("a string");
+        // RFC 6749 §5.2: %x20-21 / %x23-5B / %x5D-7E.
+        assert!(
+            description
+                .bytes()
+                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\'),
+            "error_description outside the RFC 6749 characters: {description:?}"
+        );
     }
     body
 }

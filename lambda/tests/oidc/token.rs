@@ -394,6 +394,11 @@ async fn failed_client_authentication_is_401_invalid_client() {
             with(&[("client_id", SHOP.id), ("client_secret", secret)]),
             Some(basic_auth(SHOP.id, secret)),
         ),
+        (
+            "basic for one client, client_id of another",
+            with(&[("client_id", SPA.id)]),
+            Some(basic_auth(SHOP.id, secret)),
+        ),
     ];
     let mut failed = Vec::new();
     for (name, form, authorization) in &rows {

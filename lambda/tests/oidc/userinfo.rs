@@ -118,6 +118,27 @@ async fn bad_tokens_are_401_invalid_token() {
     expect_bearer_challenge(app.userinfo(&code).await, Some("invalid_token")).await;
 }
 
+/// RFC 6750 §2: one method per request; two are `invalid_request` (§3.1: 400).
+#[tokio::test]
+async fn a_token_sent_two_ways_is_invalid_request() {
+    let app = spawn_oidc().await;
+    let (token, _, _) = access_token(&app).await;
+    let response = app
+        .http
+        .post(app.url("/userinfo"))
+        .bearer_auth(&token)
+        .form(&[("access_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let challenge = header(&response, "www-authenticate").unwrap_or_default();
+    assert!(
+        challenge.contains("error=\"invalid_request\""),
+        "{challenge:?}"
+    );
+}
+
 /// An access token lives 600 s.
 #[tokio::test]
 async fn an_access_token_expires_after_ten_minutes() {
