@@ -123,6 +123,10 @@ fn error_page_rows() -> Vec<(&'static str, AuthParams)> {
                 .remove("code_challenge"),
         ),
         ("client_id: unknown", shop().set("client_id", "nobody")),
+        (
+            "client_id: markup (never echoed)",
+            shop().set("client_id", "<script>alert(1)</script>"),
+        ),
         ("client_id: case", shop().set("client_id", "SHOP")),
         ("client_id: empty", shop().set("client_id", "")),
         ("client_id: missing", shop().remove("client_id")),

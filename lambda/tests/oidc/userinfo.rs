@@ -118,6 +118,22 @@ async fn bad_tokens_are_401_invalid_token() {
     expect_bearer_challenge(app.userinfo(&code).await, Some("invalid_token")).await;
 }
 
+/// RFC 6750 §3.1: a request "attempted using an unsupported authentication
+/// method" lacks authentication information for this resource, and then
+/// the challenge SHOULD NOT include an error code.
+#[tokio::test]
+async fn another_authorization_scheme_is_no_bearer_token() {
+    let app = spawn_oidc().await;
+    let response = app
+        .http
+        .get(app.url("/userinfo"))
+        .header("authorization", "Basic c2hvcDpzZWNyZXQ=")
+        .send()
+        .await
+        .unwrap();
+    expect_bearer_challenge(response, None).await;
+}
+
 /// RFC 6750 §2: one method per request; two are `invalid_request` (§3.1: 400).
 #[tokio::test]
 async fn a_token_sent_two_ways_is_invalid_request() {
