@@ -3,7 +3,8 @@
 
 use crate::support::{
     AuthParams, OTHER, OidcApp, SHOP, SHOP_SECOND_URI, SPA, at_hash, basic_auth,
-    expect_token_error, header, jwt_parts, random_email, random_token, spawn_oidc, verified_claims,
+    expect_token_error, header, jwt_parts, random_email, random_token, s256, spawn_oidc,
+    verified_claims,
 };
 use futures_util::future::join_all;
 use otp::domain::Clock;
@@ -153,6 +154,45 @@ async fn client_secret_post_and_the_public_client_redeem() {
         .await;
     assert_eq!(response.status(), StatusCode::OK, "public client");
     assert_eq!(header(&response, "access-control-allow-origin"), Some("*"));
+}
+
+/// Forms often say their charset (`; charset=UTF-8`): still a form.
+#[tokio::test]
+async fn a_form_with_a_charset_parameter_is_a_form() {
+    let app = spawn_oidc().await;
+    let (code, params) = shop_code(&app).await;
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form(&code, &params))
+        .finish();
+    let response = app
+        .http
+        .post(app.url("/token"))
+        .header("authorization", basic_auth(SHOP.id, SHOP.secret.unwrap()))
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=UTF-8",
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// RFC 7636 §4.1: verifiers of 43 to 128 unreserved characters, `-._~` included.
+#[tokio::test]
+async fn verifiers_at_both_length_bounds_redeem() {
+    let app = spawn_oidc().await;
+    for verifier in [
+        format!("{}-._~", "a".repeat(39)),
+        format!("{}-._~", "Z9".repeat(62)),
+    ] {
+        assert!(verifier.len() == 43 || verifier.len() == 128);
+        let mut params = AuthParams::new(SHOP).set("code_challenge", &s256(&verifier));
+        params.verifier = verifier;
+        let code = app.code(&params).await;
+        app.redeem(SHOP, &code, &params).await;
+    }
 }
 
 // ---------------------------------------------------------------------------
