@@ -3,13 +3,19 @@
 //! and comparing in constant time), one try of the proof-of-work puzzle and
 //! the check of a solution, and parsing an address. They show
 //! that the CPU work of a verification is microseconds, so its latency is the
-//! store's round trips.
+//! store's round trips. Beside them, the one step of an app's sign-in that
+//! is CPU work rather than a round trip: signing its ID token (RS256, 2048
+//! bits, on aws-lc-rs).
 //!
 //! `cargo bench -p otp-lambda --bench domain`; scripts/bench runs it and
 //! reads the medians from target/criterion.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use otp::domain::{Code, CodeHasher, Email, FlowId};
+use otp::domain::{Code, CodeHasher, Email, FlowId, SignInId};
+use otp::oidc::grant;
+use otp::oidc::keys::KeySet;
+use otp::oidc::subject::SubjectKey;
+use otp::oidc::token::IdTokenClaims;
 use std::hint::black_box;
 
 fn code(c: &mut Criterion) {
@@ -54,5 +60,33 @@ fn email(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, code, pow, email);
+/// What `/token` pays for the signature: one RS256 ID token with every
+/// claim a sign-in carries, under a 2048-bit key.
+fn id_token(c: &mut Criterion) {
+    let keys = KeySet::generate();
+    let email = Email::parse("ann.lovelace+otp@example.com").expect("an address");
+    let subject = SubjectKey::generate().subject(&email);
+    let sign_in = SignInId::generate();
+    let access_token = grant::new_access_token(&sign_in);
+    let at_hash = grant::at_hash(&access_token);
+    let now = 1_700_000_000;
+    let claims = IdTokenClaims {
+        iss: "https://otp.example.com",
+        sub: &subject,
+        aud: "shop",
+        exp: now + 300,
+        iat: now,
+        auth_time: now - 5,
+        nonce: Some("n-0S6_WzA2Mj"),
+        amr: ["otp"],
+        at_hash: &at_hash,
+        email: Some(email.as_str()),
+        email_verified: Some(true),
+    };
+    c.bench_function("id_token_sign", |b| {
+        b.iter(|| keys.signing.sign(black_box(&claims)).expect("signs"))
+    });
+}
+
+criterion_group!(benches, code, pow, email, id_token);
 criterion_main!(benches);

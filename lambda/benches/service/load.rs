@@ -152,7 +152,7 @@ async fn flow(
 
 /// The code in the subject of the newest message to `email`. maildev may
 /// store a message a moment after it accepted it, so this asks again briefly.
-async fn code_from_maildev(
+pub(crate) async fn code_from_maildev(
     http: &reqwest::Client,
     maildev: &str,
     email: &str,

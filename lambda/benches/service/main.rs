@@ -5,10 +5,13 @@
 //! - `load --bin PATH --maildev-api URL [--seconds S] [--connections C]`:
 //!   peak RSS of the server while C clients run send/verify flows;
 //! - `latency --bin PATH [--flows N]`: an approving verify next to two
-//!   sequential bare `UpdateItem` calls on the same DynamoDB.
+//!   sequential bare `UpdateItem` calls on the same DynamoDB;
+//! - `sign-in --bin PATH --maildev-api URL [--flows N]`: an app's whole
+//!   sign-in (authorize, the page's sign-in, send, verify, token), N in a row.
 //!
 //! The server's settings come from this process's environment (scripts/bench
-//! sets them); only `OTP_BIND` is chosen here. Results are printed as
+//! sets them); only `OTP_BIND` is chosen here (and for `sign-in`, the
+//! issuer at that address and the one app it signs in to). Results are printed as
 //! `result <name> <value>` lines, which scripts/bench turns into its table.
 //! Run without a mode (as a plain `cargo bench` does), it does nothing.
 
@@ -16,6 +19,7 @@ mod cold_start;
 mod latency;
 mod load;
 mod server;
+mod sign_in;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,7 +89,7 @@ pub(crate) fn percentile(sorted: &[Duration], q: f64) -> Duration {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(mode) = args.first().filter(|a| !a.starts_with("--")) else {
-        println!("service: driven by scripts/bench (modes: cold-start, load, latency)");
+        println!("service: driven by scripts/bench (modes: cold-start, load, latency, sign-in)");
         return ExitCode::SUCCESS;
     };
     let options = match parse(&args[1..]) {
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
         "cold-start" => cold_start::run(&options),
         "load" => load::run(&options),
         "latency" => latency::run(&options),
+        "sign-in" => sign_in::run(&options),
         other => Err(anyhow::anyhow!("unknown mode {other}")),
     };
     match outcome {

@@ -55,8 +55,19 @@ impl Server {
         bin: &Path,
         codes: bool,
     ) -> anyhow::Result<(Server, Option<Receiver<String>>)> {
-        let addr = free_addr()?;
+        Server::start_at(bin, free_addr()?, codes, &[])
+    }
+
+    /// [`Server::start`] on `addr`, with `env` added to the environment
+    /// (settings that name the server's own address, such as its issuer).
+    pub(crate) fn start_at(
+        bin: &Path,
+        addr: SocketAddr,
+        codes: bool,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<(Server, Option<Receiver<String>>)> {
         let mut command = command(bin, addr);
+        command.envs(env.iter().copied());
         if codes {
             command.stdout(Stdio::piped());
         }

@@ -1,0 +1,234 @@
+//! Sign-in latency: what an app's sign-in costs the person in server time,
+//! sequential sign-ins against the built binary on DynamoDB Local with the
+//! mail going to maildev. Each sign-in is the five requests of the story,
+//! each timed: `GET /authorize` (to the page's 303), `POST /api/sign-in`,
+//! `POST /api/otp/send` (the message handed to SMTP), `POST /api/otp/verify`
+//! (the approval and the grant) and `POST /token` (the redemption and the
+//! signed ID token). Waiting for maildev to show the message is not timed:
+//! that is the person reading their mail.
+
+use crate::load::code_from_maildev;
+use crate::server::{Server, free_addr};
+use crate::{Options, ms, percentile, result};
+use anyhow::{Context, bail, ensure};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use otp_api::{SendRequest, SignInRequest, VerifyRequest, VerifyResponse};
+use rand::Rng;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+
+/// Rounds before measuring: connection pools, the JVM's JIT, caches, and
+/// the signing key a local run generates after start.
+const WARM_UP: usize = 20;
+
+const CLIENT_ID: &str = "bench";
+const CLIENT_SECRET: &str = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz";
+/// Nobody listens there: the redirect is read, never followed.
+const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+
+/// The steps, in order, as reported.
+const STEPS: [&str; 5] = ["authorize", "sign_in", "send", "verify", "token"];
+
+pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
+    let maildev = options
+        .maildev_api
+        .clone()
+        .context("sign-in needs --maildev-api")?;
+    let addr = free_addr()?;
+    let issuer = format!("http://{addr}");
+    let clients = json!([{
+        "id": CLIENT_ID,
+        "name": "Bench",
+        "redirect_uris": [REDIRECT_URI],
+        "secret": CLIENT_SECRET,
+    }])
+    .to_string();
+    let (server, _) = Server::start_at(
+        &options.bin,
+        addr,
+        false,
+        &[
+            ("OTP_ISSUER", issuer.as_str()),
+            ("OTP_CLIENTS", clients.as_str()),
+        ],
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(measure(options, &server, &maildev))
+}
+
+async fn measure(options: &Options, server: &Server, maildev: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let run_id = format!("{}-{}", std::process::id(), rand::rng().random::<u32>());
+    let mut totals = Vec::with_capacity(options.flows);
+    let mut steps: Vec<Vec<Duration>> = vec![Vec::with_capacity(options.flows); STEPS.len()];
+    for round in 0..WARM_UP + options.flows {
+        let email = format!("signin-{run_id}-{round}@example.com");
+        let times = sign_in(&http, server, maildev, &email)
+            .await
+            .with_context(|| format!("sign-in {round}"))?;
+        if round >= WARM_UP {
+            totals.push(times.iter().sum());
+            for (list, time) in steps.iter_mut().zip(times) {
+                list.push(time);
+            }
+        }
+    }
+    totals.sort();
+    for list in &mut steps {
+        list.sort();
+    }
+    result("sign_in_flows", totals.len());
+    result("sign_in_p50_ms", ms(percentile(&totals, 0.5)));
+    result("sign_in_p90_ms", ms(percentile(&totals, 0.9)));
+    for (name, list) in STEPS.iter().zip(&steps) {
+        result(&format!("sign_in_{name}_p50_ms"), ms(percentile(list, 0.5)));
+    }
+    Ok(())
+}
+
+/// One sign-in; the time of each step of [`STEPS`].
+async fn sign_in(
+    http: &reqwest::Client,
+    server: &Server,
+    maildev: &str,
+    email: &str,
+) -> anyhow::Result<[Duration; 5]> {
+    let verifier = random(32);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let state = random(16);
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("scope", "openid email"),
+            ("state", &state),
+            ("nonce", &random(16)),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+
+    let started = Instant::now();
+    let response = http
+        .get(server.url(&format!("/authorize?{query}")))
+        .send()
+        .await?;
+    let authorize = started.elapsed();
+    ensure!(
+        response.status() == 303,
+        "authorize answered {}",
+        response.status()
+    );
+    let location = response
+        .headers()
+        .get("location")
+        .context("no Location")?
+        .to_str()?;
+    let sign_in = location
+        .strip_prefix("/?sign_in=")
+        .with_context(|| format!("not the page: {location}"))?
+        .to_owned();
+
+    let started = Instant::now();
+    let response = http
+        .post(server.url("/api/sign-in"))
+        .json(&SignInRequest {
+            sign_in: sign_in.clone(),
+        })
+        .send()
+        .await?;
+    let status = response.status();
+    response.bytes().await?;
+    let info = started.elapsed();
+    ensure!(status == 200, "sign-in answered {status}");
+
+    let send = SendRequest {
+        email: email.to_owned(),
+        request_id: Some(random(12)),
+        proof: None,
+        sign_in: Some(sign_in),
+    };
+    let started = Instant::now();
+    let response = http
+        .post(server.url("/api/otp/send"))
+        .json(&send)
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    let sent = started.elapsed();
+    if status != 202 {
+        bail!("send answered {status}: {}", String::from_utf8_lossy(&body));
+    }
+    let flow_id = serde_json::from_slice::<otp_api::SendResponse>(&body)?.flow_id;
+
+    let code = code_from_maildev(http, maildev, email).await?;
+    let started = Instant::now();
+    let response = http
+        .post(server.url("/api/otp/verify"))
+        .json(&VerifyRequest { flow_id, code })
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    let verify = started.elapsed();
+    ensure!(
+        status == 200,
+        "verify answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    let redirect_to = serde_json::from_slice::<VerifyResponse>(&body)?
+        .redirect_to
+        .context("no redirect_to")?;
+    let callback = url::Url::parse(&redirect_to)?;
+    let param = |name: &str| {
+        callback
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    ensure!(param("state").as_deref() == Some(state.as_str()), "state");
+    let code = param("code").context("no code in the redirect")?;
+
+    let basic = format!(
+        "Basic {}",
+        STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    );
+    let started = Instant::now();
+    let response = http
+        .post(server.url("/token"))
+        .header("authorization", basic)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    let token = started.elapsed();
+    ensure!(
+        status == 200,
+        "token answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    let body: Value = serde_json::from_slice(&body)?;
+    ensure!(body["id_token"].is_string(), "no ID token");
+
+    Ok([authorize, info, sent, verify, token])
+}
+
+fn random(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill(&mut buf[..]);
+    URL_SAFE_NO_PAD.encode(buf)
+}

@@ -1,0 +1,29 @@
+//! The OpenID Connect provider over real HTTP, checked against the standards
+//! it follows (OpenID Connect Core 1.0 and Discovery 1.0, RFC 6749, 6750,
+//! 7636, 7638, 9207, 9700) and the design (DESIGN.md §8):
+//!
+//! - [`relying_party`]: an app built on the `openidconnect` crate signs a
+//!   person in end to end (discovery, PKCE, the page's steps with the real
+//!   mail, the code exchange, ID token validation, UserInfo);
+//! - [`authorize`]: what `/authorize` refuses, and how (an error page or a
+//!   redirect with `error`, `state` and `iss`); the page's sign-in steps;
+//! - [`token`]: what `/token` refuses, code replay and expiry, races, the
+//!   failure budget;
+//! - [`userinfo`]: bearer tokens at `/userinfo`;
+//! - [`discovery`]: the provider's metadata and its keys;
+//! - [`keys`]: configured signing keys and the subject key.
+//!
+//! Runs on the memory store and the outbox without services, and on DynamoDB
+//! Local and maildev under `scripts/services -- cargo test -p otp-lambda --test oidc`.
+
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+mod authorize;
+mod discovery;
+mod keys;
+mod relying_party;
+mod support;
+mod token;
+mod userinfo;
