@@ -217,7 +217,17 @@ pub async fn userinfo(State(provider): State<Arc<Provider>>, request: Request) -
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned());
-    let has_authorization = request.headers().contains_key(header::AUTHORIZATION);
+    // RFC 6750 §3.1: another scheme (Basic, say) is no attempt at a bearer
+    // token, answered like no credentials at all; an empty bearer token is
+    // a bad one.
+    let bearer_sent = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let scheme = v.split(' ').next().unwrap_or_default();
+            scheme.eq_ignore_ascii_case("bearer")
+        });
     let mut body_token = None;
     if request.method() == Method::POST && has_form(request.headers()) {
         match form(request).await {
@@ -234,8 +244,7 @@ pub async fn userinfo(State(provider): State<Arc<Provider>>, request: Request) -
     let token = match (header_token, body_token) {
         (Some(_), Some(_)) => return userinfo_error(&UserinfoError::InvalidRequest),
         (Some(t), None) | (None, Some(t)) if !t.is_empty() => t,
-        // Another scheme (Basic, say) or an empty token: not a bearer token.
-        _ if has_authorization => return userinfo_error(&UserinfoError::InvalidToken),
+        _ if bearer_sent => return userinfo_error(&UserinfoError::InvalidToken),
         _ => return userinfo_error(&UserinfoError::Missing),
     };
     match provider.userinfo(&token).await {
