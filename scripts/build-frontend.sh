@@ -43,7 +43,73 @@ cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-pow \
   --target wasm32-unknown-unknown --profile wasm-pow
 pow_input="$TARGET_DIR/wasm32-unknown-unknown/wasm-pow/otp_pow.wasm"
 
+# stub_exports IN OUT REGEX: a copy of the module IN in which every function
+# exported under a name REGEX matches has a bare `unreachable` for its body.
+# Nothing else moves (no index, no type), so wasm-bindgen still finds each
+# export, while wasm-opt drops all the code only those functions reached.
+stub_exports() {
+  python3 - "$@" <<'PY'
+import re, sys
+src, out, pattern = sys.argv[1], sys.argv[2], sys.argv[3]
+wasm = open(src, "rb").read()
+def uleb(i):
+    n = shift = 0
+    while True:
+        b = wasm[i]; i += 1; n |= (b & 0x7F) << shift; shift += 7
+        if b < 0x80: return n, i
+def enc(n):
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | 0x80 if n else b)
+        if not n: return bytes(out)
+def name(i):
+    n, i = uleb(i)
+    return wasm[i:i + n].decode(), i + n
+def limits(i):
+    flags, i = uleb(i); i = uleb(i)[1]
+    return uleb(i)[1] if flags & 1 else i
+sections, i = [], 8
+while i < len(wasm):
+    size, start = uleb(i + 1)
+    sections.append((wasm[i], start, start + size)); i = start + size
+imported, stubbed = 0, set()
+for sid, start, _ in sections:
+    if sid == 2:  # imports: functions come first in the index space
+        n, i = uleb(start)
+        for _ in range(n):
+            i = name(name(i)[1])[1]; kind = wasm[i]; i += 1
+            if kind == 0: imported += 1; i = uleb(i)[1]
+            elif kind == 1: i = limits(i + 1)
+            elif kind == 2: i = limits(i)
+            elif kind == 3: i += 2
+            else: i = uleb(i)[1]
+    elif sid == 7:  # exports
+        n, i = uleb(start)
+        for _ in range(n):
+            export, i = name(i); kind = wasm[i]; index, i = uleb(i + 1)
+            if kind == 0 and re.fullmatch(pattern, export): stubbed.add(index - imported)
+if not stubbed:
+    sys.exit(f"{src}: no exported function matches {pattern}; drop this step?")
+parts = [wasm[:8]]
+for sid, start, end in sections:
+    body = wasm[start:end]
+    if sid == 10:  # code: count, then each body with its size
+        n, i = uleb(start); bodies = [enc(n)]
+        for k in range(n):
+            size, at = uleb(i)
+            bodies.append(b"\x03\x00\x00\x0b" if k in stubbed else wasm[i:at + size]); i = at + size
+        body = b"".join(bodies)
+    parts.append(bytes([sid]) + enc(len(body)) + body)
+open(out, "wb").write(b"".join(parts))
+PY
+}
+
 mkdir -p "$WORK"
+# The glue's three wasm-streams classes (see minify_js below) come with
+# exported functions that keep their code in the module: stubbed, they and
+# all they reach are gone (~1 KB brotli).
+stub_exports "$input" "$WORK/otp.stub.wasm" '(__wbg_)?intounderlying(bytesource|sink|source)_.*'
 # Optimise before wasm-bindgen, not after: binaryen 108 (Debian) rewrites a
 # two-table module so that wasm-bindgen's externref table export points at
 # the function table, and the page fails to start. The feature flags match
@@ -52,14 +118,17 @@ mkdir -p "$WORK"
 # Rust's output make it smaller still (~450 B): nothing lives below address
 # 1024 (the stack comes first and grows down from 1 MiB), and no load, store
 # or division traps (Rust checks bounds and divisors before, and converts
-# floats with the saturating instructions).
+# floats with the saturating instructions). Flattening the code and
+# rebuilding its control flow first (--flatten --rereloop) lets -Oz find
+# more to fold (~460 B brotli); -Os instead of -Oz, here or in rustc, is larger.
 WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
-WASM_OPT=(wasm-opt -Oz --converge --low-memory-unused --ignore-implicit-traps "${WASM_FEATURES[@]}")
-stamp="$(sha256sum "$input" | cut -c1-64) $installed $(wasm-opt --version) ${WASM_OPT[*]}"
+WASM_OPT=(wasm-opt --flatten --rereloop -Oz -Oz --converge --low-memory-unused --ignore-implicit-traps
+  "${WASM_FEATURES[@]}")
+stamp="$(sha256sum "$WORK/otp.stub.wasm" | cut -c1-64) $installed $(wasm-opt --version) ${WASM_OPT[*]}"
 if [[ ! -f "$WORK/stamp" || "$(cat "$WORK/stamp")" != "$stamp" || ! -f "$WORK/otp_bg.wasm" ]]; then
   rm -f "$WORK/stamp"
-  "${WASM_OPT[@]}" "$input" -o "$WORK/otp.opt.wasm"
+  "${WASM_OPT[@]}" "$WORK/otp.stub.wasm" -o "$WORK/otp.opt.wasm"
   wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
     --out-dir "$WORK" --out-name otp "$WORK/otp.opt.wasm"
   echo "$stamp" >"$WORK/stamp"
@@ -73,8 +142,83 @@ stage="$WORK/dist.new"
 rm -rf "$stage"
 mkdir -p "$stage"
 
-wasm="otp-$(hash8 "$WORK/otp_bg.wasm").wasm"
-cp "$WORK/otp_bg.wasm" "$stage/$wasm"
+# shorten_imports WASM JS WASM_OUT JS_OUT: wasm-bindgen names each import
+# `__wbg_<name>_<16 hex digits>`, and those digits, in both the module and
+# the glue, compress to nothing (~2 KB brotli of 60). Each becomes `<name>`
+# (`<name>2`, ... for a name taken), the same in both files; only names
+# change, so nothing in the module moves. Fails if a name is not in the
+# glue exactly once.
+shorten_imports() {
+  python3 - "$@" <<'PY'
+import re, sys
+wasm_in, js_in, wasm_out, js_out = sys.argv[1:5]
+wasm = open(wasm_in, "rb").read()
+js = open(js_in, encoding="utf-8").read()
+def uleb(i):
+    n = shift = 0
+    while True:
+        b = wasm[i]; i += 1; n |= (b & 0x7F) << shift; shift += 7
+        if b < 0x80: return n, i
+def enc(n):
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | 0x80 if n else b)
+        if not n: return bytes(out)
+def name(i):
+    n, i = uleb(i)
+    return wasm[i:i + n].decode(), i + n
+def limits(i):
+    flags, i = uleb(i); i = uleb(i)[1]
+    return uleb(i)[1] if flags & 1 else i
+def imports(start):  # (module bytes, field, kind and description bytes)
+    n, j = uleb(start)
+    for _ in range(n):
+        at = j; j = name(j)[1]; module = wasm[at:j]
+        field, j = name(j); desc = j; kind = wasm[j]; j += 1
+        if kind == 0: j = uleb(j)[1]
+        elif kind == 1: j = limits(j + 1)
+        elif kind == 2: j = limits(j)
+        elif kind == 3: j += 2
+        else: j = uleb(j)[1]
+        yield module, field, wasm[desc:j]
+sections, i = [], 8
+while i < len(wasm):
+    size, start = uleb(i + 1)
+    sections.append((wasm[i], start, start + size)); i = start + size
+renamed, taken = {}, set()
+for sid, start, _ in sections:
+    if sid == 2:
+        taken = {field for _, field, _ in imports(start)}
+parts = [wasm[:8]]
+for sid, start, end in sections:
+    body = wasm[start:end]
+    if sid == 2:
+        entries = [enc(uleb(start)[0])]
+        for module, field, desc in imports(start):
+            m = re.fullmatch(r"__wbg_(\w+?)_[0-9a-f]{16}", field)
+            if m:
+                short, k = m.group(1), 1
+                while short in taken: k += 1; short = f"{m.group(1)}{k}"
+                taken.add(short); renamed[field] = short; field = short
+            field = field.encode()
+            entries.append(module + enc(len(field)) + field + desc)
+        body = b"".join(entries)
+    parts.append(bytes([sid]) + enc(len(body)) + body)
+if not renamed:
+    sys.exit(f"{wasm_in}: no import named __wbg_<name>_<hash>; has wasm-bindgen changed?")
+for old, new in renamed.items():
+    js, k = re.subn(r"\b%s\b" % old, new, js)
+    if k != 1:
+        sys.exit(f"{js_in}: {old} appears {k} times, not once")
+open(wasm_out, "wb").write(b"".join(parts))
+open(js_out, "w", encoding="utf-8").write(js)
+PY
+}
+
+shorten_imports "$WORK/otp_bg.wasm" "$WORK/otp.js" "$stage/otp_bg.wasm" "$stage/otp_full.js"
+wasm="otp-$(hash8 "$stage/otp_bg.wasm").wasm"
+mv "$stage/otp_bg.wasm" "$stage/$wasm"
 # minify_js IN OUT [CLASS]...: drops comment lines and indentation, which is
 # all our scripts and wasm-bindgen's glue need (~0.8 KB brotli off the glue).
 # Line by line, so it refuses a template literal that spans lines. Each
@@ -106,7 +250,8 @@ PY
 
 # The glue exports wasm-streams' three classes (leptos links server_fn's
 # browser support, which brings them); this page makes no streams.
-minify_js "$WORK/otp.js" "$stage/otp.tmp" IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource
+minify_js "$stage/otp_full.js" "$stage/otp.tmp" IntoUnderlyingByteSource IntoUnderlyingSink IntoUnderlyingSource
+rm "$stage/otp_full.js"
 js="otp-$(hash8 "$stage/otp.tmp").js"
 mv "$stage/otp.tmp" "$stage/$js"
 # Our own simple CSS, minified: no comments, no whitespace a browser does not need.

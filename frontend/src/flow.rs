@@ -197,6 +197,7 @@ impl Flow {
             email,
             request_id: self.request_id.clone(),
             proof: None,
+            sign_in: None,
         }))
     }
 

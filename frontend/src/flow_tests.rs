@@ -49,6 +49,7 @@ fn happy_path_email_code_verified() {
             email: EMAIL.to_owned(),
             request_id: Some("id-1".to_owned()),
             proof: None,
+            sign_in: None,
         })
     );
     assert!(f.busy());
@@ -71,6 +72,7 @@ fn happy_path_email_code_verified() {
         Reply::Verified(VerifyResponse {
             status: VerifyStatus::Approved,
             email: EMAIL.to_owned(),
+            redirect_to: None,
         }),
         1.0,
     );
@@ -266,6 +268,7 @@ fn send_with_proof(token: &str, nonce: u64) -> Call {
             challenge: token.to_owned(),
             nonce,
         }),
+        sign_in: None,
     })
 }
 
