@@ -5,6 +5,7 @@
 //! - [`store`]: where flows and counters live: DynamoDB or memory, one contract
 //! - [`mailer`]: how a code reaches the person: SMTP or a local outbox
 //! - [`service`]: the send, resend and verify steps, tying the three together
+//! - [`oidc`]: the OpenID Connect provider: apps sign people in with a verified address
 //! - [`http`]: the axum router that serves the API and the page
 //! - [`settings`]: every knob, read once from the environment
 //! - [`startup`]: building the app from settings, on Lambda or as a local server
@@ -12,6 +13,7 @@
 pub mod domain;
 pub mod http;
 pub mod mailer;
+pub mod oidc;
 pub mod service;
 pub mod settings;
 pub mod startup;

@@ -5,6 +5,7 @@ use crate::domain::{Clock, SystemClock};
 use crate::http;
 use crate::mailer::message::MessageTemplate;
 use crate::mailer::{Mailer, OutboxMailer, SmtpMailer};
+use crate::oidc::{Provider, ProviderConfig};
 use crate::service::Service;
 use crate::settings::{LogFormat, MailSettings, Runtime, Settings, StoreSettings};
 use crate::store::{DynamoStore, MemoryStore, Store};
@@ -41,21 +42,73 @@ pub fn init_tracing(format: LogFormat) {
     drop(result);
 }
 
-/// Builds the store, the mailer and the service that ties them together.
-pub async fn build_service(
+/// The parts every request shares: the verification service and the
+/// OpenID Connect provider, on one store.
+pub struct Parts {
+    pub service: Arc<Service>,
+    pub provider: Arc<Provider>,
+}
+
+/// Builds the store, the mailer, the service that ties them together and
+/// the provider beside it; `issuer` is the provider's (see
+/// [`crate::settings::OidcSettings::issuer_for`]).
+pub async fn build(
     settings: &Settings,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<Arc<Service>> {
+    issuer: String,
+) -> anyhow::Result<Parts> {
     let store = build_store(settings).await?;
     let mailer = build_mailer(settings).await?;
-    Ok(Arc::new(Service::new(
-        store,
+    let service = Arc::new(Service::new(
+        store.clone(),
         mailer,
-        clock,
+        clock.clone(),
         settings.hasher.clone(),
         settings.policy.clone(),
         settings.limits.clone(),
-    )))
+    ));
+    let provider = Arc::new(Provider::new(
+        store,
+        clock,
+        ProviderConfig {
+            issuer,
+            clients: settings.oidc.clients.clone(),
+            keys: settings.oidc.keys.clone(),
+            subject_key: settings.oidc.subject_key.clone(),
+            hasher: settings.hasher.clone(),
+            ttl_grace: settings.policy.ttl_grace.as_secs(),
+        },
+    ));
+    Ok(Parts { service, provider })
+}
+
+/// The whole application as a router, as [`build`] makes its parts.
+pub async fn build_router(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    issuer: String,
+) -> anyhow::Result<axum::Router> {
+    let parts = build(settings, clock, issuer).await?;
+    Ok(http::app(
+        parts.service,
+        parts.provider,
+        http::Options::from_settings(settings),
+    ))
+}
+
+/// Says at start which apps may sign people in, and where keys come from.
+fn log_provider(settings: &Settings, issuer: &str) {
+    tracing::info!(
+        issuer,
+        apps = %settings.oidc.clients.describe(),
+        keys = settings.oidc.describe_keys(),
+        "OpenID Connect provider"
+    );
+    if settings.oidc.subject_key_generated {
+        tracing::info!(
+            "subject key generated for this process (OTP_SUBJECT_KEY unset): `sub` changes after a restart"
+        );
+    }
 }
 
 async fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
@@ -130,18 +183,31 @@ async fn build_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    issuer: String,
 }
 
 impl Application {
+    /// Binds first: locally, the issuer is the address bound (tests bind
+    /// port 0) unless `OTP_ISSUER` says otherwise.
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
-        let service = build_service(settings, clock).await?;
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("Failed to listen on {} (OTP_BIND)", settings.bind))?;
+        let bound = listener
+            .local_addr()
+            .context("The listener has no address")?;
+        let issuer = settings.oidc.issuer_for(bound);
+        let router = build_router(settings, clock, issuer.clone()).await?;
         Ok(Application {
             listener,
-            router: http::app(service, http::Options::from_settings(settings)),
+            router,
+            issuer,
         })
+    }
+
+    /// The provider's issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -173,12 +239,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             for warning in settings.warnings() {
                 tracing::warn!("{warning}");
             }
-            let service = build_service(&settings, clock).await?;
             if let Some(header) = &settings.client_ip_header {
                 tracing::info!(%header, "client addresses are read from this header only");
             }
-            let options = http::Options::from_settings(&settings);
-            lambda_http::run(http::app(service, options))
+            let issuer = settings.oidc.issuer_for(settings.bind);
+            log_provider(&settings, &issuer);
+            let router = build_router(&settings, clock, issuer).await?;
+            lambda_http::run(router)
                 .await
                 .map_err(|e| anyhow::anyhow!("Lambda runtime stopped: {e}"))
         }
@@ -190,6 +257,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 mail = %describe_mail(&settings.mail),
                 "serving on http://{addr}"
             );
+            log_provider(&settings, app.issuer());
             app.run_until(async {
                 let _ = tokio::signal::ctrl_c().await;
             })

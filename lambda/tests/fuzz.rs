@@ -180,21 +180,19 @@ impl Harness {
             .enable_all()
             .build()
             .unwrap();
-        let service = runtime
-            .block_on(otp::startup::build_service(
+        let router = runtime
+            .block_on(otp::startup::build_router(
                 &settings,
                 Arc::new(SystemClock),
+                "http://127.0.0.1:3000".into(),
             ))
             .expect("the service builds");
         Harness {
             runtime,
             // As the local server sees it: every request from a TCP peer.
-            app: otp::http::app(service, otp::http::Options::default()).layer(
-                axum::extract::connect_info::MockConnectInfo(std::net::SocketAddr::from((
-                    [127, 0, 0, 1],
-                    40_000,
-                ))),
-            ),
+            app: router.layer(axum::extract::connect_info::MockConnectInfo(
+                std::net::SocketAddr::from(([127, 0, 0, 1], 40_000)),
+            )),
             outbox,
             flows: Mutex::new(Vec::new()),
             statuses: Mutex::default(),

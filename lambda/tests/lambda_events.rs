@@ -58,13 +58,10 @@ async fn app_with(overrides: &[(&str, &str)]) -> LambdaApp {
     }
     let settings = Settings::from_vars(vars).expect("test settings are valid");
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::starting_now());
-    let service = otp::startup::build_service(&settings, clock)
+    let router = otp::startup::build_router(&settings, clock, "https://otp.test".into())
         .await
         .expect("the service builds");
-    LambdaApp {
-        router: otp::http::app(service, otp::http::Options::from_settings(&settings)),
-        outbox,
-    }
+    LambdaApp { router, outbox }
 }
 
 impl LambdaApp {

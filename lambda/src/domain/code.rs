@@ -149,6 +149,17 @@ impl CodeHasher {
         hex::encode(&out[..16])
     }
 
+    /// HMAC-SHA256 under the current key of `label`, NUL, `data`: a secret
+    /// the service derives again rather than stores (the authorization code
+    /// of an approved flow, `authcode\0<flow id>`).
+    pub fn derive(&self, label: &str, data: &[u8]) -> [u8; 32] {
+        let mut m = new_mac(&self.current);
+        m.update(label.as_bytes());
+        m.update(b"\0");
+        m.update(data);
+        m.finalize().into_bytes().into()
+    }
+
     /// A keyed 128-bit tag over `parts` under the current key, for tokens
     /// the service hands out and must recognise later (proof-of-work challenges).
     pub fn tag(&self, label: &str, parts: &[&[u8]]) -> [u8; 16] {

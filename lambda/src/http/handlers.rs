@@ -2,6 +2,7 @@
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ClientIp};
+use crate::oidc::Provider;
 use crate::service::{Client, Service};
 use axum::Json;
 use axum::extract::State;
@@ -53,18 +54,25 @@ pub async fn resend(
     ))
 }
 
+/// A flow bound to an app's sign-in completes it: the provider grants the
+/// code and the answer says where the page sends the person.
 pub async fn verify(
     State(service): State<Arc<Service>>,
+    State(provider): State<Arc<Provider>>,
     ClientIp(ip): ClientIp,
     ApiJson(request): ApiJson<VerifyRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
     let approved = service
         .verify(&request.flow_id, &request.code, Client { ip })
         .await?;
+    let redirect_to = match approved.sign_in {
+        Some(_) => Some(provider.grant(&approved).await?),
+        None => None,
+    };
     Ok(Json(VerifyResponse {
         status: VerifyStatus::Approved,
         email: approved.email.as_str().to_owned(),
-        redirect_to: None,
+        redirect_to,
     }))
 }
 

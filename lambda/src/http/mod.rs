@@ -1,7 +1,8 @@
 //! The HTTP face of the service: one router for the JSON API and the page,
 //! the same on Lambda, on the local server and in tests.
 //!
-//! - [`handlers`]: one function per endpoint
+//! - [`handlers`]: one function per endpoint of the verification API
+//! - [`oidc`]: the OpenID Connect endpoints and the page's sign-in endpoints
 //! - [`extract`]: JSON bodies and the client address, rejecting in our shape
 //! - [`error`]: [`ApiError`], the one error answer
 //! - `assets`: the page, embedded at build time, pre-compressed
@@ -10,14 +11,16 @@ mod assets;
 mod error;
 mod extract;
 mod handlers;
+mod oidc;
 pub mod openapi;
 
 pub use error::ApiError;
 pub use extract::TrustedIpHeader;
 
+use crate::oidc::Provider;
 use crate::service::Service;
 use crate::settings::Settings;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +30,7 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{self, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -57,20 +61,85 @@ impl Options {
     }
 }
 
+/// What the handlers share: the verification service and the provider.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<Service>,
+    pub provider: Arc<Provider>,
+}
+
+impl FromRef<AppState> for Arc<Service> {
+    fn from_ref(state: &AppState) -> Self {
+        state.service.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Provider> {
+    fn from_ref(state: &AppState) -> Self {
+        state.provider.clone()
+    }
+}
+
 /// The whole application as a router.
-pub fn app(service: Arc<Service>, options: Options) -> Router {
+pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> Router {
+    let state = AppState { service, provider };
+    // The page's JSON API: same origin only, never cached.
     let api = Router::new()
         .route("/api/otp/send", post(handlers::send))
         .route("/api/otp/resend", post(handlers::resend))
         .route("/api/otp/verify", post(handlers::verify))
+        .route("/api/sign-in", post(oidc::sign_in))
+        .route("/api/sign-in/cancel", post(oidc::cancel))
         .route("/api/health", get(handlers::health))
         .route("/api/openapi.json", get(openapi::serve))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
-        ))
-        .with_state(service);
+        ));
+
+    // What any origin may read: discovery documents (GET) and the app's
+    // token and userinfo calls (a public browser client's fetch).
+    // Each with an `OPTIONS` route of its own, so the CORS layer sees
+    // preflights (the router's method fallback is outside the layer); an
+    // `OPTIONS` that is no preflight still answers 405.
+    let discovery = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(oidc::discovery).options(method_not_allowed),
+        )
+        .route(
+            "/.well-known/jwks.json",
+            get(oidc::jwks).options(method_not_allowed),
+        )
+        .layer(
+            CorsLayer::new()
+                .allow_origin(cors::Any)
+                .allow_methods([Method::GET]),
+        );
+    let endpoints = Router::new()
+        .route("/token", post(oidc::token).options(method_not_allowed))
+        .route(
+            "/userinfo",
+            get(oidc::userinfo)
+                .post(oidc::userinfo)
+                .options(method_not_allowed),
+        )
+        .layer(
+            CorsLayer::new()
+                .allow_origin(cors::Any)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .max_age(Duration::from_secs(3600)),
+        );
+    // The person's browser, sent here by the app.
+    let authorize = Router::new().route("/authorize", get(oidc::authorize).post(oidc::authorize));
+
+    let api = api
+        .merge(discovery)
+        .merge(endpoints)
+        .merge(authorize)
+        .with_state(state);
 
     let security_headers = [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),

@@ -1,12 +1,12 @@
-//! The store of a single process: every flow, idempotency key and counter
-//! behind one lock, so each call is one atomic step, exactly like one
+//! The store of a single process: every flow, idempotency key, counter and
+//! sign-in request behind one lock, so each call is one atomic step, exactly like one
 //! conditional write in DynamoDB. It is the local default and the reference
 //! the contract tests hold the DynamoDB store to.
 //!
 //! Nothing here reads the clock to decide an answer: every condition uses the
 //! `now` the caller passes, as the DynamoDB conditions do. The wall clock is
 //! used for one thing only, the stand-in for DynamoDB's TTL deletion: every
-//! [`SWEEP_EVERY`] writes, items whose `ttl` has passed are dropped, so a
+//! `SWEEP_EVERY` writes, items whose `ttl` has passed are dropped, so a
 //! long-running local server does not grow without bound. Like DynamoDB's
 //! lazy deletion, this sweep never changes an answer the conditions give,
 //! because `ttl` always lies after `expires_at`.
@@ -41,6 +41,8 @@ struct State {
     locks: HashMap<String, Lock>,
     /// Spent proofs of work, with their `ttl`.
     proofs: HashMap<String, u64>,
+    /// Apps' sign-in requests (`authreq#…`).
+    auth: HashMap<SignInId, StoredAuth>,
     writes: u64,
 }
 
@@ -54,6 +56,12 @@ struct Lock {
 #[derive(Debug)]
 struct StoredFlow {
     record: FlowRecord,
+    ttl: u64,
+}
+
+#[derive(Debug)]
+struct StoredAuth {
+    record: AuthRecord,
     ttl: u64,
 }
 
@@ -101,6 +109,7 @@ impl State {
         self.counters.retain(|_, c| c.ttl > wall);
         self.locks.retain(|_, l| l.ttl > wall);
         self.proofs.retain(|_, ttl| *ttl > wall);
+        self.auth.retain(|_, a| a.ttl > wall);
     }
 
     /// Why `admission` cannot pass now, if it cannot; checked in full before
@@ -364,31 +373,117 @@ impl Store for MemoryStore {
     }
 }
 
+/// One conditional step on an authorization item, under the lock: `allowed`
+/// judges the record, `apply` writes it, and the item's `ttl` rises to `ttl`
+/// (never falls).
+fn auth_step(
+    state: &mut State,
+    id: &SignInId,
+    ttl: Option<u64>,
+    allowed: impl FnOnce(&AuthRecord) -> bool,
+    apply: impl FnOnce(&mut AuthRecord),
+) -> AuthStep {
+    let Some(stored) = state.auth.get_mut(id) else {
+        return AuthStep::Refused(None);
+    };
+    if !allowed(&stored.record) {
+        return AuthStep::Refused(Some(stored.record.clone()));
+    }
+    apply(&mut stored.record);
+    if let Some(ttl) = ttl {
+        stored.ttl = ttl;
+    }
+    AuthStep::Done(stored.record.clone())
+}
+
 #[async_trait]
 impl SignInStore for MemoryStore {
-    async fn put_auth_request(&self, _: &AuthRequest, _: u64) -> Result<(), StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
+    async fn put_auth_request(&self, request: &AuthRequest, ttl: u64) -> Result<(), StoreError> {
+        let mut state = self.write();
+        if state.auth.contains_key(&request.id) {
+            return Err(StoreError::new(
+                "a sign-in request with this id already exists",
+            ));
+        }
+        let record = AuthRecord {
+            request: request.clone(),
+            grant: None,
+            redemption: None,
+            cancelled_at: None,
+            revoked_at: None,
+        };
+        state
+            .auth
+            .insert(request.id.clone(), StoredAuth { record, ttl });
+        Ok(())
     }
-    async fn get_auth_request(&self, _: &SignInId) -> Result<Option<AuthRecord>, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
+
+    async fn get_auth_request(&self, id: &SignInId) -> Result<Option<AuthRecord>, StoreError> {
+        Ok(self.read().auth.get(id).map(|a| a.record.clone()))
     }
-    async fn grant(&self, _: &SignInId, _: &Grant, _: u64, _: u64) -> Result<AuthStep, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
+
+    async fn grant(
+        &self,
+        id: &SignInId,
+        grant: &Grant,
+        now: u64,
+        ttl: u64,
+    ) -> Result<AuthStep, StoreError> {
+        let mut state = self.write();
+        Ok(auth_step(
+            &mut state,
+            id,
+            Some(ttl),
+            |r| r.grantable(grant, now),
+            // A repeat of the same grant keeps the first one's fields.
+            |r| {
+                r.grant.get_or_insert_with(|| grant.clone());
+            },
+        ))
     }
-    async fn cancel_auth_request(&self, _: &SignInId, _: u64) -> Result<AuthStep, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
+
+    async fn cancel_auth_request(&self, id: &SignInId, now: u64) -> Result<AuthStep, StoreError> {
+        let mut state = self.write();
+        Ok(auth_step(
+            &mut state,
+            id,
+            None,
+            |r| r.cancellable(now),
+            |r| r.cancelled_at = Some(now),
+        ))
     }
+
     async fn redeem(
         &self,
-        _: &SignInId,
-        _: &RedeemCheck,
-        _: &Redemption,
-        _: u64,
+        id: &SignInId,
+        check: &RedeemCheck,
+        redemption: &Redemption,
+        ttl: u64,
     ) -> Result<AuthStep, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
+        let mut state = self.write();
+        Ok(auth_step(
+            &mut state,
+            id,
+            Some(ttl),
+            |r| r.redeemable(check),
+            |r| r.redemption = Some(redemption.clone()),
+        ))
     }
-    async fn revoke(&self, _: &SignInId, _: &str, _: u64) -> Result<AuthStep, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
+
+    async fn revoke(
+        &self,
+        id: &SignInId,
+        code_hash: &str,
+        now: u64,
+    ) -> Result<AuthStep, StoreError> {
+        let mut state = self.write();
+        Ok(auth_step(
+            &mut state,
+            id,
+            None,
+            |r| r.revocable(code_hash),
+            |r| r.revoked_at = Some(now),
+        ))
     }
 }
 
@@ -410,6 +505,22 @@ mod tests {
             last_sent_at: 0,
             used_at: None,
             sign_in: None,
+        }
+    }
+
+    fn auth_request(expires_at: u64) -> AuthRequest {
+        AuthRequest {
+            id: SignInId::generate(),
+            client_id: "app".into(),
+            redirect_uri: "https://app.example/cb".into(),
+            scope: "openid".into(),
+            state: None,
+            nonce: None,
+            code_challenge: "c".repeat(43),
+            login_hint: None,
+            ui_locales: None,
+            created_at: 0,
+            expires_at,
         }
     }
 
@@ -443,6 +554,12 @@ mod tests {
             .await
             .unwrap();
         store.add_to_counter("limit#old", 1, 2).await.unwrap();
+        let (old_auth, fresh_auth) = (auth_request(1), auth_request(wall + 1800));
+        store.put_auth_request(&old_auth, 2).await.unwrap();
+        store
+            .put_auth_request(&fresh_auth, wall + 3600)
+            .await
+            .unwrap();
         store
             .add_to_counter("limit#new", 1, wall + 3600)
             .await
@@ -465,6 +582,14 @@ mod tests {
 
         assert_eq!(store.get_flow(&old).await.unwrap(), None);
         assert!(store.get_flow(&fresh).await.unwrap().is_some());
+        assert_eq!(store.get_auth_request(&old_auth.id).await.unwrap(), None);
+        assert!(
+            store
+                .get_auth_request(&fresh_auth.id)
+                .await
+                .unwrap()
+                .is_some()
+        );
         let state = store.read();
         assert!(state.keys.is_empty());
         assert!(!state.counters.contains_key("limit#old"));

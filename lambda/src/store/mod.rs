@@ -271,7 +271,8 @@ pub trait SignInStore: Send + Sync + 'static {
     /// Records the grant if the request is unexpired (`expires_at > now`),
     /// not cancelled, and has no grant yet or this very grant (same
     /// `code_hash`: a repeat for the same approved flow, which keeps the
-    /// first grant's fields). Raises the item's `ttl` to `ttl`.
+    /// first grant's fields). Sets the item's `ttl` to `ttl` in the same write:
+    /// when the code and the token it may buy stop mattering.
     async fn grant(
         &self,
         id: &SignInId,
@@ -287,7 +288,7 @@ pub trait SignInStore: Send + Sync + 'static {
     /// `check.code_hash`, `code_expires_at > check.now`, no redemption yet,
     /// no revocation, and the request's client, redirect URI and code
     /// challenge equal the check's. Only one request wins a code. Raises the
-    /// item's `ttl` to `ttl`.
+    /// item's `ttl` to `ttl` in the same write.
     async fn redeem(
         &self,
         id: &SignInId,

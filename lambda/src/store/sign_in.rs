@@ -89,6 +89,47 @@ pub enum AuthStep {
     Refused(Option<AuthRecord>),
 }
 
+/// The conditions of the steps, as rules on the record: the memory store
+/// applies them under its lock, and the DynamoDB store's condition
+/// expressions say the same.
+impl AuthRecord {
+    /// [`crate::store::SignInStore::grant`] may write `grant` at `now`.
+    pub(crate) fn grantable(&self, grant: &Grant, now: u64) -> bool {
+        self.request.expires_at > now
+            && self.cancelled_at.is_none()
+            && self
+                .grant
+                .as_ref()
+                .is_none_or(|g| g.code_hash == grant.code_hash)
+    }
+
+    /// [`crate::store::SignInStore::cancel_auth_request`] may cancel at `now`.
+    pub(crate) fn cancellable(&self, now: u64) -> bool {
+        self.request.expires_at > now && self.cancelled_at.is_none() && self.grant.is_none()
+    }
+
+    /// [`crate::store::SignInStore::redeem`] may redeem for `check`.
+    pub(crate) fn redeemable(&self, check: &RedeemCheck) -> bool {
+        self.grant
+            .as_ref()
+            .is_some_and(|g| g.code_hash == check.code_hash && g.code_expires_at > check.now)
+            && self.redemption.is_none()
+            && self.revoked_at.is_none()
+            && self.request.client_id == check.client_id
+            && self.request.redirect_uri == check.redirect_uri
+            && self.request.code_challenge == check.code_challenge
+    }
+
+    /// [`crate::store::SignInStore::revoke`] may revoke for `code_hash`.
+    pub(crate) fn revocable(&self, code_hash: &str) -> bool {
+        self.grant
+            .as_ref()
+            .is_some_and(|g| g.code_hash == code_hash)
+            && self.redemption.is_some()
+            && self.revoked_at.is_none()
+    }
+}
+
 /// Implements [`crate::store::SignInStore`] for a store wrapper `$ty` by
 /// passing every step to its field `$inner` unchanged: for wrappers that
 /// hold or break only the verification steps (tests, benchmarks).

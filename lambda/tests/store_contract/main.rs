@@ -23,12 +23,14 @@ mod codes;
 mod guesses;
 mod keys;
 mod races;
+mod sign_in;
 
 use admission::*;
 use codes::*;
 use guesses::*;
 use keys::*;
 use races::*;
+use sign_in::*;
 
 const DAY: u64 = 24 * 3600;
 const CONCURRENCY: usize = 50;
@@ -187,6 +189,17 @@ contract!(
     concurrent_approvals_have_one_winner,
     concurrent_attempts_stop_at_max,
     concurrent_creates_with_one_key_make_one_flow,
+    auth_request_round_trips,
+    auth_request_id_is_written_once,
+    grant_is_written_once_per_code,
+    grant_refused_when_expired_or_cancelled,
+    cancel_only_a_live_ungranted_request,
+    redeem_records_the_token,
+    redeem_refused_on_any_mismatch,
+    redeem_once_then_revoke_once,
+    concurrent_redemptions_have_one_winner,
+    concurrent_grants_carry_one_code,
+    concurrent_cancel_and_grant_have_one_kind_of_winner,
 );
 
 #[tokio::test]

@@ -7,6 +7,8 @@
 //!   `expires_at`, `ttl`)
 //! - `lock#<subject>#<day>`: a lockout (`until`, `n`, `ttl`)
 //! - `pow#<hash>`: a spent proof of work (`ttl`)
+//! - `authreq#<id>`: an app's sign-in request and its grant, redemption,
+//!   cancellation and revocation (see `sign_in.rs`)
 //! - any other key, e.g. `limit#…`: a counter (`count`, `ttl`)
 //!
 //! Each method is one conditional write: an `UpdateItem`, or a
@@ -19,11 +21,7 @@ use super::{
     Admission, Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store,
     StoreError,
 };
-use crate::domain::SignInId;
 use crate::domain::{CodeHash, FlowId, FlowRecord};
-use crate::store::{
-    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, SignInStore,
-};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -40,6 +38,7 @@ use std::time::Duration;
 
 mod admission;
 mod item;
+mod sign_in;
 mod table;
 
 const FLOW_PREFIX: &str = "flow#";
@@ -580,33 +579,5 @@ impl Store for DynamoStore {
             .attributes()
             .ok_or_else(|| unexpected("UpdateItem", "no new value returned"))?;
         get_n(new, "count")
-    }
-}
-
-#[async_trait]
-impl SignInStore for DynamoStore {
-    async fn put_auth_request(&self, _: &AuthRequest, _: u64) -> Result<(), StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
-    }
-    async fn get_auth_request(&self, _: &SignInId) -> Result<Option<AuthRecord>, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
-    }
-    async fn grant(&self, _: &SignInId, _: &Grant, _: u64, _: u64) -> Result<AuthStep, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
-    }
-    async fn cancel_auth_request(&self, _: &SignInId, _: u64) -> Result<AuthStep, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
-    }
-    async fn redeem(
-        &self,
-        _: &SignInId,
-        _: &RedeemCheck,
-        _: &Redemption,
-        _: u64,
-    ) -> Result<AuthStep, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
-    }
-    async fn revoke(&self, _: &SignInId, _: &str, _: u64) -> Result<AuthStep, StoreError> {
-        Err(StoreError::new("sign-in items are not stored yet"))
     }
 }

@@ -276,3 +276,185 @@ async fn openapi_real_responses_match_the_document() {
         );
     }
 }
+
+/// The sign-in endpoints: the page's two, the OAuth ones, each answer
+/// checked against the document.
+#[tokio::test]
+async fn openapi_sign_in_responses_match_the_document() {
+    use crate::sign_in::{REDIRECT, SECRET, VERIFIER, clients, complete, start};
+    let app = spawn_app_with(&[("OTP_CLIENTS", &clients())]).await;
+    let mut check = Checker::new(document());
+
+    check
+        .call(&app, Method::GET, "/.well-known/openid-configuration")
+        .await;
+    check
+        .call(&app, Method::GET, "/.well-known/jwks.json")
+        .await;
+    check
+        .call(&app, Method::DELETE, "/.well-known/jwks.json")
+        .await;
+
+    let sign_in = start(&app, "openid email").await;
+    check
+        .post(&app, "/api/sign-in", json!({ "sign_in": sign_in }))
+        .await;
+    check
+        .post(&app, "/api/sign-in", json!({ "sign_in": 7 }))
+        .await;
+    check
+        .post_raw(&app, "/api/sign-in", "text/plain", "{}".into())
+        .await;
+    let redirect_to = complete(&app, &sign_in, &random_email()).await;
+    let code = url::Url::parse(&redirect_to)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    check
+        .post(&app, "/api/sign-in", json!({ "sign_in": sign_in }))
+        .await;
+    let cancelled = start(&app, "openid").await;
+    check
+        .post(&app, "/api/sign-in/cancel", json!({ "sign_in": cancelled }))
+        .await;
+    check
+        .post(&app, "/api/sign-in/cancel", json!({ "sign_in": cancelled }))
+        .await;
+
+    let token = |form: Vec<(&'static str, String)>, basic: Option<(&str, &str)>| {
+        let mut request = app.client.post(app.url("/token")).form(&form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request
+    };
+    let form = vec![
+        ("grant_type", "authorization_code".to_owned()),
+        ("code", code.clone()),
+        ("redirect_uri", REDIRECT.to_owned()),
+        ("code_verifier", VERIFIER.to_owned()),
+    ];
+    let tokens = check
+        .check(
+            Method::POST,
+            "/token",
+            token(form.clone(), Some(("web", SECRET))),
+        )
+        .await;
+    let access_token = tokens["access_token"].as_str().unwrap().to_owned();
+    check
+        .check(
+            Method::POST,
+            "/userinfo",
+            app.client
+                .post(app.url("/userinfo"))
+                .form(&[("access_token", &access_token)]),
+        )
+        .await;
+    check
+        .check(
+            Method::GET,
+            "/userinfo",
+            app.client
+                .get(app.url("/userinfo"))
+                .bearer_auth(&access_token),
+        )
+        .await;
+    check
+        .check(
+            Method::POST,
+            "/userinfo",
+            app.client
+                .post(app.url("/userinfo"))
+                .bearer_auth(&access_token)
+                .form(&[("access_token", &access_token)]),
+        )
+        .await;
+    // Replayed: refused, and the token revoked.
+    check
+        .check(
+            Method::POST,
+            "/token",
+            token(form.clone(), Some(("web", SECRET))),
+        )
+        .await;
+    check
+        .check(
+            Method::GET,
+            "/userinfo",
+            app.client
+                .get(app.url("/userinfo"))
+                .bearer_auth(&access_token),
+        )
+        .await;
+    check
+        .check(
+            Method::GET,
+            "/userinfo",
+            app.client.get(app.url("/userinfo")),
+        )
+        .await;
+    check
+        .check(
+            Method::POST,
+            "/token",
+            token(form.clone(), Some(("web", "wrong"))),
+        )
+        .await;
+    let mut other = form.clone();
+    other[0].1 = "password".into();
+    check
+        .check(Method::POST, "/token", token(other, Some(("web", SECRET))))
+        .await;
+    check
+        .check(
+            Method::POST,
+            "/token",
+            app.client.post(app.url("/token")).json(&json!({})),
+        )
+        .await;
+    check.call(&app, Method::GET, "/token").await;
+    // Failed requests over the address's budget.
+    for _ in 0..otp::oidc::PER_ADDRESS_PER_HOUR {
+        check
+            .check(
+                Method::POST,
+                "/token",
+                token(form.clone(), Some(("web", "wrong"))),
+            )
+            .await;
+    }
+
+    let reached: Vec<String> = check
+        .seen
+        .iter()
+        .map(|(m, p, s)| format!("{m} {p} {s}"))
+        .collect();
+    for expected in [
+        "GET /.well-known/openid-configuration 200",
+        "GET /.well-known/jwks.json 200",
+        "DELETE /.well-known/jwks.json 405",
+        "POST /api/sign-in 200",
+        "POST /api/sign-in 400",
+        "POST /api/sign-in 410",
+        "POST /api/sign-in 415",
+        "POST /api/sign-in/cancel 200",
+        "POST /api/sign-in/cancel 410",
+        "POST /token 200",
+        "POST /token 400",
+        "POST /token 401",
+        "POST /token 429",
+        "GET /token 405",
+        "GET /userinfo 200",
+        "GET /userinfo 401",
+        "POST /userinfo 200",
+        "POST /userinfo 400",
+    ] {
+        assert!(
+            reached.contains(&expected.to_owned()),
+            "scenario missed {expected}: {reached:?}"
+        );
+    }
+}

@@ -1,6 +1,12 @@
 //! Every knob of the service, read once from the environment at start and
 //! validated, so a bad value stops the start with a message naming the
 //! variable instead of failing on the first request.
+//!
+//! - [`oidc`]: the OpenID Connect provider's settings
+
+pub mod oidc;
+
+pub use oidc::OidcSettings;
 
 use crate::domain::{CodeHasher, HmacKey, Policy};
 use base64::Engine;
@@ -109,6 +115,8 @@ pub struct Settings {
     /// behind a proxy the operator trusts (`OTP_CLIENT_IP_HEADER`); without
     /// it, the address comes from the Lambda request context or the TCP peer.
     pub client_ip_header: Option<axum::http::HeaderName>,
+    /// The OpenID Connect provider: issuer, apps, keys.
+    pub oidc: OidcSettings,
 }
 
 /// A setting that stops the start; names the variable.
@@ -258,6 +266,8 @@ impl Settings {
             })?),
         };
 
+        let oidc = OidcSettings::from_env(&env, on_lambda)?;
+
         let mail_from = env
             .get("OTP_MAIL_FROM")
             .unwrap_or("OTP <no-reply@localhost.localdomain>")
@@ -302,6 +312,7 @@ impl Settings {
             limits,
             log_format,
             client_ip_header,
+            oidc,
         })
     }
 
@@ -466,12 +477,20 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("OTP_HMAC_KEYS"), "{err}");
+        let mut env = lambda_env();
+        for var in ["OTP_ISSUER", "OTP_SIGNING_KEYS", "OTP_SUBJECT_KEY"] {
+            let value = env.remove(var).unwrap();
+            let err = Settings::from_vars(env.clone()).unwrap_err();
+            assert!(err.to_string().starts_with(var), "{err}");
+            env.insert(var.into(), value);
+        }
+        assert!(Settings::from_vars(env).is_ok());
     }
 
-    #[test]
-    fn lambda_with_full_configuration_starts() {
+    /// A complete Lambda configuration.
+    fn lambda_env() -> HashMap<String, String> {
         let keys = format!("k2:{KEY},k1:{KEY}");
-        let mut env = vars(&[
+        vars(&[
             ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"),
             ("OTP_TABLE", "otp"),
             (
@@ -479,7 +498,46 @@ mod tests {
                 "smtp://u:p@mail.example.com:587?tls=required",
             ),
             ("OTP_HMAC_KEYS", &keys),
-        ]);
+            ("OTP_ISSUER", "https://otp.example.com/"),
+            (
+                "OTP_SIGNING_KEYS",
+                crate::oidc::keys::tests::test_pkcs8_pem(),
+            ),
+            ("OTP_SUBJECT_KEY", KEY),
+        ])
+    }
+
+    #[test]
+    fn the_provider_is_configured_or_local() {
+        let s = Settings::from_vars(lambda_env()).unwrap();
+        assert_eq!(s.oidc.issuer.as_deref(), Some("https://otp.example.com"));
+        assert!(!s.oidc.subject_key_generated);
+        assert_eq!(s.oidc.describe_keys(), "configured");
+        let bound: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        assert_eq!(s.oidc.issuer_for(bound), "https://otp.example.com");
+        let local = Settings::from_vars(HashMap::new()).unwrap();
+        assert_eq!(local.oidc.issuer, None);
+        assert!(local.oidc.subject_key_generated);
+        assert!(local.oidc.clients.is_empty());
+        assert_eq!(local.oidc.issuer_for(bound), "http://127.0.0.1:4000");
+        assert_eq!(
+            local.oidc.issuer_for("0.0.0.0:4000".parse().unwrap()),
+            "http://127.0.0.1:4000"
+        );
+        assert!(
+            local
+                .oidc
+                .describe_keys()
+                .starts_with("signing key generated")
+        );
+        let clients = r#"[{"id":"app","name":"App","redirect_uris":["http://127.0.0.1:9/cb"]}]"#;
+        let s = Settings::from_vars(vars(&[("OTP_CLIENTS", clients)])).unwrap();
+        assert!(s.oidc.clients.get("app").is_some());
+    }
+
+    #[test]
+    fn lambda_with_full_configuration_starts() {
+        let mut env = lambda_env();
         let s = Settings::from_vars(env.clone()).unwrap();
         assert_eq!(s.hasher.current_key_id(), "k2");
         assert_eq!(s.log_format, LogFormat::Json);
@@ -516,6 +574,14 @@ mod tests {
             ("OTP_MAX_SENDS_PER_EMAIL_PER_DAY", "3"),
             ("OTP_POW_DIFFICULTY", "25"),
             ("OTP_CLIENT_IP_HEADER", "not a header"),
+            ("OTP_ISSUER", "http://otp.example.com"),
+            ("OTP_CLIENTS", "{}"),
+            (
+                "OTP_CLIENTS",
+                r#"[{"id":"app","name":"App","redirect_uris":[]}]"#,
+            ),
+            ("OTP_SIGNING_KEYS", "not a key"),
+            ("OTP_SUBJECT_KEY", "c2hvcnQ="),
         ] {
             let err = Settings::from_vars(vars(&[(var, value)])).unwrap_err();
             assert!(err.to_string().starts_with(var), "{var}={value}: {err}");
@@ -527,10 +593,21 @@ mod tests {
         let s = Settings::from_vars(vars(&[
             ("OTP_SMTP_URL", "smtp://user:hunter2@mail.example.com"),
             ("OTP_HMAC_KEYS", &format!("k1:{KEY}")),
+            ("OTP_SUBJECT_KEY", KEY),
+            (
+                "OTP_CLIENTS",
+                r#"[{"id":"app","name":"App","redirect_uris":["https://a.example/cb"],"secret":"correct-horse-battery-staple-0123456789"}]"#,
+            ),
+            (
+                "OTP_SIGNING_KEYS",
+                crate::oidc::keys::tests::test_pkcs8_pem(),
+            ),
         ]))
         .unwrap();
         let printed = format!("{s:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains(KEY), "{printed}");
+        assert!(!printed.contains("correct-horse"), "{printed}");
+        assert!(!printed.contains("PRIVATE"), "{printed}");
     }
 }

@@ -1,0 +1,455 @@
+//! The OpenID Connect provider: apps (the *clients* of `OTP_CLIENTS`) send
+//! a person to `/authorize`; the page runs the usual send → verify flow
+//! bound to that request; the approving verify grants an authorization
+//! code; the app's server redeems it at `/token` (PKCE S256 always) for an
+//! RS256 ID token and a short-lived access token for `/userinfo`.
+//!
+//! Every state change of a sign-in is one conditional write on its
+//! `authreq#<id>` item ([`crate::store::SignInStore`]); codes and tokens
+//! are `<id>.<secret>` and only their hashes are stored.
+//!
+//! - [`clients`]: the registered apps and their secrets
+//! - [`keys`]: the signing keys and the published JWKS
+//! - [`subject`]: the `sub` of a person
+//! - [`authorize`]: checking an authorization request
+//! - [`grant`]: codes and tokens
+//! - [`token`]: checking a token request, the ID token's claims
+//! - `budget`: failed token requests per client and address
+
+pub mod authorize;
+mod budget;
+pub mod clients;
+pub mod grant;
+pub mod keys;
+pub mod subject;
+pub mod token;
+
+use crate::domain::{Clock, CodeHasher, SignInId};
+use crate::service::{Approved, ServiceError};
+use crate::store::{
+    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, Store, StoreError,
+};
+use authorize::{AuthorizeError, PageError, with_query};
+use budget::Failures;
+use clients::Clients;
+use keys::{KeySource, Keys};
+use otp_api::SignInResponse;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::net::IpAddr;
+use std::sync::Arc;
+use subject::SubjectKey;
+use subtle::ConstantTimeEq;
+use token::{IdTokenClaims, TokenError};
+
+pub use budget::{PER_ADDRESS_PER_HOUR, PER_CLIENT_PER_HOUR};
+
+/// How long a person has from `/authorize` to the approving verify.
+pub const REQUEST_TTL_SECS: u64 = 30 * 60;
+/// How long an authorization code can be redeemed after the approval.
+pub const CODE_TTL_SECS: u64 = 60;
+/// How long an access token works.
+pub const ACCESS_TOKEN_TTL_SECS: u64 = 600;
+/// How long an ID token is valid.
+pub const ID_TOKEN_TTL_SECS: u64 = 300;
+
+/// What the provider needs besides the store and the clock.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// `https://…` without a trailing slash; `iss` of every token.
+    pub issuer: String,
+    pub clients: Clients,
+    pub keys: KeySource,
+    pub subject_key: SubjectKey,
+    /// The service's HMAC keys: authorization codes are derived under them.
+    pub hasher: CodeHasher,
+    /// How long items outlive their expiry before the store's TTL removes them.
+    pub ttl_grace: u64,
+}
+
+/// Why `/authorize` did not start a sign-in.
+#[derive(Debug)]
+pub enum AuthorizeFailure {
+    /// Show the error page; never redirect.
+    Page(PageError),
+    /// Send the person back to the app with this URL (an `error` on it).
+    Redirect(String),
+    Store(StoreError),
+}
+
+/// Why `/userinfo` refused.
+#[derive(Debug)]
+pub enum UserinfoError {
+    /// 400 `invalid_request`: the token came by two methods.
+    InvalidRequest,
+    /// 401 without an error: no token.
+    Missing,
+    /// 401 `invalid_token`: unknown, expired or revoked.
+    InvalidToken,
+    Store(StoreError),
+}
+
+/// `200` answer of `/token`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub id_token: String,
+    pub scope: String,
+}
+
+/// The provider; built once at start, shared by every request.
+pub struct Provider {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    issuer: String,
+    clients: Clients,
+    keys: Keys,
+    subject_key: SubjectKey,
+    hasher: CodeHasher,
+    ttl_grace: u64,
+    failures: Failures,
+}
+
+impl Provider {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ProviderConfig) -> Provider {
+        Provider {
+            store,
+            clock,
+            keys: Keys::new(&config.keys),
+            issuer: config.issuer,
+            clients: config.clients,
+            subject_key: config.subject_key,
+            failures: Failures::new(config.hasher.clone()),
+            hasher: config.hasher,
+            ttl_grace: config.ttl_grace,
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
+    /// `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3).
+    pub fn discovery(&self) -> Value {
+        let iss = &self.issuer;
+        json!({
+            "issuer": iss,
+            "authorization_endpoint": format!("{iss}/authorize"),
+            "token_endpoint": format!("{iss}/token"),
+            "userinfo_endpoint": format!("{iss}/userinfo"),
+            "jwks_uri": format!("{iss}/.well-known/jwks.json"),
+            "scopes_supported": ["openid", "email"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "code_challenge_methods_supported": ["S256"],
+            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "email", "email_verified", "at_hash"],
+            "authorization_response_iss_parameter_supported": true,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "claims_parameter_supported": false,
+            "ui_locales_supported": ["en"],
+        })
+    }
+
+    /// `/.well-known/jwks.json`
+    pub async fn jwks(&self) -> Value {
+        self.keys.get().await.jwks()
+    }
+
+    /// Checks and stores an authorization request; the id is the page's handle.
+    pub async fn authorize(
+        &self,
+        params: &[(String, String)],
+    ) -> Result<SignInId, AuthorizeFailure> {
+        let valid = match authorize::validate(params, &self.clients) {
+            Ok(valid) => valid,
+            Err(AuthorizeError::Page(page)) => {
+                tracing::info!(reason = page.describe(), "authorization request refused");
+                return Err(AuthorizeFailure::Page(page));
+            }
+            Err(AuthorizeError::Redirect(e)) => {
+                tracing::info!(error = e.error, "authorization request sent back");
+                let mut query = vec![("error", e.error), ("error_description", e.description)];
+                if let Some(state) = &e.state {
+                    query.push(("state", state));
+                }
+                query.push(("iss", &self.issuer));
+                return Err(AuthorizeFailure::Redirect(with_query(
+                    &e.redirect_uri,
+                    &query,
+                )));
+            }
+        };
+        let now = self.clock.now();
+        let request = AuthRequest {
+            id: SignInId::generate(),
+            client_id: valid.client_id,
+            redirect_uri: valid.redirect_uri,
+            scope: valid.scope,
+            state: valid.state,
+            nonce: valid.nonce,
+            code_challenge: valid.code_challenge,
+            login_hint: valid.login_hint,
+            ui_locales: valid.ui_locales,
+            created_at: now,
+            expires_at: now + REQUEST_TTL_SECS,
+        };
+        self.store
+            .put_auth_request(&request, request.expires_at + self.ttl_grace)
+            .await
+            .map_err(AuthorizeFailure::Store)?;
+        tracing::info!(client = %request.client_id, sign_in = %request.id, "sign-in started");
+        Ok(request.id)
+    }
+
+    /// What the page shows for a live sign-in request.
+    pub async fn sign_in(&self, id: &str) -> Result<SignInResponse, ServiceError> {
+        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
+        let record = self.store.get_auth_request(&id).await?;
+        let now = self.clock.now();
+        let live = record.filter(|r| {
+            r.request.expires_at > now && r.cancelled_at.is_none() && r.grant.is_none()
+        });
+        let record = live.ok_or(ServiceError::SignInExpired)?;
+        let client = self
+            .clients
+            .get(&record.request.client_id)
+            .ok_or(ServiceError::SignInExpired)?;
+        Ok(SignInResponse {
+            client_name: client.name.clone(),
+            login_hint: record.request.login_hint,
+            ui_locales: record.request.ui_locales,
+        })
+    }
+
+    /// Cancels a live sign-in request: the way back to the app, with
+    /// `error=access_denied`.
+    pub async fn cancel(&self, id: &str) -> Result<String, ServiceError> {
+        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
+        let now = self.clock.now();
+        match self.store.cancel_auth_request(&id, now).await? {
+            AuthStep::Done(record) => {
+                tracing::info!(client = %record.request.client_id, sign_in = %id, "sign-in cancelled");
+                Ok(self.redirect(
+                    &record,
+                    &[
+                        ("error", "access_denied"),
+                        ("error_description", "The person cancelled the sign-in."),
+                    ],
+                ))
+            }
+            AuthStep::Refused(_) => Err(ServiceError::SignInExpired),
+        }
+    }
+
+    /// Grants the authorization code of an approved flow bound to a sign-in
+    /// request: the way back to the app, with `code`. The code is derived
+    /// from the flow, so a replayed approval gets the same code and redirect.
+    pub async fn grant(&self, approved: &Approved) -> Result<String, ServiceError> {
+        let id = approved
+            .sign_in
+            .as_ref()
+            .ok_or(ServiceError::SignInExpired)?;
+        let code = grant::derive_code(&self.hasher, id, &approved.flow_id);
+        let code_expires_at = approved.approved_at + CODE_TTL_SECS;
+        let grant = Grant {
+            code_hash: grant::hash(&code),
+            flow_id: approved.flow_id.clone(),
+            email: approved.email.as_str().to_owned(),
+            subject: self.subject_key.subject(&approved.email),
+            auth_time: approved.approved_at,
+            code_expires_at,
+        };
+        let now = self.clock.now();
+        let ttl = code_expires_at.max(now) + ACCESS_TOKEN_TTL_SECS + self.ttl_grace;
+        match self.store.grant(id, &grant, now, ttl).await? {
+            AuthStep::Done(record) => {
+                tracing::info!(client = %record.request.client_id, sign_in = %id, "code granted");
+                Ok(self.redirect(&record, &[("code", &code)]))
+            }
+            AuthStep::Refused(_) => {
+                tracing::info!(sign_in = %id, "grant refused: the sign-in request is over");
+                Err(ServiceError::SignInExpired)
+            }
+        }
+    }
+
+    /// The request's redirect URI with `params`, its `state` and our `iss`.
+    fn redirect(&self, record: &AuthRecord, params: &[(&str, &str)]) -> String {
+        let mut query = params.to_vec();
+        if let Some(state) = &record.request.state {
+            query.push(("state", state));
+        }
+        query.push(("iss", &self.issuer));
+        with_query(&record.request.redirect_uri, &query)
+    }
+
+    /// `POST /token`: `params` is the form body, `authorization` the header.
+    pub async fn token(
+        &self,
+        params: &[(String, String)],
+        authorization: Option<&str>,
+        ip: Option<IpAddr>,
+    ) -> Result<TokenResponse, TokenError> {
+        let now = self.clock.now();
+        if let Some(retry_after) = self.failures.closed(ip, now) {
+            return Err(TokenError::TooMany { retry_after });
+        }
+        let outcome = self.redeem(params, authorization, now).await;
+        match outcome {
+            Ok(answer) => Ok(answer),
+            Err((client_id, e)) if e.is_counted() => {
+                tracing::info!(
+                    client = client_id.as_deref().unwrap_or("-"),
+                    error = e.code(),
+                    reason = e.description(),
+                    "token refused"
+                );
+                let over = self
+                    .failures
+                    .count(&*self.store, client_id.as_deref(), ip, now)
+                    .await;
+                match over {
+                    Some(retry_after) => {
+                        tracing::warn!("failed token requests over budget");
+                        Err(TokenError::TooMany { retry_after })
+                    }
+                    None => Err(e),
+                }
+            }
+            Err((_, e)) => {
+                tracing::info!(error = e.code(), "token refused");
+                Err(e)
+            }
+        }
+    }
+
+    async fn redeem(
+        &self,
+        params: &[(String, String)],
+        authorization: Option<&str>,
+        now: u64,
+    ) -> Result<TokenResponse, (Option<String>, TokenError)> {
+        let (client, request) = token::check(params, authorization, &self.clients)?;
+        let client_id = Some(client.id.clone());
+        let fail = |e: TokenError| (client_id.clone(), e);
+        let id = grant::sign_in_of(&request.code)
+            .ok_or_else(|| fail(TokenError::InvalidGrant("The code is not valid.")))?;
+        let code_hash = grant::hash(&request.code);
+        let access_token = grant::new_access_token(&id);
+        let check = RedeemCheck {
+            code_hash: code_hash.clone(),
+            client_id: client.id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            code_challenge: grant::s256(&request.code_verifier),
+            now,
+        };
+        let redemption = Redemption {
+            token_hash: grant::hash(&access_token),
+            redeemed_at: now,
+            token_expires_at: now + ACCESS_TOKEN_TTL_SECS,
+        };
+        let ttl = redemption.token_expires_at + self.ttl_grace;
+        let step = self
+            .store
+            .redeem(&id, &check, &redemption, ttl)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "store failed");
+                fail(TokenError::Unavailable)
+            })?;
+        let record = match step {
+            AuthStep::Done(record) => record,
+            AuthStep::Refused(Some(record))
+                if record.redemption.is_some()
+                    && record
+                        .grant
+                        .as_ref()
+                        .is_some_and(|g| g.code_hash == code_hash) =>
+            {
+                // RFC 6749 §4.1.2: a code used twice revokes what it gave.
+                tracing::warn!(sign_in = %id, "a redeemed code was presented again: token revoked");
+                if let Err(e) = self.store.revoke(&id, &code_hash, now).await {
+                    tracing::error!(error = %e, "could not revoke the token of a replayed code");
+                }
+                return Err(fail(TokenError::InvalidGrant("The code was already used.")));
+            }
+            AuthStep::Refused(_) => {
+                return Err(fail(TokenError::InvalidGrant(
+                    "The code is not valid, has expired, or was issued for another client, redirect_uri or code_verifier.",
+                )));
+            }
+        };
+        let Some(granted) = &record.grant else {
+            tracing::error!("a redeemed request has no grant");
+            return Err(fail(TokenError::Unavailable));
+        };
+        let with_email = record.request.scope.split(' ').any(|s| s == "email");
+        let at_hash = grant::at_hash(&access_token);
+        let claims = IdTokenClaims {
+            iss: &self.issuer,
+            sub: &granted.subject,
+            aud: &client.id,
+            exp: now + ID_TOKEN_TTL_SECS,
+            iat: now,
+            auth_time: granted.auth_time,
+            nonce: record.request.nonce.as_deref(),
+            amr: ["otp"],
+            at_hash: &at_hash,
+            email: with_email.then_some(granted.email.as_str()),
+            email_verified: with_email.then_some(true),
+        };
+        let keys = self.keys.get().await;
+        let id_token = keys.signing.sign(&claims).map_err(|e| {
+            tracing::error!(error = %e, "could not sign an ID token");
+            fail(TokenError::Unavailable)
+        })?;
+        tracing::info!(client = %client.id, sign_in = %id, "code redeemed");
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_TTL_SECS,
+            id_token,
+            scope: record.request.scope.clone(),
+        })
+    }
+
+    /// `/userinfo`: the claims an access token gives.
+    pub async fn userinfo(&self, token: &str) -> Result<Value, UserinfoError> {
+        let id = grant::sign_in_of(token).ok_or(UserinfoError::InvalidToken)?;
+        let record = self
+            .store
+            .get_auth_request(&id)
+            .await
+            .map_err(UserinfoError::Store)?
+            .ok_or(UserinfoError::InvalidToken)?;
+        let now = self.clock.now();
+        let (Some(redemption), Some(granted)) = (&record.redemption, &record.grant) else {
+            return Err(UserinfoError::InvalidToken);
+        };
+        let presented = grant::hash(token);
+        let same: bool = presented
+            .as_bytes()
+            .ct_eq(redemption.token_hash.as_bytes())
+            .into();
+        if !same || record.revoked_at.is_some() || redemption.token_expires_at <= now {
+            return Err(UserinfoError::InvalidToken);
+        }
+        let mut claims = json!({ "sub": granted.subject });
+        if record.request.scope.split(' ').any(|s| s == "email") {
+            claims["email"] = json!(granted.email);
+            claims["email_verified"] = json!(true);
+        }
+        Ok(claims)
+    }
+}
