@@ -7,17 +7,22 @@
 //! directions against `serde_json` and the `otp-api` types.
 
 use otp_api::{
-    Challenge, ErrorCode, ErrorDetail, MAX_CHALLENGE_LEN, Proof, ResendRequest, ResendResponse,
-    SendRequest, SendResponse, VerifyRequest, VerifyResponse, VerifyStatus,
+    Challenge, ErrorCode, ErrorDetail, MAX_CHALLENGE_LEN, Proof, RedirectResponse, ResendRequest,
+    ResendResponse, SendRequest, SendResponse, SignInRequest, SignInResponse, VerifyRequest,
+    VerifyResponse, VerifyStatus,
 };
 
 /// A request the page makes; kept whole so a failed one can be sent again
 /// unchanged (same `request_id`, so the service treats it as the same send).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
+    /// What the app asking for a sign-in is called (`?sign_in=<id>`).
+    SignIn(SignInRequest),
     Send(SendRequest),
     Resend(ResendRequest),
     Verify(VerifyRequest),
+    /// The person does not want to sign in to the app after all.
+    Cancel(SignInRequest),
 }
 
 impl Call {
@@ -26,10 +31,12 @@ impl Call {
             Call::Send(_) => "/api/otp/send",
             Call::Resend(_) => "/api/otp/resend",
             Call::Verify(_) => "/api/otp/verify",
+            Call::SignIn(_) => "/api/sign-in",
+            Call::Cancel(_) => "/api/sign-in/cancel",
         }
     }
 
-    /// The same call carrying `proof`; a verify never needs one.
+    /// The same call carrying `proof`; only a send or a resend takes one.
     pub fn with_proof(self, proof: Proof) -> Call {
         match self {
             Call::Send(r) => Call::Send(SendRequest {
@@ -40,30 +47,31 @@ impl Call {
                 proof: Some(proof),
                 ..r
             }),
-            verify => verify,
+            other => other,
         }
     }
 
     /// The JSON body, byte for byte what `serde_json` makes of the request type.
     pub fn body(&self) -> String {
         let mut out = String::from("{");
-        let proof = match self {
+        let (proof, sign_in) = match self {
             Call::Send(r) => {
                 push_field(&mut out, "email", &r.email);
                 if let Some(id) = &r.request_id {
                     push_field(&mut out, "request_id", id);
                 }
-                &r.proof
+                (&r.proof, r.sign_in.as_deref())
             }
             Call::Resend(r) => {
                 push_field(&mut out, "flow_id", &r.flow_id);
-                &r.proof
+                (&r.proof, None)
             }
             Call::Verify(r) => {
                 push_field(&mut out, "flow_id", &r.flow_id);
                 push_field(&mut out, "code", &r.code);
-                &None
+                (&None, None)
             }
+            Call::SignIn(r) | Call::Cancel(r) => (&None, Some(r.sign_in.as_str())),
         };
         if let Some(proof) = proof {
             push_name(&mut out, "proof");
@@ -72,6 +80,9 @@ impl Call {
             push_name(&mut out, "nonce");
             out.push_str(&proof.nonce.to_string());
             out.push('}');
+        }
+        if let Some(id) = sign_in {
+            push_field(&mut out, "sign_in", id);
         }
         out.push('}');
         out
@@ -121,9 +132,11 @@ fn push_json_str(out: &mut String, s: &str) {
 /// Everything a call can come back with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
+    SignIn(SignInResponse),
     Sent(SendResponse),
     Resent(ResendResponse),
     Verified(VerifyResponse),
+    Cancelled(RedirectResponse),
     /// The service said no, in its own error shape.
     Refused(ErrorDetail),
     /// No answer, or one the page cannot read (a proxy's HTML error page,
@@ -150,6 +163,10 @@ pub fn decode<J: Json>(call: &Call, status: u16, body: Option<&J>) -> Reply {
             Call::Send(_) => send_response(body).map(Reply::Sent),
             Call::Resend(_) => resend_response(body).map(Reply::Resent),
             Call::Verify(_) => verify_response(body).map(Reply::Verified),
+            Call::SignIn(_) => sign_in_response(body).map(Reply::SignIn),
+            Call::Cancel(_) => {
+                redirect(body).map(|redirect_to| Reply::Cancelled(RedirectResponse { redirect_to }))
+            }
         }
     } else {
         error_detail(body).map(Reply::Refused)
@@ -176,8 +193,22 @@ fn verify_response<J: Json>(v: &J) -> Option<VerifyResponse> {
     Some(VerifyResponse {
         status: (string(v, "status")? == "approved").then_some(VerifyStatus::Approved)?,
         email: string(v, "email")?,
-        redirect_to: None,
+        redirect_to: redirect(v),
     })
+}
+
+fn sign_in_response<J: Json>(v: &J) -> Option<SignInResponse> {
+    Some(SignInResponse {
+        client_name: string(v, "client_name")?,
+        login_hint: string(v, "login_hint"),
+        ui_locales: string(v, "ui_locales"),
+    })
+}
+
+/// Where the service sends the person back to the app: a web address only
+/// (never `javascript:` or `data:`), since the page navigates there.
+fn redirect<J: Json>(v: &J) -> Option<String> {
+    string(v, "redirect_to").filter(|to| to.starts_with("http"))
 }
 
 fn error_detail<J: Json>(body: &J) -> Option<ErrorDetail> {

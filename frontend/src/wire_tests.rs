@@ -173,6 +173,112 @@ fn unreadable_answers_count_as_unreachable() {
 fn paths_match_the_api() {
     assert_eq!(send().path(), "/api/otp/send");
     assert_eq!(verify().path(), "/api/otp/verify");
+    assert_eq!(sign_in().path(), "/api/sign-in");
+    assert_eq!(cancel().path(), "/api/sign-in/cancel");
+}
+
+fn sign_in() -> Call {
+    Call::SignIn(SignInRequest {
+        sign_in: "s1".to_owned(),
+    })
+}
+
+fn cancel() -> Call {
+    Call::Cancel(SignInRequest {
+        sign_in: "s1".to_owned(),
+    })
+}
+
+#[test]
+fn reads_the_sign_in_answers_as_otp_api_writes_them() {
+    let named = SignInResponse {
+        client_name: "Example Shop".to_owned(),
+        login_hint: Some("ada@example.com".to_owned()),
+        ui_locales: Some("fr en".to_owned()),
+    };
+    let r = decode_json(&sign_in(), 200, serde_json::to_value(&named).unwrap());
+    assert_eq!(r, Reply::SignIn(named));
+    let bare = SignInResponse {
+        client_name: "Example Shop".to_owned(),
+        login_hint: None,
+        ui_locales: None,
+    };
+    let r = decode_json(&sign_in(), 200, serde_json::to_value(&bare).unwrap());
+    assert_eq!(r, Reply::SignIn(bare));
+    assert_eq!(decode_json(&sign_in(), 200, json!({})), Reply::Unreachable);
+
+    let back = RedirectResponse {
+        redirect_to: "http://127.0.0.1:8080/callback?error=access_denied&state=s".to_owned(),
+    };
+    let r = decode_json(&cancel(), 200, serde_json::to_value(&back).unwrap());
+    assert_eq!(r, Reply::Cancelled(back));
+
+    let verified = VerifyResponse {
+        status: VerifyStatus::Approved,
+        email: "a@example.com".to_owned(),
+        redirect_to: Some("https://app.example/cb?code=c&state=s&iss=x".to_owned()),
+    };
+    let r = decode_json(&verify(), 200, serde_json::to_value(&verified).unwrap());
+    assert_eq!(r, Reply::Verified(verified));
+
+    let expired = json!({"error": {"code": "sign_in_expired", "message": ""}});
+    match decode_json(&sign_in(), 410, expired) {
+        Reply::Refused(d) => assert_eq!(d.code, ErrorCode::SignInExpired),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_page_only_goes_to_web_addresses() {
+    for to in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "//evil.example/",
+        "",
+    ] {
+        let body = json!({"redirect_to": to});
+        assert_eq!(
+            decode_json(&cancel(), 200, body),
+            Reply::Unreachable,
+            "{to}"
+        );
+        let body = json!({"status": "approved", "email": "a@example.com", "redirect_to": to});
+        match decode_json(&verify(), 200, body) {
+            Reply::Verified(v) => assert_eq!(v.redirect_to, None, "{to}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn sign_in_bodies_match_serde_json() {
+    let req = SignInRequest {
+        sign_in: "AbC-_0123456789abcdefgh".to_owned(),
+    };
+    let json = serde_json::to_string(&req).unwrap();
+    assert_eq!(Call::SignIn(req.clone()).body(), json);
+    assert_eq!(Call::Cancel(req.clone()).body(), json);
+    let send_req = SendRequest {
+        email: "a@example.com".to_owned(),
+        request_id: Some("0f".to_owned()),
+        proof: Some(Proof {
+            challenge: "t".to_owned(),
+            nonce: 7,
+        }),
+        sign_in: Some(req.sign_in.clone()),
+    };
+    assert_eq!(
+        Call::Send(send_req.clone()).body(),
+        serde_json::to_string(&send_req).unwrap()
+    );
+    assert_eq!(
+        cancel().with_proof(Proof {
+            challenge: "t".to_owned(),
+            nonce: 1
+        }),
+        cancel(),
+        "only sends and resends take a proof"
+    );
 }
 
 #[test]
@@ -254,7 +360,7 @@ fn bodies_with_a_proof_match_serde_json() {
 proptest! {
     #[test]
     fn any_typed_address_is_escaped_like_serde_json(email in "\\PC*|[\\x00-\\x20\"\\\\\u{7f}\u{2028}]{0,8}") {
-        let req = SendRequest { email, request_id: None, proof: None, sign_in: None };
+        let req = SendRequest { email, request_id: None, proof: None, sign_in: Some("s\"1".to_owned()) };
         let body = Call::Send(req.clone()).body();
         prop_assert_eq!(&body, &serde_json::to_string(&req).unwrap());
         prop_assert_eq!(serde_json::from_str::<SendRequest>(&body).unwrap(), req);
