@@ -35,7 +35,10 @@ installed="$(wasm-bindgen --version | awk '{ print $2 }')"
 
 start=$(date +%s%N)
 
-cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-frontend --bin otp-frontend \
+# v0 symbols name a generic's arguments, which stub_functions below reads.
+# Only this build's flags: the profile's artifacts are this script's alone.
+RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-Csymbol-mangling-version=v0" \
+  cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-frontend --bin otp-frontend \
   --target wasm32-unknown-unknown --profile "$PROFILE"
 input="$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/otp-frontend.wasm"
 # A build of its own, so the page's build never sees otp-api's `pow` feature.
@@ -43,14 +46,20 @@ cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-pow \
   --target wasm32-unknown-unknown --profile wasm-pow
 pow_input="$TARGET_DIR/wasm32-unknown-unknown/wasm-pow/otp_pow.wasm"
 
-# stub_exports IN OUT REGEX: a copy of the module IN in which every function
-# exported under a name REGEX matches has a bare `unreachable` for its body.
-# Nothing else moves (no index, no type), so wasm-bindgen still finds each
-# export, while wasm-opt drops all the code only those functions reached.
-stub_exports() {
+# stub_functions IN OUT EXPORTS CRATE: a copy of the module IN in which
+# functions that cannot run get a bare `unreachable` for a body: those
+# exported under a name the regex EXPORTS matches, and those whose symbol
+# (v0 mangling: generic arguments included) names the crate CRATE, other
+# than as the crate that merely instantiated a generic. Nothing else moves
+# (no index, no type), so wasm-bindgen still finds every export and
+# wasm-opt then drops all the code only those functions reached, including
+# what the function table (vtables) alone kept. A function that any
+# function left alone calls directly is left alone too, so that a body
+# LLVM merged with one of the page's own stays whole.
+stub_functions() {
   python3 - "$@" <<'PY'
-import re, sys
-src, out, pattern = sys.argv[1], sys.argv[2], sys.argv[3]
+import re, subprocess, sys
+src, out, exports, crate = sys.argv[1:5]
 wasm = open(src, "rb").read()
 def uleb(i):
     n = shift = 0
@@ -65,16 +74,25 @@ def enc(n):
         if not n: return bytes(out)
 def name(i):
     n, i = uleb(i)
-    return wasm[i:i + n].decode(), i + n
+    return wasm[i:i + n].decode("utf-8", "replace"), i + n
 def limits(i):
     flags, i = uleb(i); i = uleb(i)[1]
     return uleb(i)[1] if flags & 1 else i
+def own_path(symbol):
+    """The v0 symbol without the instantiating crate that may end it."""
+    symbol = symbol.split(".", 1)[0]
+    if re.search(r"B[0-9A-Za-z]*_$", symbol):
+        return re.sub(r"B[0-9A-Za-z]*_$", "", symbol)
+    for m in re.finditer(r"C(?:s[0-9A-Za-z]*_)?(\d+)_?", symbol):
+        if m.end() + int(m.group(1)) == len(symbol):
+            return symbol[:m.start()]
+    return symbol
 sections, i = [], 8
 while i < len(wasm):
     size, start = uleb(i + 1)
     sections.append((wasm[i], start, start + size)); i = start + size
-imported, stubbed = 0, set()
-for sid, start, _ in sections:
+imported, names, candidates = 0, {}, set()
+for sid, start, end in sections:
     if sid == 2:  # imports: functions come first in the index space
         n, i = uleb(start)
         for _ in range(n):
@@ -88,28 +106,67 @@ for sid, start, _ in sections:
         n, i = uleb(start)
         for _ in range(n):
             export, i = name(i); kind = wasm[i]; index, i = uleb(i + 1)
-            if kind == 0 and re.fullmatch(pattern, export): stubbed.add(index - imported)
-if not stubbed:
-    sys.exit(f"{src}: no exported function matches {pattern}; drop this step?")
-parts = [wasm[:8]]
+            if kind == 0 and re.fullmatch(exports, export): candidates.add(index)
+    elif sid == 0 and name(start)[0] == "name":
+        i = name(start)[1]
+        while i < end:
+            kind = wasm[i]; size, i = uleb(i + 1); stop = i + size
+            if kind == 1:  # function names
+                n, i = uleb(i)
+                for _ in range(n):
+                    index, i = uleb(i); names[index], i = name(i)
+            i = stop
+if not names:
+    sys.exit(f"{src}: no function names; build with strip = \"none\"")
+if not any(s.startswith("_R") for s in names.values()):
+    sys.exit(f"{src}: symbols are not v0-mangled (-Csymbol-mangling-version=v0)")
+mention = f"{len(crate)}{crate}"
+candidates |= {i for i, s in names.items()
+               if i >= imported and mention in own_path(s) and "describe" not in s}
+# Direct calls, by name, from binaryen's call graph.
+graph = subprocess.run(["wasm-opt", src, *sys.argv[5:], "--print-call-graph", "-o", "/dev/null"],
+                       check=True, capture_output=True, text=True).stdout
+index = {s: i for i, s in names.items()}
+calls = {}
+for caller, callee in re.findall(r'^\s*"([^"]+)" -> "([^"]+)"; // call', graph, re.M):
+    if caller in index and callee in index:
+        calls.setdefault(index[caller], set()).add(index[callee])
+kept = [i for i in range(imported, max(names) + 1) if i not in candidates]
+while kept:
+    for callee in calls.get(kept.pop(), ()):
+        if callee in candidates:
+            candidates.discard(callee); kept.append(callee)
+if not candidates:
+    sys.exit(f"{src}: nothing to stub; drop this step?")
+parts, stubbed = [wasm[:8]], 0
 for sid, start, end in sections:
     body = wasm[start:end]
     if sid == 10:  # code: count, then each body with its size
         n, i = uleb(start); bodies = [enc(n)]
         for k in range(n):
             size, at = uleb(i)
-            bodies.append(b"\x03\x00\x00\x0b" if k in stubbed else wasm[i:at + size]); i = at + size
+            if k + imported in candidates:
+                bodies.append(b"\x03\x00\x00\x0b"); stubbed += size
+            else:
+                bodies.append(wasm[i:at + size])
+            i = at + size
         body = b"".join(bodies)
     parts.append(bytes([sid]) + enc(len(body)) + body)
 open(out, "wb").write(b"".join(parts))
+print(f"stubbed {len(candidates)} functions that cannot run ({stubbed} bytes)", file=sys.stderr)
 PY
 }
 
 mkdir -p "$WORK"
-# The glue's three wasm-streams classes (see minify_js below) come with
-# exported functions that keep their code in the module: stubbed, they and
-# all they reach are gone (~1 KB brotli).
-stub_exports "$input" "$WORK/otp.stub.wasm" '(__wbg_)?intounderlying(bytesource|sink|source)_.*'
+WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue)
+# leptos links server_fn's browser support, whose streams (wasm-streams)
+# this page never makes: the glue's three stream classes (dropped from the
+# JavaScript by minify_js below) come with exported functions, and the
+# futures behind them sit in the function table. Stubbed, they and all
+# they reach are gone (~2.8 KB brotli).
+stub_functions "$input" "$WORK/otp.stub.wasm" '(__wbg_)?intounderlying(bytesource|sink|source)_.*' \
+  wasm_streams "${WASM_FEATURES[@]}"
 # Optimise before wasm-bindgen, not after: binaryen 108 (Debian) rewrites a
 # two-table module so that wasm-bindgen's externref table export points at
 # the function table, and the page fails to start. The feature flags match
@@ -121,8 +178,6 @@ stub_exports "$input" "$WORK/otp.stub.wasm" '(__wbg_)?intounderlying(bytesource|
 # floats with the saturating instructions). Flattening the code and
 # rebuilding its control flow first (--flatten --rereloop) lets -Oz find
 # more to fold (~460 B brotli); -Os instead of -Oz, here or in rustc, is larger.
-WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
-  --enable-mutable-globals --enable-reference-types --enable-multivalue)
 WASM_OPT=(wasm-opt --flatten --rereloop -Oz -Oz --converge --low-memory-unused --ignore-implicit-traps
   "${WASM_FEATURES[@]}")
 stamp="$(sha256sum "$WORK/otp.stub.wasm" | cut -c1-64) $installed $(wasm-opt --version) ${WASM_OPT[*]}"
