@@ -24,7 +24,14 @@ const TICK: Duration = Duration::from_millis(250);
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    let flow = RwSignal::new(Flow::new());
+    // Opened by an app's sign-in: learn which app before asking anything.
+    let mut start = Flow::new();
+    let query = web_sys::window().and_then(|w| w.location().search().ok());
+    let ask = query
+        .as_deref()
+        .and_then(sign_in_param)
+        .and_then(|id| start.start_sign_in(id));
+    let flow = RwSignal::new(start);
     let now = RwSignal::new(now_ms());
     if let Ok(tick) = set_interval_with_handle(
         move || {
@@ -36,10 +43,8 @@ pub fn App() -> impl IntoView {
     }
     let screen = Memo::new(move |_| flow.with(Flow::screen));
     let page = Page { flow, now };
-    // Opened by an app's sign-in: learn which app before asking anything.
-    let query = web_sys::window().and_then(|w| w.location().search().ok());
-    if let Some(id) = query.as_deref().and_then(sign_in_param) {
-        page.act(|f, _| f.start_sign_in(id));
+    if let Some(call) = ask {
+        page.perform(call);
     }
 
     view! {
@@ -48,27 +53,27 @@ pub fn App() -> impl IntoView {
                 // Drawn anew with each screen (lighter than reactive parts):
                 // the heading names the app once the service has, and Cancel
                 // is there while the app's sign-in can still be cancelled.
-                let (title, no_cancel) = flow.with_untracked(|f| (f.title(), !f.can_cancel()));
+                let (title, can_cancel) = flow.with_untracked(|f| (f.title(), f.can_cancel()));
                 let shown = match screen.get() {
                     Screen::Email => EitherOf4::A(view! { <EmailScreen page=page /> }),
                     Screen::Code => EitherOf4::B(view! { <CodeScreen page=page /> }),
                     Screen::Verified => EitherOf4::C(view! { <VerifiedScreen page=page /> }),
                     Screen::SignIn => EitherOf4::D(view! { <StatusRegion page=page /> }),
                 };
+                // Back to the app without signing in; it learns that the
+                // person declined. Of the very type of "Try again", whose
+                // code it shares.
+                let cancel = can_cancel.then(|| {
+                    view! {
+                        <button type="button" class="secondary" data-testid="cancel-button" on:click=page.on_click(|f, _| f.cancel())>
+                            "Cancel"
+                        </button>
+                    }
+                });
                 view! {
                     <h1>{title}</h1>
                     {shown}
-                    // Back to the app without signing in; it learns that
-                    // the person declined.
-                    <button
-                        type="button"
-                        class="secondary"
-                        data-testid="cancel-button"
-                        hidden=no_cancel
-                        on:click=page.on_click(|f, _| f.cancel())
-                    >
-                        "Cancel"
-                    </button>
+                    {cancel}
                 }
             }}
         </main>
