@@ -35,9 +35,11 @@ installed="$(wasm-bindgen --version | awk '{ print $2 }')"
 
 start=$(date +%s%N)
 
-# v0 symbols name a generic's arguments, which stub_functions below reads.
-# Only this build's flags: the profile's artifacts are this script's alone.
-RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-Csymbol-mangling-version=v0" \
+# v0 symbols name a generic's arguments, and the linker's map says which
+# symbols share a function; stub_functions below reads both. Only this
+# build's flags: the profile's artifacts are this script's alone.
+mkdir -p "$WORK"
+RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-Csymbol-mangling-version=v0 -Clink-arg=--Map=$WORK/otp.map" \
   cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-frontend --bin otp-frontend \
   --target wasm32-unknown-unknown --profile "$PROFILE"
 input="$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/otp-frontend.wasm"
@@ -46,20 +48,21 @@ cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-pow \
   --target wasm32-unknown-unknown --profile wasm-pow
 pow_input="$TARGET_DIR/wasm32-unknown-unknown/wasm-pow/otp_pow.wasm"
 
-# stub_functions IN OUT EXPORTS CRATE: a copy of the module IN in which
-# functions that cannot run get a bare `unreachable` for a body: those
-# exported under a name the regex EXPORTS matches, and those whose symbol
-# (v0 mangling: generic arguments included) names the crate CRATE, other
-# than as the crate that merely instantiated a generic. Nothing else moves
-# (no index, no type), so wasm-bindgen still finds every export and
-# wasm-opt then drops all the code only those functions reached, including
-# what the function table (vtables) alone kept. A function that any
-# function left alone calls directly is left alone too, so that a body
-# LLVM merged with one of the page's own stays whole.
+# stub_functions IN MAP OUT EXPORTS CRATE [WASM-OPT FLAG]...: a copy of
+# the module IN in which functions that cannot run get a bare `unreachable`
+# for a body: those exported under a name the regex EXPORTS matches, and
+# those whose symbol (v0 mangling: generic arguments included) names the
+# crate CRATE, other than as the crate that merely instantiated a generic.
+# Nothing else moves (no index, no type), so wasm-bindgen still finds every
+# export and wasm-opt then drops all the code only those functions
+# reached, including what the function table (vtables) alone kept. A
+# function stays whole when the linker's map MAP gives it another symbol
+# too (LLVM merges identical functions into one under several names), or
+# when a function left whole calls it.
 stub_functions() {
   python3 - "$@" <<'PY'
 import re, subprocess, sys
-src, out, exports, crate = sys.argv[1:5]
+src, link_map, out, exports, crate = sys.argv[1:6]
 wasm = open(src, "rb").read()
 def uleb(i):
     n = shift = 0
@@ -121,10 +124,27 @@ if not names:
 if not any(s.startswith("_R") for s in names.values()):
     sys.exit(f"{src}: symbols are not v0-mangled (-Csymbol-mangling-version=v0)")
 mention = f"{len(crate)}{crate}"
+def cannot_run(symbol):
+    return ("describe" not in symbol and mention in own_path(symbol)) or re.fullmatch(exports, symbol)
+# Every symbol of each function, from the map: input lines, then the
+# function's symbols under each.
+symbols, code = {}, False
+for line in open(link_map, encoding="utf-8"):
+    if not code:
+        code = line.rstrip().endswith(" CODE")
+    elif re.match(r"\s+-\s+\w+\s+\w+ [A-Z]+$", line):
+        break
+    elif m := re.match(r"\s+-\s+\w+\s+\w+ {17}(\S+)$", line):
+        aliases.append(m.group(1)); symbols[m.group(1)] = aliases
+    elif re.match(r"\s+-\s+\w+\s+\w+ {9}\S", line):
+        aliases = []
+if not symbols:
+    sys.exit(f"{link_map}: no functions in this link map")
 candidates |= {i for i, s in names.items()
-               if i >= imported and mention in own_path(s) and "describe" not in s}
+               if i >= imported and cannot_run(s) and s in symbols}
+candidates = {i for i in candidates if all(cannot_run(s) for s in symbols.get(names.get(i), [names.get(i)]))}
 # Direct calls, by name, from binaryen's call graph.
-graph = subprocess.run(["wasm-opt", src, *sys.argv[5:], "--print-call-graph", "-o", "/dev/null"],
+graph = subprocess.run(["wasm-opt", src, *sys.argv[6:], "--print-call-graph", "-o", "/dev/null"],
                        check=True, capture_output=True, text=True).stdout
 index = {s: i for i, s in names.items()}
 calls = {}
@@ -165,8 +185,8 @@ WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-s
 # JavaScript by minify_js below) come with exported functions, and the
 # futures behind them sit in the function table. Stubbed, they and all
 # they reach are gone (~2.8 KB brotli).
-stub_functions "$input" "$WORK/otp.stub.wasm" '(__wbg_)?intounderlying(bytesource|sink|source)_.*' \
-  wasm_streams "${WASM_FEATURES[@]}"
+stub_functions "$input" "$WORK/otp.map" "$WORK/otp.stub.wasm" \
+  '(__wbg_)?intounderlying(bytesource|sink|source)_.*' wasm_streams "${WASM_FEATURES[@]}"
 # Optimise before wasm-bindgen, not after: binaryen 108 (Debian) rewrites a
 # two-table module so that wasm-bindgen's externref table export points at
 # the function table, and the page fails to start. The feature flags match
