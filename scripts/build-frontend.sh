@@ -9,7 +9,8 @@
 #
 # Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli at the exact
 # version in Cargo.lock, wasm-opt (binaryen), brotli, gzip, sha256sum,
-# python3 (the minifiers). Re-running with nothing changed redoes only the
+# python3 (the minifiers, and the module edits: dead functions stubbed,
+# import names shortened). Re-running with nothing changed redoes only the
 # solver's sub-second wasm-opt and leaves dist/ untouched, so the backend is
 # not rebuilt either.
 set -euo pipefail
