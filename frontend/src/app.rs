@@ -4,12 +4,12 @@
 //! sets inline styles or injects script, so the page runs under the strict
 //! Content-Security-Policy the service sends.
 
-use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen};
+use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen, sign_in_param};
 use crate::wire::{Call, Json, Reply, decode, whole_number};
 use gloo_net::http::Request;
 use js_sys::{Function, JSON, Promise, Reflect};
-use leptos::either::EitherOf3;
-use leptos::ev::SubmitEvent;
+use leptos::either::EitherOf4;
+use leptos::ev::{MouseEvent, SubmitEvent};
 use leptos::html::{H2, Input};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -24,7 +24,14 @@ const TICK: Duration = Duration::from_millis(250);
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    let flow = RwSignal::new(Flow::new());
+    // Opened by an app's sign-in: learn which app before asking anything.
+    let mut start = Flow::new();
+    let query = web_sys::window().and_then(|w| w.location().search().ok());
+    let ask = query
+        .as_deref()
+        .and_then(sign_in_param)
+        .and_then(|id| start.start_sign_in(id));
+    let flow = RwSignal::new(start);
     let now = RwSignal::new(now_ms());
     if let Ok(tick) = set_interval_with_handle(
         move || {
@@ -36,18 +43,46 @@ pub fn App() -> impl IntoView {
     }
     let screen = Memo::new(move |_| flow.with(Flow::screen));
     let page = Page { flow, now };
+    if let Some(call) = ask {
+        page.perform(call);
+    }
 
     view! {
         <main class="card">
-            <h1>"Verify your email"</h1>
-            {move || match screen.get() {
-                Screen::Email => EitherOf3::A(view! { <EmailScreen page=page /> }),
-                Screen::Code => EitherOf3::B(view! { <CodeScreen page=page /> }),
-                Screen::Verified => EitherOf3::C(view! { <VerifiedScreen page=page /> }),
+            {move || {
+                // Drawn anew with each screen (lighter than reactive parts):
+                // the heading names the app once the service has, and Cancel
+                // is there while the app's sign-in can still be cancelled.
+                let (title, can_cancel) = flow.with_untracked(|f| (f.title(), f.can_cancel()));
+                let shown = match screen.get() {
+                    Screen::Email => EitherOf4::A(view! { <EmailScreen page=page /> }),
+                    Screen::Code => EitherOf4::B(view! { <CodeScreen page=page /> }),
+                    Screen::Verified => EitherOf4::C(view! { <VerifiedScreen page=page /> }),
+                    Screen::SignIn => EitherOf4::D(view! { <StatusRegion page=page /> }),
+                };
+                // Back to the app without signing in; it learns that the
+                // person declined. Of the very type of "Try again", whose
+                // code it shares.
+                let cancel = can_cancel.then(|| {
+                    view! {
+                        <button type="button" class="secondary" data-testid="cancel-button" on:click=page.on_click(|f, _| f.cancel())>
+                            "Cancel"
+                        </button>
+                    }
+                });
+                view! {
+                    <h1>{title}</h1>
+                    {shown}
+                    {cancel}
+                }
             }}
         </main>
     }
 }
+
+/// What a button or a form does: a change to the flow at the page's clock,
+/// and the call it makes, if any.
+type Action = fn(&mut Flow, f64) -> Option<Call>;
 
 /// What every screen needs: the state and the clock.
 #[derive(Clone, Copy)]
@@ -58,6 +93,20 @@ struct Page {
 
 impl Page {
     /// Applies a change to the flow and performs the call it produces, if any.
+    /// A click handler doing `action`: one type for every button, so the
+    /// event plumbing is in the download once rather than once per button.
+    fn on_click(self, action: Action) -> impl Fn(MouseEvent) + Copy + 'static {
+        move |_| self.act(action)
+    }
+
+    /// A form's submit handler doing `action`, likewise one type for both forms.
+    fn on_submit(self, action: Action) -> impl Fn(SubmitEvent) + Copy + 'static {
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            self.act(action)
+        }
+    }
+
     fn act(self, change: impl FnOnce(&mut Flow, f64) -> Option<Call>) {
         let now = now_ms();
         if let Some(call) = self.flow.try_update(|f| change(f, now)).flatten() {
@@ -77,6 +126,12 @@ impl Page {
                 let at = now_ms();
                 now.try_set(at);
                 let Some(challenge) = flow.try_update(|f| f.finish(reply, at)).flatten() else {
+                    // Done or cancelled: back to the app, in place of this
+                    // page in the history (its sign-in is over).
+                    let to = flow.try_with_untracked(|f| f.leaving().map(str::to_owned));
+                    if let (Some(to), Some(window)) = (to.flatten(), web_sys::window()) {
+                        _ = window.location().replace(&to);
+                    }
                     return;
                 };
                 let nonce = solve(&challenge, flow).await;
@@ -101,10 +156,7 @@ fn EmailScreen(page: Page) -> impl IntoView {
     // The box starts with the kept address; while shown, the box leads.
     let email = flow.with_untracked(|f| f.email().to_owned());
     let input = focused_input();
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        page.act(|f, _| f.submit_email(new_request_id));
-    };
+    let submit = page.on_submit(|f, _| f.submit_email(new_request_id));
 
     view! {
         <p class="lead">"We will email you a 6-digit code to confirm the address is yours."</p>
@@ -147,14 +199,14 @@ fn CodeScreen(page: Page) -> impl IntoView {
         })
     };
     let input = focused_input();
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        page.act(|f, _| f.submit_code());
-    };
+    let submit = page.on_submit(|f, _| f.submit_code());
 
     view! {
         <p class="sent-to">"We sent a code to " <strong>{sent_to}</strong></p>
-        <button type="button" class="link" data-testid="change-email-button" disabled=move || busy.get() on:click=move |_| flow.update(Flow::change_email)>
+        <button type="button" class="link" data-testid="change-email-button" disabled=move || busy.get() on:click=page.on_click(|f, _| {
+            f.change_email();
+            None
+        })>
             "Change address"
         </button>
         <form class="stack" on:submit=submit>
@@ -188,7 +240,7 @@ fn CodeScreen(page: Page) -> impl IntoView {
             data-testid="resend-button"
             disabled=move || !page.now.with(|&now| flow.with(|f| f.can_resend(now)))
             class:busy=move || pending(false)
-            on:click=move |_| page.act(|f, now| f.resend(now))
+            on:click=page.on_click(Flow::resend)
         >
             <span class="spinner" aria-hidden="true"></span>
             {move || page.now.with(|&now| flow.with(|f| f.resend_label(now)))}
@@ -245,7 +297,7 @@ fn StatusRegion(page: Page) -> impl IntoView {
                 flow.with(Flow::can_retry)
                     .then(|| {
                         view! {
-                            <button type="button" class="secondary" data-testid="retry-button" on:click=move |_| page.act(|f, _| f.retry())>
+                            <button type="button" class="secondary" data-testid="retry-button" on:click=page.on_click(|f, _| f.retry())>
                                 "Try again"
                             </button>
                         }

@@ -6,13 +6,20 @@
 //! When others have spent an address's free sends, the service asks for a
 //! proof of work: the page solves it, showing how far it has come, and sends
 //! the very same request again with the proof.
+//! Opened by an app's sign-in (`/?sign_in=<id>`), the page first asks who
+//! the app is, names it above the address, and after the approving verify
+//! (or Cancel) goes back to the app; a sign-in that is over says so and
+//! shows no form.
 //! The browser-facing component only forwards events here and renders what
 //! this says, so the whole story is testable without a browser.
 
 use crate::countdown::Countdown;
 use crate::messages;
 use crate::wire::{Call, Reply};
-use otp_api::{Challenge, ErrorCode, Proof, ResendRequest, SendRequest, VerifyRequest, parse_code};
+use otp_api::{
+    Challenge, ErrorCode, Proof, ResendRequest, SendRequest, SignInRequest, VerifyRequest,
+    VerifyResponse, parse_code,
+};
 
 /// Longest text the code box keeps: six digits with room for the spaces and
 /// dashes that come along in a paste ("123 456", " 123-456 ").
@@ -25,6 +32,9 @@ const MAX_SOLVES: u8 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
+    /// Only the status line: while the app's sign-in is read, and once it
+    /// is over (expired, finished, cancelled elsewhere).
+    SignIn,
     Email,
     Code,
     Verified,
@@ -62,6 +72,12 @@ pub struct Flow {
     notice: Option<Notice>,
     attempts_left: Option<u32>,
     resend: Countdown,
+    /// The app's sign-in this visit is for, from the page's address.
+    sign_in: Option<String>,
+    /// The app's name, once the service has said it.
+    client: Option<String>,
+    /// Where the page is going now: back to the app.
+    leaving: Option<String>,
 }
 
 /// A proof of work under way.
@@ -95,7 +111,20 @@ impl Flow {
             notice: None,
             attempts_left: None,
             resend: Countdown::default(),
+            sign_in: None,
+            client: None,
+            leaving: None,
         }
+    }
+
+    /// The page was opened for an app's sign-in: asks the service which app
+    /// it is before the address is asked for.
+    pub fn start_sign_in(&mut self, sign_in: &str) -> Option<Call> {
+        self.screen = Screen::SignIn;
+        self.sign_in = Some(sign_in.to_owned());
+        self.start(Call::SignIn(SignInRequest {
+            sign_in: sign_in.to_owned(),
+        }))
     }
 
     pub fn screen(&self) -> Screen {
@@ -119,6 +148,29 @@ impl Flow {
     pub fn attempts_left(&self) -> Option<u32> {
         self.attempts_left
     }
+    /// The name of the app the person signs in to, if they do.
+    pub fn client(&self) -> Option<&str> {
+        self.client.as_deref()
+    }
+    /// The page's heading: which app the person signs in to, once known.
+    pub fn title(&self) -> String {
+        match &self.client {
+            Some(client) => {
+                let mut s = String::from("Continue to ");
+                s.push_str(client);
+                s
+            }
+            None => "Verify your email".to_owned(),
+        }
+    }
+    /// Cancel is offered while the app's sign-in can still be cancelled.
+    pub fn can_cancel(&self) -> bool {
+        self.client.is_some() && matches!(self.screen, Screen::Email | Screen::Code)
+    }
+    /// The app's address to go to now, once the sign-in is done or cancelled.
+    pub fn leaving(&self) -> Option<&str> {
+        self.leaving.as_deref()
+    }
     /// The line under the field: the notice, or else on the Code screen
     /// after a wrong code how many tries are left (said once: the error that
     /// told it first is gone by then).
@@ -129,9 +181,9 @@ impl Flow {
             _ => None,
         }
     }
-    /// A request is on its way; every button waits for it.
+    /// A request is on its way, or the page is leaving; every button waits.
     pub fn busy(&self) -> bool {
-        self.in_flight.is_some()
+        self.in_flight.is_some() || self.leaving.is_some()
     }
     /// The call on its way, so its button can show the spinner.
     pub fn pending(&self) -> Option<&Call> {
@@ -197,6 +249,7 @@ impl Flow {
             email,
             request_id: self.request_id.clone(),
             proof: None,
+            sign_in: self.sign_in.clone(),
         }))
     }
 
@@ -233,6 +286,16 @@ impl Flow {
         }
         let call = self.failed.take()?;
         self.start(call)
+    }
+
+    /// "Cancel": the person does not sign in to the app; the service answers
+    /// with the way back to it.
+    pub fn cancel(&mut self) -> Option<Call> {
+        if self.busy() {
+            return None;
+        }
+        let sign_in = self.sign_in.clone()?;
+        self.start(Call::Cancel(SignInRequest { sign_in }))
     }
 
     /// "Change address": back to the Email screen with the address kept.
@@ -275,6 +338,18 @@ impl Flow {
     pub fn finish(&mut self, reply: Reply, now_ms: f64) -> Option<Challenge> {
         let call = self.in_flight.take()?;
         match reply {
+            Reply::SignIn(r) => {
+                self.screen = Screen::Email;
+                self.client = Some(r.client_name);
+                if let Some(hint) = r.login_hint {
+                    self.email = hint;
+                }
+            }
+            Reply::Cancelled(r) => self.leave(r.redirect_to, ""),
+            Reply::Verified(VerifyResponse {
+                redirect_to: Some(to),
+                ..
+            }) => self.leave(to, "Email verified. "),
             Reply::Sent(r) => {
                 self.sent_to = match &call {
                     Call::Send(s) => s.email.clone(),
@@ -309,6 +384,10 @@ impl Flow {
             Reply::Refused(detail) => {
                 let sentence = messages::error_sentence(&detail);
                 match detail.code {
+                    ErrorCode::SignInExpired => {
+                        self.restart(Some(sentence));
+                        self.screen = Screen::SignIn;
+                    }
                     ErrorCode::Expired
                     | ErrorCode::AlreadyUsed
                     | ErrorCode::TooManyAttempts
@@ -355,6 +434,13 @@ impl Flow {
         None
     }
 
+    /// Back to the app at `to`, saying so after `done`.
+    fn leave(&mut self, to: String, done: &str) {
+        self.leaving = Some(to);
+        let client = self.client.as_deref().unwrap_or_default();
+        self.notice = Some(Notice::Info(messages::back_to(done, client)));
+    }
+
     fn start(&mut self, call: Call) -> Option<Call> {
         self.solves = 0;
         self.failed = None;
@@ -374,6 +460,14 @@ impl Flow {
         self.resend = Countdown::default();
         self.notice = error.map(Notice::Error);
     }
+}
+
+/// The sign-in the page was opened for: `/authorize` sends the person to
+/// exactly `/?sign_in=<id>`. The id is base64url, so it needs no decoding;
+/// anything else after `?sign_in=` is sent as it is and answered like an
+/// expired sign-in.
+pub fn sign_in_param(query: &str) -> Option<&str> {
+    query.strip_prefix("?sign_in=").filter(|id| !id.is_empty())
 }
 
 #[cfg(test)]

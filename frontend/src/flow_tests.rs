@@ -49,6 +49,7 @@ fn happy_path_email_code_verified() {
             email: EMAIL.to_owned(),
             request_id: Some("id-1".to_owned()),
             proof: None,
+            sign_in: None,
         })
     );
     assert!(f.busy());
@@ -71,6 +72,7 @@ fn happy_path_email_code_verified() {
         Reply::Verified(VerifyResponse {
             status: VerifyStatus::Approved,
             email: EMAIL.to_owned(),
+            redirect_to: None,
         }),
         1.0,
     );
@@ -266,6 +268,7 @@ fn send_with_proof(token: &str, nonce: u64) -> Call {
             challenge: token.to_owned(),
             nonce,
         }),
+        sign_in: None,
     })
 }
 
@@ -389,4 +392,155 @@ fn a_proof_request_without_a_challenge_is_an_error() {
     assert!(!f.busy());
     assert_eq!(error_text(&f), ErrorCode::ProofOfWorkRequired.message());
     assert_eq!(f.solved(Some(1)), None, "nothing to solve");
+}
+
+const SIGN_IN: &str = "AbC-_0123456789abcdefgh";
+
+fn named(login_hint: Option<&str>) -> Reply {
+    Reply::SignIn(otp_api::SignInResponse {
+        client_name: "Example Shop".to_owned(),
+        login_hint: login_hint.map(str::to_owned),
+        ui_locales: None,
+    })
+}
+
+/// A flow opened by an app's sign-in, named, on the Email screen.
+fn signing_in() -> Flow {
+    let mut f = Flow::new();
+    f.start_sign_in(SIGN_IN).expect("asks which app");
+    f.finish(named(None), 0.0);
+    f
+}
+
+#[test]
+fn the_query_names_the_sign_in() {
+    assert_eq!(sign_in_param(&format!("?sign_in={SIGN_IN}")), Some(SIGN_IN));
+    assert_eq!(sign_in_param(""), None);
+    assert_eq!(sign_in_param("?sign_in="), None);
+    assert_eq!(sign_in_param("?other=1"), None);
+}
+
+#[test]
+fn a_sign_in_names_the_app_and_prefills_the_hint() {
+    let mut f = Flow::new();
+    assert_eq!(f.title(), "Verify your email");
+    let call = f.start_sign_in(SIGN_IN);
+    assert_eq!(
+        call,
+        Some(Call::SignIn(otp_api::SignInRequest {
+            sign_in: SIGN_IN.to_owned()
+        }))
+    );
+    assert_eq!(f.screen(), Screen::SignIn);
+    assert!(f.busy());
+    assert!(!f.can_cancel(), "nothing to cancel before the app is known");
+    f.finish(named(Some(EMAIL)), 0.0);
+    assert_eq!(f.screen(), Screen::Email);
+    assert_eq!(f.client(), Some("Example Shop"));
+    assert_eq!(f.title(), "Continue to Example Shop");
+    assert_eq!(f.email(), EMAIL);
+    assert!(f.can_cancel());
+    assert_eq!(f.notice(), None);
+}
+
+#[test]
+fn a_lost_sign_in_answer_offers_a_retry() {
+    let mut f = Flow::new();
+    let first = f.start_sign_in(SIGN_IN).unwrap();
+    f.finish(Reply::Unreachable, 0.0);
+    assert_eq!(f.screen(), Screen::SignIn);
+    assert!(f.can_retry());
+    assert_eq!(f.retry(), Some(first));
+}
+
+#[test]
+fn the_send_carries_the_sign_in_and_the_approval_goes_back_to_the_app() {
+    let mut f = signing_in();
+    f.set_email(EMAIL);
+    match f.submit_email(|| Some("id-1".to_owned())) {
+        Some(Call::Send(r)) => assert_eq!(r.sign_in.as_deref(), Some(SIGN_IN)),
+        other => panic!("{other:?}"),
+    }
+    f.finish(sent(60), 0.0);
+    assert!(f.can_cancel(), "cancel stays on the Code screen");
+    f.set_code("123456").expect("verify");
+    let back = "http://127.0.0.1:9/callback?code=c&state=s&iss=i";
+    f.finish(
+        Reply::Verified(VerifyResponse {
+            status: VerifyStatus::Approved,
+            email: EMAIL.to_owned(),
+            redirect_to: Some(back.to_owned()),
+        }),
+        1.0,
+    );
+    assert_eq!(f.leaving(), Some(back));
+    assert!(f.busy(), "every button waits while the page leaves");
+    assert_eq!(
+        f.notice(),
+        Some(&Notice::Info(
+            "Email verified. Taking you back to Example Shop.".to_owned()
+        ))
+    );
+    assert!(f.cancel().is_none());
+}
+
+#[test]
+fn cancel_asks_the_way_back_to_the_app() {
+    let mut f = signing_in();
+    let call = f.cancel();
+    assert_eq!(
+        call,
+        Some(Call::Cancel(otp_api::SignInRequest {
+            sign_in: SIGN_IN.to_owned()
+        }))
+    );
+    assert!(f.cancel().is_none(), "once");
+    let back = "http://127.0.0.1:9/callback?error=access_denied&state=s";
+    f.finish(
+        Reply::Cancelled(otp_api::RedirectResponse {
+            redirect_to: back.to_owned(),
+        }),
+        0.0,
+    );
+    assert_eq!(f.leaving(), Some(back));
+    assert_eq!(
+        f.notice(),
+        Some(&Notice::Info("Taking you back to Example Shop.".to_owned()))
+    );
+}
+
+#[test]
+fn without_a_sign_in_there_is_nothing_to_cancel() {
+    let mut f = Flow::new();
+    assert!(!f.can_cancel());
+    assert!(f.cancel().is_none());
+    let mut f = on_code_screen();
+    assert!(f.cancel().is_none());
+}
+
+#[test]
+fn an_expired_sign_in_says_so_and_shows_no_form() {
+    for at in ["named", "send", "verify", "cancel"] {
+        let mut f = Flow::new();
+        f.start_sign_in(SIGN_IN);
+        if at != "named" {
+            f.finish(named(None), 0.0);
+            f.set_email(EMAIL);
+            match at {
+                "send" => _ = f.submit_email(|| None),
+                "verify" => {
+                    f.submit_email(|| None);
+                    f.finish(sent(60), 0.0);
+                    f.set_code("123456");
+                }
+                _ => _ = f.cancel(),
+            }
+        }
+        f.finish(refused(ErrorCode::SignInExpired, None, None), 0.0);
+        assert_eq!(f.screen(), Screen::SignIn, "{at}");
+        assert_eq!(error_text(&f), ErrorCode::SignInExpired.message(), "{at}");
+        assert!(!f.can_retry(), "{at}");
+        assert!(!f.can_cancel(), "{at}");
+        assert!(!f.busy(), "{at}");
+    }
 }

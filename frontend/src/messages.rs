@@ -49,6 +49,16 @@ pub fn code_sent(expires_in: u64) -> String {
     s
 }
 
+/// Said while the page goes back to the app: "Email verified. Taking you
+/// back to Example Shop." (`done` is the first sentence, or empty).
+pub fn back_to(done: &str, client: &str) -> String {
+    let mut s = String::from(done);
+    s.push_str("Taking you back to ");
+    s.push_str(client);
+    s.push('.');
+    s
+}
+
 /// Shown after a resend succeeded.
 pub const CODE_RESENT: &str = "A new code is on its way. Use the newest email.";
 

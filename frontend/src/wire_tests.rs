@@ -19,6 +19,7 @@ fn send() -> Call {
         email: "a@example.com".to_owned(),
         request_id: None,
         proof: None,
+        sign_in: None,
     })
 }
 
@@ -46,6 +47,7 @@ fn reads_each_success_shape_as_otp_api_writes_it() {
     let verified = VerifyResponse {
         status: VerifyStatus::Approved,
         email: "a@example.com".to_owned(),
+        redirect_to: None,
     };
     let r = decode_json(&verify(), 200, serde_json::to_value(&verified).unwrap());
     assert_eq!(r, Reply::Verified(verified));
@@ -121,29 +123,32 @@ fn a_nonce_from_javascript_must_be_a_whole_number_it_holds_exactly() {
     assert_eq!(whole_number(f64::NAN), None);
 }
 
+/// Does not compile once `otp-api` gains an error code: add it here and to
+/// `ERROR_CODES`, which the page reads codes with.
+fn is_listed(code: ErrorCode) -> bool {
+    use ErrorCode::*;
+    match code {
+        InvalidRequest | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed
+        | InvalidEmail | InvalidCodeFormat | UnknownFlow | Expired | AlreadyUsed | WrongCode
+        | TooManyAttempts | ResendTooSoon | RateLimited | ProofOfWorkRequired | Undeliverable
+        | SignInExpired | Unavailable | Internal => ERROR_CODES.contains(&code),
+    }
+}
+
 #[test]
 fn every_error_code_is_understood() {
-    for code in [
-        ErrorCode::InvalidRequest,
-        ErrorCode::InvalidEmail,
-        ErrorCode::UnknownFlow,
-        ErrorCode::Expired,
-        ErrorCode::AlreadyUsed,
-        ErrorCode::WrongCode,
-        ErrorCode::TooManyAttempts,
-        ErrorCode::ResendTooSoon,
-        ErrorCode::RateLimited,
-        ErrorCode::ProofOfWorkRequired,
-        ErrorCode::Undeliverable,
-        ErrorCode::Unavailable,
-        ErrorCode::Internal,
-    ] {
+    for code in ERROR_CODES {
+        assert!(is_listed(code));
+        // The wire name the page compares with is the one serde writes.
+        assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
         let body = json!({"error": {"code": code.as_str(), "message": ""}});
         match decode_json(&send(), 400, body) {
             Reply::Refused(d) => assert_eq!(d.code, code),
             other => panic!("{code}: {other:?}"),
         }
     }
+    let unknown = json!({"error": {"code": "no_such_code", "message": ""}});
+    assert_eq!(decode_json(&send(), 400, unknown), Reply::Unreachable);
 }
 
 #[test]
@@ -168,6 +173,112 @@ fn unreadable_answers_count_as_unreachable() {
 fn paths_match_the_api() {
     assert_eq!(send().path(), "/api/otp/send");
     assert_eq!(verify().path(), "/api/otp/verify");
+    assert_eq!(sign_in().path(), "/api/sign-in");
+    assert_eq!(cancel().path(), "/api/sign-in/cancel");
+}
+
+fn sign_in() -> Call {
+    Call::SignIn(SignInRequest {
+        sign_in: "s1".to_owned(),
+    })
+}
+
+fn cancel() -> Call {
+    Call::Cancel(SignInRequest {
+        sign_in: "s1".to_owned(),
+    })
+}
+
+#[test]
+fn reads_the_sign_in_answers_as_otp_api_writes_them() {
+    let named = SignInResponse {
+        client_name: "Example Shop".to_owned(),
+        login_hint: Some("ada@example.com".to_owned()),
+        ui_locales: Some("fr en".to_owned()),
+    };
+    let r = decode_json(&sign_in(), 200, serde_json::to_value(&named).unwrap());
+    assert_eq!(r, Reply::SignIn(named));
+    let bare = SignInResponse {
+        client_name: "Example Shop".to_owned(),
+        login_hint: None,
+        ui_locales: None,
+    };
+    let r = decode_json(&sign_in(), 200, serde_json::to_value(&bare).unwrap());
+    assert_eq!(r, Reply::SignIn(bare));
+    assert_eq!(decode_json(&sign_in(), 200, json!({})), Reply::Unreachable);
+
+    let back = RedirectResponse {
+        redirect_to: "http://127.0.0.1:8080/callback?error=access_denied&state=s".to_owned(),
+    };
+    let r = decode_json(&cancel(), 200, serde_json::to_value(&back).unwrap());
+    assert_eq!(r, Reply::Cancelled(back));
+
+    let verified = VerifyResponse {
+        status: VerifyStatus::Approved,
+        email: "a@example.com".to_owned(),
+        redirect_to: Some("https://app.example/cb?code=c&state=s&iss=x".to_owned()),
+    };
+    let r = decode_json(&verify(), 200, serde_json::to_value(&verified).unwrap());
+    assert_eq!(r, Reply::Verified(verified));
+
+    let expired = json!({"error": {"code": "sign_in_expired", "message": ""}});
+    match decode_json(&sign_in(), 410, expired) {
+        Reply::Refused(d) => assert_eq!(d.code, ErrorCode::SignInExpired),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_page_only_goes_to_web_addresses() {
+    for to in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "//evil.example/",
+        "",
+    ] {
+        let body = json!({"redirect_to": to});
+        assert_eq!(
+            decode_json(&cancel(), 200, body),
+            Reply::Unreachable,
+            "{to}"
+        );
+        let body = json!({"status": "approved", "email": "a@example.com", "redirect_to": to});
+        match decode_json(&verify(), 200, body) {
+            Reply::Verified(v) => assert_eq!(v.redirect_to, None, "{to}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn sign_in_bodies_match_serde_json() {
+    let req = SignInRequest {
+        sign_in: "AbC-_0123456789abcdefgh".to_owned(),
+    };
+    let json = serde_json::to_string(&req).unwrap();
+    assert_eq!(Call::SignIn(req.clone()).body(), json);
+    assert_eq!(Call::Cancel(req.clone()).body(), json);
+    let send_req = SendRequest {
+        email: "a@example.com".to_owned(),
+        request_id: Some("0f".to_owned()),
+        proof: Some(Proof {
+            challenge: "t".to_owned(),
+            nonce: 7,
+        }),
+        sign_in: Some(req.sign_in.clone()),
+    };
+    assert_eq!(
+        Call::Send(send_req.clone()).body(),
+        serde_json::to_string(&send_req).unwrap()
+    );
+    assert_eq!(
+        cancel().with_proof(Proof {
+            challenge: "t".to_owned(),
+            nonce: 1
+        }),
+        cancel(),
+        "only sends and resends take a proof"
+    );
 }
 
 #[test]
@@ -176,6 +287,7 @@ fn bodies_match_serde_json() {
         email: "a@example.com".to_owned(),
         request_id: Some("0f".to_owned()),
         proof: None,
+        sign_in: None,
     };
     assert_eq!(
         Call::Send(with_id.clone()).body(),
@@ -210,6 +322,7 @@ fn bodies_with_a_proof_match_serde_json() {
         email: "a@example.com".to_owned(),
         request_id: Some("0f".to_owned()),
         proof: None,
+        sign_in: None,
     };
     let with_proof = Call::Send(send_req.clone()).with_proof(proof.clone());
     let expected = SendRequest {
@@ -247,7 +360,7 @@ fn bodies_with_a_proof_match_serde_json() {
 proptest! {
     #[test]
     fn any_typed_address_is_escaped_like_serde_json(email in "\\PC*|[\\x00-\\x20\"\\\\\u{7f}\u{2028}]{0,8}") {
-        let req = SendRequest { email, request_id: None, proof: None };
+        let req = SendRequest { email, request_id: None, proof: None, sign_in: Some("s\"1".to_owned()) };
         let body = Call::Send(req.clone()).body();
         prop_assert_eq!(&body, &serde_json::to_string(&req).unwrap());
         prop_assert_eq!(serde_json::from_str::<SendRequest>(&body).unwrap(), req);

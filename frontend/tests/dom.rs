@@ -337,3 +337,100 @@ async fn a_proof_of_work_shows_progress_and_sends_the_same_request_with_the_proo
         "the same send, with its proof"
     );
 }
+
+const SIGN_IN: &str = "AbC-_0123456789abcdefgh";
+
+/// Mounts the page as `/authorize` opens it for an app (`?sign_in=<id>`);
+/// the test page's own address is back as it was once the page has read it.
+fn mount_for_sign_in() -> (Element, impl Drop) {
+    let window = web_sys::window().unwrap();
+    let history = window.history().unwrap();
+    let before = window.location().href().unwrap();
+    let query = format!("?sign_in={SIGN_IN}");
+    history
+        .replace_state_with_url(&JsValue::NULL, "", Some(&query))
+        .unwrap();
+    let page = mount();
+    history
+        .replace_state_with_url(&JsValue::NULL, "", Some(&before))
+        .unwrap();
+    page
+}
+
+fn text(root: &Element, selector: &str) -> String {
+    root.query_selector(selector)
+        .unwrap()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+fn cancel_offered(root: &Element) -> bool {
+    by_test_id(root, "cancel-button").is_some()
+}
+
+#[wasm_bindgen_test]
+async fn a_sign_in_names_the_app_and_sends_bound_to_it() {
+    let seen = script_service(vec![
+        (
+            200,
+            r#"{"client_name":"Example Shop","login_hint":"ada@example.com"}"#,
+        ),
+        SENT,
+    ]);
+    let (root, _page) = mount_for_sign_in();
+    assert!(
+        by_test_id(&root, "email-input").is_none(),
+        "no form until the app is known"
+    );
+    assert!(!cancel_offered(&root));
+    until("the app's name", || {
+        text(&root, "h1") == "Continue to Example Shop"
+    })
+    .await;
+    let input: HtmlInputElement = get(&root, "email-input").unchecked_into();
+    assert_eq!(input.value(), "ada@example.com", "the app's login_hint");
+    assert!(cancel_offered(&root));
+    assert_eq!(get(&root, "cancel-button").tag_name(), "BUTTON");
+
+    click(&root, "send-button");
+    until("the code screen", || {
+        by_test_id(&root, "code-input").is_some()
+    })
+    .await;
+    assert!(cancel_offered(&root), "Cancel stays");
+    assert_eq!(text(&root, "h1"), "Continue to Example Shop");
+    let seen = seen.borrow();
+    assert_eq!(
+        seen[0],
+        (
+            "/api/sign-in".to_owned(),
+            format!(r#"{{"sign_in":"{SIGN_IN}"}}"#)
+        )
+    );
+    assert_eq!(seen[1].0, "/api/otp/send");
+    assert!(
+        seen[1].1.ends_with(&format!(r#","sign_in":"{SIGN_IN}"}}"#)),
+        "{}",
+        seen[1].1
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_sign_in_that_is_over_says_so_with_no_form() {
+    script_service(vec![(
+        410,
+        r#"{"error":{"code":"sign_in_expired","message":"x"}}"#,
+    )]);
+    let (root, _page) = mount_for_sign_in();
+    until("the error", || by_test_id(&root, "error").is_some()).await;
+    let error = get(&root, "error");
+    assert_eq!(
+        error.text_content().as_deref(),
+        Some(otp_api::ErrorCode::SignInExpired.message())
+    );
+    assert_eq!(error.get_attribute("role").as_deref(), Some("alert"));
+    assert!(by_test_id(&root, "email-input").is_none());
+    assert!(by_test_id(&root, "send-button").is_none());
+    assert!(!cancel_offered(&root));
+    assert_eq!(text(&root, "h1"), "Verify your email");
+}

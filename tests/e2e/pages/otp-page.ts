@@ -18,6 +18,10 @@ export class OtpPage {
   readonly verified: Locator;
   /** The bar that follows the device's proof of work, while it runs. */
   readonly checkProgress: Locator;
+  /** Back to the app without signing in; shown while an app waits. */
+  readonly cancelButton: Locator;
+  /** The page's heading: "Continue to {app}" when an app asked. */
+  readonly heading: Locator;
 
   constructor(readonly page: Page) {
     const id = (testId: string) => page.getByTestId(testId);
@@ -32,6 +36,8 @@ export class OtpPage {
     this.error = id('error');
     this.verified = id('verified');
     this.checkProgress = id('check-progress');
+    this.cancelButton = id('cancel-button');
+    this.heading = page.getByRole('heading', { level: 1 });
   }
 
   /** Opens the page and waits until the WebAssembly app has drawn the first screen. */
