@@ -1,0 +1,56 @@
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import { test, expect } from '../support/fixtures';
+import { Inbox } from '../support/mail';
+
+/**
+ * The automated WCAG 2.2 A/AA audit (axe-core) of every screen the page can
+ * show: the address, the code (also after a wrong one), verified, an app's
+ * named sign-in, and a sign-in that is over.
+ */
+const app = process.env.OTP_E2E_APP_URL;
+if (!app) throw new Error('OTP_E2E_APP_URL is not set: run the tests with tests/e2e/run');
+
+async function audit(page: Page, screen: string): Promise<void> {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+    .analyze();
+  const found = violations.map((v) => ({
+    rule: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => n.target.join(' ')),
+  }));
+  expect(found, `axe violations on the ${screen} screen`).toEqual([]);
+}
+
+test('the verification screens pass the WCAG audit', async ({ otp, page, request }) => {
+  const inbox = Inbox.fresh(request);
+  await otp.open();
+  await audit(page, 'address');
+
+  await otp.sendCodeTo(inbox.address);
+  await expect(otp.codeInput).toBeFocused();
+  await audit(page, 'code');
+
+  const code = await inbox.nextCode();
+  const wrong = code === '000000' ? '111111' : '000000';
+  await otp.typeCode(wrong);
+  await expect(otp.error).toBeVisible();
+  await audit(page, 'code, after a wrong code');
+
+  await otp.codeInput.fill('');
+  await otp.typeCode(code);
+  await expect(otp.verified).toContainText(inbox.address);
+  await audit(page, 'verified');
+});
+
+test("an app's sign-in screens pass the WCAG audit", async ({ otp, page }) => {
+  await page.goto(`${app}/login`);
+  await expect(otp.heading).toHaveText('Continue to Example Shop');
+  await audit(page, 'sign-in');
+
+  await page.goto('/?sign_in=AAAAAAAAAAAAAAAAAAAAAA');
+  await expect(otp.error).toBeVisible();
+  await audit(page, 'sign-in over');
+});
