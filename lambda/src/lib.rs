@@ -5,6 +5,7 @@
 //! - [`store`]: where flows and counters live: DynamoDB or memory, one contract
 //! - [`mailer`]: how a code reaches the person: SMTP or a local outbox
 //! - [`service`]: the send, resend and verify steps, tying the three together
+//! - [`metrics`]: what an operator counts, as CloudWatch Embedded Metric Format
 //! - [`oidc`]: the OpenID Connect provider: apps sign people in with a verified address
 //! - [`http`]: the axum router that serves the API and the page
 //! - [`settings`]: every knob, read once from the environment
@@ -13,6 +14,7 @@
 pub mod domain;
 pub mod http;
 pub mod mailer;
+pub mod metrics;
 pub mod oidc;
 pub mod service;
 pub mod settings;

@@ -15,6 +15,7 @@ async fn main() -> ExitCode {
         }
     };
     startup::init_tracing(settings.log_format);
+    otp::metrics::init(settings.log_format, &settings.metrics_namespace);
     match startup::run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

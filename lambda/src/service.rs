@@ -13,6 +13,7 @@ use crate::domain::{
     Clock, Code, CodeHasher, Email, FlowId, FlowRecord, FlowState, Policy, SignInId,
 };
 use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
+use crate::metrics::{self, Budget as Refusing, Metric, VerifyOutcome};
 use crate::settings::Limits;
 use crate::store::{
     Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
@@ -28,6 +29,8 @@ const UNAVAILABLE_RETRY_SECS: u64 = 2;
 /// How long after its approval the right code, sent again, gets the same
 /// answer: long enough for a retry after a lost answer.
 pub const REPLAY_WINDOW_SECS: u64 = 120;
+/// The scope of a resend past the flow's last message.
+const SENDS_PER_FLOW: &str = "sends per flow";
 
 /// Every way a step can fail; the HTTP layer maps each to one status and code.
 #[derive(Debug, thiserror::Error)]
@@ -274,6 +277,7 @@ impl Service {
             }
             return Err(mail_error.into());
         }
+        metrics::record(Metric::CodeSent);
         tracing::info!(to = %email.masked(), proof = solved.is_some(), "code sent");
         Ok(Sent {
             flow_id,
@@ -285,6 +289,10 @@ impl Service {
     /// Passes the in-memory gate for `step`, or answers as the budget would.
     fn enter(&self, step: Step, ip: IpAddr, now: u64) -> Result<Busy, ServiceError> {
         self.gate.enter(step, ip, now).map_err(|closed| {
+            metrics::record(Metric::Refused(match step {
+                Step::Send => Refusing::ClientSends,
+                Step::Verify => Refusing::ClientVerifies,
+            }));
             tracing::info!(?step, "client refused in memory");
             ServiceError::RateLimited {
                 scope: "client",
@@ -320,6 +328,9 @@ impl Service {
         scope: &str,
         now: u64,
     ) -> ServiceError {
+        metrics::record(Metric::Refused(
+            self.budget.refused_budget(admission, &refusal),
+        ));
         match self.budget.refused(admission, refusal) {
             Refused::Client { retry_after } => {
                 self.gate.close(Step::Send, ip, now + retry_after);
@@ -382,6 +393,16 @@ impl Service {
         let now = self.clock.now();
         self.enter(Step::Send, ip, now)?;
         let outcome = self.resend_admitted(flow_id, proof, ip, now).await;
+        match &outcome {
+            Err(ServiceError::ResendTooSoon { .. }) => {
+                metrics::record(Metric::Refused(Refusing::ResendCooldown));
+            }
+            Err(ServiceError::RateLimited {
+                scope: SENDS_PER_FLOW,
+                ..
+            }) => metrics::record(Metric::Refused(Refusing::FlowSends)),
+            _ => {}
+        }
         // The gate counts what the store counts: only a message sent (or
         // undeliverable) keeps its token.
         let charged = match &outcome {
@@ -461,6 +482,7 @@ impl Service {
                 .await;
             return Err(mail_error.into());
         }
+        metrics::record(Metric::CodeSent);
         tracing::info!(to = %current.email.masked(), sends = current.sends + 1, "code resent");
         Ok(Resent {
             expires_in: self.policy.code_ttl.as_secs(),
@@ -486,7 +508,10 @@ impl Service {
         client: Client,
     ) -> Result<Approved, ServiceError> {
         let code = Code::parse(code).ok_or(ServiceError::InvalidCodeFormat)?;
-        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::UnknownFlow)?;
+        let flow_id = FlowId::parse(flow_id).ok_or_else(|| {
+            metrics::record(Metric::Verify(VerifyOutcome::UnknownFlow));
+            ServiceError::UnknownFlow
+        })?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
@@ -495,6 +520,7 @@ impl Service {
             // A client that has used half its bucket here reads its budget
             // before its try is counted: over it, the refusal writes nothing.
             if let Some(retry_after) = self.budget.verify_spent(&*self.store, ip, now).await? {
+                metrics::record(Metric::Refused(Refusing::ClientVerifies));
                 self.gate.close(Step::Verify, ip, now + retry_after);
                 return Err(ServiceError::RateLimited {
                     scope: "verifies per client",
@@ -526,6 +552,7 @@ impl Service {
         if record.used_at.is_some() {
             // A try at a flow approved within the replay window.
             if right {
+                metrics::record(Metric::Verify(VerifyOutcome::Replayed));
                 tracing::info!("right code sent again: answered as before");
                 self.gate.give_back(Step::Verify, ip);
                 return Ok(Approved::of(record, now));
@@ -537,6 +564,7 @@ impl Service {
             // only someone with the message has it, one per flow.
             return match self.store.approve(&flow_id, now, &record.code_hash).await? {
                 Approval::Approved(record) => {
+                    metrics::record(Metric::Verify(VerifyOutcome::Approved));
                     tracing::info!(to = %record.email.masked(), "approved");
                     self.gate.give_back(Step::Verify, ip);
                     Ok(Approved::of(record, now))
@@ -546,6 +574,7 @@ impl Service {
                 Approval::Refused(Some(now_record))
                     if now_record.used_at.is_some() && now_record.code_hash == record.code_hash =>
                 {
+                    metrics::record(Metric::Verify(VerifyOutcome::Replayed));
                     self.gate.give_back(Step::Verify, ip);
                     Ok(Approved::of(now_record, now))
                 }
@@ -580,9 +609,13 @@ impl Service {
     /// hides it (and closes the gate for the rest of the window), or a 503
     /// when the budget cannot be counted.
     async fn not_approved(&self, ip: IpAddr, now: u64, answer: ServiceError) -> ServiceError {
+        if let Some(outcome) = verify_outcome(&answer) {
+            metrics::record(Metric::Verify(outcome));
+        }
         match self.budget.charge_verify(&*self.store, ip, now).await {
             Ok(()) => answer,
             Err(limited @ ServiceError::RateLimited { retry_after, .. }) => {
+                metrics::record(Metric::Refused(Refusing::ClientVerifies));
                 self.gate.close(Step::Verify, ip, now + retry_after);
                 limited
             }
@@ -599,6 +632,7 @@ impl Service {
         // The SMTP mailer logs each failure at the level it deserves (an
         // error for the operator's, info for a refused address).
         self.mailer.send_code(&message).await.inspect_err(|e| {
+            metrics::record(Metric::DeliveryFailed(e.failure()));
             tracing::debug!(error = %e, failure = ?e.failure(), "mail delivery failed");
         })
     }
@@ -632,12 +666,24 @@ impl Service {
         }
         if record.sends >= self.policy.max_sends_per_flow {
             return Err(ServiceError::RateLimited {
-                scope: "sends per flow",
+                scope: SENDS_PER_FLOW,
                 retry_after: record.expires_in(now).max(1),
             });
         }
         Ok(())
     }
+}
+
+/// How a verify that reached its flow and approved nothing ended.
+fn verify_outcome(answer: &ServiceError) -> Option<VerifyOutcome> {
+    Some(match answer {
+        ServiceError::WrongCode { .. } => VerifyOutcome::Wrong,
+        ServiceError::Expired => VerifyOutcome::Expired,
+        ServiceError::TooManyAttempts => VerifyOutcome::TooManyAttempts,
+        ServiceError::AlreadyUsed => VerifyOutcome::AlreadyUsed,
+        ServiceError::UnknownFlow => VerifyOutcome::UnknownFlow,
+        _ => return None,
+    })
 }
 
 /// A proof whose challenge could not have come from this service is a

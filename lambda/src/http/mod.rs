@@ -17,10 +17,11 @@ pub mod openapi;
 pub use error::ApiError;
 pub use extract::TrustedIpHeader;
 
+use crate::metrics;
 use crate::oidc::Provider;
 use crate::service::Service;
 use crate::settings::Settings;
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,7 +29,7 @@ use axum::{Extension, Router};
 use otp_api::{ErrorCode, MAX_BODY_BYTES};
 use std::any::Any;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{self, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -162,7 +163,9 @@ pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> 
 
     let mut router = api
         .fallback(fallback)
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        // Applied to each route, so the route template is known here.
+        .layer(axum::middleware::from_fn(measure));
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,
@@ -197,6 +200,20 @@ pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> 
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_malformed_request_id))
         .layer(Extension(options.client_ip_header.map(TrustedIpHeader)))
+}
+
+/// The latency of each request, by route template ([`metrics::route`]).
+async fn measure(request: Request<axum::body::Body>, next: axum::middleware::Next) -> Response {
+    let route = metrics::route(
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+    );
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics::latency(route, started.elapsed());
+    response
 }
 
 /// A client's `x-request-id` is kept only if it is a plain token (letters,

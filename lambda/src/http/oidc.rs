@@ -7,6 +7,7 @@
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ClientIp};
+use crate::metrics::{self, Budget, Metric, TokenOutcome};
 use crate::oidc::authorize::PageError;
 use crate::oidc::token::TokenError;
 use crate::oidc::{AuthorizeFailure, Provider, UserinfoError};
@@ -161,6 +162,7 @@ pub async fn token(
     };
     match provider.token(&params, authorization.as_deref(), ip).await {
         Ok(answer) => {
+            metrics::record(Metric::Token(TokenOutcome::Ok));
             let mut response = Json(answer).into_response();
             token_headers(response.headers_mut());
             response
@@ -176,6 +178,17 @@ fn token_headers(h: &mut HeaderMap) {
 
 /// RFC 6749 §5.2: `{error, error_description}`.
 fn token_error(e: &TokenError) -> Response {
+    metrics::record(Metric::Token(match e {
+        TokenError::InvalidRequest(_) => TokenOutcome::InvalidRequest,
+        TokenError::InvalidClient(_) => TokenOutcome::InvalidClient,
+        TokenError::InvalidGrant(_) => TokenOutcome::InvalidGrant,
+        TokenError::UnsupportedGrantType => TokenOutcome::UnsupportedGrantType,
+        TokenError::TooMany { .. } => {
+            metrics::record(Metric::Refused(Budget::TokenFailures));
+            TokenOutcome::RateLimited
+        }
+        TokenError::Unavailable => TokenOutcome::Unavailable,
+    }));
     let status = match e {
         TokenError::InvalidClient(_) => StatusCode::UNAUTHORIZED,
         TokenError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -25,6 +25,7 @@ pub mod subject;
 pub mod token;
 
 use crate::domain::{Clock, CodeHasher, SignInId};
+use crate::metrics::{self, Metric, SignInStage};
 use crate::service::{Approved, ServiceError};
 use crate::store::{
     AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, Store, StoreError,
@@ -174,10 +175,12 @@ impl Provider {
         let valid = match authorize::validate(params, &self.clients) {
             Ok(valid) => valid,
             Err(AuthorizeError::Page(page)) => {
+                metrics::record(Metric::SignIn(SignInStage::Refused));
                 tracing::info!(reason = page.describe(), "authorization request refused");
                 return Err(AuthorizeFailure::Page(page));
             }
             Err(AuthorizeError::Redirect(e)) => {
+                metrics::record(Metric::SignIn(SignInStage::Refused));
                 tracing::info!(error = e.error, "authorization request sent back");
                 let mut query = vec![("error", e.error), ("error_description", e.description)];
                 if let Some(state) = &e.state {
@@ -208,6 +211,7 @@ impl Provider {
             .put_auth_request(&request, request.expires_at + self.ttl_grace)
             .await
             .map_err(AuthorizeFailure::Store)?;
+        metrics::record(Metric::SignIn(SignInStage::Started));
         tracing::info!(client = %request.client_id, sign_in = %request.id, "sign-in started");
         Ok(request.id)
     }
@@ -239,6 +243,7 @@ impl Provider {
         let now = self.clock.now();
         match self.store.cancel_auth_request(&id, now).await? {
             AuthStep::Done(record) => {
+                metrics::record(Metric::SignIn(SignInStage::Cancelled));
                 tracing::info!(client = %record.request.client_id, sign_in = %id, "sign-in cancelled");
                 Ok(self.redirect(
                     &record,
@@ -274,6 +279,7 @@ impl Provider {
         let ttl = code_expires_at.max(now) + ACCESS_TOKEN_TTL_SECS + self.ttl_grace;
         match self.store.grant(id, &grant, now, ttl).await? {
             AuthStep::Done(record) => {
+                metrics::record(Metric::SignIn(SignInStage::Completed));
                 tracing::info!(client = %record.request.client_id, sign_in = %id, "code granted");
                 Ok(self.redirect(&record, &[("code", &code)]))
             }

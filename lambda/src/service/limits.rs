@@ -32,6 +32,7 @@
 use super::{ServiceError, ip_subject_of};
 use crate::domain::{CodeHasher, Email, pow};
 use crate::mailer::{MailError, MailFailure};
+use crate::metrics;
 use crate::settings::Limits;
 use crate::store::{Admission, Charge, ProofMark, Refusal, Store};
 use futures_util::future::join_all;
@@ -183,6 +184,27 @@ impl Budget {
         }
     }
 
+    /// Which budget refused `send`, for the operator's metrics; the
+    /// answer itself does not say.
+    pub(crate) fn refused_budget(
+        &self,
+        send: &SendAdmission,
+        refusal: &Refusal,
+    ) -> metrics::Budget {
+        match self.refused(send, *refusal) {
+            Refused::Client { .. } => metrics::Budget::ClientSends,
+            Refused::NeedsProof { .. } => metrics::Budget::ProofRequired,
+            Refused::Address => match refusal {
+                Refusal::Budget { index, .. }
+                    if send.scopes.get(*index) == Some(&Scope::AddressAndClient) =>
+                {
+                    metrics::Budget::Pair
+                }
+                _ => metrics::Budget::Address,
+            },
+        }
+    }
+
     /// What a refusal of `send` means.
     pub(crate) fn refused(&self, send: &SendAdmission, refusal: Refusal) -> Refused {
         let base = self.limits.pow_difficulty;
@@ -288,6 +310,7 @@ impl Budget {
             .await
         {
             Ok(()) => {
+                metrics::record(metrics::Metric::LockoutStarted);
                 tracing::info!(to = %email.masked(), lockout = n, secs = length, "address locked out: new codes need a proof of work")
             }
             Err(e) => tracing::warn!(error = %e, "could not record a lockout"),
@@ -459,6 +482,40 @@ mod tests {
                 retry_after: 3600 - 1_000_000 % 3600
             }
         );
+    }
+
+    #[test]
+    fn the_metrics_name_the_budget_the_answer_hides() {
+        let b = budget();
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        let email = Email::parse("ann@example.com").unwrap();
+        let free = b.send_admission(&email, ip, 1_000_000, None);
+        let budget = |refusal| b.refused_budget(&free, &refusal);
+        use metrics::Budget as B;
+        assert_eq!(
+            budget(Refusal::Budget {
+                index: 0,
+                count: 20
+            }),
+            B::ClientSends
+        );
+        assert_eq!(budget(Refusal::Budget { index: 1, count: 5 }), B::Pair);
+        assert_eq!(
+            budget(Refusal::Budget {
+                index: 2,
+                count: 10
+            }),
+            B::ProofRequired
+        );
+        assert_eq!(
+            budget(Refusal::Budget {
+                index: 2,
+                count: 20
+            }),
+            B::Address
+        );
+        assert_eq!(budget(Refusal::Locked { until: 0, n: 1 }), B::ProofRequired);
+        assert_eq!(budget(Refusal::ProofSpent), B::ProofRequired);
     }
 
     #[test]

@@ -111,6 +111,9 @@ pub struct Settings {
     pub policy: Policy,
     pub limits: Limits,
     pub log_format: LogFormat,
+    /// The CloudWatch namespace of the metrics (`OTP_METRICS_NAMESPACE`,
+    /// default `otp`); see [`crate::metrics`].
+    pub metrics_namespace: String,
     /// The request header that holds the client's address, for deployments
     /// behind a proxy the operator trusts (`OTP_CLIENT_IP_HEADER`); without
     /// it, the address comes from the Lambda request context or the TCP peer.
@@ -289,6 +292,14 @@ impl Settings {
             None if on_lambda => LogFormat::Json,
             None => LogFormat::Pretty,
         };
+        let metrics_namespace = env
+            .get("OTP_METRICS_NAMESPACE")
+            .unwrap_or(crate::metrics::DEFAULT_NAMESPACE)
+            .to_owned();
+        check_namespace(&metrics_namespace).map_err(|why| SettingsError::Invalid {
+            var: "OTP_METRICS_NAMESPACE",
+            why,
+        })?;
 
         Ok(Settings {
             runtime,
@@ -311,6 +322,7 @@ impl Settings {
             policy,
             limits,
             log_format,
+            metrics_namespace,
             client_ip_header,
             oidc,
         })
@@ -336,6 +348,21 @@ const DEFAULT_WEB_HOST: &str = "localhost";
 
 /// `id:base64key,id:base64key`: the first key hashes new codes, the others
 /// still verify codes made before a rotation.
+/// A CloudWatch namespace: 1 to 255 of letters, digits and `.-_/#: `,
+/// not under `AWS/` (reserved for AWS's own).
+fn check_namespace(ns: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_/#: ".contains(c);
+    if ns.is_empty() || ns.len() > 255 || !ns.chars().all(allowed) {
+        return Err(format!(
+            "`{ns}`: 1 to 255 letters, digits and `.-_/#: ` expected"
+        ));
+    }
+    if ns.starts_with("AWS/") {
+        return Err(format!("`{ns}`: namespaces under `AWS/` are AWS's own"));
+    }
+    Ok(())
+}
+
 fn parse_keys(spec: &str) -> Result<CodeHasher, SettingsError> {
     let invalid = |why: String| SettingsError::Invalid {
         var: "OTP_HMAC_KEYS",
@@ -541,6 +568,7 @@ mod tests {
         let s = Settings::from_vars(env.clone()).unwrap();
         assert_eq!(s.hasher.current_key_id(), "k2");
         assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.metrics_namespace, "otp");
         assert_eq!(
             s.store,
             StoreSettings::DynamoDb {
@@ -569,6 +597,8 @@ mod tests {
             ("OTP_BIND", "localhost"),
             ("OTP_MAIL_FROM", "not an address"),
             ("OTP_LOG_FORMAT", "xml"),
+            ("OTP_METRICS_NAMESPACE", "AWS/Lambda"),
+            ("OTP_METRICS_NAMESPACE", "otp{prod}"),
             ("OTP_HMAC_KEYS", "k1:c2hvcnQ="),
             ("OTP_HMAC_KEYS", "k1"),
             ("OTP_MAX_SENDS_PER_EMAIL_PER_DAY", "3"),

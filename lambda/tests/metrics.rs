@@ -1,0 +1,397 @@
+//! The metrics an operator gets, as CloudWatch will read them: the built
+//! binary with the JSON log format runs a person's flow and an app's
+//! sign-in, and its output holds one Embedded Metric Format line per event,
+//! with the right names, units, dimensions and values, and nothing that
+//! identifies the person, the flow or a secret.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rand::Rng;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const NAMESPACE: &str = "otp-test/metrics";
+const CLIENT_ID: &str = "shop";
+const REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
+
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(envs: &[(&str, &str)]) -> Running {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_otp"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(envs.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let (tx, rx) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Running {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines until `done` holds for all lines seen so far.
+    fn wait_until(&mut self, what: &str, done: impl Fn(&[String]) -> bool) {
+        while !done(&self.seen) {
+            match self.lines.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) => self.seen.push(line),
+                Err(_) => panic!("no {what} in the output:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    /// The first value `pick` finds in a line from now on.
+    fn wait_for<T>(&mut self, what: &str, pick: impl Fn(&str) -> Option<T>) -> T {
+        let from = self.seen.len();
+        self.wait_until(what, |seen| seen[from..].iter().any(|l| pick(l).is_some()));
+        self.seen[from..].iter().find_map(|l| pick(l)).unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One EMF event: its metric's name, its dimension (key, value) if any,
+/// and its value.
+type Event = (String, Option<(String, String)>, Value);
+
+/// The EMF objects among the lines: `(metric name, dimension, value)`,
+/// each checked for the shape CloudWatch requires.
+fn metrics_of(lines: &[String], started_ms: u128) -> Vec<Event> {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let mut found = Vec::new();
+    for line in lines {
+        let Ok(object) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let Some(aws) = object.get("_aws") else {
+            continue;
+        };
+        let ts = aws["Timestamp"].as_u64().expect("a Timestamp in ms") as u128;
+        assert!(
+            (started_ms..=now_ms).contains(&ts),
+            "the Timestamp is the time of the event: {line}"
+        );
+        let directives = aws["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives.len(), 1, "{line}");
+        let directive = &directives[0];
+        assert_eq!(directive["Namespace"], json!(NAMESPACE), "{line}");
+        let metric = &directive["Metrics"].as_array().unwrap()[..];
+        assert_eq!(metric.len(), 1, "{line}");
+        let name = metric[0]["Name"].as_str().unwrap().to_owned();
+        let unit = metric[0]["Unit"].as_str().unwrap();
+        let dimension_sets = directive["Dimensions"].as_array().unwrap();
+        assert_eq!(dimension_sets.len(), 1, "one dimension set: {line}");
+        let keys: Vec<&str> = dimension_sets[0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        assert!(keys.len() <= 1, "at most one dimension: {line}");
+        let dimension = keys.first().map(|k| {
+            let value = object[*k]
+                .as_str()
+                .expect("the dimension's value is a string");
+            ((*k).to_owned(), value.to_owned())
+        });
+        // Nothing besides the directive, the value and the dimension: no
+        // field where anything about the person or the request could hide.
+        let mut expected: Vec<&str> = vec!["_aws", &name];
+        expected.extend(keys.iter().copied());
+        let mut present: Vec<&str> = object
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        present.sort();
+        expected.sort();
+        assert_eq!(present, expected, "{line}");
+        let value = object[&name].clone();
+        match name.as_str() {
+            "Latency" => {
+                assert_eq!(unit, "Milliseconds", "{line}");
+                let ms = value.as_f64().expect("a number");
+                assert!(ms > 0.0 && ms < 20_000.0, "{line}");
+            }
+            _ => {
+                assert_eq!(unit, "Count", "{line}");
+                assert_eq!(value, json!(1), "{line}");
+            }
+        }
+        found.push((name, dimension, value));
+    }
+    found
+}
+
+/// How many events of each `name` and `dimension value` there were.
+fn counts(metrics: &[Event]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for (name, dimension, _) in metrics {
+        let key = match dimension {
+            Some((k, v)) => format!("{name} {k}={v}"),
+            None => name.clone(),
+        };
+        *counts.entry(key).or_default() += 1;
+    }
+    counts
+}
+
+/// Every key and string value of a JSON log line but its own timestamp.
+fn strings_of(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings_of(v, out)),
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                if k != "timestamp" {
+                    strings_of(v, out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill(&mut buf[..]);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+#[test]
+fn a_flow_and_a_sign_in_write_their_metrics_and_nothing_about_the_person() {
+    let started_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let outbox = std::env::temp_dir().join(format!("otp-metrics-{}", random_token(8)));
+    let outbox = outbox.display().to_string();
+    let mut key = [0u8; 32];
+    rand::rng().fill(&mut key);
+    let hmac_key = STANDARD.encode(key);
+    let client_secret = format!("metrics-secret-{}", random_token(24));
+    let clients = json!([{
+        "id": CLIENT_ID,
+        "name": "Shop",
+        "redirect_uris": [REDIRECT_URI],
+        "secret": client_secret,
+    }])
+    .to_string();
+    let hmac_keys = format!("k1:{hmac_key}");
+    let mut server = Running::start(&[
+        ("OTP_BIND", "127.0.0.1:0"),
+        ("OTP_OUTBOX_DIR", &outbox),
+        ("OTP_LOG_FORMAT", "json"),
+        ("OTP_METRICS_NAMESPACE", NAMESPACE),
+        ("OTP_HMAC_KEYS", &hmac_keys),
+        ("OTP_CLIENTS", &clients),
+    ]);
+    let addr = server.wait_for("listening address", |line| {
+        line.split("serving on http://").nth(1).map(|rest| {
+            rest.chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect::<String>()
+        })
+    });
+    let base = format!("http://{addr}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let post_json = |path: &str, body: Value| -> (u16, Value) {
+        runtime.block_on(async {
+            let response = http
+                .post(format!("{base}{path}"))
+                .json(&body)
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap())
+        })
+    };
+
+    // The app sends the person here.
+    let verifier = random_token(32);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let location = runtime.block_on(async {
+        let response = http
+            .get(format!("{base}/authorize"))
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", CLIENT_ID),
+                ("redirect_uri", REDIRECT_URI),
+                ("scope", "openid email"),
+                ("state", "st"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 303);
+        response.headers()["location"].to_str().unwrap().to_owned()
+    });
+    let sign_in = location
+        .strip_prefix("/?sign_in=")
+        .expect("the page with its sign-in")
+        .to_owned();
+
+    // Send, a wrong code, the right code.
+    let email = "Metrics.Person@Example.com";
+    let (status, sent) = post_json(
+        "/api/otp/send",
+        json!({ "email": email, "sign_in": sign_in }),
+    );
+    assert_eq!(status, 202, "{sent}");
+    let flow_id = sent["flow_id"].as_str().unwrap().to_owned();
+    let code = server.wait_for("printed code", |line| {
+        line.strip_prefix("code ").map(|rest| rest[..6].to_owned())
+    });
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, answer) = post_json(
+        "/api/otp/verify",
+        json!({ "flow_id": flow_id, "code": wrong }),
+    );
+    assert_eq!(status, 422, "{answer}");
+    let (status, approved) = post_json(
+        "/api/otp/verify",
+        json!({ "flow_id": flow_id, "code": code }),
+    );
+    assert_eq!(status, 200, "{approved}");
+    let redirect = url::Url::parse(approved["redirect_to"].as_str().unwrap()).unwrap();
+    let auth_code = redirect
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code for the app");
+
+    // The app redeems the code; a second redemption is refused.
+    let redeem = || -> (u16, Value) {
+        runtime.block_on(async {
+            let response = http
+                .post(format!("{base}/token"))
+                .basic_auth(CLIENT_ID, Some(&client_secret))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", &auth_code),
+                    ("redirect_uri", REDIRECT_URI),
+                    ("code_verifier", &verifier),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap())
+        })
+    };
+    let (status, tokens) = redeem();
+    assert_eq!(status, 200, "{tokens}");
+    let access_token = tokens["access_token"].as_str().unwrap().to_owned();
+    let (status, again) = redeem();
+    assert_eq!((status, &again["error"]), (400, &json!("invalid_grant")));
+
+    // The last event of the last request is its latency.
+    let done = |seen: &[String]| {
+        let metrics = metrics_of(seen, started_ms);
+        counts(&metrics)
+            .get("Latency Route=/token")
+            .is_some_and(|n| *n == 2)
+    };
+    server.wait_until("latency of both token requests", done);
+
+    let metrics = metrics_of(&server.seen, started_ms);
+    let expected: BTreeMap<String, usize> = [
+        ("SignIns Stage=started", 1),
+        ("CodesSent", 1),
+        ("Verifies Outcome=wrong", 1),
+        ("Verifies Outcome=approved", 1),
+        ("SignIns Stage=completed", 1),
+        ("TokenExchanges Outcome=ok", 1),
+        ("TokenExchanges Outcome=invalid_grant", 1),
+        ("Latency Route=/authorize", 1),
+        ("Latency Route=/api/otp/send", 1),
+        ("Latency Route=/api/otp/verify", 2),
+        ("Latency Route=/token", 2),
+    ]
+    .into_iter()
+    .map(|(k, n)| (k.to_owned(), n))
+    .collect();
+    assert_eq!(counts(&metrics), expected, "{:#?}", server.seen);
+
+    // Nothing in any line identifies the person, the flow or a secret. The
+    // outbox's own line is the message itself, printed for the developer.
+    let secrets = [
+        ("the address", "metrics.person".to_owned()),
+        ("the code", code.clone()),
+        ("the wrong code", wrong.to_owned()),
+        ("the flow id", flow_id.clone()),
+        ("the HMAC key", hmac_key.clone()),
+        ("the client secret", client_secret.clone()),
+        ("the authorization code", auth_code.clone()),
+        ("the access token", access_token.clone()),
+        ("the code verifier", verifier.clone()),
+    ];
+    let mut json_lines = 0;
+    for line in server.seen.iter().filter(|l| !l.starts_with("code ")) {
+        let texts = match serde_json::from_str::<Value>(line) {
+            Ok(object) => {
+                json_lines += 1;
+                let mut texts = Vec::new();
+                strings_of(&object, &mut texts);
+                texts
+            }
+            Err(_) => vec![line.clone()],
+        };
+        for text in texts {
+            for (what, secret) in &secrets {
+                assert!(
+                    !text.to_lowercase().contains(&secret.to_lowercase()),
+                    "{what} is in a log line: {line}"
+                );
+            }
+        }
+    }
+    assert!(json_lines > metrics.len(), "log lines beside the metrics");
+    std::fs::remove_dir_all(&outbox).ok();
+}
