@@ -214,6 +214,7 @@ impl Service {
             if let Some(existing) = self.first_flow_of(idempotency.as_ref(), now).await {
                 return self.repeated(existing, now).await;
             }
+            metrics::record(Metric::Refused(Refusing::ClientSends));
             return Err(closed);
         }
         let scope = format!("send:{}", request_id.unwrap_or_default());
@@ -289,10 +290,6 @@ impl Service {
     /// Passes the in-memory gate for `step`, or answers as the budget would.
     fn enter(&self, step: Step, ip: IpAddr, now: u64) -> Result<Busy, ServiceError> {
         self.gate.enter(step, ip, now).map_err(|closed| {
-            metrics::record(Metric::Refused(match step {
-                Step::Send => Refusing::ClientSends,
-                Step::Verify => Refusing::ClientVerifies,
-            }));
             tracing::info!(?step, "client refused in memory");
             ServiceError::RateLimited {
                 scope: "client",
@@ -391,7 +388,8 @@ impl Service {
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
-        self.enter(Step::Send, ip, now)?;
+        self.enter(Step::Send, ip, now)
+            .inspect_err(|_| metrics::record(Metric::Refused(Refusing::ClientSends)))?;
         let outcome = self.resend_admitted(flow_id, proof, ip, now).await;
         match &outcome {
             Err(ServiceError::ResendTooSoon { .. }) => {
@@ -515,7 +513,9 @@ impl Service {
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
-        let Busy(busy) = self.enter(Step::Verify, ip, now)?;
+        let Busy(busy) = self
+            .enter(Step::Verify, ip, now)
+            .inspect_err(|_| metrics::record(Metric::Refused(Refusing::ClientVerifies)))?;
         if busy {
             // A client that has used half its bucket here reads its budget
             // before its try is counted: over it, the refusal writes nothing.

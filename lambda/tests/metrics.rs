@@ -66,6 +66,17 @@ impl Running {
         }
     }
 
+    /// The address the server listens on, from its start line.
+    fn address(&mut self) -> String {
+        self.wait_for("listening address", |line| {
+            line.split("serving on http://").nth(1).map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                    .collect::<String>()
+            })
+        })
+    }
+
     /// The first value `pick` finds in a line from now on.
     fn wait_for<T>(&mut self, what: &str, pick: impl Fn(&str) -> Option<T>) -> T {
         let from = self.seen.len();
@@ -188,6 +199,33 @@ fn strings_of(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// Checks that no line but the outbox's holds any of `secrets` (what, text),
+/// in any key or string value of a JSON line, or anywhere in another line;
+/// returns how many lines were JSON.
+fn assert_no_line_holds(lines: &[String], secrets: &[(&str, String)]) -> usize {
+    let mut json_lines = 0;
+    for line in lines.iter().filter(|l| !l.starts_with("code ")) {
+        let texts = match serde_json::from_str::<Value>(line) {
+            Ok(object) => {
+                json_lines += 1;
+                let mut texts = Vec::new();
+                strings_of(&object, &mut texts);
+                texts
+            }
+            Err(_) => vec![line.clone()],
+        };
+        for text in texts {
+            for (what, secret) in secrets {
+                assert!(
+                    !text.to_lowercase().contains(&secret.to_lowercase()),
+                    "{what} is in a log line: {line}"
+                );
+            }
+        }
+    }
+    json_lines
+}
+
 fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill(&mut buf[..]);
@@ -214,21 +252,33 @@ fn a_flow_and_a_sign_in_write_their_metrics_and_nothing_about_the_person() {
     }])
     .to_string();
     let hmac_keys = format!("k1:{hmac_key}");
-    let mut server = Running::start(&[
-        ("OTP_BIND", "127.0.0.1:0"),
-        ("OTP_OUTBOX_DIR", &outbox),
-        ("OTP_LOG_FORMAT", "json"),
-        ("OTP_METRICS_NAMESPACE", NAMESPACE),
-        ("OTP_HMAC_KEYS", &hmac_keys),
-        ("OTP_CLIENTS", &clients),
-    ]);
-    let addr = server.wait_for("listening address", |line| {
-        line.split("serving on http://").nth(1).map(|rest| {
-            rest.chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                .collect::<String>()
-        })
-    });
+    let mut envs = vec![
+        ("OTP_BIND", "127.0.0.1:0".to_owned()),
+        ("OTP_OUTBOX_DIR", outbox.clone()),
+        ("OTP_LOG_FORMAT", "json".to_owned()),
+        ("OTP_METRICS_NAMESPACE", NAMESPACE.to_owned()),
+        ("OTP_HMAC_KEYS", hmac_keys),
+        ("OTP_CLIENTS", clients),
+    ];
+    // On DynamoDB Local when the test services run, as deployed.
+    if let Some(endpoint) = std::env::var("OTP_TEST_DYNAMODB_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
+        envs.extend([
+            ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
+            ("OTP_TABLE", format!("otp-metrics-{}", random_token(6))),
+            ("OTP_CREATE_TABLE", "true".to_owned()),
+            ("OTP_STORE_TIMEOUT_MS", "15000".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ]);
+    }
+    let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut server = Running::start(&envs);
+    let addr = server.address();
     let base = format!("http://{addr}");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -372,26 +422,100 @@ fn a_flow_and_a_sign_in_write_their_metrics_and_nothing_about_the_person() {
         ("the access token", access_token.clone()),
         ("the code verifier", verifier.clone()),
     ];
-    let mut json_lines = 0;
-    for line in server.seen.iter().filter(|l| !l.starts_with("code ")) {
-        let texts = match serde_json::from_str::<Value>(line) {
-            Ok(object) => {
-                json_lines += 1;
-                let mut texts = Vec::new();
-                strings_of(&object, &mut texts);
-                texts
-            }
-            Err(_) => vec![line.clone()],
-        };
-        for text in texts {
-            for (what, secret) in &secrets {
-                assert!(
-                    !text.to_lowercase().contains(&secret.to_lowercase()),
-                    "{what} is in a log line: {line}"
-                );
-            }
-        }
-    }
+    let json_lines = assert_no_line_holds(&server.seen, &secrets);
     assert!(json_lines > metrics.len(), "log lines beside the metrics");
     std::fs::remove_dir_all(&outbox).ok();
+}
+
+/// The refusing SMTP server of the test services (`scripts/services`), or
+/// `None` without them; with `OTP_TEST_SERVICES` set it must be there.
+fn replies_server() -> Option<String> {
+    const NAME: &str = "OTP_TEST_REPLIES_SMTP";
+    match std::env::var(NAME) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var_os("OTP_TEST_SERVICES").is_some() => {
+            panic!("{NAME} must be set when OTP_TEST_SERVICES is")
+        }
+        _ => {
+            println!("skipped: {NAME} is not set (scripts/services starts the test services)");
+            None
+        }
+    }
+}
+
+/// Messages the relay refuses count by whose move it is, and a client over
+/// its budget counts as a refusal; no code was sent, so none is counted.
+#[test]
+fn refused_messages_count_by_class_and_refusals_by_budget() {
+    let Some(relay) = replies_server() else {
+        return;
+    };
+    let started_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let smtp_url = format!("smtp://{relay}");
+    let mut server = Running::start(&[
+        ("OTP_BIND", "127.0.0.1:0"),
+        ("OTP_SMTP_URL", &smtp_url),
+        ("OTP_SMTP_TIMEOUT_SECS", "5"),
+        ("OTP_LOG_FORMAT", "json"),
+        ("OTP_METRICS_NAMESPACE", NAMESPACE),
+        // One message an hour per client: a refused address keeps its
+        // charge, a failure of ours or the relay's gives it back.
+        ("OTP_SENDS_PER_IP_PER_HOUR", "1"),
+    ]);
+    let base = format!("http://{}", server.address());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let send = |email: &str| -> (u16, Value) {
+        runtime.block_on(async {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/api/otp/send"))
+                .json(&json!({ "email": email }))
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap())
+        })
+    };
+    let operator = "554-5.7.1@example.com";
+    let transient = "450-4.2.1@example.com";
+    let undeliverable = "550-5.1.1@example.com";
+    for (email, status, error) in [
+        (operator, 503, "unavailable"),
+        (transient, 503, "unavailable"),
+        (undeliverable, 422, "undeliverable"),
+        // The client's one message of the hour went to the refused address.
+        (undeliverable, 429, "rate_limited"),
+    ] {
+        let (got, body) = send(email);
+        assert_eq!(
+            (got, &body["error"]["code"]),
+            (status, &json!(error)),
+            "{email}: {body}"
+        );
+    }
+    server.wait_until("latency of the four sends", |seen| {
+        counts(&metrics_of(seen, started_ms))
+            .get("Latency Route=/api/otp/send")
+            .is_some_and(|n| *n == 4)
+    });
+    let metrics = metrics_of(&server.seen, started_ms);
+    let expected: BTreeMap<String, usize> = [
+        ("DeliveryFailures Class=operator", 1),
+        ("DeliveryFailures Class=transient", 1),
+        ("DeliveryFailures Class=undeliverable", 1),
+        ("Refusals Budget=client_sends", 1),
+        ("Latency Route=/api/otp/send", 4),
+    ]
+    .into_iter()
+    .map(|(k, n)| (k.to_owned(), n))
+    .collect();
+    assert_eq!(counts(&metrics), expected, "{:#?}", server.seen);
+    let secrets = [operator, transient, undeliverable].map(|a| ("an address", a.to_owned()));
+    assert_no_line_holds(&server.seen, &secrets);
 }
