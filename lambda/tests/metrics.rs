@@ -519,3 +519,39 @@ fn refused_messages_count_by_class_and_refusals_by_budget() {
     let secrets = [operator, transient, undeliverable].map(|a| ("an address", a.to_owned()));
     assert_no_line_holds(&server.seen, &secrets);
 }
+
+/// The readable format shows the same events as ordinary log lines, and no
+/// EMF object.
+#[test]
+fn the_readable_format_shows_metrics_as_log_lines() {
+    let outbox = std::env::temp_dir().join(format!("otp-metrics-{}", random_token(8)));
+    let outbox = outbox.display().to_string();
+    let mut server = Running::start(&[
+        ("OTP_BIND", "127.0.0.1:0"),
+        ("OTP_OUTBOX_DIR", &outbox),
+        ("OTP_LOG_FORMAT", "pretty"),
+    ]);
+    let base = format!("http://{}", server.address());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        reqwest::get(format!("{base}/api/health"))
+            .await
+            .expect("the server answers")
+            .status()
+            .as_u16()
+    });
+    assert_eq!(status, 200);
+    server.wait_for("the latency as a log line", |line| {
+        (line.contains("metric Latency Route=/api/health") && line.contains("Milliseconds"))
+            .then_some(())
+    });
+    assert!(
+        !server.seen.iter().any(|l| l.contains("_aws")),
+        "{:#?}",
+        server.seen
+    );
+    std::fs::remove_dir_all(&outbox).ok();
+}
