@@ -1,71 +1,11 @@
 //! The `otp` binary as a newcomer runs it: no configuration, a local server,
 //! the code printed in the terminal and nowhere in the logs.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    fn start(envs: &[(&str, &str)]) -> Running {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_otp"));
-        command
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(envs.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command.spawn().expect("the binary starts");
-        let (tx, rx) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        Running {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The first line (from now on) for which `pick` returns something.
-    fn wait_for<T>(&mut self, what: &str, pick: impl Fn(&str) -> Option<T>) -> T {
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(20)) {
-                Ok(line) => {
-                    let found = pick(&line);
-                    self.seen.push(line);
-                    if let Some(found) = found {
-                        return found;
-                    }
-                }
-                Err(_) => panic!("no {what} in the output:\n{}", self.seen.join("\n")),
-            }
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "support/running.rs"]
+mod running;
+use running::Running;
 
 fn post(addr: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -93,13 +33,7 @@ fn local_run_prints_the_code_and_logs_never_hold_it() {
         ("OTP_OUTBOX_DIR", &outbox),
         ("OTP_LOG_FORMAT", "json"),
     ]);
-    let addr = server.wait_for("listening address", |line| {
-        line.split("serving on http://").nth(1).map(|rest| {
-            rest.chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                .collect::<String>()
-        })
-    });
+    let addr = server.address();
 
     let email = "Secret.Person@Example.com";
     let (status, sent) = post(
