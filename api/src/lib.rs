@@ -30,6 +30,7 @@ pub const MAX_REQUEST_ID_LEN: usize = 128;
 /// Longest accepted proof-of-work challenge token.
 pub const MAX_CHALLENGE_LEN: usize = 256;
 
+pub mod locale;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 #[cfg(feature = "pow")]
@@ -56,6 +57,11 @@ pub struct SendRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = openapi::optional_sign_in))]
     pub sign_in: Option<String>,
+    /// The language of the code mail: a tag of [`locale::LANGUAGES`]; the
+    /// service's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::locale))]
+    pub locale: Option<String>,
 }
 
 /// A solution to a [`Challenge`]: a `nonce` such that SHA-256 of the
@@ -153,6 +159,10 @@ pub struct ResendRequest {
     /// The solved challenge of an earlier `proof_of_work_required` answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof: Option<Proof>,
+    /// The language of the new mail; the flow's language when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = openapi::locale))]
+    pub locale: Option<String>,
 }
 
 /// `202` answer to a resend.

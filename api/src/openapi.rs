@@ -142,3 +142,19 @@ pub fn sign_in() -> ObjectBuilder {
 pub fn optional_sign_in() -> ObjectBuilder {
     sign_in().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
 }
+
+/// A language of [`crate::locale::LANGUAGES`]; `null` is the same as leaving it out.
+pub fn locale() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(
+            crate::locale::LANGUAGES
+                .iter()
+                .map(|l| Some(l.tag))
+                .chain([None]),
+        ))
+        .description(Some(
+            "Language of the code mail (BCP 47 tag of a supported language, compared \
+             without regard to case); the service's default when absent.",
+        ))
+}

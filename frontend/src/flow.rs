@@ -250,6 +250,7 @@ impl Flow {
             request_id: self.request_id.clone(),
             proof: None,
             sign_in: self.sign_in.clone(),
+            locale: None,
         }))
     }
 
@@ -276,6 +277,7 @@ impl Flow {
         self.start(Call::Resend(ResendRequest {
             flow_id,
             proof: None,
+            locale: None,
         }))
     }
 

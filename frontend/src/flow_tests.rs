@@ -50,6 +50,7 @@ fn happy_path_email_code_verified() {
             request_id: Some("id-1".to_owned()),
             proof: None,
             sign_in: None,
+            locale: None,
         })
     );
     assert!(f.busy());
@@ -194,6 +195,7 @@ fn resend_waits_for_the_countdown() {
         Call::Resend(ResendRequest {
             flow_id: "flow-1".to_owned(),
             proof: None,
+            locale: None,
         })
     );
     f.finish(
@@ -269,6 +271,7 @@ fn send_with_proof(token: &str, nonce: u64) -> Call {
             nonce,
         }),
         sign_in: None,
+        locale: None,
     })
 }
 
@@ -378,6 +381,7 @@ fn a_resend_asked_for_proof_of_work_carries_it() {
                 challenge: "r".to_owned(),
                 nonce: 7,
             }),
+            locale: None,
         }))
     );
 }

@@ -20,6 +20,7 @@ fn send() -> Call {
         request_id: None,
         proof: None,
         sign_in: None,
+        locale: None,
     })
 }
 
@@ -55,6 +56,7 @@ fn reads_each_success_shape_as_otp_api_writes_it() {
     let resend = Call::Resend(ResendRequest {
         flow_id: "f".to_owned(),
         proof: None,
+        locale: None,
     });
     let resent = ResendResponse {
         expires_in: 600,
@@ -266,6 +268,7 @@ fn sign_in_bodies_match_serde_json() {
             nonce: 7,
         }),
         sign_in: Some(req.sign_in.clone()),
+        locale: None,
     };
     assert_eq!(
         Call::Send(send_req.clone()).body(),
@@ -288,6 +291,7 @@ fn bodies_match_serde_json() {
         request_id: Some("0f".to_owned()),
         proof: None,
         sign_in: None,
+        locale: None,
     };
     assert_eq!(
         Call::Send(with_id.clone()).body(),
@@ -304,6 +308,7 @@ fn bodies_match_serde_json() {
     let resend_req = ResendRequest {
         flow_id: "f\"1".to_owned(),
         proof: None,
+        locale: None,
     };
     assert_eq!(
         Call::Resend(resend_req.clone()).body(),
@@ -323,6 +328,7 @@ fn bodies_with_a_proof_match_serde_json() {
         request_id: Some("0f".to_owned()),
         proof: None,
         sign_in: None,
+        locale: None,
     };
     let with_proof = Call::Send(send_req.clone()).with_proof(proof.clone());
     let expected = SendRequest {
@@ -345,6 +351,7 @@ fn bodies_with_a_proof_match_serde_json() {
             nonce: 0,
             ..proof.clone()
         }),
+        locale: None,
     };
     assert_eq!(
         Call::Resend(resend_req.clone()).body(),
@@ -360,7 +367,7 @@ fn bodies_with_a_proof_match_serde_json() {
 proptest! {
     #[test]
     fn any_typed_address_is_escaped_like_serde_json(email in "\\PC*|[\\x00-\\x20\"\\\\\u{7f}\u{2028}]{0,8}") {
-        let req = SendRequest { email, request_id: None, proof: None, sign_in: Some("s\"1".to_owned()) };
+        let req = SendRequest { email, request_id: None, proof: None, sign_in: Some("s\"1".to_owned()), locale: None };
         let body = Call::Send(req.clone()).body();
         prop_assert_eq!(&body, &serde_json::to_string(&req).unwrap());
         prop_assert_eq!(serde_json::from_str::<SendRequest>(&body).unwrap(), req);

@@ -119,6 +119,7 @@ async fn approve(
         request_id: None,
         proof: None,
         sign_in: None,
+        locale: None,
     };
     let response = http
         .post(server.url("/api/otp/send"))

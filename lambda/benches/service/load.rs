@@ -116,6 +116,7 @@ async fn flow(
         request_id: None,
         proof: None,
         sign_in: None,
+        locale: None,
     };
     let response = http
         .post(format!("{base}/api/otp/send"))

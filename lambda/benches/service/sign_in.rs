@@ -154,6 +154,7 @@ async fn sign_in(
         request_id: Some(random(12)),
         proof: None,
         sign_in: Some(sign_in),
+        locale: None,
     };
     let started = Instant::now();
     let response = http

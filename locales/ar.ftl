@@ -1,0 +1,7 @@
+### Arabic (العربية), written right to left.
+
+## Page
+
+
+## Mail
+

@@ -1,0 +1,7 @@
+### German (Deutsch).
+
+## Page
+
+
+## Mail
+

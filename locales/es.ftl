@@ -1,0 +1,7 @@
+### Spanish (español).
+
+## Page
+
+
+## Mail
+

@@ -1,0 +1,7 @@
+### French (français).
+
+## Page
+
+
+## Mail
+

@@ -1,0 +1,7 @@
+### Japanese (日本語).
+
+## Page
+
+
+## Mail
+

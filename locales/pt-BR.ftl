@@ -1,0 +1,7 @@
+### Brazilian Portuguese (português do Brasil).
+
+## Page
+
+
+## Mail
+
