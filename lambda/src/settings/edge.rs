@@ -10,6 +10,10 @@ use secrecy::{ExposeSecret, SecretString};
 /// The header the front door sets to the origin secret.
 pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
 
+/// The header CloudFront writes the viewer's address and port into, in
+/// the lower case `HeaderName` uses.
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+
 /// Shortest accepted origin secret: guessing it must be hopeless.
 pub const MIN_ORIGIN_SECRET_LEN: usize = 32;
 /// Longest accepted origin secret (CloudFront allows 1,783 characters for a

@@ -349,7 +349,7 @@ impl Settings {
         if self
             .client_ip_header
             .as_ref()
-            .is_some_and(|h| h.as_str() == crate::http::VIEWER_ADDRESS_HEADER)
+            .is_some_and(|h| h.as_str() == edge::VIEWER_ADDRESS_HEADER)
             && self.edge.origin_secret.is_none()
         {
             warnings.push(
@@ -601,10 +601,27 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].starts_with("OTP_WEB_HOST is not set"));
         env.insert("OTP_WEB_HOST".into(), "otp.example.com".into());
-        let s = Settings::from_vars(env).unwrap();
+        let s = Settings::from_vars(env.clone()).unwrap();
         assert_eq!(s.warnings(), Vec::<&str>::new());
         let local = Settings::from_vars(HashMap::new()).unwrap();
         assert_eq!(local.warnings(), Vec::<&str>::new(), "localhost is right");
+
+        // CloudFront's header without the secret that proves a request came
+        // through CloudFront: anyone can forge it at the function URL.
+        env.insert(
+            "OTP_CLIENT_IP_HEADER".into(),
+            "CloudFront-Viewer-Address".into(),
+        );
+        let s = Settings::from_vars(env.clone()).unwrap();
+        let warnings = s.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("OTP_ORIGIN_VERIFY_SECRET is not set"));
+        env.insert(
+            "OTP_ORIGIN_VERIFY_SECRET".into(),
+            "Q7w2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz7Xc2Vb9Nm4".into(),
+        );
+        let s = Settings::from_vars(env).unwrap();
+        assert_eq!(s.warnings(), Vec::<&str>::new());
     }
 
     #[test]
