@@ -444,15 +444,16 @@ async fn behind_cloudfront_a_request_without_the_origin_secret_is_refused() {
         !app.outbox.exists() || std::fs::read_dir(&app.outbox).unwrap().next().is_none(),
         "nothing was sent"
     );
-    // Every route, not only the API.
-    let health = edited(HEALTH, |event| {
-        event["headers"]["cloudfront-viewer-address"] = json!(victim);
-    });
-    assert_error(
-        &app.invoke(&health).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    );
+    // Every route, not only the API: the health check, the OpenID Connect
+    // discovery document, the page.
+    for path in ["/api/health", "/.well-known/openid-configuration", "/"] {
+        let get = edited(HEALTH, |event| {
+            event["rawPath"] = json!(path);
+            event["requestContext"]["http"]["path"] = json!(path);
+            event["headers"]["cloudfront-viewer-address"] = json!(victim);
+        });
+        assert_error(&app.invoke(&get).await, StatusCode::FORBIDDEN, "forbidden");
+    }
 
     // The forged requests spent none of the victim's budget.
     let real = send_via_cloudfront(victim, Some(ORIGIN_SECRET), "rita@example.com");
