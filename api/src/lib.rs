@@ -260,6 +260,9 @@ pub enum ErrorCode {
     NotFound,
     /// The route exists, the method does not.
     MethodNotAllowed,
+    /// The request did not come through the deployment's front door (its
+    /// CloudFront distribution); only a caller bypassing it sees this.
+    Forbidden,
     InvalidEmail,
     InvalidCodeFormat,
     /// No live flow has this id (never existed, malformed, or long gone).
@@ -300,6 +303,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::InvalidEmail => "invalid_email",
             ErrorCode::InvalidCodeFormat => "invalid_code_format",
             ErrorCode::UnknownFlow => "unknown_flow",
@@ -328,6 +332,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "The request is too large.",
             ErrorCode::NotFound => "There is nothing at this address.",
             ErrorCode::MethodNotAllowed => "This address does not accept that method.",
+            ErrorCode::Forbidden => "Use the service at its public address.",
             ErrorCode::InvalidEmail => {
                 "That does not look like an email address. Check it and try again."
             }

@@ -248,7 +248,7 @@ pub fn whole_number(n: f64) -> Option<u64> {
 /// ([`ErrorCode::as_str`]) rather than through serde's deserializer, whose
 /// error for an unknown name is formatted text (`core::fmt` in the
 /// download). A test fails when `otp-api` gains a code this list lacks.
-pub(crate) const ERROR_CODES: [ErrorCode; 19] = {
+pub(crate) const ERROR_CODES: [ErrorCode; 20] = {
     use ErrorCode::*;
     [
         InvalidRequest,
@@ -256,6 +256,7 @@ pub(crate) const ERROR_CODES: [ErrorCode; 19] = {
         PayloadTooLarge,
         NotFound,
         MethodNotAllowed,
+        Forbidden,
         InvalidEmail,
         InvalidCodeFormat,
         UnknownFlow,

@@ -131,9 +131,9 @@ fn is_listed(code: ErrorCode) -> bool {
     use ErrorCode::*;
     match code {
         InvalidRequest | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed
-        | InvalidEmail | InvalidCodeFormat | UnknownFlow | Expired | AlreadyUsed | WrongCode
-        | TooManyAttempts | ResendTooSoon | RateLimited | ProofOfWorkRequired | Undeliverable
-        | SignInExpired | Unavailable | Internal => ERROR_CODES.contains(&code),
+        | Forbidden | InvalidEmail | InvalidCodeFormat | UnknownFlow | Expired | AlreadyUsed
+        | WrongCode | TooManyAttempts | ResendTooSoon | RateLimited | ProofOfWorkRequired
+        | Undeliverable | SignInExpired | Unavailable | Internal => ERROR_CODES.contains(&code),
     }
 }
 

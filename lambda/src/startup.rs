@@ -242,6 +242,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             if let Some(header) = &settings.client_ip_header {
                 tracing::info!(%header, "client addresses are read from this header only");
             }
+            if settings.edge.origin_secret.is_some() {
+                tracing::info!(
+                    "requests without the front door's X-Origin-Verify secret are refused (403)"
+                );
+            }
             let issuer = settings.oidc.issuer_for(settings.bind);
             log_provider(&settings, &issuer);
             let router = build_router(&settings, clock, issuer).await?;

@@ -358,3 +358,148 @@ async fn a_trusted_header_names_the_client_behind_a_load_balancer() {
         "rate_limited",
     );
 }
+
+/// What the stack's custom-domain mode sets: the viewer's address from
+/// CloudFront, trusted only on requests carrying the distribution's secret.
+const ORIGIN_SECRET: &str = "vX3q9Lr7Tz2Wm5Kp8Nd4Hf6Jb1Gc0Ys7Ae3Uo9Ti2Rw";
+const CLOUDFRONT_MODE: [(&str, &str); 3] = [
+    ("OTP_CLIENT_IP_HEADER", "CloudFront-Viewer-Address"),
+    ("OTP_ORIGIN_VERIFY_SECRET", ORIGIN_SECRET),
+    ("OTP_SENDS_PER_IP_PER_HOUR", "1"),
+];
+/// The address of a CloudFront edge server: every request through the
+/// distribution arrives from one of a few of these.
+const EDGE_IP: &str = "130.176.91.12";
+
+/// The send event as a CloudFront distribution forwards it: from an edge
+/// server, with the viewer's `ip:port` and, if given, the origin secret.
+fn send_via_cloudfront(viewer: &str, secret: Option<&str>, email: &str) -> String {
+    let event = send_from(EDGE_IP, EDGE_IP, email);
+    edited(&event, |event| {
+        event["headers"]["cloudfront-viewer-address"] = json!(viewer);
+        event["headers"]["via"] = json!("2.0 8d9bb4c1e7a2f3d5.cloudfront.net (CloudFront)");
+        if let Some(secret) = secret {
+            event["headers"]["x-origin-verify"] = json!(secret);
+        }
+    })
+}
+
+#[tokio::test]
+async fn behind_cloudfront_the_viewer_address_is_the_counted_client() {
+    let app = app_with(&CLOUDFRONT_MODE).await;
+    let via = |viewer: &str, email: &str| send_via_cloudfront(viewer, Some(ORIGIN_SECRET), email);
+
+    flow_id(
+        &app.invoke(&via("198.51.100.10:46532", "kim@example.com"))
+            .await,
+    );
+    // The same viewer from another port: its budget is spent.
+    assert_error(
+        &app.invoke(&via("198.51.100.10:51000", "lee@example.com"))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+    // Another viewer behind the same edge server has a budget of its own:
+    // the edge's address is not what is counted.
+    flow_id(
+        &app.invoke(&via("198.51.100.11:46532", "max@example.com"))
+            .await,
+    );
+
+    // IPv6, written without brackets: the port is cut at the last colon
+    // and the address counted per /64 like any other.
+    flow_id(
+        &app.invoke(&via("2001:db8:0:1::1:46532", "ned@example.com"))
+            .await,
+    );
+    assert_error(
+        &app.invoke(&via("2001:db8:0:1::2:443", "ola@example.com"))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+    flow_id(
+        &app.invoke(&via("2001:db8:0:2::1:46532", "pam@example.com"))
+            .await,
+    );
+}
+
+#[tokio::test]
+async fn behind_cloudfront_a_request_without_the_origin_secret_is_refused() {
+    let app = app_with(&CLOUDFRONT_MODE).await;
+    let victim = "198.51.100.20:40000";
+
+    // Straight to the function URL, naming someone else as the viewer:
+    // without the secret, or with a wrong one, nothing happens.
+    let wrong = ORIGIN_SECRET.replace('v', "w");
+    for secret in [None, Some(""), Some(wrong.as_str())] {
+        let forged = send_via_cloudfront(victim, secret, "quinn@example.com");
+        let answer = app.invoke(&forged).await;
+        assert_error(&answer, StatusCode::FORBIDDEN, "forbidden");
+        assert_eq!(answer.headers[header::CONTENT_TYPE], "application/json");
+        assert_eq!(answer.headers[header::X_FRAME_OPTIONS], "DENY");
+    }
+    assert!(
+        !app.outbox.exists() || std::fs::read_dir(&app.outbox).unwrap().next().is_none(),
+        "nothing was sent"
+    );
+    // Every route, not only the API: the health check, the OpenID Connect
+    // discovery document, the page.
+    for path in ["/api/health", "/.well-known/openid-configuration", "/"] {
+        let get = edited(HEALTH, |event| {
+            event["rawPath"] = json!(path);
+            event["requestContext"]["http"]["path"] = json!(path);
+            event["headers"]["cloudfront-viewer-address"] = json!(victim);
+        });
+        assert_error(&app.invoke(&get).await, StatusCode::FORBIDDEN, "forbidden");
+    }
+
+    // The forged requests spent none of the victim's budget.
+    let real = send_via_cloudfront(victim, Some(ORIGIN_SECRET), "rita@example.com");
+    flow_id(&app.invoke(&real).await);
+}
+
+#[tokio::test]
+async fn behind_cloudfront_an_unreadable_viewer_address_is_refused_not_let_through() {
+    let app = app_with(&CLOUDFRONT_MODE).await;
+    for garbage in [
+        "198.51.100.30",
+        "[2001:db8::1]:443",
+        "unknown",
+        "198.51.100.30:99999",
+    ] {
+        let event = send_via_cloudfront(garbage, Some(ORIGIN_SECRET), "sam@example.com");
+        assert_error(
+            &app.invoke(&event).await,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+        );
+    }
+    assert!(
+        !app.outbox.exists() || std::fs::read_dir(&app.outbox).unwrap().next().is_none(),
+        "nothing was sent"
+    );
+}
+
+/// Without the custom-domain settings, `CloudFront-Viewer-Address` is just
+/// another header a client can send: the request context decides.
+#[tokio::test]
+async fn without_the_cloudfront_mode_the_viewer_address_header_is_ignored() {
+    let app = app_with(&[("OTP_SENDS_PER_IP_PER_HOUR", "1")]).await;
+    let from = |viewer: &str, email: &str| {
+        edited(&send_from(SEND_SOURCE_IP, SEND_SOURCE_IP, email), |event| {
+            event["headers"]["cloudfront-viewer-address"] = json!(viewer);
+        })
+    };
+    flow_id(
+        &app.invoke(&from("198.51.100.40:1000", "tess@example.com"))
+            .await,
+    );
+    assert_error(
+        &app.invoke(&from("198.51.100.41:1000", "uma@example.com"))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    );
+}

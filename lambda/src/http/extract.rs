@@ -1,6 +1,7 @@
 //! Extractors whose rejections answer in the API's JSON error shape, never
 //! with a framework's plain-text message.
 
+use super::edge::{VIEWER_ADDRESS_HEADER, parse_viewer_address};
 use super::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -86,13 +87,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         {
             // The last line: a proxy that adds a line of its own rather than
             // joining it to the client's puts its own at the end.
-            let ip = parts
+            let value = parts
                 .headers
                 .get_all(name)
                 .iter()
                 .next_back()
-                .and_then(|v| v.to_str().ok())
-                .and_then(parse_header_ip);
+                .and_then(|v| v.to_str().ok());
+            // CloudFront's `ip:port`, IPv6 without brackets, needs its own
+            // reading; other proxies write the forms below.
+            let ip = if name.as_str() == VIEWER_ADDRESS_HEADER {
+                value.and_then(parse_viewer_address)
+            } else {
+                value.and_then(parse_header_ip)
+            };
             return Ok(ClientIp(ip));
         }
         let from_lambda = parts
@@ -117,7 +124,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 /// An address as proxies write it: `203.0.113.7`, `2001:db8::1`,
-/// `[2001:db8::1]:443` or `203.0.113.7:443` (CloudFront-Viewer-Address). In
+/// `[2001:db8::1]:443` or `203.0.113.7:443` (`CloudFront-Viewer-Address`
+/// has a reading of its own, [`parse_viewer_address`]). In
 /// a list (`X-Forwarded-For`), the last entry: the one the trusted proxy
 /// added; the ones before it came from the client.
 fn parse_header_ip(value: &str) -> Option<IpAddr> {
@@ -128,8 +136,8 @@ fn parse_header_ip(value: &str) -> Option<IpAddr> {
     if let Ok(addr) = value.parse::<SocketAddr>() {
         return Some(addr.ip());
     }
-    // `addr:port` without brackets. CloudFront writes IPv6 that way too;
-    // that already parsed above, as an address whose last group is the
+    // `addr:port` without brackets. An IPv6 address with a port written
+    // that way already parsed above, as an address whose last group is the
     // port: harmless, since budgets count IPv6 per /64.
     let (ip, port) = value.rsplit_once(':')?;
     port.parse::<u16>().ok()?;

@@ -5,15 +5,18 @@
 //! - [`oidc`]: the OpenID Connect endpoints and the page's sign-in endpoints
 //! - [`extract`]: JSON bodies and the client address, rejecting in our shape
 //! - [`error`]: [`ApiError`], the one error answer
+//! - [`edge`]: behind CloudFront, the viewer's address and the origin secret
 //! - `assets`: the page, embedded at build time, pre-compressed
 
 mod assets;
+pub mod edge;
 mod error;
 mod extract;
 mod handlers;
 mod oidc;
 pub mod openapi;
 
+pub use edge::VIEWER_ADDRESS_HEADER;
 pub use error::ApiError;
 pub use extract::TrustedIpHeader;
 
@@ -52,12 +55,18 @@ const MAX_REQUEST_ID: usize = 64;
 pub struct Options {
     /// See [`Settings::client_ip_header`].
     pub client_ip_header: Option<HeaderName>,
+    /// See [`crate::settings::EdgeSettings::origin_secret`].
+    pub origin_secret: Option<edge::OriginSecret>,
 }
 
 impl Options {
     pub fn from_settings(settings: &Settings) -> Options {
         Options {
             client_ip_header: settings.client_ip_header.clone(),
+            origin_secret: settings
+                .edge
+                .origin_secret_bytes()
+                .map(edge::OriginSecret::new),
         }
     }
 }
@@ -166,6 +175,13 @@ pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> 
         .method_not_allowed_fallback(method_not_allowed)
         // Applied to each route, so the route template is known here.
         .layer(axum::middleware::from_fn(measure));
+    // Inside the security headers, so a refusal carries them too.
+    if let Some(secret) = options.origin_secret {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            secret,
+            edge::require_origin_secret,
+        ));
+    }
     for (name, value) in security_headers {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             name,

@@ -3,9 +3,12 @@
 //! variable instead of failing on the first request.
 //!
 //! - [`oidc`]: the OpenID Connect provider's settings
+//! - [`edge`]: a front door's (CloudFront's) proof of passage
 
+pub mod edge;
 pub mod oidc;
 
+pub use edge::EdgeSettings;
 pub use oidc::OidcSettings;
 
 use crate::domain::{CodeHasher, HmacKey, Policy};
@@ -118,6 +121,8 @@ pub struct Settings {
     /// behind a proxy the operator trusts (`OTP_CLIENT_IP_HEADER`); without
     /// it, the address comes from the Lambda request context or the TCP peer.
     pub client_ip_header: Option<axum::http::HeaderName>,
+    /// The front door's secret, if requests must come through one.
+    pub edge: EdgeSettings,
     /// The OpenID Connect provider: issuer, apps, keys.
     pub oidc: OidcSettings,
 }
@@ -269,6 +274,7 @@ impl Settings {
             })?),
         };
 
+        let edge = EdgeSettings::from_env(&env)?;
         let oidc = OidcSettings::from_env(&env, on_lambda)?;
 
         let mail_from = env
@@ -324,6 +330,7 @@ impl Settings {
             log_format,
             metrics_namespace,
             client_ip_header,
+            edge,
             oidc,
         })
     }
@@ -337,6 +344,18 @@ impl Settings {
                 "OTP_WEB_HOST is not set, so messages end with `@localhost #code` and browsers \
                  will not offer the code on the page: set it to the page's host (WebHost in \
                  infra/template.yaml)",
+            );
+        }
+        if self
+            .client_ip_header
+            .as_ref()
+            .is_some_and(|h| h.as_str() == edge::VIEWER_ADDRESS_HEADER)
+            && self.edge.origin_secret.is_none()
+        {
+            warnings.push(
+                "OTP_CLIENT_IP_HEADER is CloudFront-Viewer-Address but OTP_ORIGIN_VERIFY_SECRET is \
+                 not set: anyone who finds the function URL can call it directly with a forged \
+                 address and be counted as someone else",
             );
         }
         warnings
@@ -582,10 +601,27 @@ mod tests {
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(warnings[0].starts_with("OTP_WEB_HOST is not set"));
         env.insert("OTP_WEB_HOST".into(), "otp.example.com".into());
-        let s = Settings::from_vars(env).unwrap();
+        let s = Settings::from_vars(env.clone()).unwrap();
         assert_eq!(s.warnings(), Vec::<&str>::new());
         let local = Settings::from_vars(HashMap::new()).unwrap();
         assert_eq!(local.warnings(), Vec::<&str>::new(), "localhost is right");
+
+        // CloudFront's header without the secret that proves a request came
+        // through CloudFront: anyone can forge it at the function URL.
+        env.insert(
+            "OTP_CLIENT_IP_HEADER".into(),
+            "CloudFront-Viewer-Address".into(),
+        );
+        let s = Settings::from_vars(env.clone()).unwrap();
+        let warnings = s.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("OTP_ORIGIN_VERIFY_SECRET is not set"));
+        env.insert(
+            "OTP_ORIGIN_VERIFY_SECRET".into(),
+            "Q7w2Er9Ty4Ui1Op6As3Df8Gh5Jk0Lz7Xc2Vb9Nm4".into(),
+        );
+        let s = Settings::from_vars(env).unwrap();
+        assert_eq!(s.warnings(), Vec::<&str>::new());
     }
 
     #[test]
