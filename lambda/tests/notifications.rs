@@ -356,3 +356,184 @@ async fn a_store_failure_is_an_error_for_lambda_to_retry() {
         "not the connection that failed: {err:?}"
     );
 }
+
+/// The Lambda Runtime API as far as a function uses it: hands out `events`
+/// one by one on `next` (then holds the request open, as Lambda does between
+/// invocations) and records how each invocation ended.
+mod runtime_api {
+    use axum::Router;
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::{get, post};
+    use std::collections::VecDeque;
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    pub struct Invocations {
+        events: Mutex<VecDeque<(String, String)>>,
+        /// `(request id, "response" or "error")`, in order.
+        pub ended: Mutex<Vec<(String, &'static str)>>,
+    }
+
+    pub async fn serve(events: Vec<(&str, String)>) -> (SocketAddr, Arc<Invocations>) {
+        let state = Arc::new(Invocations::default());
+        state
+            .events
+            .lock()
+            .unwrap()
+            .extend(events.into_iter().map(|(id, body)| (id.to_owned(), body)));
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(|s, id| ended(s, id, "response")),
+            )
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/error",
+                post(|s, id| ended(s, id, "error")),
+            )
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (addr, state)
+    }
+
+    async fn next(State(state): State<Arc<Invocations>>) -> impl IntoResponse {
+        let Some((id, body)) = state.events.lock().unwrap().pop_front() else {
+            return std::future::pending().await;
+        };
+        let deadline = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            + 15_000;
+        (
+            [
+                ("lambda-runtime-aws-request-id", id),
+                ("lambda-runtime-deadline-ms", deadline.to_string()),
+                (
+                    "lambda-runtime-invoked-function-arn",
+                    "arn:aws:lambda:eu-west-1:123456789012:function:otp-notifications".into(),
+                ),
+                ("content-type", "application/json".into()),
+            ],
+            body,
+        )
+    }
+
+    async fn ended(
+        State(state): State<Arc<Invocations>>,
+        Path(id): Path<String>,
+        how: &'static str,
+    ) -> StatusCode {
+        state.ended.lock().unwrap().push((id, how));
+        StatusCode::ACCEPTED
+    }
+}
+
+#[path = "support/running.rs"]
+#[allow(dead_code)]
+mod running;
+
+/// The built binary with `OTP_HANDLER=notifications` under a Lambda Runtime
+/// API: the recorded events reach the handler through `lambda_runtime`, a
+/// bounce is written to DynamoDB Local, an unreadable notification and a
+/// delivery end as successes (no retry), each leaves its metric line, and
+/// no log line holds the address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_takes_sns_events_on_lambda() {
+    let Some(endpoint) = service_env("OTP_TEST_DYNAMODB_ENDPOINT") else {
+        eprintln!("skipped: OTP_TEST_DYNAMODB_ENDPOINT is not set");
+        return;
+    };
+    let table = format!("otp-test-{}", suffix());
+    let vars = |extra: &[(&str, &str)]| -> HashMap<String, String> {
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("OTP_TABLE".into(), table.clone()),
+            ("OTP_HMAC_KEYS".into(), KEYS.into()),
+            ("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.clone()),
+        ]);
+        vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        vars
+    };
+    let settings =
+        otp::settings::ListSettings::from_vars(vars(&[("OTP_CREATE_TABLE", "true")])).unwrap();
+    let list =
+        otp::startup::build_suppression_list(&settings, Arc::new(ManualClock::starting_now()))
+            .await
+            .expect("the table is created");
+
+    let mut broken: Value = serde_json::from_str(BOUNCE_PERMANENT).unwrap();
+    broken["Records"][0]["Sns"]["Message"] = json!("jane.doe@gmail.com bounced");
+    let (runtime, invocations) = runtime_api::serve(vec![
+        ("bounce", BOUNCE_PERMANENT.to_owned()),
+        ("broken", broken.to_string()),
+        ("delivery", DELIVERY.to_owned()),
+    ])
+    .await;
+    let runtime = runtime.to_string();
+    let mut function = running::Running::start(&[
+        ("AWS_LAMBDA_RUNTIME_API", runtime.as_str()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "otp-notifications"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("OTP_HANDLER", "notifications"),
+        ("OTP_TABLE", table.as_str()),
+        ("OTP_HMAC_KEYS", KEYS),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("OTP_STORE_TIMEOUT_MS", "15000"),
+    ]);
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while invocations.ended.lock().unwrap().len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "invocations ended: {:?}\n{}",
+            invocations.ended.lock().unwrap(),
+            function.seen.join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        *invocations.ended.lock().unwrap(),
+        [
+            ("bounce".to_owned(), "response"),
+            ("broken".to_owned(), "response"),
+            ("delivery".to_owned(), "response"),
+        ]
+    );
+    let jane = Email::parse("Jane.Doe+otp@googlemail.com").unwrap();
+    let shown = list
+        .show(&jane)
+        .await
+        .unwrap()
+        .expect("the bounce is recorded");
+    assert_eq!(shown.reason, SuppressionReason::Bounce);
+
+    let kinds = |seen: &[String]| -> Vec<String> {
+        seen.iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l.get("Notifications").is_some())
+            .map(|l| l["Kind"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    function.wait_until("three metric lines", |seen| kinds(seen).len() >= 3);
+    assert_eq!(kinds(&function.seen), ["bounce", "malformed", "ignored"]);
+    for line in &function.seen {
+        assert!(!line.to_lowercase().contains("jane"), "{line}");
+    }
+    assert!(
+        function
+            .seen
+            .iter()
+            .any(|l| l.contains("address suppressed") && l.contains("j***@gmail.com")),
+        "{}",
+        function.seen.join("\n")
+    );
+}
