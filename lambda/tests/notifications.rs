@@ -138,6 +138,17 @@ fn event(fixture: &str) -> SnsEvent {
     serde_json::from_str(fixture).expect("the fixture is an SNS Lambda event")
 }
 
+/// The recorded permanent bounce, for `address` instead of its own.
+fn bounce_of(address: &str) -> SnsEvent {
+    let mut event = event(BOUNCE_PERMANENT);
+    let sns = &mut event.records[0].sns;
+    let mut message: Value = serde_json::from_str(&sns.message).unwrap();
+    message["bounce"]["bouncedRecipients"][0]["emailAddress"] = json!(address);
+    message["mail"]["destination"] = json!([address]);
+    sns.message = message.to_string();
+    event
+}
+
 impl Harness {
     /// `POST /api/otp/send` for `email`; the status and the JSON body.
     async fn send(&self, email: &str) -> (StatusCode, Value) {
@@ -233,6 +244,8 @@ impl Harness {
 #[tokio::test]
 async fn a_permanent_bounce_stops_every_spelling_until_it_ends() {
     let app = harness().await;
+    // maildev outlives one run of this suite: count from here.
+    let before = app.messages_to("jane.doe@gmail.com").await;
     let tally = app.list.handle(&event(BOUNCE_PERMANENT)).await.unwrap();
     assert_eq!(
         tally,
@@ -255,7 +268,41 @@ async fn a_permanent_bounce_stops_every_spelling_until_it_ends() {
     app.clock.advance(1);
     app.assert_sent("jane.doe@gmail.com").await;
     // The one message is the last send's: the refused ones mailed nothing.
-    app.assert_messages("jane.doe@gmail.com", 1).await;
+    app.assert_messages("jane.doe@gmail.com", before + 1).await;
+}
+
+/// A flow started before the bounce gets no new code: its resend is refused
+/// the same way, and only the first message ever went out.
+#[tokio::test]
+async fn a_resend_after_the_bounce_is_refused_too() {
+    let app = harness().await;
+    // Another address than the other tests', which share maildev.
+    let before = app.messages_to("kim.lee@example.com").await;
+    let (status, sent) = app.send("kim.lee@example.com").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    app.assert_messages("kim.lee@example.com", before + 1).await;
+    let tally = app
+        .list
+        .handle(&bounce_of("kim.lee@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(tally.suppressed, 1);
+
+    app.clock.advance(60);
+    let request = Request::post("/api/otp/resend")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(
+            json!({ "flow_id": sent["flow_id"] }).to_string(),
+        ))
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["error"]["code"], "undeliverable", "{body}");
+    app.assert_messages("kim.lee@example.com", before + 1).await;
 }
 
 /// A complaint suppresses the complainer's mailbox (30 days by default);
@@ -263,6 +310,7 @@ async fn a_permanent_bounce_stops_every_spelling_until_it_ends() {
 #[tokio::test]
 async fn a_complaint_suppresses_until_lifted() {
     let app = harness().await;
+    let before = app.messages_to("bob@example.org").await;
     let tally = app.list.handle(&event(COMPLAINT)).await.unwrap();
     assert_eq!(tally.suppressed, 1);
     app.assert_refused("Bob+login@Example.ORG").await;
@@ -275,7 +323,7 @@ async fn a_complaint_suppresses_until_lifted() {
     assert!(app.list.lift(&bob).await.unwrap());
     assert_eq!(app.list.show(&bob).await.unwrap(), None);
     app.assert_sent("bob+login@example.org").await;
-    app.assert_messages("bob@example.org", 1).await;
+    app.assert_messages("bob@example.org", before + 1).await;
 }
 
 /// A soft bounce (the mailbox exists, it is full) and a delivery change nothing.
@@ -294,8 +342,9 @@ async fn transient_bounces_and_deliveries_suppress_nothing() {
         );
     }
     for address in ["carol@example.net", "dave@example.net"] {
+        let before = app.messages_to(address).await;
         app.assert_sent(address).await;
-        app.assert_messages(address, 1).await;
+        app.assert_messages(address, before + 1).await;
         let email = Email::parse(address).unwrap();
         assert_eq!(app.list.show(&email).await.unwrap(), None);
     }
