@@ -187,3 +187,92 @@ impl SuppressionList {
         self.clock.now()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{HmacKey, ManualClock};
+    use crate::store::MemoryStore;
+    use secrecy::SecretSlice;
+
+    fn key(id: &str, byte: u8) -> HmacKey {
+        HmacKey {
+            id: id.into(),
+            secret: SecretSlice::from(vec![byte; 32]),
+        }
+    }
+
+    fn list(store: &Arc<MemoryStore>, hasher: CodeHasher, clock: &ManualClock) -> SuppressionList {
+        SuppressionList::new(
+            store.clone(),
+            hasher,
+            Arc::new(clock.clone()),
+            SuppressionSettings::default(),
+        )
+    }
+
+    #[test]
+    fn one_item_per_mailbox_and_key_without_the_address() {
+        let rotated = CodeHasher::new(key("k2", 2), vec![key("k1", 1)]);
+        let old = CodeHasher::new(key("k1", 1), Vec::new());
+        let ann = Email::parse("ann@example.com").unwrap();
+        let keys_of =
+            |hasher: &CodeHasher, address: &str| keys(hasher, &Email::parse(address).unwrap());
+        let both = keys(&rotated, &ann);
+        assert_eq!(both.len(), 2);
+        assert_eq!(
+            both[1],
+            keys(&old, &ann)[0],
+            "the old key's item is checked"
+        );
+        assert_eq!(both, keys_of(&rotated, "Ann+Shop@EXAMPLE.com"));
+        assert_ne!(both, keys_of(&rotated, "bob@example.com"));
+        assert!(
+            both.iter()
+                .all(|k| k.starts_with("suppress#") && !k.contains("ann"))
+        );
+    }
+
+    /// A suppression made before a key rotation is still found and lifted
+    /// after it; a new one is made under the current key; an off kind makes none.
+    #[tokio::test]
+    async fn suppressions_survive_a_key_rotation() {
+        let store = Arc::new(MemoryStore::new());
+        let clock = ManualClock::new(1_000_000);
+        let before = list(&store, CodeHasher::new(key("k1", 1), Vec::new()), &clock);
+        let after = list(
+            &store,
+            CodeHasher::new(key("k2", 2), vec![key("k1", 1)]),
+            &clock,
+        );
+        let ann = Email::parse("ann@example.com").unwrap();
+        assert!(
+            before
+                .suppress(&ann, SuppressionReason::Bounce)
+                .await
+                .unwrap()
+        );
+        let shown = after.show(&ann).await.unwrap().expect("found under k1");
+        assert_eq!(shown.until, 1_000_000 + 90 * 24 * 3600);
+        assert!(after.lift(&ann).await.unwrap());
+        assert_eq!(before.show(&ann).await.unwrap(), None);
+
+        let off = SuppressionList::new(
+            store.clone(),
+            CodeHasher::new(key("k2", 2), Vec::new()),
+            Arc::new(clock.clone()),
+            SuppressionSettings {
+                complaint: std::time::Duration::ZERO,
+                ..SuppressionSettings::default()
+            },
+        );
+        assert!(
+            !off.suppress(&ann, SuppressionReason::Complaint)
+                .await
+                .unwrap()
+        );
+        assert_eq!(after.show(&ann).await.unwrap(), None);
+        assert!(off.suppress(&ann, SuppressionReason::Bounce).await.unwrap());
+        assert!(after.show(&ann).await.unwrap().is_some());
+    }
+}
