@@ -301,8 +301,9 @@ pub async fn build_suppression_list(
 
 /// The notifications handler on Lambda (`OTP_HANDLER=notifications`): SNS
 /// deliveries of SES bounces and complaints. A store failure fails the
-/// invocation, so Lambda retries it (twice, then the event goes to the
-/// function's failure destination); anything else succeeds.
+/// invocation, so Lambda retries it (twice by default, then drops it or
+/// hands it to a failure destination if one is configured); anything else
+/// succeeds.
 pub async fn run_notifications(settings: ListSettings) -> anyhow::Result<()> {
     if settings.runtime != Runtime::Lambda {
         anyhow::bail!(
