@@ -1,7 +1,8 @@
 //! The store of a single process: every flow, idempotency key, counter,
 //! sign-in request and suppression behind one lock, so each call is one
-//! atomic step, exactly like one conditional write in DynamoDB. It is the local default and the reference
-//! the contract tests hold the DynamoDB store to.
+//! atomic step, exactly like one conditional write in DynamoDB. It is the
+//! local default and the reference the contract tests hold the DynamoDB
+//! store to.
 //!
 //! Nothing here reads the clock to decide an answer: every condition uses the
 //! `now` the caller passes, as the DynamoDB conditions do. The wall clock is
