@@ -337,12 +337,8 @@ pub async fn run_notifications(settings: ListSettings) -> anyhow::Result<()> {
 /// prints its answer.
 pub async fn suppression_command(args: &[String]) -> anyhow::Result<()> {
     let command = cli::parse(args).map_err(|usage| anyhow::anyhow!("{usage}"))?;
-    let settings = ListSettings::from_env().context("configuration error")?;
-    if settings.store == StoreSettings::Memory {
-        anyhow::bail!(
-            "OTP_TABLE is not set: the suppression list lives in the DynamoDB table (set OTP_TABLE, OTP_HMAC_KEYS and the AWS region and credentials)"
-        );
-    }
+    let settings =
+        ListSettings::for_command(std::env::vars().collect()).context("configuration error")?;
     let list = build_suppression_list(&settings, Arc::new(SystemClock)).await?;
     println!("{}", cli::run(&list, &command).await?);
     Ok(())

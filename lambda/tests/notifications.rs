@@ -585,4 +585,34 @@ async fn the_binary_takes_sns_events_on_lambda() {
         "{}",
         function.seen.join("\n")
     );
+
+    // The operator's view, from the command line, with any spelling.
+    let command = |verb: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_otp"))
+            .env_clear()
+            .envs([
+                ("OTP_TABLE", table.as_str()),
+                ("OTP_HMAC_KEYS", KEYS),
+                ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ACCESS_KEY_ID", "test"),
+                ("AWS_SECRET_ACCESS_KEY", "test"),
+            ])
+            .args(["suppression", verb, "Jane.Doe+otp@googlemail.com"])
+            .output()
+            .expect("the binary runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let shown = command("show");
+    assert!(
+        shown.starts_with("janedoe@gmail.com: suppressed until ")
+            && shown.contains("(bounce reported "),
+        "{shown}"
+    );
+    assert_eq!(
+        command("lift"),
+        "janedoe@gmail.com: suppression lifted, codes are sent again\n"
+    );
+    assert_eq!(command("show"), "janedoe@gmail.com: not suppressed\n");
 }

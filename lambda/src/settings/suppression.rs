@@ -114,19 +114,41 @@ impl ListSettings {
     /// table and the keys are required there.
     pub fn from_vars(vars: HashMap<String, String>) -> Result<ListSettings, SettingsError> {
         let env = Env(vars);
+        let on_lambda = env.get("AWS_LAMBDA_RUNTIME_API").is_some();
+        ListSettings::read(&env, on_lambda)
+    }
+
+    /// For the `otp suppression` commands, wherever they run: the table and
+    /// the keys are required (with a key of its own the command would look
+    /// under the wrong names and find nothing), and the table is never
+    /// created.
+    pub fn for_command(vars: HashMap<String, String>) -> Result<ListSettings, SettingsError> {
+        let mut settings = ListSettings::read(&Env(vars), true).map_err(|e| match e {
+            SettingsError::Missing { var, why } => SettingsError::Invalid {
+                var,
+                why: format!("not set; the suppression commands need it ({why})"),
+            },
+            other => other,
+        })?;
+        if let StoreSettings::DynamoDb { create_table, .. } = &mut settings.store {
+            *create_table = false;
+        }
+        Ok(settings)
+    }
+
+    fn read(env: &Env, required: bool) -> Result<ListSettings, SettingsError> {
         let runtime = if env.get("AWS_LAMBDA_RUNTIME_API").is_some() {
             Runtime::Lambda
         } else {
             Runtime::Local
         };
-        let on_lambda = runtime == Runtime::Lambda;
-        let (log_format, metrics_namespace) = logs_from(&env, on_lambda)?;
+        let (log_format, metrics_namespace) = logs_from(env, runtime == Runtime::Lambda)?;
         Ok(ListSettings {
             runtime,
-            store: store_from(&env, on_lambda)?,
-            store_timeout: store_timeout_from(&env)?,
-            hasher: hasher_from(&env, on_lambda)?,
-            suppression: SuppressionSettings::from_env(&env)?,
+            store: store_from(env, required)?,
+            store_timeout: store_timeout_from(env)?,
+            hasher: hasher_from(env, required)?,
+            suppression: SuppressionSettings::from_env(env)?,
             log_format,
             metrics_namespace,
         })
@@ -176,6 +198,32 @@ mod tests {
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(s.suppression.bounce, Duration::from_secs(90 * DAY));
         assert_eq!(s.suppression.complaint, Duration::ZERO);
+    }
+
+    /// The commands run locally, against the deployed table: they need its
+    /// name and the keys, and never create it.
+    #[test]
+    fn the_commands_need_the_table_and_the_keys_anywhere() {
+        let keys = format!("k1:{KEY}");
+        let err = ListSettings::for_command(vars(&[("OTP_TABLE", "otp")])).unwrap_err();
+        assert!(err.to_string().contains("OTP_HMAC_KEYS"), "{err}");
+        let err = ListSettings::for_command(vars(&[("OTP_HMAC_KEYS", &keys)])).unwrap_err();
+        assert!(err.to_string().contains("OTP_TABLE"), "{err}");
+        let s = ListSettings::for_command(vars(&[
+            ("OTP_TABLE", "otp"),
+            ("OTP_HMAC_KEYS", &keys),
+            ("OTP_CREATE_TABLE", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(s.runtime, Runtime::Local);
+        assert_eq!(s.log_format, LogFormat::Pretty);
+        assert!(matches!(
+            s.store,
+            StoreSettings::DynamoDb {
+                create_table: false,
+                ..
+            }
+        ));
     }
 
     #[test]
