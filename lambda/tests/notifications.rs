@@ -539,7 +539,18 @@ async fn the_binary_takes_sns_events_on_lambda() {
         ("OTP_STORE_TIMEOUT_MS", "15000"),
     ]);
 
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Each invocation writes its metric line before it answers; reading the
+    // output as it comes shows it all if something stalls.
+    let kinds = |seen: &[String]| -> Vec<String> {
+        seen.iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l.get("Notifications").is_some())
+            .map(|l| l["Kind"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    function.wait_until("three metric lines", |seen| kinds(seen).len() >= 3);
+    assert_eq!(kinds(&function.seen), ["bounce", "malformed", "ignored"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
     while invocations.ended.lock().unwrap().len() < 3 {
         assert!(
             Instant::now() < deadline,
@@ -565,15 +576,6 @@ async fn the_binary_takes_sns_events_on_lambda() {
         .expect("the bounce is recorded");
     assert_eq!(shown.reason, SuppressionReason::Bounce);
 
-    let kinds = |seen: &[String]| -> Vec<String> {
-        seen.iter()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|l| l.get("Notifications").is_some())
-            .map(|l| l["Kind"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    };
-    function.wait_until("three metric lines", |seen| kinds(seen).len() >= 3);
-    assert_eq!(kinds(&function.seen), ["bounce", "malformed", "ignored"]);
     for line in &function.seen {
         assert!(!line.to_lowercase().contains("jane"), "{line}");
     }
