@@ -6,6 +6,7 @@
 //! - [`mailer`]: how a code reaches the person: SMTP or a local outbox
 //! - [`service`]: the send, resend and verify steps, tying the three together
 //! - [`metrics`]: what an operator counts, as CloudWatch Embedded Metric Format
+//! - [`suppression`]: mailboxes not mailed after a hard bounce or a complaint
 //! - [`oidc`]: the OpenID Connect provider: apps sign people in with a verified address
 //! - [`http`]: the axum router that serves the API and the page
 //! - [`settings`]: every knob, read once from the environment
@@ -20,3 +21,4 @@ pub mod service;
 pub mod settings;
 pub mod startup;
 pub mod store;
+pub mod suppression;

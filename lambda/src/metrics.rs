@@ -1,6 +1,7 @@
 //! What an operator counts: codes sent, deliveries failed, verifies by
-//! outcome, lockouts, refusals by budget, sign-ins, token exchanges and the
-//! latency of each endpoint, as CloudWatch Embedded Metric Format (EMF).
+//! outcome, lockouts, refusals by budget, sign-ins, token exchanges, SES
+//! notifications handled and the latency of each endpoint, as CloudWatch
+//! Embedded Metric Format (EMF).
 //!
 //! With the JSON log format (`OTP_LOG_FORMAT=json`, the Lambda default) each
 //! event is one EMF object on one line of stdout, beside the other log
@@ -61,6 +62,21 @@ pub enum Budget {
     ResendCooldown,
     /// Failed token requests per app or client address.
     TokenFailures,
+    /// The mailbox is on the suppression list (a hard bounce or a complaint).
+    Suppressed,
+}
+
+/// What an SES notification (bounce, complaint, …) amounted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// A permanent bounce suppressed a mailbox.
+    Bounce,
+    /// A complaint suppressed a mailbox.
+    Complaint,
+    /// Nothing to do: a transient bounce, a delivery, another event.
+    Ignored,
+    /// Could not be read (or a recipient was not an address).
+    Malformed,
 }
 
 /// A step of an app's sign-in.
@@ -100,6 +116,7 @@ pub enum Metric {
     Refused(Budget),
     SignIn(SignInStage),
     Token(TokenOutcome),
+    Notification(NotificationKind),
 }
 
 impl Metric {
@@ -147,6 +164,19 @@ impl Metric {
                         Budget::FlowSends => "flow_sends",
                         Budget::ResendCooldown => "resend_cooldown",
                         Budget::TokenFailures => "token_failures",
+                        Budget::Suppressed => "suppressed",
+                    },
+                )),
+            ),
+            Metric::Notification(kind) => (
+                "Notifications",
+                Some((
+                    "Kind",
+                    match kind {
+                        NotificationKind::Bounce => "bounce",
+                        NotificationKind::Complaint => "complaint",
+                        NotificationKind::Ignored => "ignored",
+                        NotificationKind::Malformed => "malformed",
                     },
                 )),
             ),
@@ -448,6 +478,11 @@ mod tests {
             Metric::Refused(Budget::FlowSends),
             Metric::Refused(Budget::ResendCooldown),
             Metric::Refused(Budget::TokenFailures),
+            Metric::Refused(Budget::Suppressed),
+            Metric::Notification(NotificationKind::Bounce),
+            Metric::Notification(NotificationKind::Complaint),
+            Metric::Notification(NotificationKind::Ignored),
+            Metric::Notification(NotificationKind::Malformed),
             Metric::SignIn(SignInStage::Started),
             Metric::SignIn(SignInStage::Completed),
             Metric::SignIn(SignInStage::Cancelled),

@@ -72,6 +72,10 @@ pub enum ServiceError {
         "the client address is unknown: set OTP_CLIENT_IP_HEADER to the header a trusted proxy sets"
     )]
     ClientUnknown,
+    /// The mailbox is on the suppression list (it bounced for good or its
+    /// owner complained): answered like an address that does not receive mail.
+    #[error("address suppressed")]
+    Suppressed,
     #[error("store unavailable")]
     Store(#[from] StoreError),
     #[error("mail unavailable")]
@@ -340,6 +344,10 @@ impl Service {
                 scope: "address",
                 retry_after: limits::ADDRESS_RETRY_AFTER,
             },
+            Refused::Suppressed => {
+                tracing::info!(to = %email.masked(), "address suppressed: nothing sent");
+                ServiceError::Suppressed
+            }
             Refused::NeedsProof { difficulty } => {
                 tracing::info!(difficulty, "proof of work asked for");
                 ServiceError::ProofRequired(pow::issue(&self.hasher, email, scope, difficulty, now))

@@ -7,12 +7,14 @@ use crate::mailer::message::MessageTemplate;
 use crate::mailer::{Mailer, OutboxMailer, SmtpMailer};
 use crate::oidc::{Provider, ProviderConfig};
 use crate::service::Service;
-use crate::settings::{LogFormat, MailSettings, Runtime, Settings, StoreSettings};
+use crate::settings::{ListSettings, LogFormat, MailSettings, Runtime, Settings, StoreSettings};
 use crate::store::{DynamoStore, MemoryStore, Store};
+use crate::suppression::{SuppressionList, cli};
 use anyhow::Context;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_lambda_events::event::sns::SnsEvent;
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,7 +59,18 @@ pub async fn build(
     clock: Arc<dyn Clock>,
     issuer: String,
 ) -> anyhow::Result<Parts> {
-    let store = build_store(settings).await?;
+    let store = build_store(&settings.store, settings.store_timeout).await?;
+    build_with_store(settings, store, clock, issuer).await
+}
+
+/// [`build`] on a store made elsewhere (tests share one between the service
+/// and the notifications handler).
+pub async fn build_with_store(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    issuer: String,
+) -> anyhow::Result<Parts> {
     let mailer = build_mailer(settings).await?;
     let service = Arc::new(Service::new(
         store.clone(),
@@ -111,21 +124,25 @@ fn log_provider(settings: &Settings, issuer: &str) {
     }
 }
 
-async fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+/// The store `store` names; every call bounded by `timeout`, retries included.
+pub async fn build_store(
+    store: &StoreSettings,
+    timeout: Duration,
+) -> anyhow::Result<Arc<dyn Store>> {
     let StoreSettings::DynamoDb {
         table,
         endpoint,
         create_table,
-    } = &settings.store
+    } = store
     else {
         return Ok(Arc::new(MemoryStore::new()));
     };
     // One deadline for a whole call, retries included, so a store outage
     // turns into a 503 within `OTP_STORE_TIMEOUT_MS`.
     let timeouts = TimeoutConfig::builder()
-        .operation_timeout(settings.store_timeout)
-        .operation_attempt_timeout(settings.store_timeout / 2)
-        .connect_timeout(settings.store_timeout / 2)
+        .operation_timeout(timeout)
+        .operation_attempt_timeout(timeout / 2)
+        .connect_timeout(timeout / 2)
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
@@ -173,7 +190,8 @@ async fn build_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
                 template,
                 settings.smtp_timeout,
             )
-            .context("OTP_SMTP_URL is not a usable SMTP URL")?;
+            .context("OTP_SMTP_URL is not a usable SMTP URL")?
+            .with_configuration_set(settings.ses_configuration_set.clone());
             Arc::new(mailer)
         }
     })
@@ -270,6 +288,65 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             .context("The local server stopped")
         }
     }
+}
+
+/// The suppression list over the store `settings` name.
+pub async fn build_suppression_list(
+    settings: &ListSettings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<SuppressionList> {
+    let store = build_store(&settings.store, settings.store_timeout).await?;
+    Ok(SuppressionList::new(
+        store,
+        settings.hasher.clone(),
+        clock,
+        settings.suppression,
+    ))
+}
+
+/// The notifications handler on Lambda (`OTP_HANDLER=notifications`): SNS
+/// deliveries of SES bounces and complaints. A store failure fails the
+/// invocation, so Lambda retries it (twice by default, then drops it or
+/// hands it to a failure destination if one is configured); anything else
+/// succeeds.
+pub async fn run_notifications(settings: ListSettings) -> anyhow::Result<()> {
+    if settings.runtime != Runtime::Lambda {
+        anyhow::bail!(
+            "OTP_HANDLER=notifications runs on AWS Lambda only; locally, use `otp suppression`"
+        );
+    }
+    let list = build_suppression_list(&settings, Arc::new(SystemClock)).await?;
+    tracing::info!(
+        bounce_days = settings.suppression.bounce.as_secs() / 86_400,
+        complaint_days = settings.suppression.complaint.as_secs() / 86_400,
+        "taking SES notifications"
+    );
+    let list = &list;
+    lambda_http::lambda_runtime::run(lambda_http::service_fn(
+        move |event: lambda_http::LambdaEvent<SnsEvent>| async move {
+            let tally = list.handle(&event.payload).await?;
+            tracing::info!(
+                suppressed = tally.suppressed,
+                ignored = tally.ignored,
+                malformed = tally.malformed,
+                "notifications handled"
+            );
+            Ok::<(), lambda_http::Error>(())
+        },
+    ))
+    .await
+    .map_err(|e| anyhow::anyhow!("Lambda runtime stopped: {e}"))
+}
+
+/// `otp suppression …`: runs one command against the configured table and
+/// prints its answer.
+pub async fn suppression_command(args: &[String]) -> anyhow::Result<()> {
+    let command = cli::parse(args).map_err(|usage| anyhow::anyhow!("{usage}"))?;
+    let settings =
+        ListSettings::for_command(std::env::vars().collect()).context("configuration error")?;
+    let list = build_suppression_list(&settings, Arc::new(SystemClock)).await?;
+    println!("{}", cli::run(&list, &command).await?);
+    Ok(())
 }
 
 fn describe_store(store: &StoreSettings) -> &str {

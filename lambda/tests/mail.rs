@@ -126,6 +126,51 @@ async fn maildev_receives_the_code_message() {
     assert!(!html.contains("<a "), "{html}");
 }
 
+/// The newest message in maildev to `to`, once it has arrived.
+async fn maildev_message(api: &str, to: &str) -> serde_json::Value {
+    let client = &reqwest::Client::new();
+    let url = &format!("{}/api/email", api.trim_end_matches('/'));
+    wait_for("delivery to maildev", move || async move {
+        let found: Vec<serde_json::Value> = client
+            .get(url.as_str())
+            .query(&[("to.address", to)])
+            .send()
+            .await
+            .ok()?
+            .error_for_status()
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        found.last().cloned()
+    })
+    .await
+}
+
+/// With `OTP_SES_CONFIGURATION_SET`, every message names the set in
+/// `X-SES-CONFIGURATION-SET` (SES reports its bounces and complaints to the
+/// set's event destination, and drops the header); without it, none does.
+#[tokio::test]
+async fn the_ses_configuration_set_is_named_only_when_configured() {
+    let (Some(smtp), Some(api)) = (
+        service_var("OTP_TEST_MAILDEV_SMTP"),
+        service_var("OTP_TEST_MAILDEV_API"),
+    ) else {
+        return;
+    };
+    let url = format!("smtp://{smtp}");
+    for set in [Some("otp-feedback"), None] {
+        let mailer = SmtpMailer::from_url(&url, template(), Duration::from_secs(5))
+            .unwrap()
+            .with_configuration_set(set.map(str::to_owned));
+        let message = fresh_message();
+        mailer.send_code(&message).await.unwrap();
+        let mail = maildev_message(&api, message.to.as_str()).await;
+        let header = mail["headers"]["x-ses-configuration-set"].as_str();
+        assert_eq!(header, set, "{}", mail["headers"]);
+    }
+}
+
 /// The capture server's address as a URL on `localhost` (the name in its
 /// certificate). lettre tries every address `localhost` resolves to, so a
 /// refused `::1` falls through to the server on 127.0.0.1.

@@ -140,13 +140,16 @@ impl CodeHasher {
     /// A keyed, stable pseudonym for a rate-limit subject (an address, an IP
     /// prefix), so counters never hold the raw value.
     pub fn subject(&self, scope: &str, value: &str) -> String {
-        let mut m = new_mac(&self.current);
-        m.update(b"subject\0");
-        m.update(scope.as_bytes());
-        m.update(b"\0");
-        m.update(value.as_bytes());
-        let out = m.finalize().into_bytes();
-        hex::encode(&out[..16])
+        subject_with(&self.current, scope, value)
+    }
+
+    /// [`CodeHasher::subject`] under every known key, the current one first:
+    /// for items that outlive a key rotation (a suppression lasts months).
+    pub fn subjects(&self, scope: &str, value: &str) -> Vec<String> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|key| subject_with(key, scope, value))
+            .collect()
     }
 
     /// HMAC-SHA256 under the current key of `label`, NUL, `data`: a secret
@@ -176,6 +179,16 @@ impl CodeHasher {
             })
             .into()
     }
+}
+
+fn subject_with(key: &HmacKey, scope: &str, value: &str) -> String {
+    let mut m = new_mac(key);
+    m.update(b"subject\0");
+    m.update(scope.as_bytes());
+    m.update(b"\0");
+    m.update(value.as_bytes());
+    let out = m.finalize().into_bytes();
+    hex::encode(&out[..16])
 }
 
 fn tag_with(key: &HmacKey, label: &str, parts: &[&[u8]]) -> [u8; 16] {

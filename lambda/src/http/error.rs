@@ -89,7 +89,12 @@ impl From<ServiceError> for ApiError {
             }
             // The address does not receive mail: the person can fix it, a
             // retry cannot. Budgets were refunded by the service.
+            // A suppressed mailbox (it bounced for good, or its owner
+            // complained) gets the same answer, without a message sent.
             ServiceError::Mail(e) if e.failure() == MailFailure::Undeliverable => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, C::Undeliverable)
+            }
+            ServiceError::Suppressed => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, C::Undeliverable)
             }
             ServiceError::Mail(_) => {

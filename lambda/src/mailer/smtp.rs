@@ -31,6 +31,7 @@ use super::refusal::{self, Cause};
 use super::{CodeMessage, MailError, MailFailure, Mailer};
 use crate::domain::Email;
 use async_trait::async_trait;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::{AsyncSmtpTransportBuilder, PoolConfig};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -50,6 +51,9 @@ const POOL_MAX_SIZE: u32 = 4;
 /// picking up a connection the server has already half-closed.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The header that tells SES which configuration set a message belongs to.
+pub const CONFIGURATION_SET_HEADER: &str = "X-SES-CONFIGURATION-SET";
+
 pub struct SmtpMailer {
     /// `host:port`: the only part of the URL fit for logs and errors.
     server: String,
@@ -58,6 +62,10 @@ pub struct SmtpMailer {
     transport: Mutex<Transport>,
     template: MessageTemplate,
     timeout: Duration,
+    /// The SES configuration set every message names
+    /// (`X-SES-CONFIGURATION-SET`), whose event destination reports bounces
+    /// and complaints (see [`crate::suppression`]).
+    configuration_set: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +154,16 @@ impl SmtpMailer {
             builder,
             template,
             timeout,
+            configuration_set: None,
         })
+    }
+
+    /// Names the SES configuration set `name` in every message, so SES
+    /// reports its bounces and complaints to that set's event destination.
+    /// SES removes the header before delivery.
+    pub fn with_configuration_set(mut self, name: Option<String>) -> SmtpMailer {
+        self.configuration_set = name;
+        self
     }
 
     /// `host:port` of the relay, for start-up logs.
@@ -243,7 +260,13 @@ fn log_failure(cause: Cause, text: &str) {
 impl Mailer for SmtpMailer {
     #[tracing::instrument(skip_all, fields(to = %message.to.masked(), server = %self.server))]
     async fn send_code(&self, message: &CodeMessage) -> Result<(), MailError> {
-        let mail = self.template.build(message)?;
+        let mut mail = self.template.build(message)?;
+        if let Some(set) = &self.configuration_set {
+            mail.headers_mut().insert_raw(HeaderValue::new(
+                HeaderName::new_from_ascii_str(CONFIGURATION_SET_HEADER),
+                set.clone(),
+            ));
+        }
         let transport = self.current();
         match tokio::time::timeout(self.timeout, transport.send(mail)).await {
             Ok(Ok(_)) => {

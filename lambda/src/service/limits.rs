@@ -77,6 +77,9 @@ pub(crate) enum Refused {
     Address,
     /// Ask for a proof of work of this difficulty.
     NeedsProof { difficulty: u32 },
+    /// The mailbox is on the suppression list: answered like an address
+    /// that does not receive mail.
+    Suppressed,
 }
 
 pub(crate) struct Budget {
@@ -168,6 +171,7 @@ impl Budget {
             .map(|at| self.lock_key(email, at / DAY))
             .into();
         admission.locks.dedup();
+        admission.suppressions = crate::suppression::keys(&self.hasher, email);
         if let Some(solved) = proof {
             admission.proof = Some(ProofMark {
                 key: solved.mark.clone(),
@@ -194,6 +198,7 @@ impl Budget {
         match self.refused(send, *refusal) {
             Refused::Client { .. } => metrics::Budget::ClientSends,
             Refused::NeedsProof { .. } => metrics::Budget::ProofRequired,
+            Refused::Suppressed => metrics::Budget::Suppressed,
             Refused::Address => match refusal {
                 Refusal::Budget { index, .. }
                     if send.scopes.get(*index) == Some(&Scope::AddressAndClient) =>
@@ -228,6 +233,7 @@ impl Budget {
                 }
                 _ => Refused::Address,
             },
+            Refusal::Suppressed { .. } => Refused::Suppressed,
             Refusal::Locked { n, .. } => Refused::NeedsProof {
                 difficulty: base + n.min(pow::MAX_EXTRA_BITS),
             },
@@ -377,7 +383,11 @@ mod tests {
         let keys = |address: &str| {
             let email = Email::parse(address).unwrap();
             let send = b.send_admission(&email, ip, 1_000_000, None);
-            (send.admission.charges[1..].to_vec(), send.admission.locks)
+            (
+                send.admission.charges[1..].to_vec(),
+                send.admission.locks,
+                send.admission.suppressions,
+            )
         };
         assert_eq!(keys("ann@example.com"), keys("Ann+news@EXAMPLE.com"));
         assert_ne!(keys("ann@example.com"), keys("bob@example.com"));
@@ -516,6 +526,7 @@ mod tests {
         );
         assert_eq!(budget(Refusal::Locked { until: 0, n: 1 }), B::ProofRequired);
         assert_eq!(budget(Refusal::ProofSpent), B::ProofRequired);
+        assert_eq!(budget(Refusal::Suppressed { until: 1 }), B::Suppressed);
     }
 
     #[test]

@@ -4,12 +4,17 @@
 //!
 //! - [`oidc`]: the OpenID Connect provider's settings
 //! - [`edge`]: a front door's (CloudFront's) proof of passage
+//! - [`suppression`]: the suppression list, its notifications handler and
+//!   the settings that handler and the `otp suppression` commands read
 
 pub mod edge;
 pub mod oidc;
+pub mod suppression;
 
 pub use edge::EdgeSettings;
 pub use oidc::OidcSettings;
+use suppression::ses_configuration_set_from;
+pub use suppression::{Handler, ListSettings, SuppressionSettings};
 
 use crate::domain::{CodeHasher, HmacKey, Policy};
 use base64::Engine;
@@ -125,6 +130,12 @@ pub struct Settings {
     pub edge: EdgeSettings,
     /// The OpenID Connect provider: issuer, apps, keys.
     pub oidc: OidcSettings,
+    /// How long bounces and complaints suppress a mailbox.
+    pub suppression: SuppressionSettings,
+    /// The SES configuration set named in every message
+    /// (`OTP_SES_CONFIGURATION_SET`), whose event destination reports
+    /// bounces and complaints.
+    pub ses_configuration_set: Option<String>,
 }
 
 /// A setting that stops the start; names the variable.
@@ -155,23 +166,7 @@ impl Settings {
         };
         let on_lambda = runtime == Runtime::Lambda;
 
-        let store = match env.get("OTP_TABLE") {
-            Some(table) => StoreSettings::DynamoDb {
-                table: table.to_owned(),
-                endpoint: env
-                    .get("AWS_ENDPOINT_URL_DYNAMODB")
-                    .or_else(|| env.get("AWS_ENDPOINT_URL"))
-                    .map(str::to_owned),
-                create_table: env.parse_or("OTP_CREATE_TABLE", !on_lambda)?,
-            },
-            None if on_lambda => {
-                return Err(SettingsError::Missing {
-                    var: "OTP_TABLE",
-                    why: "the DynamoDB table that holds flows",
-                });
-            }
-            None => StoreSettings::Memory,
-        };
+        let store = store_from(&env, on_lambda)?;
 
         let mail = match env.get("OTP_SMTP_URL") {
             Some(url) => MailSettings::Smtp {
@@ -189,16 +184,7 @@ impl Settings {
             },
         };
 
-        let hasher = match env.get("OTP_HMAC_KEYS") {
-            Some(spec) => parse_keys(spec)?,
-            None if on_lambda => {
-                return Err(SettingsError::Missing {
-                    var: "OTP_HMAC_KEYS",
-                    why: "`id:base64key[,id:base64key…]`, the first hashes new codes",
-                });
-            }
-            None => CodeHasher::ephemeral(),
-        };
+        let hasher = hasher_from(&env, on_lambda)?;
 
         let defaults = Policy::default();
         let policy = Policy {
@@ -286,36 +272,15 @@ impl Settings {
                 why: "not a mailbox, expected e.g. `Example <no-reply@example.com>`".into(),
             })?;
 
-        let log_format = match env.get("OTP_LOG_FORMAT") {
-            Some("json") => LogFormat::Json,
-            Some("pretty") => LogFormat::Pretty,
-            Some(other) => {
-                return Err(SettingsError::Invalid {
-                    var: "OTP_LOG_FORMAT",
-                    why: format!("`{other}`, expected `json` or `pretty`"),
-                });
-            }
-            None if on_lambda => LogFormat::Json,
-            None => LogFormat::Pretty,
-        };
-        let metrics_namespace = env
-            .get("OTP_METRICS_NAMESPACE")
-            .unwrap_or(crate::metrics::DEFAULT_NAMESPACE)
-            .to_owned();
-        check_namespace(&metrics_namespace).map_err(|why| SettingsError::Invalid {
-            var: "OTP_METRICS_NAMESPACE",
-            why,
-        })?;
+        let (log_format, metrics_namespace) = logs_from(&env, on_lambda)?;
+        let suppression = SuppressionSettings::from_env(&env)?;
+        let ses_configuration_set = ses_configuration_set_from(&env)?;
 
         Ok(Settings {
             runtime,
             bind: env.parse_or("OTP_BIND", SocketAddr::from(([127, 0, 0, 1], 3000)))?,
             store,
-            store_timeout: Duration::from_millis(env.bounded_or(
-                "OTP_STORE_TIMEOUT_MS",
-                2000,
-                50..=30_000,
-            )?),
+            store_timeout: store_timeout_from(&env)?,
             mail,
             smtp_timeout: env.secs_or("OTP_SMTP_TIMEOUT_SECS", Duration::from_secs(10), 1..=60)?,
             mail_from,
@@ -332,6 +297,8 @@ impl Settings {
             client_ip_header,
             edge,
             oidc,
+            suppression,
+            ses_configuration_set,
         })
     }
 
@@ -360,6 +327,75 @@ impl Settings {
         }
         warnings
     }
+}
+
+/// Where flows live: `OTP_TABLE` (required on Lambda) or memory.
+fn store_from(env: &Env, on_lambda: bool) -> Result<StoreSettings, SettingsError> {
+    Ok(match env.get("OTP_TABLE") {
+        Some(table) => StoreSettings::DynamoDb {
+            table: table.to_owned(),
+            endpoint: env
+                .get("AWS_ENDPOINT_URL_DYNAMODB")
+                .or_else(|| env.get("AWS_ENDPOINT_URL"))
+                .map(str::to_owned),
+            create_table: env.parse_or("OTP_CREATE_TABLE", !on_lambda)?,
+        },
+        None if on_lambda => {
+            return Err(SettingsError::Missing {
+                var: "OTP_TABLE",
+                why: "the DynamoDB table that holds flows",
+            });
+        }
+        None => StoreSettings::Memory,
+    })
+}
+
+/// The HMAC keys: `OTP_HMAC_KEYS` (required on Lambda) or a key of this process.
+fn hasher_from(env: &Env, on_lambda: bool) -> Result<CodeHasher, SettingsError> {
+    Ok(match env.get("OTP_HMAC_KEYS") {
+        Some(spec) => parse_keys(spec)?,
+        None if on_lambda => {
+            return Err(SettingsError::Missing {
+                var: "OTP_HMAC_KEYS",
+                why: "`id:base64key[,id:base64key…]`, the first hashes new codes",
+            });
+        }
+        None => CodeHasher::ephemeral(),
+    })
+}
+
+/// The bound of every store call, retries included.
+fn store_timeout_from(env: &Env) -> Result<Duration, SettingsError> {
+    Ok(Duration::from_millis(env.bounded_or(
+        "OTP_STORE_TIMEOUT_MS",
+        2000,
+        50..=30_000,
+    )?))
+}
+
+/// The log format and the metrics namespace.
+fn logs_from(env: &Env, on_lambda: bool) -> Result<(LogFormat, String), SettingsError> {
+    let log_format = match env.get("OTP_LOG_FORMAT") {
+        Some("json") => LogFormat::Json,
+        Some("pretty") => LogFormat::Pretty,
+        Some(other) => {
+            return Err(SettingsError::Invalid {
+                var: "OTP_LOG_FORMAT",
+                why: format!("`{other}`, expected `json` or `pretty`"),
+            });
+        }
+        None if on_lambda => LogFormat::Json,
+        None => LogFormat::Pretty,
+    };
+    let metrics_namespace = env
+        .get("OTP_METRICS_NAMESPACE")
+        .unwrap_or(crate::metrics::DEFAULT_NAMESPACE)
+        .to_owned();
+    check_namespace(&metrics_namespace).map_err(|why| SettingsError::Invalid {
+        var: "OTP_METRICS_NAMESPACE",
+        why,
+    })?;
+    Ok((log_format, metrics_namespace))
 }
 
 /// The page's host when `OTP_WEB_HOST` is not set: right for `scripts/run`.

@@ -1,7 +1,8 @@
-//! The store of a single process: every flow, idempotency key, counter and
-//! sign-in request behind one lock, so each call is one atomic step, exactly like one
-//! conditional write in DynamoDB. It is the local default and the reference
-//! the contract tests hold the DynamoDB store to.
+//! The store of a single process: every flow, idempotency key, counter,
+//! sign-in request and suppression behind one lock, so each call is one
+//! atomic step, exactly like one conditional write in DynamoDB. It is the
+//! local default and the reference the contract tests hold the DynamoDB
+//! store to.
 //!
 //! Nothing here reads the clock to decide an answer: every condition uses the
 //! `now` the caller passes, as the DynamoDB conditions do. The wall clock is
@@ -13,7 +14,7 @@
 
 use super::{
     Admission, Approval, Attempt, Created, IdempotencyKey, NewCode, Refusal, Replaced, ResendGuard,
-    Store, StoreError,
+    Store, StoreError, Suppression, SuppressionStore,
 };
 use crate::domain::SignInId;
 use crate::domain::{CodeHash, FlowId, FlowRecord};
@@ -43,6 +44,8 @@ struct State {
     proofs: HashMap<String, u64>,
     /// Apps' sign-in requests (`authreq#…`).
     auth: HashMap<SignInId, StoredAuth>,
+    /// The suppression list (`suppress#…`), with each item's `ttl`.
+    suppressions: HashMap<String, (Suppression, u64)>,
     writes: u64,
 }
 
@@ -110,11 +113,22 @@ impl State {
         self.locks.retain(|_, l| l.ttl > wall);
         self.proofs.retain(|_, ttl| *ttl > wall);
         self.auth.retain(|_, a| a.ttl > wall);
+        self.suppressions.retain(|_, (_, ttl)| *ttl > wall);
     }
 
     /// Why `admission` cannot pass now, if it cannot; checked in full before
     /// anything is written, as DynamoDB checks a transaction.
     fn refusal(&self, admission: &Admission) -> Option<Refusal> {
+        let suppressed = admission
+            .suppressions
+            .iter()
+            .filter_map(|key| self.suppressions.get(key))
+            .map(|(s, _)| s.until)
+            .filter(|until| *until > admission.now)
+            .max();
+        if let Some(until) = suppressed {
+            return Some(Refusal::Suppressed { until });
+        }
         for (index, charge) in admission.charges.iter().enumerate() {
             let count = self.counters.get(&charge.key).map_or(0, |c| c.value);
             if count >= i64::from(charge.limit) {
@@ -370,6 +384,35 @@ impl Store for MemoryStore {
 
     async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError> {
         Ok(self.write().add(key, amount, ttl))
+    }
+}
+
+#[async_trait]
+impl SuppressionStore for MemoryStore {
+    async fn suppress(
+        &self,
+        key: &str,
+        suppression: &Suppression,
+        ttl: u64,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.write();
+        if let Some((held, _)) = state.suppressions.get(key) {
+            if held.until >= suppression.until {
+                return Ok(false);
+            }
+        }
+        state
+            .suppressions
+            .insert(key.to_owned(), (*suppression, ttl));
+        Ok(true)
+    }
+
+    async fn suppression(&self, key: &str) -> Result<Option<Suppression>, StoreError> {
+        Ok(self.read().suppressions.get(key).map(|(s, _)| *s))
+    }
+
+    async fn lift_suppression(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(self.write().suppressions.remove(key).is_some())
     }
 }
 

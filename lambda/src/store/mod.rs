@@ -6,6 +6,7 @@
 //!   atomic write that charges every budget it passes ([`Admission`]): a
 //!   budget at its limit, a lockout or a spent proof of work refuses the
 //!   whole write, so a refused request changes nothing and costs one write;
+//!   a suppressed mailbox ([`suppression`]) refuses it in the same write;
 //! - a try is counted ([`Store::count_attempt`]) before its code is compared,
 //!   and the count returns the code's hash: no more than `max_attempts`
 //!   submitted codes are ever compared against a flow, whatever the
@@ -20,6 +21,7 @@
 pub mod dynamodb;
 pub mod memory;
 pub mod sign_in;
+pub mod suppression;
 
 use crate::domain::{CodeHash, FlowId, FlowRecord, SignInId};
 use async_trait::async_trait;
@@ -30,6 +32,7 @@ pub use async_trait::async_trait as async_trait_for_macros;
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
 pub use sign_in::{AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption};
+pub use suppression::{Suppression, SuppressionReason, SuppressionStore};
 
 /// The store could not answer: a timeout, a throttle, an outage. The caller
 /// answers 503 and nothing has been half-written.
@@ -94,6 +97,10 @@ pub struct Admission {
     /// work paid for them); 0 lets none through.
     pub lock_allowance: u32,
     pub proof: Option<ProofMark>,
+    /// Suppression items (`suppress#…`, one per known HMAC key, see
+    /// [`suppression`]): the write is refused while one of them holds an
+    /// `until` after `now`.
+    pub suppressions: Vec<String>,
     pub now: u64,
 }
 
@@ -106,6 +113,9 @@ pub enum Refusal {
     Locked { until: u64, n: u32 },
     /// The proof of work was spent before.
     ProofSpent,
+    /// The mailbox is suppressed until `until`. Named before any budget a
+    /// write also fails: no proof of work or wait would get the message through.
+    Suppressed { until: u64 },
 }
 
 /// A new code for an existing flow.
@@ -166,7 +176,7 @@ pub enum Approval {
 /// The persistence port. Implementations must be linearizable per item: two
 /// concurrent calls never both win the same condition.
 #[async_trait]
-pub trait Store: SignInStore {
+pub trait Store: SignInStore + SuppressionStore {
     /// Writes a new flow if `admission` passes, charging it in the same
     /// atomic write; with `idempotency`, claims the key in that write too. A
     /// key held by a live flow yields `Created::Existing` and writes nothing.

@@ -130,9 +130,10 @@ impl AuthRecord {
     }
 }
 
-/// Implements [`crate::store::SignInStore`] for a store wrapper `$ty` by
-/// passing every step to its field `$inner` unchanged: for wrappers that
-/// hold or break only the verification steps (tests, benchmarks).
+/// Implements [`crate::store::SignInStore`] and
+/// [`crate::store::SuppressionStore`] for a store wrapper `$ty` by passing
+/// every call to its field `$inner` unchanged: for wrappers that hold or
+/// break only the verification steps (tests, benchmarks).
 #[macro_export]
 macro_rules! forward_sign_in_steps {
     ($ty:ty, $inner:ident) => {
@@ -183,6 +184,27 @@ macro_rules! forward_sign_in_steps {
                 now: u64,
             ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
                 self.$inner.revoke(id, code_hash, now).await
+            }
+        }
+
+        #[$crate::store::async_trait_for_macros]
+        impl $crate::store::SuppressionStore for $ty {
+            async fn suppress(
+                &self,
+                key: &str,
+                suppression: &$crate::store::Suppression,
+                ttl: u64,
+            ) -> Result<bool, $crate::store::StoreError> {
+                self.$inner.suppress(key, suppression, ttl).await
+            }
+            async fn suppression(
+                &self,
+                key: &str,
+            ) -> Result<Option<$crate::store::Suppression>, $crate::store::StoreError> {
+                self.$inner.suppression(key).await
+            }
+            async fn lift_suppression(&self, key: &str) -> Result<bool, $crate::store::StoreError> {
+                self.$inner.lift_suppression(key).await
             }
         }
     };

@@ -24,6 +24,7 @@ mod guesses;
 mod keys;
 mod races;
 mod sign_in;
+mod suppression;
 
 use admission::*;
 use codes::*;
@@ -31,6 +32,7 @@ use guesses::*;
 use keys::*;
 use races::*;
 use sign_in::*;
+use suppression::*;
 
 const DAY: u64 = 24 * 3600;
 const CONCURRENCY: usize = 50;
@@ -200,6 +202,8 @@ contract!(
     concurrent_redemptions_have_one_winner,
     concurrent_grants_carry_one_code,
     concurrent_cancel_and_grant_have_one_kind_of_winner,
+    suppression_keeps_the_latest_end_and_lifts,
+    admission_refused_while_suppressed,
 );
 
 #[tokio::test]

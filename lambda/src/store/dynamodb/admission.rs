@@ -2,8 +2,9 @@
 //! its refusal from the cancellation reasons.
 //!
 //! Each charge is an `ADD` refused at its limit, each lock a `ConditionCheck`
-//! refused while the lockout lasts, the proof a `Put` refused if it exists:
-//! the transaction writes all of them with the flow change or none of them.
+//! refused while the lockout lasts, the proof a `Put` refused if it exists,
+//! each suppression a `ConditionCheck` refused while it lasts: the
+//! transaction writes all of them with the flow change or none of them.
 
 use super::item::{Item, get_n, n, s};
 use super::{CONDITION_FAILED, DynamoStore, sdk_error};
@@ -15,7 +16,7 @@ use aws_sdk_dynamodb::types::{
 
 impl DynamoStore {
     /// The items that check and charge `admission`, in its order: charges,
-    /// then locks, then the proof.
+    /// then locks, then the proof, then the suppressions.
     pub(super) fn admission_items(
         &self,
         admission: &Admission,
@@ -67,6 +68,20 @@ impl DynamoStore {
                 .map_err(sdk_error("TransactWriteItems"))?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
+        for key in &admission.suppressions {
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key("pk", s(key))
+                .condition_expression("attribute_not_exists(#until) OR #until <= :now")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_values(":now", n(admission.now))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .build()
+                .map_err(sdk_error("TransactWriteItems"))?;
+            items.push(TransactWriteItem::builder().condition_check(check).build());
+        }
         Ok(items)
     }
 }
@@ -83,6 +98,18 @@ pub(super) fn refusal(
             .filter(|r| r.code() == Some(CONDITION_FAILED))
     };
     let charges = admission.charges.len();
+    let first_suppression =
+        charges + admission.locks.len() + usize::from(admission.proof.is_some());
+    let suppressed = (0..admission.suppressions.len())
+        .filter_map(|i| failed(first_suppression + i))
+        .map(|reason| match reason.item() {
+            Some(item) => get_n(item, "until"),
+            None => Ok(admission.now + 1),
+        })
+        .collect::<Result<Vec<u64>, _>>()?;
+    if let Some(until) = suppressed.into_iter().max() {
+        return Ok(Some(Refusal::Suppressed { until }));
+    }
     for index in 0..charges {
         if let Some(reason) = failed(index) {
             let count = reason.item().map(count_of).transpose()?.unwrap_or(0);

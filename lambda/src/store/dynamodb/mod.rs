@@ -9,6 +9,8 @@
 //! - `pow#<hash>`: a spent proof of work (`ttl`)
 //! - `authreq#<id>`: an app's sign-in request and its grant, redemption,
 //!   cancellation and revocation (see `sign_in.rs`)
+//! - `suppress#<subject>`: a suppressed mailbox (`until`, `reason`, `since`,
+//!   `ttl`; see `suppression.rs`)
 //! - any other key, e.g. `limit#…`: a counter (`count`, `ttl`)
 //!
 //! Each method is one conditional write: an `UpdateItem`, or a
@@ -39,6 +41,7 @@ use std::time::Duration;
 mod admission;
 mod item;
 mod sign_in;
+mod suppression;
 mod table;
 
 const FLOW_PREFIX: &str = "flow#";

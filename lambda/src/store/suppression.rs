@@ -1,0 +1,71 @@
+//! The suppression list: mailboxes the service stops mailing for a while,
+//! because mail to them bounced for good or their owner marked it as spam
+//! (reported by SES, see [`crate::suppression`]).
+//!
+//! One item per mailbox, `suppress#<subject>`, where the subject is a keyed
+//! hash of the canonical mailbox like every budget's, so the table holds no
+//! address. A new message is refused in the same atomic write that charges
+//! its budgets while the item's `until` lies after `now`
+//! ([`super::Admission::suppressions`]); `ttl` is only garbage collection.
+
+use super::StoreError;
+use async_trait::async_trait;
+
+/// Why a mailbox is suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressionReason {
+    /// A permanent bounce: the mailbox or domain does not exist.
+    Bounce,
+    /// The recipient marked a message as spam.
+    Complaint,
+}
+
+impl SuppressionReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionReason::Bounce => "bounce",
+            SuppressionReason::Complaint => "complaint",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SuppressionReason> {
+        match s {
+            "bounce" => Some(SuppressionReason::Bounce),
+            "complaint" => Some(SuppressionReason::Complaint),
+            _ => None,
+        }
+    }
+}
+
+/// A suppression as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suppression {
+    /// Mail is refused while `until > now`.
+    pub until: u64,
+    /// The notification that set this `until`.
+    pub reason: SuppressionReason,
+    /// When that notification was handled.
+    pub since: u64,
+}
+
+/// Keeps the suppression list. Same linearizability as [`super::Store`].
+#[async_trait]
+pub trait SuppressionStore: Send + Sync + 'static {
+    /// Records `suppression` under `key` unless one lasting at least as long
+    /// is recorded already (then nothing changes); `ttl` is its garbage
+    /// collection time. Returns whether it was written. Repeating a
+    /// notification (SNS and Lambda retry) changes nothing but `until` by
+    /// the time between the two.
+    async fn suppress(
+        &self,
+        key: &str,
+        suppression: &Suppression,
+        ttl: u64,
+    ) -> Result<bool, StoreError>;
+
+    /// The suppression under `key` as stored, whether or not it has ended.
+    async fn suppression(&self, key: &str) -> Result<Option<Suppression>, StoreError>;
+
+    /// Removes the suppression under `key`; returns whether there was one.
+    async fn lift_suppression(&self, key: &str) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,278 @@
+//! The suppression list: mailboxes the service stops mailing for a while
+//! after SES reported a permanent bounce or a complaint.
+//!
+//! With SES as the relay, bounces and complaints arrive as SNS notifications
+//! (from a configuration set's event destination or the identity's feedback
+//! notifications); the same binary, run with `OTP_HANDLER=notifications`,
+//! takes them ([`SuppressionList::handle`]) and records a suppression per
+//! canonical mailbox, so every spelling of that inbox is covered. A send or
+//! resend to a suppressed mailbox is refused in the write that admits it
+//! (no extra store call) and answered like an address that does not receive
+//! mail. The operator sees each suppression as a log line with the masked
+//! address, and reads or lifts one with `otp suppression show|lift`.
+//!
+//! - [`notification`]: reading an SES notification
+//! - [`cli`]: the `otp suppression` commands
+
+pub mod cli;
+pub mod notification;
+
+use crate::domain::{Clock, CodeHasher, Email};
+use crate::metrics::{self, Metric, NotificationKind};
+use crate::settings::SuppressionSettings;
+use crate::store::{Store, StoreError, Suppression, SuppressionReason};
+use aws_lambda_events::event::sns::SnsEvent;
+use notification::Notice;
+use std::sync::Arc;
+
+/// The scope of the keyed hash that names a suppression item.
+const SCOPE: &str = "suppress";
+/// Kept this long past its end, then garbage.
+const GRACE_SECS: u64 = 24 * 3600;
+
+/// The items a message to `email` must find unsuppressed: the mailbox's item
+/// under each known HMAC key, so a rotation does not lift suppressions
+/// (new ones are written under the current key, the first).
+pub fn keys(hasher: &CodeHasher, email: &Email) -> Vec<String> {
+    hasher
+        .subjects(SCOPE, email.mailbox())
+        .into_iter()
+        .map(|subject| format!("suppress#{subject}"))
+        .collect()
+}
+
+/// What one SNS delivery amounted to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Mailboxes suppressed (or kept suppressed longer).
+    pub suppressed: usize,
+    /// Notifications with nothing to do (a transient bounce, a delivery, …).
+    pub ignored: usize,
+    /// Notifications (or recipients) that could not be read.
+    pub malformed: usize,
+}
+
+/// The suppression list over the store: recording, reading and lifting.
+pub struct SuppressionList {
+    store: Arc<dyn Store>,
+    hasher: CodeHasher,
+    clock: Arc<dyn Clock>,
+    settings: SuppressionSettings,
+}
+
+impl SuppressionList {
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: CodeHasher,
+        clock: Arc<dyn Clock>,
+        settings: SuppressionSettings,
+    ) -> SuppressionList {
+        SuppressionList {
+            store,
+            hasher,
+            clock,
+            settings,
+        }
+    }
+
+    /// Handles every record of an SNS delivery. A notification that cannot
+    /// be read is logged (without addresses) and counted, never an error:
+    /// retrying would not make it readable. A store failure is an error, so
+    /// Lambda retries the delivery (recording a suppression twice changes
+    /// nothing that matters, see [`crate::store::SuppressionStore::suppress`]).
+    pub async fn handle(&self, event: &SnsEvent) -> Result<Tally, StoreError> {
+        let mut tally = Tally::default();
+        for record in &event.records {
+            let message_id = record.sns.message_id.as_str();
+            match notification::parse(&record.sns.message) {
+                Ok(Notice::Suppress {
+                    reason,
+                    recipients,
+                    unreadable,
+                }) => {
+                    for email in &recipients {
+                        if self.suppress(email, reason).await? {
+                            tally.suppressed += 1;
+                        }
+                    }
+                    if unreadable > 0 {
+                        tracing::warn!(message_id, unreadable, "recipients that are not addresses");
+                        metrics::record(Metric::Notification(NotificationKind::Malformed));
+                        tally.malformed += unreadable;
+                    }
+                }
+                Ok(Notice::Ignore(kind)) => {
+                    tracing::info!(message_id, kind, "notification needs nothing");
+                    metrics::record(Metric::Notification(NotificationKind::Ignored));
+                    tally.ignored += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(message_id, error = %e, "notification not understood");
+                    metrics::record(Metric::Notification(NotificationKind::Malformed));
+                    tally.malformed += 1;
+                }
+            }
+        }
+        Ok(tally)
+    }
+
+    /// Suppresses `email`'s mailbox for as long as `reason` says, from now,
+    /// unless a longer suppression stands; returns whether the mailbox is
+    /// suppressed now (not when that kind is turned off).
+    pub async fn suppress(
+        &self,
+        email: &Email,
+        reason: SuppressionReason,
+    ) -> Result<bool, StoreError> {
+        let length = match reason {
+            SuppressionReason::Bounce => self.settings.bounce,
+            SuppressionReason::Complaint => self.settings.complaint,
+        }
+        .as_secs();
+        if length == 0 {
+            return Ok(false);
+        }
+        let now = self.clock.now();
+        let suppression = Suppression {
+            until: now + length,
+            reason,
+            since: now,
+        };
+        let key = keys(&self.hasher, email).swap_remove(0);
+        let written = self
+            .store
+            .suppress(&key, &suppression, suppression.until + GRACE_SECS)
+            .await?;
+        metrics::record(Metric::Notification(match reason {
+            SuppressionReason::Bounce => NotificationKind::Bounce,
+            SuppressionReason::Complaint => NotificationKind::Complaint,
+        }));
+        tracing::info!(
+            to = %email.masked(),
+            reason = reason.as_str(),
+            days = length / (24 * 3600),
+            kept_longer = !written,
+            "address suppressed: no codes are sent to it until the suppression ends"
+        );
+        Ok(true)
+    }
+
+    /// The suppression of `email`'s mailbox that ends last, if one is
+    /// recorded under any known key, ended or not.
+    pub async fn show(&self, email: &Email) -> Result<Option<Suppression>, StoreError> {
+        let mut found: Option<Suppression> = None;
+        for key in keys(&self.hasher, email) {
+            if let Some(s) = self.store.suppression(&key).await? {
+                if found.is_none_or(|f| s.until > f.until) {
+                    found = Some(s);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Lifts every suppression of `email`'s mailbox; returns whether there was one.
+    pub async fn lift(&self, email: &Email) -> Result<bool, StoreError> {
+        let mut lifted = false;
+        for key in keys(&self.hasher, email) {
+            lifted |= self.store.lift_suppression(&key).await?;
+        }
+        if lifted {
+            tracing::info!(to = %email.masked(), "suppression lifted");
+        }
+        Ok(lifted)
+    }
+
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{HmacKey, ManualClock};
+    use crate::store::MemoryStore;
+    use secrecy::SecretSlice;
+
+    fn key(id: &str, byte: u8) -> HmacKey {
+        HmacKey {
+            id: id.into(),
+            secret: SecretSlice::from(vec![byte; 32]),
+        }
+    }
+
+    fn list(store: &Arc<MemoryStore>, hasher: CodeHasher, clock: &ManualClock) -> SuppressionList {
+        SuppressionList::new(
+            store.clone(),
+            hasher,
+            Arc::new(clock.clone()),
+            SuppressionSettings::default(),
+        )
+    }
+
+    #[test]
+    fn one_item_per_mailbox_and_key_without_the_address() {
+        let rotated = CodeHasher::new(key("k2", 2), vec![key("k1", 1)]);
+        let old = CodeHasher::new(key("k1", 1), Vec::new());
+        let ann = Email::parse("ann@example.com").unwrap();
+        let keys_of =
+            |hasher: &CodeHasher, address: &str| keys(hasher, &Email::parse(address).unwrap());
+        let both = keys(&rotated, &ann);
+        assert_eq!(both.len(), 2);
+        assert_eq!(
+            both[1],
+            keys(&old, &ann)[0],
+            "the old key's item is checked"
+        );
+        assert_eq!(both, keys_of(&rotated, "Ann+Shop@EXAMPLE.com"));
+        assert_ne!(both, keys_of(&rotated, "bob@example.com"));
+        assert!(
+            both.iter()
+                .all(|k| k.starts_with("suppress#") && !k.contains("ann"))
+        );
+    }
+
+    /// A suppression made before a key rotation is still found and lifted
+    /// after it; a new one is made under the current key; an off kind makes none.
+    #[tokio::test]
+    async fn suppressions_survive_a_key_rotation() {
+        let store = Arc::new(MemoryStore::new());
+        let clock = ManualClock::new(1_000_000);
+        let before = list(&store, CodeHasher::new(key("k1", 1), Vec::new()), &clock);
+        let after = list(
+            &store,
+            CodeHasher::new(key("k2", 2), vec![key("k1", 1)]),
+            &clock,
+        );
+        let ann = Email::parse("ann@example.com").unwrap();
+        assert!(
+            before
+                .suppress(&ann, SuppressionReason::Bounce)
+                .await
+                .unwrap()
+        );
+        let shown = after.show(&ann).await.unwrap().expect("found under k1");
+        assert_eq!(shown.until, 1_000_000 + 90 * 24 * 3600);
+        assert!(after.lift(&ann).await.unwrap());
+        assert_eq!(before.show(&ann).await.unwrap(), None);
+
+        let off = SuppressionList::new(
+            store.clone(),
+            CodeHasher::new(key("k2", 2), Vec::new()),
+            Arc::new(clock.clone()),
+            SuppressionSettings {
+                complaint: std::time::Duration::ZERO,
+                ..SuppressionSettings::default()
+            },
+        );
+        assert!(
+            !off.suppress(&ann, SuppressionReason::Complaint)
+                .await
+                .unwrap()
+        );
+        assert_eq!(after.show(&ann).await.unwrap(), None);
+        assert!(off.suppress(&ann, SuppressionReason::Bounce).await.unwrap());
+        assert!(after.show(&ann).await.unwrap().is_some());
+    }
+}
