@@ -202,3 +202,31 @@ async fn an_unsupported_locale_is_a_bad_request() {
         "nothing more sent"
     );
 }
+
+/// The served page declares the default language on its root element, the
+/// page's last fallback, under an ETag of its own.
+#[tokio::test]
+async fn the_page_declares_the_default_language() {
+    let page = |app: &TestApp| {
+        let request = app
+            .client
+            .get(app.url("/"))
+            .header("accept-encoding", "br, gzip");
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+            (etag, response.text().await.unwrap())
+        }
+    };
+    let (english_etag, _) = page(&spawn_app().await).await;
+    for (tag, dir) in [("ar", "rtl"), ("de", "ltr")] {
+        let app = spawn_app_with(&[("OTP_DEFAULT_LOCALE", tag)]).await;
+        let (etag, html) = page(&app).await;
+        assert!(
+            html.contains(&format!("<html lang=\"{tag}\" dir=\"{dir}\"")),
+            "{html}"
+        );
+        assert_ne!(etag, english_etag);
+    }
+}
