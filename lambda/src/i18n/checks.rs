@@ -1,12 +1,14 @@
 //! The checks every catalog passes against the source (`en.ftl`): the same
 //! message ids, no variable dropped or invented, no syntax the page's own
-//! interpreter does not support, no unreadable text (Junk), and one catalog
-//! for each entry of `LANGUAGES`, no more.
+//! interpreter does not support, only plural categories the language has,
+//! no unreadable text (Junk), and one catalog for each entry of
+//! `LANGUAGES`, no more.
 
 use super::CATALOGS;
 use fluent_syntax::ast::{
     Entry, Expression, InlineExpression, Pattern, PatternElement, VariantKey,
 };
+use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
 use otp_api::locale::{LANGUAGES, SOURCE};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +18,36 @@ const PLURAL_CATEGORIES: &[&str] = &["zero", "one", "two", "few", "many", "other
 /// What a catalog says about each of its messages: the variables it prints
 /// (in any variant).
 type Messages = BTreeMap<String, BTreeSet<String>>;
+
+/// The plural categories whole numbers take in the language `tag` (CLDR
+/// cardinal rules, as fluent-bundle applies them: `pt-BR` by `pt`'s);
+/// `None` for a tag without rules.
+fn categories(tag: &str) -> Option<BTreeSet<&'static str>> {
+    let primary = tag.split('-').next().unwrap_or(tag);
+    let rules = [tag, primary].into_iter().find_map(|t| {
+        PluralRules::create(
+            t.parse::<unic_langid::LanguageIdentifier>().ok()?,
+            PluralRuleType::CARDINAL,
+        )
+        .ok()
+    })?;
+    let name = |category| match category {
+        PluralCategory::ZERO => "zero",
+        PluralCategory::ONE => "one",
+        PluralCategory::TWO => "two",
+        PluralCategory::FEW => "few",
+        PluralCategory::MANY => "many",
+        PluralCategory::OTHER => "other",
+    };
+    // Every category a language has shows in 0–1000, except where newer
+    // CLDR data gives French, Spanish and Portuguese a "many" (a million).
+    let numbers = (0..=1000u64).chain([1_000_000]);
+    Some(
+        numbers
+            .map(|n| name(rules.select(n).expect("a whole number")))
+            .collect(),
+    )
+}
 
 /// Reads one catalog; what is wrong with it goes to `problems`.
 fn read(name: &str, text: &str, problems: &mut Vec<String>) -> Messages {
@@ -53,9 +85,17 @@ fn read(name: &str, text: &str, problems: &mut Vec<String>) -> Messages {
                 match &m.value {
                     Some(pattern) => {
                         let mut unsupported = Vec::new();
-                        walk(pattern, &mut variables, &mut unsupported);
+                        let mut keys = BTreeSet::new();
+                        walk(pattern, &mut variables, &mut keys, &mut unsupported);
                         for what in unsupported {
                             problems.push(format!("{name}: {id} uses {what} (not supported)"));
+                        }
+                        if let Some(has) = categories(name) {
+                            for key in keys.iter().filter(|k| !has.contains(k.as_str())) {
+                                problems.push(format!(
+                                    "{name}: {id} has a [{key}] form, a plural category the language does not have"
+                                ));
+                            }
                         }
                     }
                     None => problems.push(format!("{name}: {id} has no value")),
@@ -70,9 +110,15 @@ fn read(name: &str, text: &str, problems: &mut Vec<String>) -> Messages {
     messages
 }
 
-/// Collects the variables `pattern` prints and what it uses beyond the
-/// supported subset (text, variables, a plural select on a variable).
-fn walk(pattern: &Pattern<&str>, variables: &mut BTreeSet<String>, unsupported: &mut Vec<String>) {
+/// Collects the variables `pattern` prints, the plural categories its
+/// variants name, and what it uses beyond the supported subset (text,
+/// variables, a plural select on a variable).
+fn walk(
+    pattern: &Pattern<&str>,
+    variables: &mut BTreeSet<String>,
+    keys: &mut BTreeSet<String>,
+    unsupported: &mut Vec<String>,
+) {
     for element in &pattern.elements {
         let PatternElement::Placeable { expression } = element else {
             continue;
@@ -88,7 +134,9 @@ fn walk(pattern: &Pattern<&str>, variables: &mut BTreeSet<String>, unsupported: 
                 }
                 for variant in variants {
                     match &variant.key {
-                        VariantKey::Identifier { name } if PLURAL_CATEGORIES.contains(name) => {}
+                        VariantKey::Identifier { name } if PLURAL_CATEGORIES.contains(name) => {
+                            keys.insert((*name).to_owned());
+                        }
                         VariantKey::Identifier { name } => {
                             unsupported.push(format!("the variant [{name}]"));
                         }
@@ -96,7 +144,7 @@ fn walk(pattern: &Pattern<&str>, variables: &mut BTreeSet<String>, unsupported: 
                             unsupported.push(format!("the exact-number variant [{value}]"));
                         }
                     }
-                    walk(&variant.value, variables, unsupported);
+                    walk(&variant.value, variables, keys, unsupported);
                 }
             }
         }
@@ -270,6 +318,32 @@ fn syntax_beyond_the_shared_subset_fails() {
     for what in expected {
         assert!(found.iter().any(|p| p.contains(what)), "{what}: {found:?}");
     }
+}
+
+#[test]
+fn plural_forms_are_those_of_the_language() {
+    // German has one and other; Arabic all six; Japanese only other.
+    let german = SOURCE_FTL.replace("[one] One minute", "[one] Eine\n    [few] Wenige");
+    assert_eq!(
+        problems(SOURCE_FTL, "de", &german),
+        ["de: expiry has a [few] form, a plural category the language does not have"]
+    );
+    let arabic = SOURCE_FTL.replace(
+        "[one] One minute",
+        "[zero] 0\n    [one] 1\n    [two] 2\n    [few] 3\n    [many] 11",
+    );
+    assert_eq!(problems(SOURCE_FTL, "ar", &arabic), Vec::<String>::new());
+    let japanese = problems(SOURCE_FTL, "ja", SOURCE_FTL);
+    assert_eq!(
+        japanese,
+        ["ja: expiry has a [one] form, a plural category the language does not have"]
+    );
+    assert_eq!(
+        categories("pt-BR").unwrap(),
+        BTreeSet::from(["one", "other"])
+    );
+    assert_eq!(categories("ar").unwrap().len(), PLURAL_CATEGORIES.len());
+    assert_eq!(categories("xx"), None);
 }
 
 #[test]
