@@ -1,10 +1,14 @@
 //! Embeds the built page (`frontend/dist`, made by `scripts/build-frontend.sh`)
-//! into the binary, so one deployment serves the page and the API from one origin.
+//! into the binary, so one deployment serves the page and the API from one origin,
+//! and the language catalogs (`locales/*.ftl`) that the code mail is written from.
 //!
 //! Writes `$OUT_DIR/assets.rs`: an array expression of `Asset` values (defined in
 //! `src/http/assets.rs`) with each file's bytes and its `.br` / `.gz` siblings.
 //! Without a built page the table holds a short index.html that says how to
 //! build it, so `cargo build` and `cargo test` never need the WebAssembly tools.
+//!
+//! Writes `$OUT_DIR/catalogs.rs`: an array expression of `(tag, text)` pairs,
+//! one per `locales/<tag>.ftl`, read by `src/i18n.rs`.
 //! Standard library only, to keep the backend's build lean.
 
 use std::env;
@@ -78,6 +82,32 @@ fn main() {
     }
     table.push(']');
     fs::write(out_dir.join("assets.rs"), table).expect("write assets.rs");
+
+    embed_catalogs(&manifest_dir.join("../locales"), &out_dir);
+}
+
+/// Every `<tag>.ftl` of `locales/`, sorted by tag; parsed at run time, each
+/// on its first use.
+fn embed_catalogs(dir: &Path, out_dir: &Path) {
+    println!("cargo:rerun-if-changed=../locales");
+    let dir = dir
+        .canonicalize()
+        .unwrap_or_else(|e| panic!("the language catalogs {}: {e}", dir.display()));
+    let mut catalogs: Vec<(String, PathBuf)> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("read locales entry").path())
+        .filter_map(|path| {
+            let tag = path.file_name()?.to_str()?.strip_suffix(".ftl")?.to_owned();
+            Some((tag, path))
+        })
+        .collect();
+    catalogs.sort();
+    let mut table = String::from("&[\n");
+    for (tag, path) in &catalogs {
+        let _ = writeln!(table, "    ({tag:?}, include_str!({:?})),", utf8(path));
+    }
+    table.push(']');
+    fs::write(out_dir.join("catalogs.rs"), table).expect("write catalogs.rs");
 }
 
 struct File {

@@ -3,7 +3,8 @@
 //! Layout:
 //! - [`domain`]: addresses, codes, flows and their rules; pure, no I/O
 //! - [`store`]: where flows and counters live: DynamoDB or memory, one contract
-//! - [`mailer`]: how a code reaches the person: SMTP or a local outbox
+//! - [`i18n`]: the languages' catalogs, parsed on first use
+//! - [`mailer`]: how a code reaches the person: SMTP or a local outbox, in their language
 //! - [`service`]: the send, resend and verify steps, tying the three together
 //! - [`metrics`]: what an operator counts, as CloudWatch Embedded Metric Format
 //! - [`suppression`]: mailboxes not mailed after a hard bounce or a complaint
@@ -14,6 +15,7 @@
 
 pub mod domain;
 pub mod http;
+pub mod i18n;
 pub mod mailer;
 pub mod metrics;
 pub mod oidc;

@@ -20,6 +20,7 @@ use crate::store::{
 };
 use gate::{Busy, Gate, Step};
 use limits::{Budget, Refused, SendAdmission};
+use otp_api::locale::{self, Language};
 use otp_api::{Challenge, MAX_CHALLENGE_LEN, MAX_REQUEST_ID_LEN, Proof};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -41,6 +42,9 @@ pub enum ServiceError {
     InvalidRequestId,
     #[error("invalid proof of work")]
     InvalidProof,
+    /// A `locale` that is not the tag of a supported language.
+    #[error("unsupported locale")]
+    InvalidLocale,
     #[error("invalid code format")]
     InvalidCodeFormat,
     #[error("unknown flow")]
@@ -181,6 +185,8 @@ impl Service {
     /// is a solved challenge, needed once the address's free budget is spent.
     /// `sign_in` binds the flow to an app's sign-in request, which its
     /// approval completes; the service keeps it and hands it back, nothing more.
+    /// `locale` is the language of the message and of the flow's resends
+    /// (the policy's default when absent).
     #[tracing::instrument(skip_all, fields(flow))]
     pub async fn send(
         &self,
@@ -188,9 +194,11 @@ impl Service {
         request_id: Option<&str>,
         proof: Option<&Proof>,
         sign_in: Option<&str>,
+        locale: Option<&str>,
         client: Client,
     ) -> Result<Sent, ServiceError> {
         let email = Email::parse(email).map_err(|_| ServiceError::InvalidEmail)?;
+        let language = language(locale)?.unwrap_or(self.policy.default_language);
         let sign_in = sign_in
             .map(|id| SignInId::parse(id).ok_or(ServiceError::SignInExpired))
             .transpose()?;
@@ -239,6 +247,7 @@ impl Service {
             last_sent_at: now,
             used_at: None,
             sign_in,
+            language,
         };
         let admission = self.budget.send_admission(&email, ip, now, solved.as_ref());
         let created = self
@@ -264,7 +273,7 @@ impl Service {
         }
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
 
-        if let Err(mail_error) = self.deliver(&email, code).await {
+        if let Err(mail_error) = self.deliver(&email, code, language).await {
             // Undo: the person got nothing, so nothing may count against them.
             let cleanup = self
                 .store
@@ -383,22 +392,28 @@ impl Service {
     /// Sends a new code for a live flow. The earlier code stops working: only
     /// a hash is stored, so the same code cannot be sent again, and the newest
     /// message is then always the one that counts. Tries already spent stay
-    /// spent, and the flow's expiry restarts from this message.
+    /// spent, and the flow's expiry restarts from this message. It is
+    /// written in `locale`, which becomes the flow's language, or without
+    /// one in the flow's language.
     #[tracing::instrument(skip_all, fields(flow))]
     pub async fn resend(
         &self,
         flow_id: &str,
         proof: Option<&Proof>,
+        locale: Option<&str>,
         client: Client,
     ) -> Result<Resent, ServiceError> {
         check_proof_shape(proof)?;
+        let language = language(locale)?;
         let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::UnknownFlow)?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
         self.enter(Step::Send, ip, now)
             .inspect_err(|_| metrics::record(Metric::Refused(Refusing::ClientSends)))?;
-        let outcome = self.resend_admitted(flow_id, proof, ip, now).await;
+        let outcome = self
+            .resend_admitted(flow_id, proof, language, ip, now)
+            .await;
         match &outcome {
             Err(ServiceError::ResendTooSoon { .. }) => {
                 metrics::record(Metric::Refused(Refusing::ResendCooldown));
@@ -427,6 +442,7 @@ impl Service {
         &self,
         flow_id: FlowId,
         proof: Option<&Proof>,
+        language: Option<&'static Language>,
         ip: IpAddr,
         now: u64,
     ) -> Result<Resent, ServiceError> {
@@ -442,12 +458,14 @@ impl Service {
         let code = Code::generate();
         let (code_hash, key_id) = self.hasher.hash(&flow_id, &code);
         let expires_at = now + self.policy.code_ttl.as_secs();
+        let language = language.unwrap_or(current.language);
         let new = NewCode {
             code_hash: code_hash.clone(),
             key_id,
             sent_at: now,
             expires_at,
             ttl: self.policy.gc_at(expires_at),
+            language,
         };
         let guard = ResendGuard {
             now,
@@ -478,7 +496,7 @@ impl Service {
             }
         }
 
-        if let Err(mail_error) = self.deliver(&current.email, code).await {
+        if let Err(mail_error) = self.deliver(&current.email, code, language).await {
             let ttl = self.policy.gc_at(current.expires_at);
             if let Err(e) = self.store.restore_code(&current, ttl, &code_hash).await {
                 tracing::error!(error = %e, "could not restore the code after a failed resend");
@@ -631,11 +649,17 @@ impl Service {
         }
     }
 
-    async fn deliver(&self, to: &Email, code: Code) -> Result<(), MailError> {
+    async fn deliver(
+        &self,
+        to: &Email,
+        code: Code,
+        language: &'static Language,
+    ) -> Result<(), MailError> {
         let message = CodeMessage {
             to: to.clone(),
             code,
             expires_in_minutes: self.policy.code_ttl.as_secs().div_ceil(60),
+            language,
         };
         // The SMTP mailer logs each failure at the level it deserves (an
         // error for the operator's, info for a refused address).
@@ -692,6 +716,14 @@ fn verify_outcome(answer: &ServiceError) -> Option<VerifyOutcome> {
         ServiceError::UnknownFlow => VerifyOutcome::UnknownFlow,
         _ => return None,
     })
+}
+
+/// The supported language a request's `locale` names exactly (ASCII case
+/// aside), `None` when it names none.
+fn language(locale: Option<&str>) -> Result<Option<&'static Language>, ServiceError> {
+    locale
+        .map(|tag| locale::exact(tag).ok_or(ServiceError::InvalidLocale))
+        .transpose()
 }
 
 /// A proof whose challenge could not have come from this service is a

@@ -49,6 +49,7 @@ fn fresh_message() -> CodeMessage {
         to: Email::parse(&format!("t-{:016x}@example.com", rand::random::<u64>())).unwrap(),
         code: Code::generate(),
         expires_in_minutes: 10,
+        language: otp_api::locale::SOURCE,
     }
 }
 

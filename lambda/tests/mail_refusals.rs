@@ -46,6 +46,7 @@ fn message_to(address: &str) -> CodeMessage {
         to: Email::parse(address).unwrap(),
         code: Code::generate(),
         expires_in_minutes: 10,
+        language: otp_api::locale::SOURCE,
     }
 }
 

@@ -5,6 +5,7 @@
 use super::{CodeHash, Email};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use otp_api::locale::{Language, SOURCE};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use std::fmt;
@@ -94,6 +95,8 @@ pub struct Policy {
     pub max_sends_per_flow: u32,
     /// How long the store keeps an item after it stopped mattering.
     pub ttl_grace: Duration,
+    /// The language of a flow whose request names none.
+    pub default_language: &'static Language,
 }
 
 impl Default for Policy {
@@ -104,6 +107,7 @@ impl Default for Policy {
             resend_cooldown: Duration::from_secs(60),
             max_sends_per_flow: 5,
             ttl_grace: Duration::from_secs(24 * 3600),
+            default_language: SOURCE,
         }
     }
 }
@@ -133,6 +137,9 @@ pub struct FlowRecord {
     /// The sign-in request the flow was started for, if any: its approval
     /// completes that sign-in.
     pub sign_in: Option<SignInId>,
+    /// The language of the flow's messages: a resend that names none
+    /// writes in it.
+    pub language: &'static Language,
 }
 
 /// Why a flow cannot take the step asked of it, in the order the API reports.
@@ -192,6 +199,7 @@ mod tests {
             last_sent_at: now,
             used_at: None,
             sign_in: None,
+            language: SOURCE,
         }
     }
 

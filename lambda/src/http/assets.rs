@@ -4,10 +4,18 @@
 //! rather than per request). Content-hashed names (`otp-0123abcd.wasm`) never
 //! change meaning, so browsers keep them for a year; `index.html` names them
 //! and is revalidated on every load, cheaply, with its ETag.
+//!
+//! `index.html` declares the default language (`OTP_DEFAULT_LOCALE`) on its
+//! root element, `<html lang dir>`, which the page takes as its last
+//! fallback. For a default other than the one the built file declares, the
+//! file is rewritten once and served uncompressed (it is a few hundred
+//! bytes, and the binary carries no compressor), under an ETag of its own.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use otp_api::locale::{LANGUAGES, Language};
+use std::sync::OnceLock;
 
 /// One embedded file.
 pub(crate) struct Asset {
@@ -28,15 +36,104 @@ pub(crate) struct Asset {
 
 static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
+const INDEX: &str = "/index.html";
+
+/// `index.html` for each default language, made on first use: `None` when
+/// the embedded file already declares that language.
+static INDEXES: [OnceLock<Option<Rewritten>>; LANGUAGES.len()] =
+    [const { OnceLock::new() }; LANGUAGES.len()];
+
+struct Rewritten {
+    html: String,
+    /// The embedded file's tag with the language appended, quoted.
+    etag: String,
+}
+
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
 const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
 
-/// The embedded file at `path` (`/` is `index.html`) as a complete response,
-/// or `None` when there is no such file and the caller answers 404.
-pub(crate) fn response(path: &str, headers: &HeaderMap) -> Option<Response> {
-    let path = if path == "/" { "/index.html" } else { path };
+/// The embedded file at `path` (`/` is `index.html`, declaring `language`)
+/// as a complete response, or `None` when there is no such file and the
+/// caller answers 404.
+pub(crate) fn response(
+    path: &str,
+    headers: &HeaderMap,
+    language: &'static Language,
+) -> Option<Response> {
+    let path = if path == "/" { INDEX } else { path };
     let asset = ASSETS.iter().find(|a| a.path == path)?;
+    if path == INDEX {
+        if let Some(index) = index_for(language) {
+            return Some(respond(&index, headers));
+        }
+    }
     Some(respond(asset, headers))
+}
+
+/// Makes the `index.html` of `language` now, so no request pays for it.
+pub(crate) fn prepare(language: &'static Language) {
+    index_for(language);
+}
+
+/// `index.html` rewritten to declare `language`, or `None` when the
+/// embedded file already does.
+fn index_for(language: &'static Language) -> Option<Asset> {
+    let slot = LANGUAGES.iter().position(|l| l.tag == language.tag)?;
+    let rewritten = INDEXES[slot]
+        .get_or_init(|| {
+            let embedded = ASSETS.iter().find(|a| a.path == INDEX)?;
+            let html = std::str::from_utf8(embedded.raw).ok()?;
+            let html = with_language(html, language)?;
+            let etag = format!("\"{}-{}\"", embedded.etag.trim_matches('"'), language.tag);
+            Some(Rewritten { html, etag })
+        })
+        .as_ref()?;
+    Some(Asset {
+        path: INDEX,
+        content_type: "text/html; charset=utf-8",
+        immutable: false,
+        etag: &rewritten.etag,
+        etag_br: &rewritten.etag,
+        etag_gz: &rewritten.etag,
+        raw: rewritten.html.as_bytes(),
+        br: None,
+        gz: None,
+    })
+}
+
+/// `html` with its `<html>` start tag declaring `language` and its
+/// direction; `None` when it does already (a missing `dir` is `ltr`) or
+/// has no such tag. The tag's other attributes are kept; the built page's
+/// values carry no spaces.
+fn with_language(html: &str, language: &Language) -> Option<String> {
+    let start = html.find("<html")?;
+    let end = start + html[start..].find('>')?;
+    let tag = &html[start + "<html".len()..end];
+    let attributes: Vec<&str> = tag.split_whitespace().collect();
+    let value = |name: &str| {
+        attributes.iter().find_map(|a| {
+            a.strip_prefix(name)
+                .and_then(|v| v.strip_prefix('='))
+                .map(|v| v.trim_matches('"'))
+        })
+    };
+    if value("lang") == Some(language.tag) && value("dir").unwrap_or("ltr") == language.dir() {
+        return None;
+    }
+    let mut rewritten = format!(
+        "{}<html lang=\"{}\" dir=\"{}\"",
+        &html[..start],
+        language.tag,
+        language.dir()
+    );
+    for attribute in attributes {
+        if !attribute.starts_with("lang=") && !attribute.starts_with("dir=") {
+            rewritten.push(' ');
+            rewritten.push_str(attribute);
+        }
+    }
+    rewritten.push_str(&html[end..]);
+    Some(rewritten)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -261,18 +358,85 @@ mod tests {
         assert_eq!(respond(&PLAIN, &h).status(), StatusCode::OK);
     }
 
+    fn language(tag: &str) -> &'static Language {
+        otp_api::locale::exact(tag).unwrap()
+    }
+
+    #[test]
+    fn the_root_element_declares_the_language_and_direction() {
+        let page = "<!doctype html>\n<html lang=\"en\">\n<head></head>\n</html>\n";
+        assert_eq!(with_language(page, language("en")), None);
+        assert_eq!(
+            with_language(page, language("de")).unwrap(),
+            "<!doctype html>\n<html lang=\"de\" dir=\"ltr\">\n<head></head>\n</html>\n"
+        );
+        assert_eq!(
+            with_language(page, language("ar")).unwrap(),
+            "<!doctype html>\n<html lang=\"ar\" dir=\"rtl\">\n<head></head>\n</html>\n"
+        );
+        let other = "<html dir=\"rtl\" class=\"x\" lang=\"ar\"><body></body></html>";
+        assert_eq!(with_language(other, language("ar")), None);
+        assert_eq!(
+            with_language(other, language("ja")).unwrap(),
+            "<html lang=\"ja\" dir=\"ltr\" class=\"x\"><body></body></html>"
+        );
+        assert_eq!(with_language("<p>no root</p>", language("de")), None);
+    }
+
+    /// The embedded index declares English; any other default is served
+    /// from a rewritten copy, uncompressed, under another ETag, and an
+    /// ETag of one language never validates another's copy.
+    #[tokio::test]
+    async fn the_index_declares_the_default_language() {
+        let br = headers(&[(header::ACCEPT_ENCODING, "br, gzip")]);
+        let english = response("/", &br, language("en")).unwrap();
+        let english_etag = get(&english, header::ETAG).unwrap().to_owned();
+        for tag in ["de", "ar", "pt-BR"] {
+            let l = language(tag);
+            prepare(l);
+            let r = response("/", &br, l).unwrap();
+            assert_eq!(get(&r, header::CONTENT_ENCODING), None, "{tag}");
+            assert_eq!(get(&r, header::CACHE_CONTROL), Some("no-cache"));
+            let etag = get(&r, header::ETAG).unwrap().to_owned();
+            assert_ne!(etag, english_etag);
+            assert!(etag.ends_with(&format!("-{tag}\"")), "{etag}");
+            let html = String::from_utf8(body(r).await).unwrap();
+            let root = format!("<html lang=\"{tag}\" dir=\"{}\"", l.dir());
+            assert!(html.contains(&root), "{html}");
+            assert!(!html.contains("lang=\"en\""), "{html}");
+
+            let again = headers(&[(header::IF_NONE_MATCH, "*")]);
+            let mut same = again.clone();
+            same.insert(header::IF_NONE_MATCH, HeaderValue::from_str(&etag).unwrap());
+            let r = response("/index.html", &same, l).unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+            let mut stale = again;
+            stale.insert(
+                header::IF_NONE_MATCH,
+                HeaderValue::from_str(&english_etag).unwrap(),
+            );
+            assert_eq!(response("/", &stale, l).unwrap().status(), StatusCode::OK);
+        }
+        // Other files are the same whatever the language.
+        for a in ASSETS.iter().filter(|a| a.path != INDEX) {
+            let r = response(a.path, &HeaderMap::new(), language("ar")).unwrap();
+            assert_eq!(get(&r, header::ETAG), Some(a.etag));
+        }
+    }
+
     #[test]
     fn the_embedded_table_serves_the_index_and_nothing_unknown() {
         for path in ["/", "/index.html"] {
-            let r = response(path, &HeaderMap::new()).expect("index.html is always embedded");
+            let r = response(path, &HeaderMap::new(), language("en"))
+                .expect("index.html is always embedded");
             assert_eq!(
                 get(&r, header::CONTENT_TYPE),
                 Some("text/html; charset=utf-8")
             );
             assert_eq!(get(&r, header::CACHE_CONTROL), Some("no-cache"));
         }
-        assert!(response("/nope.js", &HeaderMap::new()).is_none());
-        assert!(response("/index.html/", &HeaderMap::new()).is_none());
+        assert!(response("/nope.js", &HeaderMap::new(), language("en")).is_none());
+        assert!(response("/index.html/", &HeaderMap::new(), language("en")).is_none());
         assert!(ASSETS.iter().all(|a| a.path.starts_with('/')));
     }
 }

@@ -6,6 +6,7 @@ use crate::service::ServiceError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use otp_api::locale::LANGUAGES;
 use otp_api::{ErrorBody, ErrorCode, MAX_CHALLENGE_LEN};
 
 #[derive(Debug)]
@@ -44,6 +45,13 @@ impl From<ServiceError> for ApiError {
             ServiceError::InvalidRequestId => {
                 ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest)
                     .with_message("request_id must be 1 to 128 printable ASCII characters.")
+            }
+            ServiceError::InvalidLocale => {
+                let tags: Vec<&str> = LANGUAGES.iter().map(|l| l.tag).collect();
+                ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest).with_message(format!(
+                    "locale must be the tag of a supported language: {}.",
+                    tags.join(", ")
+                ))
             }
             ServiceError::InvalidProof => ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest)
                 .with_message(format!(

@@ -24,6 +24,7 @@ pub async fn send(
             request.request_id.as_deref(),
             request.proof.as_ref(),
             request.sign_in.as_deref(),
+            request.locale.as_deref(),
             Client { ip },
         )
         .await?;
@@ -43,7 +44,12 @@ pub async fn resend(
     ApiJson(request): ApiJson<ResendRequest>,
 ) -> Result<(StatusCode, Json<ResendResponse>), ApiError> {
     let resent = service
-        .resend(&request.flow_id, request.proof.as_ref(), Client { ip })
+        .resend(
+            &request.flow_id,
+            request.proof.as_ref(),
+            request.locale.as_deref(),
+            Client { ip },
+        )
         .await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -29,6 +29,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use otp_api::locale::Language;
 use otp_api::{ErrorCode, MAX_BODY_BYTES};
 use std::any::Any;
 use std::sync::Arc;
@@ -51,12 +52,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const MAX_REQUEST_ID: usize = 64;
 
 /// How requests are read, beyond what the service decides.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// See [`Settings::client_ip_header`].
     pub client_ip_header: Option<HeaderName>,
     /// See [`crate::settings::EdgeSettings::origin_secret`].
     pub origin_secret: Option<edge::OriginSecret>,
+    /// The language `index.html` declares: the page's last fallback.
+    pub default_language: &'static Language,
 }
 
 impl Options {
@@ -67,9 +70,14 @@ impl Options {
                 .edge
                 .origin_secret_bytes()
                 .map(edge::OriginSecret::new),
+            default_language: settings.policy.default_language,
         }
     }
 }
+
+/// The language `index.html` declares (see [`Options::default_language`]).
+#[derive(Clone, Copy)]
+struct PageLanguage(&'static Language);
 
 /// What the handlers share: the verification service and the provider.
 #[derive(Clone)]
@@ -93,6 +101,7 @@ impl FromRef<AppState> for Arc<Provider> {
 /// The whole application as a router.
 pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> Router {
     let state = AppState { service, provider };
+    assets::prepare(options.default_language);
     // The page's JSON API: same origin only, never cached.
     let api = Router::new()
         .route("/api/otp/send", post(handlers::send))
@@ -216,6 +225,7 @@ pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> 
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_malformed_request_id))
         .layer(Extension(options.client_ip_header.map(TrustedIpHeader)))
+        .layer(Extension(PageLanguage(options.default_language)))
 }
 
 /// The latency of each request, by route template ([`metrics::route`]).
@@ -254,10 +264,15 @@ async fn drop_malformed_request_id<B>(mut request: Request<B>) -> Request<B> {
 }
 
 /// Unknown API routes answer JSON 404; other `GET`s may be page assets.
-async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+async fn fallback(
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Extension(PageLanguage(language)): Extension<PageLanguage>,
+) -> Response {
     let path = uri.path();
     if (method == Method::GET || method == Method::HEAD) && !path.starts_with("/api/") {
-        if let Some(response) = assets::response(path, &headers) {
+        if let Some(response) = assets::response(path, &headers, language) {
             return response;
         }
     }

@@ -1,16 +1,21 @@
-//! The message that carries a code: the code in the subject (so it shows in a
-//! notification without opening the mail), a plain-text and an HTML part that
-//! say the same thing, and no links at all: mail scanners follow links, and a
-//! code mail that trains people to click is a phishing template.
+//! The message that carries a code: the code in the subject (so it shows in
+//! a notification without opening the mail), a plain-text and an HTML part
+//! that say the same thing, and no links at all: mail scanners follow links,
+//! and a code mail that trains people to click is a phishing template.
 //!
-//! The plain-text part ends with the origin-bound one-time code line
-//! `@<web_host> #<code>`, which lets browsers and password managers offer the
-//! code only on the page it belongs to.
+//! The words come from the person's language's catalog (`locales/<tag>.ftl`,
+//! the `mail-` messages); the code and the last line of the plain-text part,
+//! the origin-bound one-time code line `@<web_host> #<code>` that lets
+//! browsers and password managers offer the code only on the page it belongs
+//! to, are never translated and never move.
 
 use super::{CodeMessage, MailError};
+use crate::i18n::Catalog;
+use fluent_bundle::FluentArgs;
 use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
+use otp_api::locale::Language;
 use rand::Rng;
 
 /// The parts of the message that come from configuration.
@@ -24,6 +29,40 @@ pub struct MessageTemplate {
     pub web_host: String,
 }
 
+/// The translated sentences of one message, as plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Wording {
+    pub(crate) language: &'static Language,
+    /// What follows the code in the subject.
+    pub(crate) subject: String,
+    pub(crate) title: String,
+    pub(crate) intro: String,
+    pub(crate) expiry: String,
+    pub(crate) secret: String,
+    pub(crate) unasked: String,
+}
+
+impl Wording {
+    /// The sentences in `language`, with the product's name and the minutes
+    /// until the code expires (the catalogs choose the plural form).
+    pub(crate) fn new(language: &'static Language, product: &str, minutes: u64) -> Wording {
+        let catalog = Catalog::of(language);
+        let mut args = FluentArgs::new();
+        args.set("product", product);
+        args.set("minutes", minutes);
+        let text = |id| catalog.message(id, Some(&args));
+        Wording {
+            language: catalog.language(),
+            subject: text("mail-subject"),
+            title: text("mail-title"),
+            intro: text("mail-intro"),
+            expiry: text("mail-expiry"),
+            secret: text("mail-secret"),
+            unasked: text("mail-unasked"),
+        }
+    }
+}
+
 impl MessageTemplate {
     /// The complete message for one code.
     pub fn build(&self, msg: &CodeMessage) -> Result<Message, MailError> {
@@ -35,20 +74,25 @@ impl MessageTemplate {
         let to = msg.to.delivery().parse().map_err(|e| {
             MailError::new(format!("recipient not accepted by the mail library: {e}"))
         })?;
-        let expiry = expiry_phrase(msg.expires_in_minutes);
+        let wording = Wording::new(msg.language, &self.product, msg.expires_in_minutes);
         Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(None, to))
-            .subject(format!("{code} is your {} verification code", self.product))
+            .subject(format!("{code} {}", wording.subject))
             .message_id(Some(self.message_id()))
             // RFC 3834: stops vacation responders answering a machine.
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("Auto-Submitted"),
                 "auto-generated".to_owned(),
             ))
+            // RFC 3282: the language of the text, for clients and screen readers.
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Content-Language"),
+                wording.language.tag.to_owned(),
+            ))
             .multipart(MultiPart::alternative_plain_html(
-                self.plain_text(code, &expiry),
-                self.html(code, &expiry),
+                self.plain_text(code, &wording),
+                self.html(code, &wording),
             ))
             .map_err(MailError::new)
     }
@@ -83,55 +127,54 @@ impl MessageTemplate {
         format!("<{}@{}>", hex::encode(random), self.from.email.domain())
     }
 
-    fn plain_text(&self, code: &str, expiry: &str) -> String {
+    fn plain_text(&self, code: &str, w: &Wording) -> String {
         format!(
-            "Your {product} verification code is:\n\
+            "{intro}\n\
              \n\
              {code}\n\
              \n\
-             Enter it on the page where you asked for it. It {expiry}.\n\
-             Do not share this code with anyone.\n\
+             {expiry}\n\
+             {secret}\n\
              \n\
-             If you did not ask for this code, ignore this message:\n\
-             someone may have typed your address by mistake.\n\
+             {unasked}\n\
              \n\
              @{host} #{code}\n",
-            product = self.product,
+            intro = w.intro,
+            expiry = w.expiry,
+            secret = w.secret,
+            unasked = w.unasked,
             host = self.web_host,
         )
     }
 
     /// Plain semantic markup with inline styles (mail clients drop `<style>`
     /// blocks), readable without images or CSS. The web host is left out: a
-    /// domain in HTML is what clients turn into a link.
-    fn html(&self, code: &str, expiry: &str) -> String {
-        let product = escape_html(&self.product);
+    /// domain in HTML is what clients turn into a link. Every translated
+    /// sentence is escaped: a catalog (or a product name) cannot add markup.
+    fn html(&self, code: &str, w: &Wording) -> String {
+        let lang = w.language.tag;
+        let dir = w.language.dir();
+        let [title, intro, expiry, secret, unasked] =
+            [&w.title, &w.intro, &w.expiry, &w.secret, &w.unasked].map(|t| escape_html(t));
         format!(
             r#"<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}" dir="{dir}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Your {product} verification code</title>
+<title>{title}</title>
 </head>
 <body style="margin:0;padding:24px;background:#ffffff;color:#1a1a1a;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;">
 <div style="max-width:480px;margin:0 auto;">
-<p style="margin:0 0 8px;">Your {product} verification code is:</p>
+<p style="margin:0 0 8px;">{intro}</p>
 <p style="margin:0 0 16px;font-family:'Courier New',Courier,monospace;font-size:32px;font-weight:bold;letter-spacing:6px;color:#000000;">{code}</p>
-<p style="margin:0 0 16px;">Enter it on the page where you asked for it. It {expiry}. Do not share this code with anyone.</p>
-<p style="margin:0;color:#4a4a4a;font-size:14px;">If you did not ask for this code, ignore this message: someone may have typed your address by mistake.</p>
+<p style="margin:0 0 16px;">{expiry} {secret}</p>
+<p style="margin:0;color:#4a4a4a;font-size:14px;">{unasked}</p>
 </div>
 </body>
 </html>
 "#
         )
-    }
-}
-
-fn expiry_phrase(minutes: u64) -> String {
-    match minutes {
-        1 => "expires in 1 minute".to_owned(),
-        n => format!("expires in {n} minutes"),
     }
 }
 
@@ -155,6 +198,7 @@ fn escape_html(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::domain::{Code, Email};
+    use otp_api::locale::{LANGUAGES, SOURCE, exact};
 
     fn template(product: &str) -> MessageTemplate {
         MessageTemplate {
@@ -169,7 +213,13 @@ mod tests {
             to: Email::parse("ann@example.net").unwrap(),
             code: Code::parse(code).unwrap(),
             expires_in_minutes: 10,
+            language: SOURCE,
         }
+    }
+
+    /// The English sentences for a code valid 10 minutes.
+    fn english(t: &MessageTemplate) -> Wording {
+        Wording::new(SOURCE, &t.product, 10)
     }
 
     fn formatted(template: &MessageTemplate, code: &str) -> String {
@@ -216,7 +266,7 @@ mod tests {
     #[test]
     fn plain_text_ends_with_the_origin_bound_code_line() {
         let t = template("Example");
-        let text = t.plain_text("042137", &expiry_phrase(10));
+        let text = t.plain_text("042137", &english(&t));
         assert_eq!(text.lines().last(), Some("@otp.example.com #042137"));
         assert!(text.contains("expires in 10 minutes"));
         assert!(text.contains("If you did not ask for this code, ignore this message"));
@@ -224,10 +274,11 @@ mod tests {
 
     #[test]
     fn html_states_code_expiry_and_what_to_do_if_unasked() {
-        let html = template("Example").html("042137", &expiry_phrase(10));
+        let t = template("Example");
+        let html = t.html("042137", &english(&t));
         assert!(html.contains(">042137</p>"));
         assert!(html.contains("monospace"));
-        assert!(html.contains("lang=\"en\""));
+        assert!(html.contains("<html lang=\"en\" dir=\"ltr\">"));
         assert!(html.contains("expires in 10 minutes"));
         assert!(html.contains("If you did not ask for this code, ignore this message"));
     }
@@ -235,7 +286,7 @@ mod tests {
     #[test]
     fn bodies_contain_nothing_a_client_would_turn_into_a_link() {
         let t = template("Example");
-        let expiry = expiry_phrase(10);
+        let expiry = english(&t);
         for body in [t.plain_text("042137", &expiry), t.html("042137", &expiry)] {
             let lower = body.to_lowercase();
             for bad in ["http", "www.", "<a ", "<img", "mailto:", "ann@example.net"] {
@@ -251,7 +302,7 @@ mod tests {
     #[test]
     fn product_name_is_escaped_in_html() {
         let t = template("<script>alert('x')</script> & \"Co\"");
-        let html = t.html("042137", &expiry_phrase(10));
+        let html = t.html("042137", &english(&t));
         assert!(!html.contains("<script>"));
         assert!(
             html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;Co&quot;")
@@ -264,6 +315,7 @@ mod tests {
             to: email.clone(),
             code: Code::parse("042137").unwrap(),
             expires_in_minutes: 10,
+            language: SOURCE,
         };
         let built = template("Example").build(&msg)?;
         let to = built.envelope().to();
@@ -323,8 +375,94 @@ mod tests {
 
     #[test]
     fn expiry_reads_naturally() {
-        assert_eq!(expiry_phrase(1), "expires in 1 minute");
-        assert_eq!(expiry_phrase(10), "expires in 10 minutes");
+        let minutes = |n| Wording::new(SOURCE, "Example", n).expiry;
+        assert!(
+            minutes(1).ends_with("It expires in 1 minute."),
+            "{}",
+            minutes(1)
+        );
+        assert!(minutes(10).ends_with("It expires in 10 minutes."));
+    }
+
+    /// Each language: the subject starts with the code and goes on in the
+    /// language, both parts say the catalog's sentences, the HTML part
+    /// declares the language and direction, and the code line stays last.
+    #[test]
+    fn every_language_writes_the_whole_message_in_it() {
+        let t = template("Example");
+        for language in LANGUAGES {
+            let w = Wording::new(language, "Example", 10);
+            let english = english(&t);
+            if language != SOURCE {
+                for (translated, source) in [
+                    (&w.subject, &english.subject),
+                    (&w.intro, &english.intro),
+                    (&w.expiry, &english.expiry),
+                    (&w.secret, &english.secret),
+                    (&w.unasked, &english.unasked),
+                ] {
+                    assert_ne!(translated, source, "{} not translated", language.tag);
+                }
+            }
+            assert!(w.subject.contains("Example") && w.intro.contains("Example"));
+            assert!(w.expiry.contains("10"), "{}: {}", language.tag, w.expiry);
+
+            let msg = CodeMessage {
+                language,
+                ..message("042137")
+            };
+            let built = t.build(&msg).unwrap();
+            let headers = built.headers();
+            assert_eq!(
+                headers.get_raw("Subject"),
+                Some(format!("042137 {}", w.subject).as_str())
+            );
+            assert_eq!(headers.get_raw("Content-Language"), Some(language.tag));
+
+            let text = t.plain_text("042137", &w);
+            for sentence in [&w.intro, &w.expiry, &w.secret, &w.unasked] {
+                assert!(text.contains(sentence.as_str()), "{}: {text}", language.tag);
+            }
+            assert!(text.contains("\n042137\n"));
+            assert_eq!(text.lines().last(), Some("@otp.example.com #042137"));
+
+            let html = t.html("042137", &w);
+            let root = format!(
+                "<html lang=\"{}\" dir=\"{}\">",
+                language.tag,
+                language.dir()
+            );
+            assert!(html.contains(&root), "{html}");
+            for sentence in [&w.title, &w.intro, &w.expiry, &w.secret, &w.unasked] {
+                assert!(
+                    html.contains(&escape_html(sentence)),
+                    "{}: {html}",
+                    language.tag
+                );
+            }
+            assert!(html.contains(">042137</p>"));
+        }
+    }
+
+    #[test]
+    fn arabic_is_written_right_to_left_and_german_formally() {
+        let t = template("Example");
+        let arabic = t.html("042137", &Wording::new(exact("ar").unwrap(), "Example", 10));
+        assert!(arabic.contains("<html lang=\"ar\" dir=\"rtl\">"));
+        let german = Wording::new(exact("de").unwrap(), "Example", 10);
+        assert!(german.expiry.starts_with("Geben Sie"), "{}", german.expiry);
+    }
+
+    /// A translation is text: markup in a sentence (here the product name,
+    /// which every sentence may carry) arrives escaped in every language.
+    #[test]
+    fn translated_sentences_are_escaped_in_html() {
+        let t = template("<b>Co</b>");
+        for language in LANGUAGES {
+            let html = t.html("042137", &Wording::new(language, &t.product, 10));
+            assert!(!html.contains("<b>"), "{}: {html}", language.tag);
+            assert!(html.contains("&lt;b&gt;Co&lt;/b&gt;"), "{}", language.tag);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! - [`smtp`]: lettre over SMTP (plain, STARTTLS or implicit TLS), pooled
 //! - [`outbox`]: local runs: prints the code and writes each message as `.eml`
-//! - [`message`]: the message itself, plain text and HTML
+//! - [`message`]: the message itself, plain text and HTML, in the person's language
 //! - `refusal`: whose move a failed SMTP delivery is ([`MailFailure`])
 
 pub mod message;
@@ -23,6 +23,8 @@ pub struct CodeMessage {
     pub code: Code,
     /// Minutes until the code expires, stated in the message.
     pub expires_in_minutes: u64,
+    /// The language the message is written in.
+    pub language: &'static otp_api::locale::Language,
 }
 
 /// Delivery failed; nothing was sent (as far as the server told us).

@@ -96,6 +96,7 @@ mod tests {
             to: Email::parse("ann@example.com").unwrap(),
             code: Code::parse(code).unwrap(),
             expires_in_minutes: 10,
+            language: otp_api::locale::SOURCE,
         }
     }
 

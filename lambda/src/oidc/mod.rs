@@ -158,7 +158,8 @@ impl Provider {
             "request_parameter_supported": false,
             "request_uri_parameter_supported": false,
             "claims_parameter_supported": false,
-            "ui_locales_supported": ["en"],
+            // The page and the code mail speak each of these (see `ui_locales`).
+            "ui_locales_supported": otp_api::locale::LANGUAGES.iter().map(|l| l.tag).collect::<Vec<_>>(),
         })
     }
 

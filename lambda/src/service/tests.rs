@@ -130,16 +130,23 @@ impl Store for Faulty {
 
 crate::forward_sign_in_steps!(Faulty, inner);
 
-/// Keeps the codes it is asked to deliver.
+/// Keeps the codes it is asked to deliver, and the language of each.
 #[derive(Default)]
-struct Codes(Mutex<Vec<String>>);
+struct Codes(Mutex<Vec<String>>, Mutex<Vec<&'static str>>);
 
 #[async_trait]
 impl Mailer for Codes {
     async fn send_code(&self, message: &CodeMessage) -> Result<(), MailError> {
         let mut codes = self.0.lock().unwrap();
         codes.push(message.code.expose().to_owned());
+        self.1.lock().unwrap().push(message.language.tag);
         Ok(())
+    }
+}
+
+impl Codes {
+    fn last_language(&self) -> Option<&'static str> {
+        self.1.lock().unwrap().last().copied()
     }
 }
 
@@ -178,7 +185,7 @@ impl Fixture {
     async fn start(&self) -> (FlowId, String) {
         let sent = self
             .service
-            .send("ann@example.com", None, None, None, CLIENT)
+            .send("ann@example.com", None, None, None, None, CLIENT)
             .await
             .unwrap();
         let code = self
@@ -282,7 +289,7 @@ async fn a_request_without_a_client_address_is_refused() {
     let unknown = Client { ip: None };
     let send = f
         .service
-        .send("ann@example.com", None, None, None, unknown)
+        .send("ann@example.com", None, None, None, None, unknown)
         .await;
     assert!(matches!(send, Err(ServiceError::ClientUnknown)), "{send:?}");
     assert!(f.mailer.0.lock().unwrap().is_empty(), "nothing was sent");
@@ -292,7 +299,7 @@ async fn a_request_without_a_client_address_is_refused() {
         matches!(verify, Err(ServiceError::ClientUnknown)),
         "{verify:?}"
     );
-    let resend = f.service.resend(flow.as_str(), None, unknown).await;
+    let resend = f.service.resend(flow.as_str(), None, None, unknown).await;
     assert!(
         matches!(resend, Err(ServiceError::ClientUnknown)),
         "{resend:?}"
@@ -324,12 +331,15 @@ async fn a_refused_request_costs_at_most_one_write() {
     let first = other(f.store.clone());
     for n in 0..2 {
         let email = format!("person{n}@example.com");
-        first.send(&email, None, None, None, CLIENT).await.unwrap();
+        first
+            .send(&email, None, None, None, None, CLIENT)
+            .await
+            .unwrap();
     }
     let second = other(f.store.clone());
     let before = f.store.writes();
     let refused = second
-        .send("late@example.com", None, None, None, CLIENT)
+        .send("late@example.com", None, None, None, None, CLIENT)
         .await;
     assert!(
         matches!(refused, Err(ServiceError::RateLimited { .. })),
@@ -338,7 +348,7 @@ async fn a_refused_request_costs_at_most_one_write() {
     assert_eq!(f.store.writes() - before, 1, "the refused admission");
     let before = f.store.writes();
     let refused = second
-        .send("later@example.com", None, None, None, CLIENT)
+        .send("later@example.com", None, None, None, None, CLIENT)
         .await;
     assert!(
         matches!(refused, Err(ServiceError::RateLimited { .. })),
@@ -356,11 +366,13 @@ async fn a_refused_request_costs_at_most_one_write() {
             ip: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 1, rand::random()))),
         };
         let _ = third
-            .send("ann@example.com", None, None, None, stranger)
+            .send("ann@example.com", None, None, None, None, stranger)
             .await;
     }
     let before = f.store.writes();
-    let asked = third.send("ann@example.com", None, None, None, owner).await;
+    let asked = third
+        .send("ann@example.com", None, None, None, None, owner)
+        .await;
     assert!(
         matches!(asked, Err(ServiceError::ProofRequired(_))),
         "{asked:?}"
@@ -371,7 +383,7 @@ async fn a_refused_request_costs_at_most_one_write() {
     // first: over it, no write at all, and no try counted.
     let verifier = other(f.store.clone());
     let sent = verifier
-        .send("bob@example.com", None, None, None, owner)
+        .send("bob@example.com", None, None, None, None, owner)
         .await
         .unwrap();
     let (flow, code) = (sent.flow_id, f.mailer.0.lock().unwrap().pop().unwrap());
@@ -412,16 +424,16 @@ async fn a_repeated_send_is_answered_when_the_client_budget_is_spent() {
         },
     );
     let first = service
-        .send("ann@example.com", Some("page-1"), None, None, CLIENT)
+        .send("ann@example.com", Some("page-1"), None, None, None, CLIENT)
         .await
         .unwrap();
     let again = service
-        .send("ann@example.com", Some("page-1"), None, None, CLIENT)
+        .send("ann@example.com", Some("page-1"), None, None, None, CLIENT)
         .await
         .unwrap();
     assert_eq!(again.flow_id, first.flow_id);
     let other = service
-        .send("ann@example.com", Some("page-2"), None, None, CLIENT)
+        .send("ann@example.com", Some("page-2"), None, None, None, CLIENT)
         .await;
     assert!(
         matches!(other, Err(ServiceError::RateLimited { .. })),
@@ -442,15 +454,110 @@ async fn a_challenge_is_measured_in_characters() {
     };
     let sent = f
         .service
-        .send("ann@example.com", None, Some(&proof(256)), None, CLIENT)
+        .send(
+            "ann@example.com",
+            None,
+            Some(&proof(256)),
+            None,
+            None,
+            CLIENT,
+        )
         .await;
     assert!(sent.is_ok(), "{sent:?}");
     let refused = f
         .service
-        .send("ann@example.com", None, Some(&proof(257)), None, CLIENT)
+        .send(
+            "ann@example.com",
+            None,
+            Some(&proof(257)),
+            None,
+            None,
+            CLIENT,
+        )
         .await;
     assert!(
         matches!(refused, Err(ServiceError::InvalidProof)),
         "{refused:?}"
     );
+}
+
+/// A send is written in its `locale`, else in the configured default; the
+/// flow keeps the language, a resend without `locale` writes in it, and a
+/// resend with one switches the flow to it.
+#[tokio::test]
+async fn the_language_comes_from_the_request_or_the_default_and_stays_with_the_flow() {
+    let mut f = fixture();
+    let policy = Policy {
+        default_language: locale::exact("de").unwrap(),
+        ..Policy::default()
+    };
+    f.service = Service::new(
+        f.store.clone(),
+        f.mailer.clone(),
+        Arc::new(f.clock.clone()),
+        CodeHasher::ephemeral(),
+        policy,
+        Limits::default(),
+    );
+    let language = |flow: &FlowId| {
+        let store = f.store.clone();
+        let flow = flow.clone();
+        async move { store.get_flow(&flow).await.unwrap().unwrap().language.tag }
+    };
+
+    let (defaulted, _) = f.start().await;
+    assert_eq!(f.mailer.last_language(), Some("de"));
+    assert_eq!(language(&defaulted).await, "de");
+
+    let sent = f
+        .service
+        .send("bob@example.com", None, None, None, Some("FR"), CLIENT)
+        .await
+        .unwrap();
+    assert_eq!(f.mailer.last_language(), Some("fr"));
+    assert_eq!(language(&sent.flow_id).await, "fr");
+
+    let flow = sent.flow_id.as_str();
+    f.clock.advance(60);
+    f.service.resend(flow, None, None, CLIENT).await.unwrap();
+    assert_eq!(f.mailer.last_language(), Some("fr"), "kept");
+    f.clock.advance(60);
+    f.service
+        .resend(flow, None, Some("ar"), CLIENT)
+        .await
+        .unwrap();
+    assert_eq!(f.mailer.last_language(), Some("ar"), "switched");
+    assert_eq!(language(&sent.flow_id).await, "ar");
+    f.clock.advance(60);
+    f.service.resend(flow, None, None, CLIENT).await.unwrap();
+    assert_eq!(f.mailer.last_language(), Some("ar"), "the switch stays");
+}
+
+/// A `locale` that names no supported language exactly is a malformed
+/// request, refused before anything is written or sent.
+#[tokio::test]
+async fn an_unsupported_locale_is_refused_before_any_write() {
+    let f = fixture();
+    let (flow, _) = f.start().await;
+    let (writes, sent) = (f.store.writes(), f.mailer.0.lock().unwrap().len());
+    for bad in ["pt-PT", "de-AT", "zh", "en_US", "", "*"] {
+        let send = f
+            .service
+            .send("ann@example.com", None, None, None, Some(bad), CLIENT)
+            .await;
+        assert!(
+            matches!(send, Err(ServiceError::InvalidLocale)),
+            "{bad:?}: {send:?}"
+        );
+        let resend = f
+            .service
+            .resend(flow.as_str(), None, Some(bad), CLIENT)
+            .await;
+        assert!(
+            matches!(resend, Err(ServiceError::InvalidLocale)),
+            "{bad:?}: {resend:?}"
+        );
+    }
+    assert_eq!(f.store.writes(), writes);
+    assert_eq!(f.mailer.0.lock().unwrap().len(), sent);
 }

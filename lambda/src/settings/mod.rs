@@ -201,6 +201,16 @@ impl Settings {
                 1..=20,
             )?,
             ttl_grace: defaults.ttl_grace,
+            default_language: match env.get("OTP_DEFAULT_LOCALE") {
+                None => defaults.default_language,
+                Some(tag) => otp_api::locale::exact(tag).ok_or_else(|| SettingsError::Invalid {
+                    var: "OTP_DEFAULT_LOCALE",
+                    why: format!(
+                        "`{tag}` is not a supported language; expected one of {}",
+                        supported_tags()
+                    ),
+                })?,
+            },
         };
 
         let limits = Limits::default();
@@ -461,6 +471,12 @@ fn parse_keys(spec: &str) -> Result<CodeHasher, SettingsError> {
     Ok(CodeHasher::new(current, keys.collect()))
 }
 
+/// `en, de, …`: the tags of the supported languages, for error messages.
+fn supported_tags() -> String {
+    let tags: Vec<&str> = otp_api::locale::LANGUAGES.iter().map(|l| l.tag).collect();
+    tags.join(", ")
+}
+
 struct Env(HashMap<String, String>);
 
 impl Env {
@@ -535,7 +551,20 @@ mod tests {
         assert!(matches!(s.mail, MailSettings::Outbox { .. }));
         assert_eq!(s.bind.to_string(), "127.0.0.1:3000");
         assert_eq!(s.policy.max_attempts, 5);
+        assert_eq!(s.policy.default_language.tag, "en");
         assert_eq!(s.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn the_default_locale_is_a_supported_tag() {
+        let s = Settings::from_vars(vars(&[("OTP_DEFAULT_LOCALE", "PT-br")])).unwrap();
+        assert_eq!(s.policy.default_language.tag, "pt-BR");
+        for bad in ["pt-PT", "de_DE", "klingon", "*"] {
+            let err = Settings::from_vars(vars(&[("OTP_DEFAULT_LOCALE", bad)])).unwrap_err();
+            let err = err.to_string();
+            assert!(err.starts_with("OTP_DEFAULT_LOCALE is invalid"), "{err}");
+            assert!(err.contains("en, de, fr, es, pt-BR, ja, ar"), "{err}");
+        }
     }
 
     #[test]

@@ -295,6 +295,7 @@ impl Store for MemoryStore {
         r.key_id = new.key_id.clone();
         r.last_sent_at = new.sent_at;
         r.expires_at = new.expires_at;
+        r.language = new.language;
         r.sends += 1;
         stored.ttl = new.ttl;
         Ok(Replaced::Done)
@@ -319,6 +320,7 @@ impl Store for MemoryStore {
         r.key_id = previous.key_id.clone();
         r.last_sent_at = previous.last_sent_at;
         r.expires_at = previous.expires_at;
+        r.language = previous.language;
         r.sends = previous.sends;
         stored.ttl = ttl;
         Ok(())
@@ -548,6 +550,7 @@ mod tests {
             last_sent_at: 0,
             used_at: None,
             sign_in: None,
+            language: otp_api::locale::SOURCE,
         }
     }
 

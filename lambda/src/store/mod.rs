@@ -126,6 +126,8 @@ pub struct NewCode {
     pub sent_at: u64,
     pub expires_at: u64,
     pub ttl: u64,
+    /// The language it is written in, from now on the flow's.
+    pub language: &'static otp_api::locale::Language,
 }
 
 /// What must hold for a resend to replace the code.

@@ -305,27 +305,37 @@ impl Inbox {
         }
     }
 
+    /// The messages to `to` as maildev parsed them (`subject`, `text`,
+    /// `html`, `headers`), oldest first; `None` without maildev.
+    pub async fn maildev_messages(&self, to: &str) -> Option<Vec<Value>> {
+        let Inbox::Maildev { api } = self else {
+            return None;
+        };
+        // maildev shows the address as it parsed it (IDN domains in
+        // Unicode, local part as sent): compare normalized forms.
+        let wanted = Email::parse(to).expect("a valid address");
+        let mut emails = maildev_emails(api).await;
+        emails.retain(|e| {
+            e["to"].as_array().into_iter().flatten().any(|t| {
+                t["address"]
+                    .as_str()
+                    .and_then(|a| Email::parse(a).ok())
+                    .is_some_and(|a| a == wanted)
+            })
+        });
+        Some(emails)
+    }
+
     /// Subjects of the messages to `to`, oldest first.
     pub async fn subjects(&self, to: &str) -> Vec<String> {
         match self {
-            Inbox::Maildev { api } => {
-                // maildev shows the address as it parsed it (IDN domains in
-                // Unicode, local part as sent): compare normalized forms.
-                let wanted = Email::parse(to).expect("a valid address");
-                maildev_emails(api)
-                    .await
-                    .iter()
-                    .filter(|e| {
-                        e["to"].as_array().into_iter().flatten().any(|t| {
-                            t["address"]
-                                .as_str()
-                                .and_then(|a| Email::parse(a).ok())
-                                .is_some_and(|a| a == wanted)
-                        })
-                    })
-                    .map(|e| e["subject"].as_str().unwrap_or_default().to_owned())
-                    .collect()
-            }
+            Inbox::Maildev { .. } => self
+                .maildev_messages(to)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .map(|e| e["subject"].as_str().unwrap_or_default().to_owned())
+                .collect(),
             Inbox::Outbox { dir } => {
                 let mut found = Vec::new();
                 let Ok(entries) = std::fs::read_dir(dir) else {

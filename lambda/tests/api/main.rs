@@ -6,6 +6,7 @@ mod errors;
 mod faults;
 mod flow;
 mod helpers;
+mod languages;
 mod limits;
 mod openapi;
 mod sign_in;

@@ -90,7 +90,10 @@ async fn the_discovery_document_describes_the_provider() {
     assert_eq!(d["request_parameter_supported"], false);
     assert_eq!(d["request_uri_parameter_supported"], false);
     assert_eq!(d["claims_parameter_supported"], false);
-    assert_eq!(strings(&d["ui_locales_supported"]), ["en"]);
+    assert_eq!(
+        strings(&d["ui_locales_supported"]),
+        ["en", "de", "fr", "es", "pt-BR", "ja", "ar"]
+    );
     // Nothing it does not do is advertised.
     for absent in [
         "registration_endpoint",

@@ -209,6 +209,7 @@ pub(crate) async fn replace_code_keeps_attempts(store: Arc<dyn Store>) {
         key_id: code.key_id,
         last_sent_at: code.sent_at,
         expires_at: code.expires_at,
+        language: code.language,
         sends: 2,
         attempts: 2,
         ..record

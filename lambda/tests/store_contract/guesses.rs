@@ -185,7 +185,7 @@ pub(crate) async fn parallel_guesses_compare_at_most_five_codes(store: Arc<dyn S
         limits,
     ));
     let sent = service
-        .send("ann@example.com", None, None, None, client(GUESSES))
+        .send("ann@example.com", None, None, None, None, client(GUESSES))
         .await
         .unwrap();
     let right = mailer.0.lock().unwrap().clone().expect("a code was sent");

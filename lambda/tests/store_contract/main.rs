@@ -14,6 +14,7 @@ use otp::store::{
     Admission, Approval, Attempt, Charge, Created, DynamoStore, IdempotencyKey, MemoryStore,
     NewCode, ProofMark, Refusal, Replaced, ResendGuard, Store,
 };
+use otp_api::locale::exact;
 use rand::Rng;
 use std::sync::Arc;
 use tokio::sync::Barrier;
@@ -52,6 +53,7 @@ fn flow(now: u64) -> FlowRecord {
         last_sent_at: now,
         used_at: None,
         sign_in: None,
+        language: exact("de").unwrap(),
     }
 }
 
@@ -74,6 +76,8 @@ fn new_code(hash: u8, sent_at: u64) -> NewCode {
         sent_at,
         expires_at: sent_at + 600,
         ttl: sent_at + 600 + DAY,
+        // Another language than the flow's: a resend may switch it.
+        language: exact("ja").unwrap(),
     }
 }
 

@@ -6,9 +6,14 @@ use crate::domain::{CodeHash, Email, FlowId, FlowRecord, SignInId};
 use crate::store::StoreError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
+use otp_api::locale::{self, Language};
 use std::collections::HashMap;
 
 pub(super) type Item = HashMap<String, AttributeValue>;
+
+/// The attribute of a flow's language (a BCP 47 tag). `LANGUAGE` is a
+/// reserved word of DynamoDB expressions, so expressions name it `#lang`.
+pub(super) const LANGUAGE: &str = "language";
 
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
@@ -70,7 +75,18 @@ pub(super) fn flow_item(flow: &FlowRecord, ttl: u64) -> Item {
     if let Some(sign_in) = &flow.sign_in {
         item.insert("sign_in".to_owned(), s(sign_in.as_str()));
     }
+    item.insert(LANGUAGE.to_owned(), s(flow.language.tag));
     item
+}
+
+/// A flow's language. A flow stored before flows had one was written in
+/// English; a language no longer offered finds its nearest (or English),
+/// so an item never becomes unreadable over a catalog change.
+fn language_of(item: &Item) -> Result<&'static Language, StoreError> {
+    Ok(match item.get(LANGUAGE) {
+        None => locale::SOURCE,
+        Some(_) => locale::lookup(get_s(item, LANGUAGE)?).unwrap_or(locale::SOURCE),
+    })
 }
 
 pub(super) fn flow_from_item(item: &Item) -> Result<FlowRecord, StoreError> {
@@ -108,6 +124,7 @@ pub(super) fn flow_from_item(item: &Item) -> Result<FlowRecord, StoreError> {
         last_sent_at: get_n(item, "last_sent_at")?,
         used_at,
         sign_in,
+        language: language_of(item)?,
     })
 }
 
@@ -132,6 +149,7 @@ mod tests {
             last_sent_at: 160,
             used_at: Some(650),
             sign_in: Some(SignInId::generate()),
+            language: locale::exact("pt-BR").unwrap(),
         }
     }
 
@@ -148,6 +166,24 @@ mod tests {
         let item = flow_item(&unused, 90_000);
         assert!(!item.contains_key("used_at"));
         assert_eq!(flow_from_item(&item).unwrap(), unused);
+    }
+
+    /// A flow written before flows had a language was mailed in English; a
+    /// tag no longer offered finds its nearest language instead of making
+    /// the flow unreadable.
+    #[test]
+    fn a_flow_without_a_known_language_reads_as_its_nearest() {
+        let mut item = flow_item(&record(), 1);
+        assert_eq!(item[LANGUAGE], s("pt-BR"));
+        item.remove(LANGUAGE);
+        assert_eq!(flow_from_item(&item).unwrap().language, locale::SOURCE);
+        item.insert(LANGUAGE.to_owned(), s("de-CH"));
+        assert_eq!(flow_from_item(&item).unwrap().language.tag, "de");
+        item.insert(LANGUAGE.to_owned(), s("tlh"));
+        assert_eq!(flow_from_item(&item).unwrap().language, locale::SOURCE);
+        item.insert(LANGUAGE.to_owned(), n(1));
+        let err = flow_from_item(&item).unwrap_err().to_string();
+        assert!(err.contains(LANGUAGE), "{err}");
     }
 
     /// A damaged item is an error for the caller, never a panic, and the

@@ -2,7 +2,8 @@
 //! and TTL on `ttl`.
 //!
 //! - `flow#<id>`: a flow (`email`, `code_hash`, `key_id`, `attempts`, `sends`,
-//!   `created_at`, `expires_at`, `last_sent_at`, `used_at?`, `ttl`)
+//!   `created_at`, `expires_at`, `last_sent_at`, `used_at?`, `sign_in?`,
+//!   `language` (the tag its messages are written in), `ttl`)
 //! - `idem#<key>`: the flow an idempotency key maps to (`flow_id`,
 //!   `expires_at`, `ttl`)
 //! - `lock#<subject>#<day>`: a lockout (`until`, `n`, `ttl`)
@@ -34,7 +35,9 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, Delete, Put, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
-use item::{Item, b, flow_from_item, flow_from_refusal, flow_item, get_n, get_s, malformed, n, s};
+use item::{
+    Item, LANGUAGE, b, flow_from_item, flow_from_refusal, flow_item, get_n, get_s, malformed, n, s,
+};
 use rand::Rng;
 use std::time::Duration;
 
@@ -380,13 +383,15 @@ impl Store for DynamoStore {
             .key("pk", Self::flow_key(id))
             .update_expression(
                 "SET code_hash = :hash, key_id = :key_id, last_sent_at = :sent_at, \
-                 expires_at = :expires_at, #ttl = :ttl ADD sends :one",
+                 expires_at = :expires_at, #ttl = :ttl, #lang = :lang ADD sends :one",
             )
             .condition_expression(format!(
                 "{LIVE_FLOW} AND code_hash = :current AND last_sent_at <= :cutoff \
                  AND sends < :max_sends"
             ))
             .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_names("#lang", LANGUAGE)
+            .expression_attribute_values(":lang", s(new.language.tag))
             .expression_attribute_values(":hash", b(&new.code_hash))
             .expression_attribute_values(":key_id", s(&new.key_id))
             .expression_attribute_values(":sent_at", n(new.sent_at))
@@ -435,11 +440,13 @@ impl Store for DynamoStore {
             .key("pk", Self::flow_key(&previous.id))
             .update_expression(
                 "SET code_hash = :hash, key_id = :key_id, last_sent_at = :sent_at, \
-                 expires_at = :expires_at, sends = :sends, #ttl = :ttl",
+                 expires_at = :expires_at, sends = :sends, #ttl = :ttl, #lang = :lang",
             )
             // Not once approved: the code that was delivered after all stays.
             .condition_expression("code_hash = :failed AND attribute_not_exists(used_at)")
             .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_names("#lang", LANGUAGE)
+            .expression_attribute_values(":lang", s(previous.language.tag))
             .expression_attribute_values(":hash", b(&previous.code_hash))
             .expression_attribute_values(":key_id", s(&previous.key_id))
             .expression_attribute_values(":sent_at", n(previous.last_sent_at))
