@@ -71,6 +71,15 @@ fn main() {
         english.push(message);
     }
 
+    // Only this build's catalogs: scripts/build-frontend.sh copies them all.
+    for old in fs::read_dir(&out).expect("read OUT_DIR").flatten() {
+        let name = old.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("i18n-") && name.ends_with(".json") {
+            fs::remove_file(old.path()).expect("remove an old catalog");
+        }
+    }
+
     let mut rust = String::new();
     rust.push_str("/// Each message of the page: its index in every catalog.\npub mod id {\n");
     for (i, id) in ids.iter().enumerate() {
