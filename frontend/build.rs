@@ -107,6 +107,7 @@ fn main() {
     }
     rust.push_str("];\n\n/// Every other language's catalog: its tag and file name.\npub static FILES: &[(&str, &str)] = &[\n");
 
+    let mut texts = Vec::new();
     for tag in tags.iter().filter(|t| *t != SOURCE) {
         let messages = read(&locales, tag);
         let mut json = String::from("[");
@@ -153,6 +154,16 @@ fn main() {
         let name = format!("i18n-{tag}-{}.json", &fnv1a64(json.as_bytes())[..8]);
         fs::write(out.join(&name), &json).expect("write a catalog");
         let _ = writeln!(rust, "    ({tag:?}, {name:?}),");
+        texts.push((tag.clone(), out.join(&name)));
+    }
+    rust.push_str("];\n");
+    rust.push_str("\n/// Each catalog's content, for the host tests.\n#[cfg(test)]\npub static CATALOGS: &[(&str, &str)] = &[\n");
+    for (tag, path) in &texts {
+        let _ = writeln!(
+            rust,
+            "    ({tag:?}, include_str!({:?})),",
+            path.display().to_string()
+        );
     }
     rust.push_str("];\n");
     fs::write(out.join("catalog.rs"), rust).expect("write catalog.rs");

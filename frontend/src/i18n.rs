@@ -7,8 +7,7 @@
 //! (`{0}`), or, when it depends on a number, one such text per CLDR plural
 //! category, chosen with the browser's `Intl.PluralRules`; numbers are
 //! written with `Intl.NumberFormat`. No bidi isolation marks are added
-//! around values (as in the code mail): the page isolates the address with
-//! its own `dir="ltr"` element where it shows one.
+//! around values, as in the code mail.
 //!
 //! What the flow says is a [`Text`]: a message and its value, put into
 //! words only when drawn, so a change of language redraws every sentence.
@@ -71,16 +70,6 @@ pub fn fill(pattern: &str, args: &[&str]) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// `pattern` as the text before and after its placeholder `{0}`, for a
-/// page that sets the value apart (all of it before when there is none).
-pub fn around(pattern: &str) -> (&str, &str) {
-    // By a char, not "{0}": no substring searcher in the download.
-    match pattern.split_once('{') {
-        Some((before, rest)) => (before, rest.strip_prefix("0}").unwrap_or(rest)),
-        None => (pattern, ""),
-    }
 }
 
 /// The variant for plural `category`, else `other`.
@@ -148,20 +137,6 @@ mod tests {
     }
 
     #[test]
-    fn a_value_set_apart_splits_the_message() {
-        assert_eq!(around("We sent a code to {0}"), ("We sent a code to ", ""));
-        assert_eq!(
-            around("{0} にコードを送信しました"),
-            ("", " にコードを送信しました")
-        );
-        assert_eq!(
-            around("Wir haben einen Code an {0} gesendet."),
-            ("Wir haben einen Code an ", " gesendet.")
-        );
-        assert_eq!(around("no value"), ("no value", ""));
-    }
-
-    #[test]
     fn a_plural_category_picks_its_variant_else_other() {
         let v = [
             ("few", "{0} محاولات"),
@@ -207,6 +182,61 @@ mod tests {
         }
         assert_eq!(file_of("en"), None);
         assert_eq!(FILES.len(), LANGUAGES.len() - 1);
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    /// The placeholders of `texts` together: `{0}`, `{1}`, ...
+    fn placeholders<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<usize> {
+        let mut found: Vec<usize> = texts
+            .into_iter()
+            .flat_map(|t| t.split('{').skip(1))
+            .filter_map(|rest| rest.split_once('}')?.0.parse().ok())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))]
+    fn every_catalog_has_each_message_with_the_values_of_english() {
+        use serde_json::Value;
+        assert_eq!(CATALOGS.len(), FILES.len());
+        for (tag, json) in CATALOGS {
+            let catalog: Value = serde_json::from_str(json).unwrap();
+            let messages = catalog.as_array().unwrap();
+            assert_eq!(messages.len(), EN.len(), "{tag}");
+            for (i, message) in messages.iter().enumerate() {
+                let texts: Vec<&str> = match message {
+                    Value::String(text) => vec![text],
+                    Value::Object(variants) => {
+                        assert!(variants.contains_key("other"), "{tag} #{i}");
+                        for category in variants.keys() {
+                            let known = ["zero", "one", "two", "few", "many", "other"];
+                            assert!(known.contains(&category.as_str()), "{tag} #{i}");
+                        }
+                        variants.values().map(|v| v.as_str().unwrap()).collect()
+                    }
+                    other => panic!("{tag} #{i}: {other}"),
+                };
+                let english = match EN[i] {
+                    Msg::Text(t) => vec![t],
+                    Msg::Plural(v) => v.iter().map(|(_, t)| *t).collect(),
+                };
+                assert_eq!(
+                    placeholders(texts.iter().copied()),
+                    placeholders(english),
+                    "{tag} #{i}: {texts:?}"
+                );
+                // No bidi isolation marks around values, as in the mail.
+                assert!(
+                    texts
+                        .iter()
+                        .all(|t| !t.contains(['\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}'])),
+                    "{tag} #{i}"
+                );
+            }
+        }
     }
 
     #[test]
