@@ -2,6 +2,74 @@
 
 ## Page
 
+# The browser tab's title, and the page's heading when no app is named.
+page-title = Verify your email
+# The heading when an app sent the person here to sign in; $client is the app's name.
+continue-to = Continue to { $client }
+intro = We will email you a 6-digit code to confirm the address is yours.
+email-label = Email address
+send-code = Send code
+# Above the code field; $email is the address the code went to, shown in bold.
+sent-to = We sent a code to { $email }
+# A link-like button back to the address field.
+change-address = Change address
+code-label = 6-digit code
+verify = Verify
+resend = Resend code
+# The resend button while it waits; $seconds counts down to 0 ("s" for seconds).
+resend-in = Resend code in { $seconds } s
+# $minutes is how long the code stays valid, in whole minutes.
+code-sent =
+    { $minutes ->
+        [one] Code sent. It works for { $minutes } minute.
+       *[other] Code sent. It works for { $minutes } minutes.
+    }
+code-resent = A new code is on its way. Use the newest email.
+# After a wrong code; $count is how many more codes may be tried.
+tries-left =
+    { $count ->
+        [one] { $count } try left
+       *[other] { $count } tries left
+    }
+wrong-code-tries =
+    { $count ->
+        [one] That code is not right. { $count } try left.
+       *[other] That code is not right. { $count } tries left.
+    }
+wrong-code-last = That code is not right, and no tries are left. Ask for a new code.
+verified-heading = Email verified
+# $email is the confirmed address, shown in bold.
+verified-text = { $email } is confirmed. You can close this page.
+# Said while the page returns to the app; $client is the app's name.
+back-to = Taking you back to { $client }.
+verified-back-to = Email verified. Taking you back to { $client }.
+# Leaves the app's sign-in without signing in.
+cancel = Cancel
+# After a request got no answer: sends it again.
+try-again = Try again
+# Names the progress bar while the device solves a short puzzle (spam protection).
+checking-device = Checking your device
+unreachable = The service could not be reached. Check your connection, then try again.
+# The label of the language menu.
+language = Language
+
+# The service's refusals (an address that does not receive mail, a code that expired, …).
+error-invalid-request = The request could not be read. Reload the page and try again.
+error-payload-too-large = The request is too large.
+error-invalid-email = That does not look like an email address. Check it and try again.
+error-invalid-code-format = The code is the 6 digits from the email.
+error-unknown-flow = This code request is not known. Ask for a new code.
+error-expired = This code has expired. Ask for a new one.
+error-already-used = This code has already been used. Ask for a new one if you need to verify again.
+error-wrong-code = That code is not right. Check the email and try again.
+error-too-many-attempts = Too many wrong tries for this code. Ask for a new one.
+error-resend-too-soon = A new code was sent a moment ago. Wait a little before asking again.
+error-rate-limited = Too many requests. Wait a while and try again.
+error-proof-of-work-required = Many codes were sent to this address today. Your device must do a short check first.
+error-undeliverable = This address does not receive mail. Check it and try again.
+error-sign-in-expired = This sign-in has expired or is finished. Go back to the app and start again.
+error-unavailable = The service is busy right now. Try again in a moment.
+error-internal = Something went wrong on our side. Try again in a moment.
 
 ## Mail
 

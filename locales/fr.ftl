@@ -2,6 +2,60 @@
 
 ## Page
 
+page-title = Vérifiez votre adresse e-mail
+continue-to = Continuer vers { $client }
+intro = Nous allons vous envoyer par e-mail un code à 6 chiffres pour confirmer que cette adresse vous appartient.
+email-label = Adresse e-mail
+send-code = Envoyer le code
+sent-to = Nous avons envoyé un code à { $email }
+change-address = Modifier l’adresse
+code-label = Code à 6 chiffres
+verify = Vérifier
+resend = Renvoyer le code
+resend-in = Renvoyer le code dans { $seconds } s
+code-sent =
+    { $minutes ->
+        [one] Code envoyé. Il est valable { $minutes } minute.
+       *[other] Code envoyé. Il est valable { $minutes } minutes.
+    }
+code-resent = Un nouveau code est en route. Utilisez l’e-mail le plus récent.
+tries-left =
+    { $count ->
+        [one] { $count } essai restant
+       *[other] { $count } essais restants
+    }
+wrong-code-tries =
+    { $count ->
+        [one] Ce code est incorrect. { $count } essai restant.
+       *[other] Ce code est incorrect. { $count } essais restants.
+    }
+wrong-code-last = Ce code est incorrect et il ne reste plus aucun essai. Demandez un nouveau code.
+verified-heading = Adresse e-mail vérifiée
+verified-text = L’adresse { $email } est confirmée. Vous pouvez fermer cette page.
+back-to = Redirection vers { $client }…
+verified-back-to = Adresse e-mail vérifiée. Redirection vers { $client }…
+cancel = Annuler
+try-again = Réessayer
+checking-device = Vérification de votre appareil
+unreachable = Impossible de joindre le service. Vérifiez votre connexion, puis réessayez.
+language = Langue
+
+error-invalid-request = La demande n’a pas pu être lue. Rechargez la page et réessayez.
+error-payload-too-large = La demande est trop volumineuse.
+error-invalid-email = Cette adresse e-mail ne semble pas valide. Vérifiez-la et réessayez.
+error-invalid-code-format = Le code se compose des 6 chiffres indiqués dans l’e-mail.
+error-unknown-flow = Cette demande de code est inconnue. Demandez un nouveau code.
+error-expired = Ce code a expiré. Demandez-en un nouveau.
+error-already-used = Ce code a déjà été utilisé. Demandez-en un nouveau si vous devez vérifier l’adresse à nouveau.
+error-wrong-code = Ce code est incorrect. Vérifiez l’e-mail et réessayez.
+error-too-many-attempts = Trop d’essais erronés pour ce code. Demandez-en un nouveau.
+error-resend-too-soon = Un nouveau code vient d’être envoyé. Patientez un peu avant d’en demander un autre.
+error-rate-limited = Trop de demandes. Patientez un moment, puis réessayez.
+error-proof-of-work-required = De nombreux codes ont été envoyés à cette adresse aujourd’hui. Votre appareil doit d’abord effectuer une courte vérification.
+error-undeliverable = Cette adresse ne reçoit pas d’e-mails. Vérifiez-la et réessayez.
+error-sign-in-expired = Cette connexion a expiré ou est terminée. Revenez à l’application et recommencez.
+error-unavailable = Le service est très sollicité en ce moment. Réessayez dans un instant.
+error-internal = Une erreur s’est produite de notre côté. Réessayez dans un instant.
 
 ## Mail
 

@@ -2,6 +2,48 @@
 
 ## Page
 
+page-title = メールアドレスの確認
+continue-to = { $client } に進む
+intro = このメールアドレスがご本人のものであることを確認するため、6 桁のコードをメールでお送りします。
+email-label = メールアドレス
+send-code = コードを送信
+sent-to = { $email } にコードを送信しました
+change-address = アドレスを変更
+code-label = 6 桁のコード
+verify = 確認
+resend = コードを再送信
+resend-in = { $seconds } 秒後に再送信できます
+code-sent = コードを送信しました。有効期間は { $minutes } 分です。
+code-resent = 新しいコードを送信しました。最新のメールをご利用ください。
+tries-left = 残り { $count } 回
+wrong-code-tries = コードが正しくありません。残り { $count } 回です。
+wrong-code-last = コードが正しくありません。残りの試行回数はありません。新しいコードをリクエストしてください。
+verified-heading = メールアドレスを確認しました
+verified-text = { $email } を確認しました。このページを閉じてかまいません。
+back-to = { $client } に戻ります。
+verified-back-to = メールアドレスを確認しました。{ $client } に戻ります。
+cancel = キャンセル
+try-again = 再試行
+checking-device = お使いのデバイスを確認しています
+unreachable = サービスに接続できませんでした。接続を確認してから、もう一度お試しください。
+language = 言語
+
+error-invalid-request = リクエストを読み取れませんでした。ページを再読み込みして、もう一度お試しください。
+error-payload-too-large = リクエストが大きすぎます。
+error-invalid-email = メールアドレスの形式ではないようです。確認して、もう一度お試しください。
+error-invalid-code-format = コードはメールに記載された 6 桁の数字です。
+error-unknown-flow = このコードのリクエストは見つかりません。新しいコードをリクエストしてください。
+error-expired = このコードは有効期限が切れています。新しいコードをリクエストしてください。
+error-already-used = このコードは既に使用されています。再度確認が必要な場合は、新しいコードをリクエストしてください。
+error-wrong-code = コードが正しくありません。メールを確認して、もう一度お試しください。
+error-too-many-attempts = このコードの入力ミスが多すぎます。新しいコードをリクエストしてください。
+error-resend-too-soon = 新しいコードを送信したばかりです。しばらく待ってから、もう一度リクエストしてください。
+error-rate-limited = リクエストが多すぎます。しばらく待ってから、もう一度お試しください。
+error-proof-of-work-required = 本日、このアドレスに多数のコードが送信されました。まず、お使いのデバイスで簡単な確認を行います。
+error-undeliverable = このアドレスはメールを受信できません。確認して、もう一度お試しください。
+error-sign-in-expired = このサインインは期限切れか、既に完了しています。アプリに戻って、最初からやり直してください。
+error-unavailable = ただいまサービスが混み合っています。しばらくしてから、もう一度お試しください。
+error-internal = 問題が発生しました。しばらくしてから、もう一度お試しください。
 
 ## Mail
 

@@ -2,6 +2,60 @@
 
 ## Page
 
+page-title = Verifique seu e-mail
+continue-to = Continuar para { $client }
+intro = Vamos enviar um código de 6 dígitos para o seu e-mail para confirmar que o endereço é seu.
+email-label = Endereço de e-mail
+send-code = Enviar código
+sent-to = Enviamos um código para { $email }
+change-address = Alterar endereço
+code-label = Código de 6 dígitos
+verify = Verificar
+resend = Reenviar código
+resend-in = Reenviar código em { $seconds } s
+code-sent =
+    { $minutes ->
+        [one] Código enviado. Ele é válido por { $minutes } minuto.
+       *[other] Código enviado. Ele é válido por { $minutes } minutos.
+    }
+code-resent = Um novo código está a caminho. Use o e-mail mais recente.
+tries-left =
+    { $count ->
+        [one] Resta { $count } tentativa
+       *[other] Restam { $count } tentativas
+    }
+wrong-code-tries =
+    { $count ->
+        [one] Código incorreto. Resta { $count } tentativa.
+       *[other] Código incorreto. Restam { $count } tentativas.
+    }
+wrong-code-last = Código incorreto, e não restam mais tentativas. Peça um novo código.
+verified-heading = E-mail verificado
+verified-text = O endereço { $email } foi confirmado. Você pode fechar esta página.
+back-to = Voltando para { $client }.
+verified-back-to = E-mail verificado. Voltando para { $client }.
+cancel = Cancelar
+try-again = Tentar novamente
+checking-device = Verificando seu dispositivo
+unreachable = Não foi possível acessar o serviço. Verifique sua conexão e tente novamente.
+language = Idioma
+
+error-invalid-request = Não foi possível ler a solicitação. Recarregue a página e tente novamente.
+error-payload-too-large = A solicitação é grande demais.
+error-invalid-email = Isso não parece um endereço de e-mail. Confira e tente novamente.
+error-invalid-code-format = O código são os 6 dígitos do e-mail.
+error-unknown-flow = Esta solicitação de código não é conhecida. Peça um novo código.
+error-expired = Este código expirou. Peça um novo.
+error-already-used = Este código já foi usado. Peça um novo se precisar verificar novamente.
+error-wrong-code = Código incorreto. Confira o e-mail e tente novamente.
+error-too-many-attempts = Muitas tentativas incorretas para este código. Peça um novo.
+error-resend-too-soon = Um novo código acabou de ser enviado. Aguarde um pouco antes de pedir outro.
+error-rate-limited = Muitas solicitações. Aguarde um pouco e tente novamente.
+error-proof-of-work-required = Muitos códigos foram enviados para este endereço hoje. Seu dispositivo precisa fazer uma verificação rápida primeiro.
+error-undeliverable = Este endereço não recebe e-mails. Confira e tente novamente.
+error-sign-in-expired = Este login expirou ou já foi concluído. Volte ao aplicativo e comece de novo.
+error-unavailable = O serviço está ocupado no momento. Tente novamente em instantes.
+error-internal = Algo deu errado do nosso lado. Tente novamente em instantes.
 
 ## Mail
 

@@ -39,11 +39,23 @@ start=$(date +%s%N)
 # v0 symbols name a generic's arguments, and the linker's map says which
 # symbols share a function; stub_functions below reads both. Only this
 # build's flags: the profile's artifacts are this script's alone.
+# The build's messages name the folder where frontend/build.rs wrote each
+# language's catalog (i18n-<tag>-<hash>.json), copied into dist/ below.
 mkdir -p "$WORK"
 RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-Csymbol-mangling-version=v0 -Clink-arg=--Map=$WORK/otp.map" \
   cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-frontend --bin otp-frontend \
-  --target wasm32-unknown-unknown --profile "$PROFILE"
+  --target wasm32-unknown-unknown --profile "$PROFILE" --message-format=json-render-diagnostics \
+  >"$WORK/build.json"
 input="$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/otp-frontend.wasm"
+catalogs="$(python3 - "$WORK/build.json" <<'PY'
+import json, sys
+dirs = [m["out_dir"] for m in map(json.loads, open(sys.argv[1], encoding="utf-8"))
+        if m.get("reason") == "build-script-executed" and "otp-frontend" in m["package_id"]]
+if len(dirs) != 1:
+    sys.exit(f"expected one build script output of otp-frontend, got {dirs}")
+print(dirs[0])
+PY
+)"
 # A build of its own, so the page's build never sees otp-api's `pow` feature.
 cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-pow \
   --target wasm32-unknown-unknown --profile wasm-pow
@@ -341,6 +353,14 @@ print(css.replace(": ", ":").replace(";}", "}").strip(), end="")
 PY
 css="app-$(hash8 "$stage/app.tmp").css"
 mv "$stage/app.tmp" "$stage/$css"
+# Each language but English (compiled into the page) as fetched when chosen;
+# the name already carries a hash of the content.
+catalog_files=()
+for f in "$catalogs"/i18n-*.json; do
+  cp "$f" "$stage/"
+  catalog_files+=("$(basename "$f")")
+done
+((${#catalog_files[@]})) || die "no language catalogs in $catalogs"
 pow_wasm="pow-$(hash8 "$WORK/pow.wasm").wasm"
 cp "$WORK/pow.wasm" "$stage/$pow_wasm"
 minify_js "$FRONTEND/pow-worker.js" "$stage/worker.tmp"
@@ -392,5 +412,6 @@ table() {
 # comes only when the service asks for a proof of work.
 table "first load" index.html "$css" "$boot" "$js" "$wasm"
 table "on demand: proof of work" "$pow" "$pow_worker" "$pow_wasm"
+table "on demand: languages" "${catalog_files[@]}"
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 printf 'built in %d.%01d s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))

@@ -89,15 +89,17 @@ pub fn lookup(tag: &str) -> Option<&'static Language> {
         if let Some(language) = exact(range) {
             return Some(language);
         }
-        match range.rfind('-') {
-            Some(i) => range = &range[..i],
+        // `rsplit_once` rather than slicing: no panic path (and its
+        // formatting) in the page's WebAssembly, which negotiates too.
+        match range.rsplit_once('-') {
+            Some((head, _)) => range = head,
             None => break,
         }
         // A single-letter subtag (an extension or private-use singleton) is
         // removed together with the subtag after it.
-        if let Some(i) = range.rfind('-') {
-            if range.len() - i == 2 {
-                range = &range[..i];
+        if let Some((head, singleton)) = range.rsplit_once('-') {
+            if singleton.len() == 1 {
+                range = head;
             }
         }
     }

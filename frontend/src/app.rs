@@ -5,6 +5,8 @@
 //! Content-Security-Policy the service sends.
 
 use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen, sign_in_param};
+use crate::i18n::{Text, id};
+use crate::language::{self, say};
 use crate::wire::{Call, Json, Reply, decode, whole_number};
 use gloo_net::http::Request;
 use js_sys::{Function, JSON, Promise, Reflect};
@@ -14,6 +16,7 @@ use leptos::html::{H2, Input};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use otp_api::Challenge;
+use otp_api::locale::LANGUAGES;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 
@@ -41,7 +44,10 @@ pub fn App() -> impl IntoView {
     ) {
         on_cleanup(move || tick.clear());
     }
-    let screen = Memo::new(move |_| flow.with(Flow::screen));
+    // What is drawn anew: the screen, in the page's language (English
+    // until another language's catalog is here).
+    let screen = Memo::new(move |_| flow.with(|f| (f.screen(), f.language())));
+    language::switch(flow, language::chosen(None));
     let page = Page { flow, now };
     if let Some(call) = ask {
         page.perform(call);
@@ -50,11 +56,15 @@ pub fn App() -> impl IntoView {
     view! {
         <main class="card">
             {move || {
-                // Drawn anew with each screen (lighter than reactive parts):
-                // the heading names the app once the service has, and Cancel
-                // is there while the app's sign-in can still be cancelled.
-                let (title, can_cancel) = flow.with_untracked(|f| (f.title(), f.can_cancel()));
-                let shown = match screen.get() {
+                // Drawn anew with each screen and in each language (lighter
+                // than reactive parts): the heading names the app once the
+                // service has, and Cancel is there while the app's sign-in
+                // can still be cancelled. The document's language, direction
+                // and title follow, and the code mail is asked for in it.
+                let (shown, l) = screen.get();
+                let (title, can_cancel) = flow.with_untracked(|f| (say(l, &f.title()), f.can_cancel()));
+                language::mark_document(l, &title);
+                let shown = match shown {
                     Screen::Email => EitherOf4::A(view! { <EmailScreen page=page /> }),
                     Screen::Code => EitherOf4::B(view! { <CodeScreen page=page /> }),
                     Screen::Verified => EitherOf4::C(view! { <VerifiedScreen page=page /> }),
@@ -66,7 +76,7 @@ pub fn App() -> impl IntoView {
                 let cancel = can_cancel.then(|| {
                     view! {
                         <button type="button" class="secondary" data-testid="cancel-button" on:click=page.on_click(|f, _| f.cancel())>
-                            "Cancel"
+                            {page.t(id::CANCEL)}
                         </button>
                     }
                 });
@@ -74,9 +84,31 @@ pub fn App() -> impl IntoView {
                     <h1>{title}</h1>
                     {shown}
                     {cancel}
+                    <label for="language" class="language">{say(l, &Text::Plain(id::LANGUAGE))}</label>
                 }
             }}
+            <LanguageMenu flow=flow />
         </main>
+    }
+}
+
+/// The language menu: each language named in itself, the choice kept on
+/// the device. Outside the part drawn anew, so it keeps the focus; its
+/// label is drawn with the screen, and it shows the language spoken
+/// ([`language::mark_document`]).
+#[component]
+fn LanguageMenu(flow: RwSignal<Flow>) -> impl IntoView {
+    view! {
+        <select
+            id="language"
+            data-testid="language-select"
+            on:change=move |ev| language::pick(flow, &event_target_value(&ev))
+        >
+            {LANGUAGES
+                .iter()
+                .map(|l| view! { <option value=l.tag lang=l.tag>{l.name}</option> })
+                .collect_view()}
+        </select>
     }
 }
 
@@ -84,7 +116,7 @@ pub fn App() -> impl IntoView {
 /// and the call it makes, if any.
 type Action = fn(&mut Flow, f64) -> Option<Call>;
 
-/// What every screen needs: the state and the clock.
+/// What every screen needs: the state (with the language) and the clock.
 #[derive(Clone, Copy)]
 struct Page {
     flow: RwSignal<Flow>,
@@ -92,6 +124,15 @@ struct Page {
 }
 
 impl Page {
+    /// Message `id` (one without a value) in the page's language.
+    fn t(self, id: usize) -> String {
+        self.say(&Text::Plain(id))
+    }
+
+    fn say(self, text: &Text) -> String {
+        say(self.flow.with_untracked(Flow::language), text)
+    }
+
     /// Applies a change to the flow and performs the call it produces, if any.
     /// A click handler doing `action`: one type for every button, so the
     /// event plumbing is in the download once rather than once per button.
@@ -121,6 +162,10 @@ impl Page {
         spawn_local(async move {
             loop {
                 let reply = post(&call).await.unwrap_or(Reply::Unreachable);
+                // The app's languages come first.
+                if let Reply::SignIn(r) = &reply {
+                    language::switch(flow, language::chosen(r.ui_locales.as_deref()));
+                }
                 // Labels read `now`, which ticks only every `TICK`: moving it to
                 // the instant a countdown starts keeps a 60 s wait from showing 61.
                 let at = now_ms();
@@ -159,13 +204,14 @@ fn EmailScreen(page: Page) -> impl IntoView {
     let submit = page.on_submit(|f, _| f.submit_email(new_request_id));
 
     view! {
-        <p class="lead">"We will email you a 6-digit code to confirm the address is yours."</p>
+        <p class="lead">{page.t(id::INTRO)}</p>
         <form class="stack" on:submit=submit>
-            <label for="email">"Email address"</label>
+            <label for="email">{page.t(id::EMAIL_LABEL)}</label>
             <input
                 id="email"
                 name="email"
                 type="email"
+                dir="ltr"
                 autocomplete="email"
                 inputmode="email"
                 required
@@ -178,7 +224,7 @@ fn EmailScreen(page: Page) -> impl IntoView {
             <StatusRegion page=page />
             <button type="submit" data-testid="send-button" disabled=move || busy.get() class:busy=move || busy.get()>
                 <span class="spinner" aria-hidden="true"></span>
-                "Send code"
+                {page.t(id::SEND_CODE)}
             </button>
         </form>
     }
@@ -190,7 +236,8 @@ fn CodeScreen(page: Page) -> impl IntoView {
     let busy = page.busy();
     // A memo, so the box is only rewritten when the kept code really changes.
     let code = Memo::new(move |_| flow.with(|f| f.code().to_owned()));
-    let sent_to = flow.with_untracked(|f| f.sent_to().to_owned());
+    let sent_to =
+        flow.with_untracked(|f| page.say(&Text::Named(id::SENT_TO, f.sent_to().to_owned())));
     let pending = move |verify: bool| {
         flow.with(|f| match f.pending() {
             Some(Call::Verify(_)) => verify,
@@ -202,19 +249,20 @@ fn CodeScreen(page: Page) -> impl IntoView {
     let submit = page.on_submit(|f, _| f.submit_code());
 
     view! {
-        <p class="sent-to">"We sent a code to " <strong>{sent_to}</strong></p>
+        <p class="sent-to">{sent_to}</p>
         <button type="button" class="link" data-testid="change-email-button" disabled=move || busy.get() on:click=page.on_click(|f, _| {
             f.change_email();
             None
         })>
-            "Change address"
+            {page.t(id::CHANGE_ADDRESS)}
         </button>
         <form class="stack" on:submit=submit>
-            <label for="code">"6-digit code"</label>
+            <label for="code">{page.t(id::CODE_LABEL)}</label>
             <input
                 id="code"
                 name="code"
                 type="text"
+                dir="ltr"
                 autocomplete="one-time-code"
                 inputmode="numeric"
                 pattern="[0-9]*"
@@ -231,7 +279,7 @@ fn CodeScreen(page: Page) -> impl IntoView {
             <StatusRegion page=page />
             <button type="submit" data-testid="verify-button" disabled=move || !flow.with(Flow::can_verify) class:busy=move || pending(true)>
                 <span class="spinner" aria-hidden="true"></span>
-                "Verify"
+                {page.t(id::VERIFY)}
             </button>
         </form>
         <button
@@ -243,7 +291,7 @@ fn CodeScreen(page: Page) -> impl IntoView {
             on:click=page.on_click(Flow::resend)
         >
             <span class="spinner" aria-hidden="true"></span>
-            {move || page.now.with(|&now| flow.with(|f| f.resend_label(now)))}
+            {move || page.now.with(|&now| flow.with(|f| page.say(&f.resend_label(now))))}
         </button>
     }
 }
@@ -255,11 +303,15 @@ fn VerifiedScreen(page: Page) -> impl IntoView {
         .with_untracked(|f| f.verified_email().unwrap_or_default().to_owned());
     // The heading takes the focus, so a screen reader reads the outcome.
     let heading = NodeRef::<H2>::new();
-    heading.on_load(|el| _ = el.focus());
+    heading.on_load(|el| {
+        if !language::menu_has_focus() {
+            _ = el.focus();
+        }
+    });
     view! {
         <section class="verified" data-testid="verified">
-            <h2 tabindex="-1" node_ref=heading>"Email verified"</h2>
-            <p><strong>{email}</strong>" is confirmed. You can close this page."</p>
+            <h2 tabindex="-1" node_ref=heading>{page.t(id::VERIFIED_HEADING)}</h2>
+            <p class="confirmed">{page.say(&Text::Named(id::VERIFIED_TEXT, email))}</p>
         </section>
     }
 }
@@ -279,8 +331,8 @@ fn StatusRegion(page: Page) -> impl IntoView {
                 flow.with(Flow::status)
                     .map(|n| {
                         let (error, text) = match n {
-                            Notice::Info(text) => (false, text),
-                            Notice::Error(text) => (true, text),
+                            Notice::Info(text) => (false, page.say(&text)),
+                            Notice::Error(text) => (true, page.say(&text)),
                         };
                         view! {
                             <p
@@ -298,7 +350,7 @@ fn StatusRegion(page: Page) -> impl IntoView {
                     .then(|| {
                         view! {
                             <button type="button" class="secondary" data-testid="retry-button" on:click=page.on_click(|f, _| f.retry())>
-                                "Try again"
+                                {page.t(id::TRY_AGAIN)}
                             </button>
                         }
                     })
@@ -311,7 +363,7 @@ fn StatusRegion(page: Page) -> impl IntoView {
                         <progress
                             max="100"
                             value=percent
-                            aria-label="Checking your device"
+                            aria-label=page.t(id::CHECKING_DEVICE)
                             data-testid="check-progress"
                         ></progress>
                     }
@@ -385,10 +437,15 @@ impl Json for JsValue {
 }
 
 /// An input that takes the focus once it is on the page, so each screen
-/// starts where the person types next.
+/// starts where the person types next (unless the person is choosing a
+/// language: the screen is then drawn anew in it, and the focus stays).
 fn focused_input() -> NodeRef<Input> {
     let input = NodeRef::<Input>::new();
-    input.on_load(|el| _ = el.focus());
+    input.on_load(|el| {
+        if !language::menu_has_focus() {
+            _ = el.focus();
+        }
+    });
     input
 }
 

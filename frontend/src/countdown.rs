@@ -31,19 +31,6 @@ impl Countdown {
     pub fn is_over(&self, now_ms: f64) -> bool {
         self.seconds_left(now_ms) == 0
     }
-
-    /// The resend button's text: "Resend code in 42 s", then "Resend code".
-    pub fn resend_label(&self, now_ms: f64) -> String {
-        match self.seconds_left(now_ms) {
-            0 => "Resend code".to_owned(),
-            n => {
-                let mut s = String::from("Resend code in ");
-                s.push_str(&n.to_string());
-                s.push_str(" s");
-                s
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -62,11 +49,9 @@ mod tests {
     }
 
     #[test]
-    fn label_shows_the_wait_then_the_action() {
+    fn is_over_at_the_deadline() {
         let c = Countdown::start(0.0, 42);
-        assert_eq!(c.resend_label(0.0), "Resend code in 42 s");
         assert!(!c.is_over(41_999.0));
-        assert_eq!(c.resend_label(42_000.0), "Resend code");
         assert!(c.is_over(42_000.0));
     }
 

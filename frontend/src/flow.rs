@@ -14,8 +14,10 @@
 //! this says, so the whole story is testable without a browser.
 
 use crate::countdown::Countdown;
+use crate::i18n::{Text, ascii_digit, id};
 use crate::messages;
 use crate::wire::{Call, Reply};
+use otp_api::locale::{Language, SOURCE};
 use otp_api::{
     Challenge, ErrorCode, Proof, ResendRequest, SendRequest, SignInRequest, VerifyRequest,
     VerifyResponse, parse_code,
@@ -43,8 +45,8 @@ pub enum Screen {
 /// The line in the status region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    Info(String),
-    Error(String),
+    Info(Text),
+    Error(Text),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +80,8 @@ pub struct Flow {
     client: Option<String>,
     /// Where the page is going now: back to the app.
     leaving: Option<String>,
+    /// The page's language; also that of the code mail of a send or a resend.
+    language: &'static Language,
 }
 
 /// A proof of work under way.
@@ -114,6 +118,7 @@ impl Flow {
             sign_in: None,
             client: None,
             leaving: None,
+            language: SOURCE,
         }
     }
 
@@ -152,15 +157,15 @@ impl Flow {
     pub fn client(&self) -> Option<&str> {
         self.client.as_deref()
     }
+    /// The language the page speaks.
+    pub fn language(&self) -> &'static Language {
+        self.language
+    }
     /// The page's heading: which app the person signs in to, once known.
-    pub fn title(&self) -> String {
+    pub fn title(&self) -> Text {
         match &self.client {
-            Some(client) => {
-                let mut s = String::from("Continue to ");
-                s.push_str(client);
-                s
-            }
-            None => "Verify your email".to_owned(),
+            Some(client) => Text::Named(id::CONTINUE_TO, client.clone()),
+            None => Text::Plain(id::PAGE_TITLE),
         }
     }
     /// Cancel is offered while the app's sign-in can still be cancelled.
@@ -206,8 +211,18 @@ impl Flow {
     pub fn can_resend(&self, now_ms: f64) -> bool {
         !self.busy() && self.flow_id.is_some() && self.resend.is_over(now_ms)
     }
-    pub fn resend_label(&self, now_ms: f64) -> String {
-        self.resend.resend_label(now_ms)
+    /// The resend button's text: "Resend code in 42 s", then "Resend code".
+    pub fn resend_label(&self, now_ms: f64) -> Text {
+        match self.resend.seconds_left(now_ms) {
+            0 => Text::Plain(id::RESEND),
+            n => Text::Count(id::RESEND_IN, n),
+        }
+    }
+
+    /// The page speaks `language` from now on; the code mail of the next
+    /// send or resend is written in it.
+    pub fn set_language(&mut self, language: &'static Language) {
+        self.language = language;
     }
 
     pub fn set_email(&mut self, email: &str) {
@@ -215,12 +230,13 @@ impl Flow {
     }
 
     /// Takes what is in the code box, drops spaces and dashes so a pasted
-    /// "123 456" reads as the six digits, and submits by itself once six
-    /// digits are there.
+    /// "123 456" reads as the six digits, reads Arabic-Indic digits as the
+    /// digits they are, and submits by itself once six digits are there.
     pub fn set_code(&mut self, raw: &str) -> Option<Call> {
         self.code = raw
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-')
+            .map(ascii_digit)
             .take(CODE_INPUT_MAX)
             .collect();
         if parse_code(&self.code).is_some() {
@@ -239,7 +255,7 @@ impl Flow {
         }
         let email = self.email.trim().to_owned();
         if email.is_empty() {
-            self.notice = Some(Notice::Error(ErrorCode::InvalidEmail.message().to_owned()));
+            self.notice = Some(Notice::Error(messages::error(ErrorCode::InvalidEmail)));
             return None;
         }
         if self.request_id.is_none() {
@@ -250,7 +266,7 @@ impl Flow {
             request_id: self.request_id.clone(),
             proof: None,
             sign_in: self.sign_in.clone(),
-            locale: None,
+            locale: Some(self.language.tag.to_owned()),
         }))
     }
 
@@ -260,9 +276,7 @@ impl Flow {
             return None;
         }
         let Some(code) = parse_code(&self.code) else {
-            self.notice = Some(Notice::Error(
-                ErrorCode::InvalidCodeFormat.message().to_owned(),
-            ));
+            self.notice = Some(Notice::Error(messages::error(ErrorCode::InvalidCodeFormat)));
             return None;
         };
         let flow_id = self.flow_id.clone()?;
@@ -277,7 +291,7 @@ impl Flow {
         self.start(Call::Resend(ResendRequest {
             flow_id,
             proof: None,
-            locale: None,
+            locale: Some(self.language.tag.to_owned()),
         }))
     }
 
@@ -323,7 +337,7 @@ impl Flow {
         let call = self.in_flight.take()?;
         let Some(nonce) = nonce else {
             self.failed = Some(call);
-            self.notice = Some(Notice::Error(messages::UNREACHABLE.to_owned()));
+            self.notice = Some(Notice::Error(messages::UNREACHABLE));
             return None;
         };
         let call = call.with_proof(Proof {
@@ -347,11 +361,11 @@ impl Flow {
                     self.email = hint;
                 }
             }
-            Reply::Cancelled(r) => self.leave(r.redirect_to, ""),
+            Reply::Cancelled(r) => self.leave(r.redirect_to, false),
             Reply::Verified(VerifyResponse {
                 redirect_to: Some(to),
                 ..
-            }) => self.leave(to, "Email verified. "),
+            }) => self.leave(to, true),
             Reply::Sent(r) => {
                 self.sent_to = match &call {
                     Call::Send(s) => s.email.clone(),
@@ -369,7 +383,7 @@ impl Flow {
                 self.code.clear();
                 self.attempts_left = None;
                 self.resend = Countdown::start(now_ms, r.resend_in);
-                self.notice = Some(Notice::Info(messages::CODE_RESENT.to_owned()));
+                self.notice = Some(Notice::Info(messages::CODE_RESENT));
             }
             Reply::Verified(r) => {
                 self.screen = Screen::Verified;
@@ -381,7 +395,7 @@ impl Flow {
             }
             Reply::Unreachable => {
                 self.failed = Some(call);
-                self.notice = Some(Notice::Error(messages::UNREACHABLE.to_owned()));
+                self.notice = Some(Notice::Error(messages::UNREACHABLE));
             }
             Reply::Refused(detail) => {
                 let sentence = messages::error_sentence(&detail);
@@ -436,11 +450,12 @@ impl Flow {
         None
     }
 
-    /// Back to the app at `to`, saying so after `done`.
-    fn leave(&mut self, to: String, done: &str) {
+    /// Back to the app at `to`, saying so (and that the address is
+    /// `verified`, when it is).
+    fn leave(&mut self, to: String, verified: bool) {
         self.leaving = Some(to);
         let client = self.client.as_deref().unwrap_or_default();
-        self.notice = Some(Notice::Info(messages::back_to(done, client)));
+        self.notice = Some(Notice::Info(messages::back_to(verified, client)));
     }
 
     fn start(&mut self, call: Call) -> Option<Call> {
@@ -452,7 +467,7 @@ impl Flow {
     }
 
     /// Back to the Email screen for a new flow; the address stays.
-    fn restart(&mut self, error: Option<String>) {
+    fn restart(&mut self, error: Option<Text>) {
         self.screen = Screen::Email;
         self.flow_id = None;
         self.request_id = None;

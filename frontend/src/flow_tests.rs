@@ -1,4 +1,5 @@
 use super::*;
+use crate::i18n::english;
 use otp_api::{Challenge, ErrorDetail, ResendResponse, SendResponse, VerifyResponse, VerifyStatus};
 
 const EMAIL: &str = "ada@example.com";
@@ -31,9 +32,10 @@ fn on_code_screen() -> Flow {
     f
 }
 
-fn error_text(f: &Flow) -> &str {
+/// The error on show, in English.
+fn error_text(f: &Flow) -> String {
     match f.notice() {
-        Some(Notice::Error(s)) => s,
+        Some(Notice::Error(t)) => english(t),
         other => panic!("expected an error, got {other:?}"),
     }
 }
@@ -50,7 +52,7 @@ fn happy_path_email_code_verified() {
             request_id: Some("id-1".to_owned()),
             proof: None,
             sign_in: None,
-            locale: None,
+            locale: Some("en".to_owned()),
         })
     );
     assert!(f.busy());
@@ -108,7 +110,7 @@ fn lost_answer_offers_a_retry_of_the_same_request() {
     f.finish(Reply::Unreachable, 0.0);
     assert_eq!(f.screen(), Screen::Email);
     assert!(f.can_retry());
-    assert_eq!(error_text(&f), messages::UNREACHABLE);
+    assert_eq!(error_text(&f), english(&messages::UNREACHABLE));
     assert_eq!(f.retry(), Some(first.clone()));
     assert!(!f.can_retry());
     // A plain resubmit on the same visit reuses the key too.
@@ -141,7 +143,8 @@ fn wrong_code_says_how_many_tries_are_left_and_clears_the_box() {
     f.set_code("22222");
     assert_eq!(error_text(&f), "That code is not right. 2 tries left.");
     f.set_code("222222").expect("six digits submit");
-    assert_eq!(f.status(), Some(Notice::Info("2 tries left".to_owned())));
+    assert_eq!(f.status(), Some(Notice::Info(messages::tries_left(2))));
+    assert_eq!(english(&messages::tries_left(2)), "2 tries left");
 }
 
 #[test]
@@ -187,7 +190,7 @@ fn change_address_keeps_it_and_starts_a_new_flow() {
 #[test]
 fn resend_waits_for_the_countdown() {
     let mut f = on_code_screen();
-    assert_eq!(f.resend_label(18_000.0), "Resend code in 42 s");
+    assert_eq!(english(&f.resend_label(18_000.0)), "Resend code in 42 s");
     assert!(f.resend(59_999.0).is_none());
     let call = f.resend(60_000.0).expect("the wait is over");
     assert_eq!(
@@ -195,7 +198,7 @@ fn resend_waits_for_the_countdown() {
         Call::Resend(ResendRequest {
             flow_id: "flow-1".to_owned(),
             proof: None,
-            locale: None,
+            locale: Some("en".to_owned()),
         })
     );
     f.finish(
@@ -206,7 +209,7 @@ fn resend_waits_for_the_countdown() {
         60_000.0,
     );
     assert!(matches!(f.notice(), Some(Notice::Info(_))));
-    assert_eq!(f.resend_label(60_000.0), "Resend code in 60 s");
+    assert_eq!(english(&f.resend_label(60_000.0)), "Resend code in 60 s");
 }
 
 #[test]
@@ -214,7 +217,7 @@ fn resend_too_soon_restarts_the_countdown_from_retry_after() {
     let mut f = on_code_screen();
     f.resend(60_000.0).unwrap();
     f.finish(refused(ErrorCode::ResendTooSoon, None, Some(30)), 60_000.0);
-    assert_eq!(f.resend_label(60_000.0), "Resend code in 30 s");
+    assert_eq!(english(&f.resend_label(60_000.0)), "Resend code in 30 s");
     assert_eq!(f.screen(), Screen::Code);
 }
 
@@ -271,7 +274,7 @@ fn send_with_proof(token: &str, nonce: u64) -> Call {
             nonce,
         }),
         sign_in: None,
-        locale: None,
+        locale: Some("en".to_owned()),
     })
 }
 
@@ -286,9 +289,9 @@ fn a_send_asked_for_proof_of_work_is_solved_and_sent_again_the_same() {
     assert!(matches!(f.pending(), Some(Call::Send(_))));
     assert_eq!(
         f.status(),
-        Some(Notice::Info(
-            ErrorCode::ProofOfWorkRequired.message().to_owned()
-        ))
+        Some(Notice::Info(messages::error(
+            ErrorCode::ProofOfWorkRequired
+        )))
     );
     assert_eq!(f.check_progress(), Some(0));
 
@@ -358,7 +361,7 @@ fn a_solver_that_cannot_run_offers_a_retry() {
     assert_eq!(f.solved(None), None);
     assert!(!f.busy());
     assert_eq!(f.check_progress(), None);
-    assert_eq!(error_text(&f), messages::UNREACHABLE);
+    assert_eq!(error_text(&f), english(&messages::UNREACHABLE));
     assert_eq!(f.retry(), Some(first));
 }
 
@@ -381,7 +384,7 @@ fn a_resend_asked_for_proof_of_work_carries_it() {
                 challenge: "r".to_owned(),
                 nonce: 7,
             }),
-            locale: None,
+            locale: Some("en".to_owned()),
         }))
     );
 }
@@ -427,7 +430,7 @@ fn the_query_names_the_sign_in() {
 #[test]
 fn a_sign_in_names_the_app_and_prefills_the_hint() {
     let mut f = Flow::new();
-    assert_eq!(f.title(), "Verify your email");
+    assert_eq!(english(&f.title()), "Verify your email");
     let call = f.start_sign_in(SIGN_IN);
     assert_eq!(
         call,
@@ -441,7 +444,7 @@ fn a_sign_in_names_the_app_and_prefills_the_hint() {
     f.finish(named(Some(EMAIL)), 0.0);
     assert_eq!(f.screen(), Screen::Email);
     assert_eq!(f.client(), Some("Example Shop"));
-    assert_eq!(f.title(), "Continue to Example Shop");
+    assert_eq!(english(&f.title()), "Continue to Example Shop");
     assert_eq!(f.email(), EMAIL);
     assert!(f.can_cancel());
     assert_eq!(f.notice(), None);
@@ -480,10 +483,11 @@ fn the_send_carries_the_sign_in_and_the_approval_goes_back_to_the_app() {
     assert_eq!(f.leaving(), Some(back));
     assert!(f.busy(), "every button waits while the page leaves");
     assert_eq!(
-        f.notice(),
-        Some(&Notice::Info(
-            "Email verified. Taking you back to Example Shop.".to_owned()
-        ))
+        f.notice().map(|n| match n {
+            Notice::Info(t) => english(t),
+            Notice::Error(_) => panic!("{n:?}"),
+        }),
+        Some("Email verified. Taking you back to Example Shop.".to_owned())
     );
     assert!(f.cancel().is_none());
 }
@@ -509,7 +513,7 @@ fn cancel_asks_the_way_back_to_the_app() {
     assert_eq!(f.leaving(), Some(back));
     assert_eq!(
         f.notice(),
-        Some(&Notice::Info("Taking you back to Example Shop.".to_owned()))
+        Some(&Notice::Info(messages::back_to(false, "Example Shop")))
     );
 }
 
@@ -546,5 +550,32 @@ fn an_expired_sign_in_says_so_and_shows_no_form() {
         assert!(!f.can_retry(), "{at}");
         assert!(!f.can_cancel(), "{at}");
         assert!(!f.busy(), "{at}");
+    }
+}
+
+#[test]
+fn sends_and_resends_ask_for_the_mail_in_the_page_language() {
+    let mut f = Flow::new();
+    assert_eq!(f.language().tag, "en");
+    f.set_language(otp_api::locale::exact("ar").unwrap());
+    f.set_email(EMAIL);
+    match f.submit_email(|| Some("id-1".to_owned())) {
+        Some(Call::Send(r)) => assert_eq!(r.locale.as_deref(), Some("ar")),
+        other => panic!("{other:?}"),
+    }
+    f.finish(sent(0), 0.0);
+    f.set_language(otp_api::locale::exact("pt-BR").unwrap());
+    match f.resend(1.0) {
+        Some(Call::Resend(r)) => assert_eq!(r.locale.as_deref(), Some("pt-BR")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_code_typed_in_arabic_indic_digits_is_read_as_ascii() {
+    let mut f = on_code_screen();
+    match f.set_code("١٢٣ ۴۵۶") {
+        Some(Call::Verify(r)) => assert_eq!(r.code, "123456"),
+        other => panic!("{other:?}"),
     }
 }

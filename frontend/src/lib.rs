@@ -3,18 +3,24 @@
 //! Layout:
 //! - [`flow`]: the screens and every transition; plain Rust, tested on the host
 //! - [`countdown`]: the wait before another code may be asked for
-//! - [`messages`]: the sentences the page shows
+//! - [`i18n`]: the page's words in the person's language (catalogs from `locales/`)
+//! - [`messages`]: what the page says, as messages of the catalog
 //! - [`wire`]: calls and how answers are read
+//! - `language` (browser only): the language spoken, its catalog, and words
+//!   from the browser's `Intl`
 //! - `app` (browser only): the Leptos component that renders a [`flow::Flow`]
 //!   and performs its calls with `gloo-net`
 
 pub mod countdown;
 pub mod flow;
+pub mod i18n;
 pub mod messages;
 pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod language;
 #[cfg(target_arch = "wasm32")]
 pub use app::App;
 

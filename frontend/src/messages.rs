@@ -1,70 +1,83 @@
-//! The sentences the page shows.
+//! What the page says, as messages of the catalog ([`crate::i18n`]).
 //!
 //! The page words every error from the machine-readable code, not from the
 //! server's `message`, so the text stays the same whatever answered (the
-//! service, a proxy, or nobody at all).
+//! service, a proxy, or nobody at all), and is in the person's language.
 
+use crate::i18n::{Text, id};
 use otp_api::{ErrorCode, ErrorDetail};
 
 /// Shown when the request never got an answer the page can read.
-pub const UNREACHABLE: &str =
-    "The service could not be reached. Check your connection, then try again.";
+pub const UNREACHABLE: Text = Text::Plain(id::UNREACHABLE);
+
+/// Shown after a resend succeeded.
+pub const CODE_RESENT: Text = Text::Plain(id::CODE_RESENT);
 
 /// The sentence for a refused request.
 ///
 /// A wrong code says how many tries remain, because that number changes what
 /// a careful person does next (check the email rather than guess again).
-pub fn error_sentence(detail: &ErrorDetail) -> String {
+pub fn error_sentence(detail: &ErrorDetail) -> Text {
     match (detail.code, detail.attempts_left) {
-        (ErrorCode::WrongCode, Some(0)) => {
-            "That code is not right, and no tries are left. Ask for a new code.".to_owned()
-        }
-        (ErrorCode::WrongCode, Some(n)) => {
-            let mut s = String::from("That code is not right. ");
-            s.push_str(&tries_left(n));
-            s.push('.');
-            s
-        }
-        (code, _) => code.message().to_owned(),
+        (ErrorCode::WrongCode, Some(0)) => Text::Plain(id::WRONG_CODE_LAST),
+        (ErrorCode::WrongCode, Some(n)) => Text::Count(id::WRONG_CODE_TRIES, n.into()),
+        (code, _) => error(code),
     }
 }
 
+/// The sentence for an error code alone.
+pub fn error(code: ErrorCode) -> Text {
+    use ErrorCode::*;
+    Text::Plain(match code {
+        // Only a page out of date with the service meets these; reloading helps.
+        InvalidRequest | UnsupportedMediaType | MethodNotAllowed | NotFound => {
+            id::ERROR_INVALID_REQUEST
+        }
+        PayloadTooLarge => id::ERROR_PAYLOAD_TOO_LARGE,
+        InvalidEmail => id::ERROR_INVALID_EMAIL,
+        InvalidCodeFormat => id::ERROR_INVALID_CODE_FORMAT,
+        UnknownFlow => id::ERROR_UNKNOWN_FLOW,
+        Expired => id::ERROR_EXPIRED,
+        AlreadyUsed => id::ERROR_ALREADY_USED,
+        WrongCode => id::ERROR_WRONG_CODE,
+        TooManyAttempts => id::ERROR_TOO_MANY_ATTEMPTS,
+        ResendTooSoon => id::ERROR_RESEND_TOO_SOON,
+        RateLimited => id::ERROR_RATE_LIMITED,
+        ProofOfWorkRequired => id::ERROR_PROOF_OF_WORK_REQUIRED,
+        Undeliverable => id::ERROR_UNDELIVERABLE,
+        SignInExpired => id::ERROR_SIGN_IN_EXPIRED,
+        Unavailable => id::ERROR_UNAVAILABLE,
+        Internal => id::ERROR_INTERNAL,
+    })
+}
+
 /// "1 try left", "3 tries left".
-pub fn tries_left(n: u32) -> String {
-    let mut s = n.to_string();
-    s.push_str(if n == 1 { " try left" } else { " tries left" });
-    s
+pub fn tries_left(n: u32) -> Text {
+    Text::Count(id::TRIES_LEFT, n.into())
 }
 
 /// How long a fresh code stays valid, rounded up to whole minutes.
-pub fn code_sent(expires_in: u64) -> String {
-    let minutes = expires_in.div_ceil(60).max(1);
-    let mut s = String::from("Code sent. It works for ");
-    s.push_str(&minutes.to_string());
-    s.push_str(if minutes == 1 {
-        " minute."
-    } else {
-        " minutes."
-    });
-    s
+pub fn code_sent(expires_in: u64) -> Text {
+    Text::Count(id::CODE_SENT, expires_in.div_ceil(60).max(1))
 }
 
 /// Said while the page goes back to the app: "Email verified. Taking you
-/// back to Example Shop." (`done` is the first sentence, or empty).
-pub fn back_to(done: &str, client: &str) -> String {
-    let mut s = String::from(done);
-    s.push_str("Taking you back to ");
-    s.push_str(client);
-    s.push('.');
-    s
+/// back to Example Shop." after a verify, "Taking you back to …" after
+/// Cancel.
+pub fn back_to(verified: bool, client: &str) -> Text {
+    let id = if verified {
+        id::VERIFIED_BACK_TO
+    } else {
+        id::BACK_TO
+    };
+    Text::Named(id, client.to_owned())
 }
-
-/// Shown after a resend succeeded.
-pub const CODE_RESENT: &str = "A new code is on its way. Use the newest email.";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::english;
+    use crate::wire::ERROR_CODES;
 
     fn detail(code: ErrorCode, attempts_left: Option<u32>) -> ErrorDetail {
         ErrorDetail {
@@ -76,37 +89,67 @@ mod tests {
         }
     }
 
+    fn say(code: ErrorCode, attempts_left: Option<u32>) -> String {
+        english(&error_sentence(&detail(code, attempts_left)))
+    }
+
     #[test]
     fn wrong_code_counts_the_tries_left() {
-        let two = detail(ErrorCode::WrongCode, Some(2));
         assert_eq!(
-            error_sentence(&two),
+            say(ErrorCode::WrongCode, Some(2)),
             "That code is not right. 2 tries left."
         );
-        let one = detail(ErrorCode::WrongCode, Some(1));
-        assert_eq!(error_sentence(&one), "That code is not right. 1 try left.");
-        let none = detail(ErrorCode::WrongCode, Some(0));
-        assert!(error_sentence(&none).contains("no tries are left"));
+        assert_eq!(
+            say(ErrorCode::WrongCode, Some(1)),
+            "That code is not right. 1 try left."
+        );
+        assert!(say(ErrorCode::WrongCode, Some(0)).contains("no tries are left"));
     }
 
     #[test]
     fn wrong_code_without_a_count_uses_the_plain_sentence() {
-        let d = detail(ErrorCode::WrongCode, None);
-        assert_eq!(error_sentence(&d), ErrorCode::WrongCode.message());
+        assert_eq!(
+            say(ErrorCode::WrongCode, None),
+            "That code is not right. Check the email and try again."
+        );
     }
 
     #[test]
-    fn other_codes_use_the_shared_sentence_not_the_server_text() {
-        let mut d = detail(ErrorCode::Expired, None);
-        d.message = "<b>anything</b>".to_owned();
-        assert_eq!(error_sentence(&d), ErrorCode::Expired.message());
+    fn every_code_has_a_sentence_and_the_server_text_is_never_shown() {
+        for code in ERROR_CODES {
+            let mut d = detail(code, None);
+            d.message = "<b>anything</b>".to_owned();
+            let text = english(&error_sentence(&d));
+            assert!(
+                text.ends_with('.') && !text.contains("anything"),
+                "{code:?}: {text}"
+            );
+        }
+        assert_eq!(
+            say(ErrorCode::Expired, None),
+            ErrorCode::Expired.message(),
+            "the page and the API agree in English"
+        );
     }
 
     #[test]
     fn code_sent_rounds_up_to_minutes() {
-        assert_eq!(code_sent(600), "Code sent. It works for 10 minutes.");
-        assert_eq!(code_sent(61), "Code sent. It works for 2 minutes.");
-        assert_eq!(code_sent(30), "Code sent. It works for 1 minute.");
-        assert_eq!(code_sent(0), "Code sent. It works for 1 minute.");
+        let sent = |s| english(&code_sent(s));
+        assert_eq!(sent(600), "Code sent. It works for 10 minutes.");
+        assert_eq!(sent(61), "Code sent. It works for 2 minutes.");
+        assert_eq!(sent(30), "Code sent. It works for 1 minute.");
+        assert_eq!(sent(0), "Code sent. It works for 1 minute.");
+    }
+
+    #[test]
+    fn going_back_names_the_app() {
+        assert_eq!(
+            english(&back_to(true, "Example Shop")),
+            "Email verified. Taking you back to Example Shop."
+        );
+        assert_eq!(
+            english(&back_to(false, "Example Shop")),
+            "Taking you back to Example Shop."
+        );
     }
 }

@@ -54,24 +54,24 @@ impl Call {
     /// The JSON body, byte for byte what `serde_json` makes of the request type.
     pub fn body(&self) -> String {
         let mut out = String::from("{");
-        let (proof, sign_in) = match self {
+        let (proof, sign_in, locale) = match self {
             Call::Send(r) => {
                 push_field(&mut out, "email", &r.email);
                 if let Some(id) = &r.request_id {
                     push_field(&mut out, "request_id", id);
                 }
-                (&r.proof, r.sign_in.as_deref())
+                (&r.proof, r.sign_in.as_deref(), &r.locale)
             }
             Call::Resend(r) => {
                 push_field(&mut out, "flow_id", &r.flow_id);
-                (&r.proof, None)
+                (&r.proof, None, &r.locale)
             }
             Call::Verify(r) => {
                 push_field(&mut out, "flow_id", &r.flow_id);
                 push_field(&mut out, "code", &r.code);
-                (&None, None)
+                (&None, None, &None)
             }
-            Call::SignIn(r) | Call::Cancel(r) => (&None, Some(r.sign_in.as_str())),
+            Call::SignIn(r) | Call::Cancel(r) => (&None, Some(r.sign_in.as_str()), &None),
         };
         if let Some(proof) = proof {
             push_name(&mut out, "proof");
@@ -83,6 +83,9 @@ impl Call {
         }
         if let Some(id) = sign_in {
             push_field(&mut out, "sign_in", id);
+        }
+        if let Some(tag) = locale {
+            push_field(&mut out, "locale", tag);
         }
         out.push('}');
         out

@@ -268,7 +268,7 @@ fn sign_in_bodies_match_serde_json() {
             nonce: 7,
         }),
         sign_in: Some(req.sign_in.clone()),
-        locale: None,
+        locale: Some("pt-BR".to_owned()),
     };
     assert_eq!(
         Call::Send(send_req.clone()).body(),
@@ -351,7 +351,7 @@ fn bodies_with_a_proof_match_serde_json() {
             nonce: 0,
             ..proof.clone()
         }),
-        locale: None,
+        locale: Some("ar".to_owned()),
     };
     assert_eq!(
         Call::Resend(resend_req.clone()).body(),
@@ -367,7 +367,7 @@ fn bodies_with_a_proof_match_serde_json() {
 proptest! {
     #[test]
     fn any_typed_address_is_escaped_like_serde_json(email in "\\PC*|[\\x00-\\x20\"\\\\\u{7f}\u{2028}]{0,8}") {
-        let req = SendRequest { email, request_id: None, proof: None, sign_in: Some("s\"1".to_owned()), locale: None };
+        let req = SendRequest { email, request_id: None, proof: None, sign_in: Some("s\"1".to_owned()), locale: Some("de".to_owned()) };
         let body = Call::Send(req.clone()).body();
         prop_assert_eq!(&body, &serde_json::to_string(&req).unwrap());
         prop_assert_eq!(serde_json::from_str::<SendRequest>(&body).unwrap(), req);

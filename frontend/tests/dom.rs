@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use otp_frontend::App;
+use otp_frontend::i18n::{EN, id};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 use wasm_bindgen_test::*;
@@ -50,8 +51,42 @@ fn script_service(answers: Vec<(u16, &'static str)>) -> Seen {
     seen
 }
 
-/// A fresh container with the page mounted in it.
+/// Stands in for `boot.js`'s language functions: the page's languages are
+/// `languages`, and every catalog is `catalog` (JavaScript; `null` when it
+/// cannot be had). Marking the document does what `boot.js` does.
+fn stand_in_for_boot(languages: &str, catalog: &str) {
+    let set = |name: &str, args: &str, body: &str| {
+        let f = js_sys::Function::new_with_args(args, body);
+        js_sys::Reflect::set(&js_sys::global(), &name.into(), &f).unwrap();
+    };
+    set("otpLanguages", "", &format!("return {languages:?};"));
+    set("otpPick", "tag", "globalThis.otpPicked = tag;");
+    set(
+        "otpCatalog",
+        "file",
+        &format!("globalThis.otpFetched = file; return Promise.resolve({catalog});"),
+    );
+    set(
+        "otpMark",
+        "lang, dir",
+        "Object.assign(document.documentElement, { lang, dir }); \
+         const menu = document.getElementById('language'); if (menu) menu.value = lang;",
+    );
+    set(
+        "otpMenuFocused",
+        "",
+        "return document.activeElement?.id === 'language';",
+    );
+}
+
+/// A fresh container with the page mounted in it, in English.
 fn mount() -> (Element, impl Drop) {
+    stand_in_for_boot("en", "null");
+    mount_as_is()
+}
+
+/// A fresh container with the page mounted in it.
+fn mount_as_is() -> (Element, impl Drop) {
     let document = web_sys::window().unwrap().document().unwrap();
     let root = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&root).unwrap();
@@ -331,10 +366,10 @@ async fn a_proof_of_work_shows_progress_and_sends_the_same_request_with_the_proo
     assert_eq!(
         again,
         &format!(
-            r#"{},"proof":{{"challenge":"v1.tok","nonce":4242}}}}"#,
-            first.strip_suffix('}').unwrap()
+            r#"{},"proof":{{"challenge":"v1.tok","nonce":4242}},"locale":"en"}}"#,
+            first.strip_suffix(r#","locale":"en"}"#).unwrap()
         ),
-        "the same send, with its proof"
+        "the same send, with its proof (and the page's language)"
     );
 }
 
@@ -409,7 +444,9 @@ async fn a_sign_in_names_the_app_and_sends_bound_to_it() {
     );
     assert_eq!(seen[1].0, "/api/otp/send");
     assert!(
-        seen[1].1.ends_with(&format!(r#","sign_in":"{SIGN_IN}"}}"#)),
+        seen[1]
+            .1
+            .ends_with(&format!(r#","sign_in":"{SIGN_IN}","locale":"en"}}"#)),
         "{}",
         seen[1].1
     );
@@ -433,4 +470,76 @@ async fn a_sign_in_that_is_over_says_so_with_no_form() {
     assert!(by_test_id(&root, "send-button").is_none());
     assert!(!cancel_offered(&root));
     assert_eq!(text(&root, "h1"), "Verify your email");
+}
+
+/// A catalog as `build.rs` writes them: message `i` of a language is
+/// "xx <i>", but "Code sent" has one text per plural category.
+fn fake_catalog() -> String {
+    format!(
+        "Array.from({{ length: {} }}, (_, i) => i === {} \
+         ? {{ one: 'xx one {{0}}', other: 'xx other {{0}}' }} : `xx ${{i}}`)",
+        EN.len(),
+        id::CODE_SENT
+    )
+}
+
+#[wasm_bindgen_test]
+async fn the_page_speaks_the_preferred_language_once_its_catalog_is_here() {
+    let _service = script_service(vec![SENT]);
+    stand_in_for_boot("zz de-AT en", &fake_catalog());
+    let (root, _page) = mount_as_is();
+    let heading = format!("xx {}", id::PAGE_TITLE);
+    until("the German catalog", || text(&root, "h1") == heading).await;
+    let html = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .document_element()
+        .unwrap();
+    assert_eq!(html.get_attribute("lang").as_deref(), Some("de"));
+    assert_eq!(html.get_attribute("dir").as_deref(), Some("ltr"));
+    let fetched = js_sys::Reflect::get(&js_sys::global(), &"otpFetched".into()).unwrap();
+    let file = fetched.as_string().unwrap();
+    assert!(
+        file.starts_with("i18n-de-") && file.ends_with(".json"),
+        "{file}"
+    );
+
+    to_code_screen(&root).await;
+    // "Code sent. It works for 10 minutes.": the plural message, in the
+    // category the browser's rules give 10 in German.
+    until("the code screen's status", || {
+        text(&root, "[data-testid=status]") == "xx other 10"
+    })
+    .await;
+    assert_eq!(text(&root, ".sent-to"), format!("xx {}", id::SENT_TO));
+    stand_in_for_boot("en", "null");
+}
+
+#[wasm_bindgen_test]
+async fn the_menu_switches_the_language_and_keeps_the_typed_address() {
+    stand_in_for_boot("en", &fake_catalog());
+    let (root, _page) = mount_as_is();
+    fill(&get(&root, "email-input"), "ada@example.com");
+    let menu: web_sys::HtmlSelectElement = get(&root, "language-select").unchecked_into();
+    menu.set_value("ar");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    menu.dispatch_event(&web_sys::Event::new_with_event_init_dict("change", &init).unwrap())
+        .unwrap();
+    let heading = format!("xx {}", id::PAGE_TITLE);
+    until("Arabic", || text(&root, "h1") == heading).await;
+    let html = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .document_element()
+        .unwrap();
+    assert_eq!(html.get_attribute("dir").as_deref(), Some("rtl"));
+    let picked = js_sys::Reflect::get(&js_sys::global(), &"otpPicked".into()).unwrap();
+    assert_eq!(picked.as_string().as_deref(), Some("ar"));
+    let input: HtmlInputElement = get(&root, "email-input").unchecked_into();
+    assert_eq!(input.value(), "ada@example.com");
+    assert_eq!(menu.value(), "ar");
+    stand_in_for_boot("en", "null");
 }

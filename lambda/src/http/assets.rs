@@ -439,4 +439,30 @@ mod tests {
         assert!(response("/index.html/", &HeaderMap::new(), language("en")).is_none());
         assert!(ASSETS.iter().all(|a| a.path.starts_with('/')));
     }
+
+    /// The page's language catalogs (`i18n-<tag>-<hash>.json`, when the page
+    /// is built): JSON, kept for a year, brotli as every other file.
+    #[test]
+    fn language_catalogs_are_json_and_immutable() {
+        let brotli = headers(&[(header::ACCEPT_ENCODING, "br")]);
+        let catalogs: Vec<&Asset> = ASSETS
+            .iter()
+            .filter(|a| a.path.starts_with("/i18n-"))
+            .collect();
+        if ASSETS.iter().any(|a| a.path.ends_with(".wasm")) {
+            // A built page: every language but English has its catalog.
+            assert_eq!(catalogs.len(), otp_api::locale::LANGUAGES.len() - 1);
+        }
+        for asset in catalogs {
+            let r = response(asset.path, &brotli).expect("embedded");
+            assert_eq!(get(&r, header::CONTENT_TYPE), Some("application/json"));
+            assert_eq!(
+                get(&r, header::CACHE_CONTROL),
+                Some("public, max-age=31536000, immutable"),
+                "{}",
+                asset.path
+            );
+            assert_eq!(get(&r, header::CONTENT_ENCODING), Some("br"));
+        }
+    }
 }

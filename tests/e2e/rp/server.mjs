@@ -5,8 +5,9 @@
 //
 //   GET /          the shop's page, with a "Sign in" link
 //   GET /login     to the service's /authorize: code flow with PKCE S256,
-//                  state and nonce kept in this browser's session; a
-//                  `login_hint` query parameter is passed on
+//                  state and nonce kept in this browser's session;
+//                  `login_hint` and `ui_locales` query parameters are
+//                  passed on
 //   GET /callback  the code exchanged at /token (client_secret_basic), the
 //                  ID token checked by the library (signature against the
 //                  published keys, iss, aud, exp, nonce) and /userinfo read;
@@ -74,6 +75,8 @@ async function login(req, res, url) {
   };
   const hint = url.searchParams.get('login_hint');
   if (hint) parameters.login_hint = hint;
+  const locales = url.searchParams.get('ui_locales');
+  if (locales) parameters.ui_locales = locales;
   const to = client.buildAuthorizationUrl(await configuration(), parameters);
   res.writeHead(302, {
     location: to.href,

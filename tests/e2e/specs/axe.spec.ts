@@ -6,7 +6,8 @@ import { Inbox } from '../support/mail';
 /**
  * The automated WCAG 2.2 A/AA audit (axe-core) of every screen the page can
  * show: the address, the code (also after a wrong one), verified, an app's
- * named sign-in, and a sign-in that is over.
+ * named sign-in, and a sign-in that is over; in English, and in Arabic
+ * (right to left).
  */
 const app = process.env.OTP_E2E_APP_URL;
 if (!app) throw new Error('OTP_E2E_APP_URL is not set: run the tests with tests/e2e/run');
@@ -24,33 +25,43 @@ async function audit(page: Page, screen: string): Promise<void> {
   expect(found, `axe violations on the ${screen} screen`).toEqual([]);
 }
 
-test('the verification screens pass the WCAG audit', async ({ otp, page, request }) => {
-  const inbox = Inbox.fresh(request);
-  await otp.open();
-  await audit(page, 'address');
+for (const [lang, continueTo] of [
+  ['en', 'Continue to Example Shop'],
+  ['ar', 'المتابعة إلى Example Shop'],
+]) {
+  test.describe(lang, () => {
+    test.use({ locale: lang });
 
-  await otp.sendCodeTo(inbox.address);
-  await expect(otp.codeInput).toBeFocused();
-  await audit(page, 'code');
+    test('the verification screens pass the WCAG audit', async ({ otp, page, request }) => {
+      const inbox = Inbox.fresh(request);
+      await otp.open();
+      await expect(page.locator('html')).toHaveAttribute('lang', lang);
+      await audit(page, 'address');
 
-  const code = await inbox.nextCode();
-  const wrong = code === '000000' ? '111111' : '000000';
-  await otp.typeCode(wrong);
-  await expect(otp.error).toBeVisible();
-  await audit(page, 'code, after a wrong code');
+      await otp.sendCodeTo(inbox.address);
+      await expect(otp.codeInput).toBeFocused();
+      await audit(page, 'code');
 
-  await otp.codeInput.fill('');
-  await otp.typeCode(code);
-  await expect(otp.verified).toContainText(inbox.address);
-  await audit(page, 'verified');
-});
+      const code = await inbox.nextCode();
+      const wrong = code === '000000' ? '111111' : '000000';
+      await otp.typeCode(wrong);
+      await expect(otp.error).toBeVisible();
+      await audit(page, 'code, after a wrong code');
 
-test("an app's sign-in screens pass the WCAG audit", async ({ otp, page }) => {
-  await page.goto(`${app}/login`);
-  await expect(otp.heading).toHaveText('Continue to Example Shop');
-  await audit(page, 'sign-in');
+      await otp.codeInput.fill('');
+      await otp.typeCode(code);
+      await expect(otp.verified).toContainText(inbox.address);
+      await audit(page, 'verified');
+    });
 
-  await page.goto('/?sign_in=AAAAAAAAAAAAAAAAAAAAAA');
-  await expect(otp.error).toBeVisible();
-  await audit(page, 'sign-in over');
-});
+    test("an app's sign-in screens pass the WCAG audit", async ({ otp, page }) => {
+      await page.goto(`${app}/login`);
+      await expect(otp.heading).toHaveText(continueTo);
+      await audit(page, 'sign-in');
+
+      await page.goto('/?sign_in=AAAAAAAAAAAAAAAAAAAAAA');
+      await expect(otp.error).toBeVisible();
+      await audit(page, 'sign-in over');
+    });
+  });
+}
