@@ -46,6 +46,9 @@ pub fn error(code: ErrorCode) -> Text {
         ProofOfWorkRequired => id::ERROR_PROOF_OF_WORK_REQUIRED,
         Undeliverable => id::ERROR_UNDELIVERABLE,
         SignInExpired => id::ERROR_SIGN_IN_EXPIRED,
+        // A request that bypassed the deployment's front door: to the person,
+        // the service was not reached where it should be.
+        Forbidden => id::UNREACHABLE,
         Unavailable => id::ERROR_UNAVAILABLE,
         Internal => id::ERROR_INTERNAL,
     })
