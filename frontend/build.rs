@@ -18,6 +18,7 @@
 use fluent_syntax::ast::{
     Entry, Expression, InlineExpression, Pattern, PatternElement, VariantKey,
 };
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -151,7 +152,9 @@ fn main() {
             fail(tag, extra, "not in en.ftl");
         }
         json.push(']');
-        let name = format!("i18n-{tag}-{}.json", &fnv1a64(json.as_bytes())[..8]);
+        // The first 8 hex digits of SHA-256, as the page's other files are named.
+        let digest = format!("{:x}", Sha256::digest(json.as_bytes()));
+        let name = format!("i18n-{tag}-{}.json", &digest[..8]);
         fs::write(out.join(&name), &json).expect("write a catalog");
         let _ = writeln!(rust, "    ({tag:?}, {name:?}),");
         texts.push((tag.clone(), out.join(&name)));
@@ -347,14 +350,4 @@ fn json_str(out: &mut String, s: &str) {
         }
     }
     out.push('"');
-}
-
-/// A fingerprint of a catalog for its file name; not a security boundary.
-fn fnv1a64(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
 }

@@ -4,8 +4,9 @@
 //! notifications instead of HTTP; `otp suppression show|lift <email>` reads
 //! or lifts a suppression in the configured table.
 
-use otp::settings::{Handler, ListSettings, Settings};
+use otp::settings::{Handler, ListSettings, LogFormat, Settings, SettingsError};
 use otp::startup;
+use std::future::Future;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -21,23 +22,46 @@ async fn main() -> ExitCode {
         };
     }
     match Handler::from_env() {
-        Ok(Handler::Http) => {}
-        Ok(Handler::Notifications) => return notifications().await,
-        Err(e) => {
-            eprintln!("otp: configuration error: {e}");
-            return ExitCode::from(78);
+        Ok(Handler::Http) => {
+            run(
+                Settings::from_env(),
+                |s| (s.log_format, &s.metrics_namespace),
+                startup::run,
+            )
+            .await
         }
+        // The SES notifications handler.
+        Ok(Handler::Notifications) => {
+            run(
+                ListSettings::from_env(),
+                |s| (s.log_format, &s.metrics_namespace),
+                startup::run_notifications,
+            )
+            .await
+        }
+        Err(e) => configuration_error(e),
     }
-    let settings = match Settings::from_env() {
+}
+
+/// Starts logging and metrics as `settings` say, then `serve`s; a setting
+/// that stops the start exits 78 (EX_CONFIG) before anything runs.
+async fn run<S, F, Fut>(
+    settings: Result<S, SettingsError>,
+    logs: impl Fn(&S) -> (LogFormat, &str),
+    serve: F,
+) -> ExitCode
+where
+    F: FnOnce(S) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let settings = match settings {
         Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("otp: configuration error: {e}");
-            return ExitCode::from(78);
-        }
+        Err(e) => return configuration_error(e),
     };
-    startup::init_tracing(settings.log_format);
-    otp::metrics::init(settings.log_format, &settings.metrics_namespace);
-    match startup::run(settings).await {
+    let (format, namespace) = logs(&settings);
+    startup::init_tracing(format);
+    otp::metrics::init(format, namespace);
+    match serve(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "stopped");
@@ -47,23 +71,7 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The SES notifications handler (`OTP_HANDLER=notifications`).
-async fn notifications() -> ExitCode {
-    let settings = match ListSettings::from_env() {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("otp: configuration error: {e}");
-            return ExitCode::from(78);
-        }
-    };
-    startup::init_tracing(settings.log_format);
-    otp::metrics::init(settings.log_format, &settings.metrics_namespace);
-    match startup::run_notifications(settings).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "stopped");
-            eprintln!("otp: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+fn configuration_error(e: SettingsError) -> ExitCode {
+    eprintln!("otp: configuration error: {e}");
+    ExitCode::from(78)
 }
