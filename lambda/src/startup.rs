@@ -57,7 +57,17 @@ pub async fn build(
     clock: Arc<dyn Clock>,
     issuer: String,
 ) -> anyhow::Result<Parts> {
-    let store = build_store(settings).await?;
+    let store = build_store(settings, |config| config).await?;
+    build_with_store(settings, store, clock, issuer).await
+}
+
+/// [`build`] on a store made beforehand (see [`build_store`]).
+pub async fn build_with_store(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    issuer: String,
+) -> anyhow::Result<Parts> {
     let mailer = build_mailer(settings).await?;
     let service = Arc::new(Service::new(
         store.clone(),
@@ -111,7 +121,17 @@ fn log_provider(settings: &Settings, issuer: &str) {
     }
 }
 
-async fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+/// The store the settings name: memory, or DynamoDB with one deadline per
+/// call. `configure` may add to the DynamoDB client's configuration (tests
+/// record every call with an interceptor); the memory store ignores it.
+///
+/// The DynamoDB client is warmed in the background ([`DynamoStore::warm`]):
+/// the start does not wait for it, and the first request finds a
+/// connection open.
+pub async fn build_store(
+    settings: &Settings,
+    configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+) -> anyhow::Result<Arc<dyn Store>> {
     let StoreSettings::DynamoDb {
         table,
         endpoint,
@@ -134,7 +154,9 @@ async fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         loader = loader.endpoint_url(endpoint);
     }
     let config = loader.load().await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        configure(aws_sdk_dynamodb::config::Builder::from(&config)).build(),
+    );
     if *create_table {
         // Creating a table takes seconds (DynamoDB Local's first call warms
         // its JVM), far beyond the per-request deadline.
@@ -149,7 +171,17 @@ async fn build_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
             .await
             .with_context(|| format!("Failed to create the DynamoDB table `{table}`"))?;
     }
-    Ok(Arc::new(DynamoStore::new(client, table.clone())))
+    let store = DynamoStore::new(client, table.clone());
+    let warming = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warming.warm().await {
+            tracing::warn!(
+                error = format!("{:#}", anyhow::Error::new(e)),
+                "DynamoDB did not answer at start; each request will try again"
+            );
+        }
+    });
+    Ok(Arc::new(store))
 }
 
 async fn build_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
@@ -174,7 +206,20 @@ async fn build_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
                 settings.smtp_timeout,
             )
             .context("OTP_SMTP_URL is not a usable SMTP URL")?;
-            Arc::new(mailer)
+            let mailer = Arc::new(mailer);
+            // Connects (TLS and login included) in the background and leaves
+            // the connection in the pool for the first code; a failure is
+            // logged with its cause, and each send tries again.
+            let warming = mailer.clone();
+            tokio::spawn(async move {
+                if warming.check().await.is_err() {
+                    tracing::warn!(
+                        server = warming.server(),
+                        "the SMTP relay did not accept a connection at start; each send will try again"
+                    );
+                }
+            });
+            mailer
         }
     })
 }
@@ -198,6 +243,32 @@ impl Application {
             .context("The listener has no address")?;
         let issuer = settings.oidc.issuer_for(bound);
         let router = build_router(settings, clock, issuer.clone()).await?;
+        Ok(Application {
+            listener,
+            router,
+            issuer,
+        })
+    }
+
+    /// [`Application::build`] on a store made beforehand (see [`build_store`]).
+    pub async fn build_with_store(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("Failed to listen on {} (OTP_BIND)", settings.bind))?;
+        let bound = listener
+            .local_addr()
+            .context("The listener has no address")?;
+        let issuer = settings.oidc.issuer_for(bound);
+        let parts = build_with_store(settings, store, clock, issuer.clone()).await?;
+        let router = http::app(
+            parts.service,
+            parts.provider,
+            http::Options::from_settings(settings),
+        );
         Ok(Application {
             listener,
             router,
