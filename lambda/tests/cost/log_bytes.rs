@@ -41,10 +41,20 @@ fn answered(lines: &[String]) -> usize {
         .count()
 }
 
+/// Lambda's own `START`, `END` and `REPORT` records of one invocation: an
+/// estimate, since only Lambda writes them.
+const PLATFORM_BYTES_PER_INVOCATION: usize = 300;
+
 fn report(name: &str, requests: usize, b: &Bytes) {
     println!(
-        "{name}: {} B in {} lines ({} requests), of which metrics {} B in {} lines",
-        b.bytes, b.lines, requests, b.metric_bytes, b.metric_lines
+        "{name}: {} B in {} lines ({} requests), of which metrics {} B in {} lines; \
+         with Lambda's records (about {PLATFORM_BYTES_PER_INVOCATION} B an invocation) {} B",
+        b.bytes,
+        b.lines,
+        requests,
+        b.metric_bytes,
+        b.metric_lines,
+        b.bytes + requests * PLATFORM_BYTES_PER_INVOCATION
     );
 }
 
