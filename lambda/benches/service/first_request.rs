@@ -6,7 +6,9 @@
 //! timed: that is the person reading their mail.
 //!
 //! Each process then runs a second flow, the same two requests on warm
-//! clients, so the figures show what a cold start adds to each.
+//! clients, so the figures show what a cold start adds to each. Then N more
+//! processes each answer `/api/health` and sit idle before their first
+//! send, as an instance started ahead of its traffic.
 //!
 //! The code comes from maildev (`--maildev-api`) or from the `.eml` files
 //! the STARTTLS capture server writes (`--maildir`).
@@ -32,6 +34,10 @@ struct Run {
     warm_send: Duration,
     warm_verify: Duration,
 }
+
+/// How long an instance started ahead of its first request (Lambda's
+/// provisioned or proactively initialized instances) sits idle before it.
+const IDLE: Duration = Duration::from_millis(500);
 
 pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
     // A first start that creates the table if it is missing, and warms
@@ -66,7 +72,30 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
     report("warm_send", |r| r.warm_send);
     report("warm_verify", |r| r.warm_verify);
     result("first_request_runs", runs.len());
+
+    // The same first send on an instance that started ahead of it.
+    let mut idle = Vec::with_capacity(options.runs);
+    for i in 0..options.runs {
+        idle.push(
+            after_idle(options, &format!("idle-{tag}-{i}"))
+                .with_context(|| format!("idle run {i}"))?,
+        );
+    }
+    idle.sort();
+    result("idle_send_median_ms", ms(percentile(&idle, 0.5)));
+    result("idle_send_min_ms", ms(idle[0]));
+    result("idle_send_max_ms", ms(idle[idle.len() - 1]));
     Ok(())
+}
+
+/// A fresh process that answers `/api/health`, then sits idle for
+/// [`IDLE`]: how long its first send takes.
+fn after_idle(options: &Options, name: &str) -> anyhow::Result<Duration> {
+    let (server, _) = Server::start(&options.bin, false)?;
+    std::thread::sleep(IDLE);
+    let started = Instant::now();
+    send(server.addr, &format!("{name}@example.com"), None)?;
+    Ok(started.elapsed())
 }
 
 fn once(

@@ -10,7 +10,8 @@
 //!   sign-in (authorize, the page's sign-in, send, verify, token), N in a row;
 //! - `first-request --bin PATH (--maildev-api URL | --maildir DIR) [--runs N]`:
 //!   exec to the answer of the first `send`, and the first approving
-//!   `verify`, N fresh processes.
+//!   `verify`, N fresh processes; and the first `send` of N processes
+//!   that sat idle after their start.
 //!
 //! The server's settings come from this process's environment (scripts/bench
 //! sets them); only `OTP_BIND` is chosen here (and for `sign-in`, the
