@@ -126,8 +126,8 @@ fn log_provider(settings: &Settings, issuer: &str) {
 /// record every call with an interceptor); the memory store ignores it.
 ///
 /// The DynamoDB client is warmed in the background ([`DynamoStore::warm`]):
-/// the start does not wait for it, and the first request finds a
-/// connection open.
+/// the start does not wait for it, and an instance started ahead of its
+/// first request finds a connection open.
 pub async fn build_store(
     settings: &Settings,
     configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
@@ -235,19 +235,9 @@ impl Application {
     /// Binds first: locally, the issuer is the address bound (tests bind
     /// port 0) unless `OTP_ISSUER` says otherwise.
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(settings.bind)
-            .await
-            .with_context(|| format!("Failed to listen on {} (OTP_BIND)", settings.bind))?;
-        let bound = listener
-            .local_addr()
-            .context("The listener has no address")?;
-        let issuer = settings.oidc.issuer_for(bound);
-        let router = build_router(settings, clock, issuer.clone()).await?;
-        Ok(Application {
-            listener,
-            router,
-            issuer,
-        })
+        let listener = Application::bind(settings).await?;
+        let store = build_store(settings, |config| config).await?;
+        Application::serve_on(listener, settings, clock, store).await
     }
 
     /// [`Application::build`] on a store made beforehand (see [`build_store`]).
@@ -256,9 +246,22 @@ impl Application {
         clock: Arc<dyn Clock>,
         store: Arc<dyn Store>,
     ) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(settings.bind)
+        let listener = Application::bind(settings).await?;
+        Application::serve_on(listener, settings, clock, store).await
+    }
+
+    async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+        TcpListener::bind(settings.bind)
             .await
-            .with_context(|| format!("Failed to listen on {} (OTP_BIND)", settings.bind))?;
+            .with_context(|| format!("Failed to listen on {} (OTP_BIND)", settings.bind))
+    }
+
+    async fn serve_on(
+        listener: TcpListener,
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Application> {
         let bound = listener
             .local_addr()
             .context("The listener has no address")?;
