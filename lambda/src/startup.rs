@@ -59,12 +59,12 @@ pub async fn build(
     clock: Arc<dyn Clock>,
     issuer: String,
 ) -> anyhow::Result<Parts> {
-    let store = build_store(&settings.store, settings.store_timeout).await?;
+    let store = build_store(&settings.store, settings.store_timeout, |config| config).await?;
     build_with_store(settings, store, clock, issuer).await
 }
 
-/// [`build`] on a store made elsewhere (tests share one between the service
-/// and the notifications handler).
+/// [`build`] on a store made beforehand (see [`build_store`]; tests share
+/// one between the service and the notifications handler).
 pub async fn build_with_store(
     settings: &Settings,
     store: Arc<dyn Store>,
@@ -124,10 +124,18 @@ fn log_provider(settings: &Settings, issuer: &str) {
     }
 }
 
-/// The store `store` names; every call bounded by `timeout`, retries included.
+/// The store `store` names: memory, or DynamoDB with every call bounded by
+/// `timeout`, retries included. `configure` may add to the DynamoDB
+/// client's configuration (tests record every call with an interceptor); the
+/// memory store ignores it.
+///
+/// The DynamoDB client is warmed in the background ([`DynamoStore::warm`]):
+/// the start does not wait for it, and an instance started ahead of its
+/// first request finds a connection open.
 pub async fn build_store(
     store: &StoreSettings,
     timeout: Duration,
+    configure: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
 ) -> anyhow::Result<Arc<dyn Store>> {
     let StoreSettings::DynamoDb {
         table,
@@ -151,7 +159,9 @@ pub async fn build_store(
         loader = loader.endpoint_url(endpoint);
     }
     let config = loader.load().await;
-    let client = aws_sdk_dynamodb::Client::new(&config);
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        configure(aws_sdk_dynamodb::config::Builder::from(&config)).build(),
+    );
     if *create_table {
         // Creating a table takes seconds (DynamoDB Local's first call warms
         // its JVM), far beyond the per-request deadline.
@@ -166,7 +176,17 @@ pub async fn build_store(
             .await
             .with_context(|| format!("Failed to create the DynamoDB table `{table}`"))?;
     }
-    Ok(Arc::new(DynamoStore::new(client, table.clone())))
+    let store = DynamoStore::new(client, table.clone());
+    let warming = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warming.warm().await {
+            tracing::warn!(
+                error = format!("{:#}", anyhow::Error::new(e)),
+                "DynamoDB did not answer at start; each request will try again"
+            );
+        }
+    });
+    Ok(Arc::new(store))
 }
 
 async fn build_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
@@ -192,7 +212,20 @@ async fn build_mailer(settings: &Settings) -> anyhow::Result<Arc<dyn Mailer>> {
             )
             .context("OTP_SMTP_URL is not a usable SMTP URL")?
             .with_configuration_set(settings.ses_configuration_set.clone());
-            Arc::new(mailer)
+            let mailer = Arc::new(mailer);
+            // Connects (TLS and login included) in the background and leaves
+            // the connection in the pool for the first code; a failure is
+            // logged with its cause, and each send tries again.
+            let warming = mailer.clone();
+            tokio::spawn(async move {
+                if warming.check().await.is_err() {
+                    tracing::warn!(
+                        server = warming.server(),
+                        "the SMTP relay did not accept a connection at start; each send will try again"
+                    );
+                }
+            });
+            mailer
         }
     })
 }
@@ -208,14 +241,43 @@ impl Application {
     /// Binds first: locally, the issuer is the address bound (tests bind
     /// port 0) unless `OTP_ISSUER` says otherwise.
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(settings.bind)
+        let listener = Application::bind(settings).await?;
+        let store = build_store(&settings.store, settings.store_timeout, |config| config).await?;
+        Application::serve_on(listener, settings, clock, store).await
+    }
+
+    /// [`Application::build`] on a store made beforehand (see [`build_store`]).
+    pub async fn build_with_store(
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Application> {
+        let listener = Application::bind(settings).await?;
+        Application::serve_on(listener, settings, clock, store).await
+    }
+
+    async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+        TcpListener::bind(settings.bind)
             .await
-            .with_context(|| format!("Failed to listen on {} (OTP_BIND)", settings.bind))?;
+            .with_context(|| format!("Failed to listen on {} (OTP_BIND)", settings.bind))
+    }
+
+    async fn serve_on(
+        listener: TcpListener,
+        settings: &Settings,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+    ) -> anyhow::Result<Application> {
         let bound = listener
             .local_addr()
             .context("The listener has no address")?;
         let issuer = settings.oidc.issuer_for(bound);
-        let router = build_router(settings, clock, issuer.clone()).await?;
+        let parts = build_with_store(settings, store, clock, issuer.clone()).await?;
+        let router = http::app(
+            parts.service,
+            parts.provider,
+            http::Options::from_settings(settings),
+        );
         Ok(Application {
             listener,
             router,
@@ -295,7 +357,7 @@ pub async fn build_suppression_list(
     settings: &ListSettings,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<SuppressionList> {
-    let store = build_store(&settings.store, settings.store_timeout).await?;
+    let store = build_store(&settings.store, settings.store_timeout, |config| config).await?;
     Ok(SuppressionList::new(
         store,
         settings.hasher.clone(),

@@ -7,7 +7,11 @@
 //! - `latency --bin PATH [--flows N]`: an approving verify next to two
 //!   sequential bare `UpdateItem` calls on the same DynamoDB;
 //! - `sign-in --bin PATH --maildev-api URL [--flows N]`: an app's whole
-//!   sign-in (authorize, the page's sign-in, send, verify, token), N in a row.
+//!   sign-in (authorize, the page's sign-in, send, verify, token), N in a row;
+//! - `first-request --bin PATH (--maildev-api URL | --maildir DIR) [--runs N]`:
+//!   exec to the answer of the first `send`, and the first approving
+//!   `verify`, N fresh processes; and the first `send` of N processes
+//!   that sat idle after their start.
 //!
 //! The server's settings come from this process's environment (scripts/bench
 //! sets them); only `OTP_BIND` is chosen here (and for `sign-in`, the
@@ -16,6 +20,7 @@
 //! Run without a mode (as a plain `cargo bench` does), it does nothing.
 
 mod cold_start;
+mod first_request;
 mod latency;
 mod load;
 mod server;
@@ -33,6 +38,8 @@ pub(crate) struct Options {
     connections: usize,
     flows: usize,
     maildev_api: Option<String>,
+    /// Where the STARTTLS capture server writes its messages.
+    maildir: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {
@@ -43,6 +50,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         connections: 50,
         flows: 200,
         maildev_api: None,
+        maildir: None,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -63,6 +71,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--connections" => options.connections = number()?,
             "--flows" => options.flows = number()?,
             "--maildev-api" => options.maildev_api = Some(value.clone()),
+            "--maildir" => options.maildir = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -89,7 +98,9 @@ pub(crate) fn percentile(sorted: &[Duration], q: f64) -> Duration {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(mode) = args.first().filter(|a| !a.starts_with("--")) else {
-        println!("service: driven by scripts/bench (modes: cold-start, load, latency, sign-in)");
+        println!(
+            "service: driven by scripts/bench (modes: cold-start, first-request, load, latency, sign-in)"
+        );
         return ExitCode::SUCCESS;
     };
     let options = match parse(&args[1..]) {
@@ -101,6 +112,7 @@ fn main() -> ExitCode {
     };
     let outcome = match mode.as_str() {
         "cold-start" => cold_start::run(&options),
+        "first-request" => first_request::run(&options),
         "load" => load::run(&options),
         "latency" => latency::run(&options),
         "sign-in" => sign_in::run(&options),

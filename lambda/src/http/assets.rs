@@ -454,7 +454,7 @@ mod tests {
             assert_eq!(catalogs.len(), otp_api::locale::LANGUAGES.len() - 1);
         }
         for asset in catalogs {
-            let r = response(asset.path, &brotli).expect("embedded");
+            let r = response(asset.path, &brotli, language("en")).expect("embedded");
             assert_eq!(get(&r, header::CONTENT_TYPE), Some("application/json"));
             assert_eq!(
                 get(&r, header::CACHE_CONTROL),

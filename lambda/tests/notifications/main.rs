@@ -105,9 +105,10 @@ async fn harness() -> Harness {
         }
     };
     let settings = Settings::from_vars(vars).expect("test settings are valid");
-    let store: Arc<dyn Store> = otp::startup::build_store(&settings.store, settings.store_timeout)
-        .await
-        .expect("the store builds");
+    let store: Arc<dyn Store> =
+        otp::startup::build_store(&settings.store, settings.store_timeout, |config| config)
+            .await
+            .expect("the store builds");
     let clock = ManualClock::starting_now();
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let parts = otp::startup::build_with_store(

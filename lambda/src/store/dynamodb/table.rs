@@ -1,6 +1,7 @@
-//! Creating the table, for local runs and tests.
+//! Creating the table, for local runs and tests, and warming the client at
+//! start.
 
-use super::{DynamoStore, sdk_error};
+use super::{DynamoStore, s, sdk_error};
 use crate::store::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
@@ -91,4 +92,23 @@ impl DynamoStore {
         }
         Ok(())
     }
+
+    /// Makes the client ready before the first request needs it: one
+    /// eventually consistent read of a key that is never written (half a
+    /// read unit), so that credentials are resolved, the endpoint is known
+    /// and a connection (with its TLS session, on AWS) waits in the pool.
+    /// The key is outside every prefix the store writes.
+    pub async fn warm(&self) -> Result<(), StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(WARM_KEY))
+            .send()
+            .await
+            .map_err(sdk_error("GetItem"))?;
+        Ok(())
+    }
 }
+
+/// The key [`DynamoStore::warm`] reads.
+const WARM_KEY: &str = "warm#";

@@ -1,0 +1,212 @@
+//! What a verification and an app's sign-in cost, counted on the real
+//! service so that the README's cost table cannot drift:
+//!
+//! - every DynamoDB call each step makes, through the real HTTP router on
+//!   DynamoDB Local, recorded by an interceptor on the store's own client
+//!   (`recorder.rs`) and compared with the exact list below: a change that
+//!   adds a store call fails here, and the README's table is updated with it;
+//! - the bytes of log each flow writes, from the built binary with the
+//!   Lambda's JSON log format (`log_bytes.rs`).
+//!
+//! ```sh
+//! scripts/services -- cargo test -p otp-lambda --test cost -- --nocapture
+//! ```
+//!
+//! prints the totals per flow (calls, read and write units, log bytes).
+
+mod flows;
+mod log_bytes;
+mod recorder;
+#[path = "../support/running.rs"]
+mod running;
+
+use flows::{Flows, Step};
+use otp::domain::{Clock, ManualClock};
+use otp::settings::Settings;
+use otp::startup::{self, Application};
+use recorder::{Call, Recorder, Units};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The test services, or `None` without them; with `OTP_TEST_SERVICES` set
+/// they must be there.
+pub fn service_env(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var_os("OTP_TEST_SERVICES").is_some() => {
+            panic!("{var} must be set when OTP_TEST_SERVICES is")
+        }
+        _ => {
+            println!("skipped: {var} is not set (scripts/services starts the test services)");
+            None
+        }
+    }
+}
+
+/// The calls each step makes, sorted (calls made side by side have no
+/// order). Every item is far below 1 KB, so each line's units follow from
+/// it (see [`Call::rule_units`]).
+const START: &[&str] = &["GetItem warm"];
+const VERIFICATION: &[(Step, &[&str])] = &[
+    (Step::Send, &[SEND]),
+    (
+        Step::WrongVerify,
+        &[
+            "UpdateItem flow",
+            "UpdateItem limit:fail-email",
+            "UpdateItem limit:verify-ip",
+        ],
+    ),
+    (Step::Verify, &["UpdateItem flow", "UpdateItem flow"]),
+];
+const SIGN_IN: &[(Step, &[&str])] = &[
+    (Step::Authorize, &["PutItem authreq"]),
+    (Step::SignInPage, &["GetItem authreq (consistent)"]),
+    (Step::Send, &[SEND]),
+    (
+        Step::Verify,
+        &["UpdateItem authreq", "UpdateItem flow", "UpdateItem flow"],
+    ),
+    (Step::Token, &["UpdateItem authreq"]),
+    (Step::UserInfo, &["GetItem authreq (consistent)"]),
+];
+/// A new message: the flow, its idempotency key and three budgets written
+/// together, with the address's lockouts (today's and yesterday's) checked.
+const SEND: &str = "TransactWriteItems flow+idem+limit:send-ip+limit:send-pair+limit:send-email+check:lock+check:lock";
+
+/// Waits, without sleeping blindly, until `n` calls are recorded.
+async fn recorded(recorder: &Recorder, n: usize) {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while recorder.len() < n {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{n} store calls expected, {} seen", recorder.len()));
+}
+
+fn described(calls: &[Call]) -> Vec<String> {
+    let mut lines: Vec<String> = calls.iter().map(Call::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// Checks one flow's calls step by step and returns its totals; prints
+/// every step first, so a failure shows the whole flow.
+fn check_flow(name: &str, got: &[(Step, Vec<Call>)], expected: &[(Step, &[&str])]) -> Units {
+    let mut total = Units::default();
+    let mut calls = 0;
+    let mut changed = Vec::new();
+    println!("\n{name}: store calls per step");
+    for (i, (step, step_calls)) in got.iter().enumerate() {
+        let lines = described(step_calls);
+        let mut step_units = Units::default();
+        for call in step_calls {
+            let rule = call.rule_units();
+            // DynamoDB Local reports a transaction's units as if it were
+            // one plain write (2 units for 7 items); the documented rule,
+            // two per item, is what DynamoDB bills.
+            if let Some(reported) = call.reported.filter(|_| !call.is_transaction()) {
+                assert_eq!(
+                    reported, rule,
+                    "{name}, {step:?}: DynamoDB reported other units than the rules for {call}"
+                );
+            }
+            step_units += rule;
+        }
+        println!(
+            "  {:<12} RCU {:>4} WCU {:>4}  {}",
+            format!("{step:?}"),
+            step_units.read,
+            step_units.write,
+            lines.join(", ")
+        );
+        let matches = expected
+            .get(i)
+            .is_some_and(|(want_step, want)| want_step == step && lines == *want);
+        if !matches {
+            println!("  ^ changed");
+            changed.push(format!("{step:?}: {lines:?}"));
+        }
+        calls += step_calls.len();
+        total += step_units;
+    }
+    println!(
+        "{name}: {calls} calls, {} read units, {} write units",
+        total.read, total.write
+    );
+    assert!(
+        changed.is_empty() && got.len() == expected.len(),
+        "{name}: the store calls changed; update the README's cost table:\n{}",
+        changed.join("\n")
+    );
+    total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_step_makes_exactly_these_store_calls() {
+    let (Some(endpoint), Some(smtp), Some(maildev)) = (
+        service_env("OTP_TEST_DYNAMODB_ENDPOINT"),
+        service_env("OTP_TEST_MAILDEV_SMTP"),
+        service_env("OTP_TEST_MAILDEV_API"),
+    ) else {
+        return;
+    };
+    let table = format!("otp-cost-{}", flows::random_token(6));
+    let vars: HashMap<String, String> = [
+        ("OTP_BIND", "127.0.0.1:0".to_owned()),
+        ("OTP_TABLE", table),
+        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
+        ("OTP_CREATE_TABLE", "true".to_owned()),
+        ("OTP_STORE_TIMEOUT_MS", "15000".to_owned()),
+        ("OTP_SMTP_URL", format!("smtp://{smtp}")),
+        ("OTP_CLIENTS", flows::clients_json()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let settings = Settings::from_vars(vars).expect("test settings are valid");
+    let recorder = Recorder::default();
+    let store = startup::build_store(&settings.store, settings.store_timeout, {
+        let recorder = recorder.clone();
+        move |config| config.interceptor(recorder)
+    })
+    .await
+    .expect("the store starts");
+    let clock = ManualClock::starting_now();
+    let app = Application::build_with_store(&settings, Arc::new(clock) as Arc<dyn Clock>, store)
+        .await
+        .expect("the app starts");
+    let base = format!("http://{}", app.local_addr());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+
+    // Start-up warms the client with one read of an item that never exists.
+    recorded(&recorder, START.len()).await;
+    assert_eq!(described(&recorder.take()), START);
+
+    let flows = Flows::new(base, maildev);
+    let mut steps = Vec::new();
+    flows
+        .verification(|step| steps.push((step, recorder.take())))
+        .await;
+    let verification = check_flow("verification (flow a)", &steps, VERIFICATION);
+
+    let mut steps = Vec::new();
+    flows
+        .sign_in(|step| steps.push((step, recorder.take())))
+        .await;
+    let sign_in = check_flow("sign-in (flow b)", &steps, SIGN_IN);
+
+    println!(
+        "\nper 10 000: verifications {} RRU, {} WRU; sign-ins {} RRU, {} WRU",
+        verification.read * 1e4,
+        verification.write * 1e4,
+        sign_in.read * 1e4,
+        sign_in.write * 1e4
+    );
+    drop(stop);
+}
