@@ -72,8 +72,9 @@ const SIGN_IN: &[(Step, &[&str])] = &[
     (Step::UserInfo, &["GetItem authreq (consistent)"]),
 ];
 /// A new message: the flow, its idempotency key and three budgets written
-/// together, with the address's lockouts (today's and yesterday's) checked.
-const SEND: &str = "TransactWriteItems flow+idem+limit:send-ip+limit:send-pair+limit:send-email+check:lock+check:lock";
+/// together, with the address's lockouts (today's and yesterday's) and
+/// its suppression checked.
+const SEND: &str = "TransactWriteItems flow+idem+limit:send-ip+limit:send-pair+limit:send-email+check:lock+check:lock+check:suppress";
 
 /// Waits, without sleeping blindly, until `n` calls are recorded.
 async fn recorded(recorder: &Recorder, n: usize) {
