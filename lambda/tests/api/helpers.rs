@@ -61,8 +61,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(overrides: Overrides<'_>) -> TestApp {
-    let mut vars: HashMap<String, String> = HashMap::new();
+    let (mut vars, inbox) = service_vars();
     vars.insert("OTP_BIND".into(), "127.0.0.1:0".into());
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let settings = Settings::from_vars(vars).expect("test settings are valid");
+    spawn_with_settings(settings, inbox).await
+}
+
+/// The settings a test service starts from: DynamoDB Local (a fresh table)
+/// and maildev when the test command provides them, else the memory store
+/// and a fresh outbox directory; and where its messages can be read back.
+pub fn service_vars() -> (HashMap<String, String>, Inbox) {
+    let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("OTP_WEB_HOST".into(), "otp.test".into());
     vars.insert(
         "OTP_MAIL_FROM".into(),
@@ -90,11 +102,7 @@ pub async fn spawn_app_with(overrides: Overrides<'_>) -> TestApp {
             Inbox::Outbox { dir }
         }
     };
-    for (k, v) in overrides {
-        vars.insert(k.to_string(), v.to_string());
-    }
-    let settings = Settings::from_vars(vars).expect("test settings are valid");
-    spawn_with_settings(settings, inbox).await
+    (vars, inbox)
 }
 
 pub async fn spawn_with_settings(settings: Settings, inbox: Inbox) -> TestApp {

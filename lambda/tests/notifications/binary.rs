@@ -14,7 +14,7 @@ async fn the_binary_takes_sns_events_on_lambda() {
         eprintln!("skipped: OTP_TEST_DYNAMODB_ENDPOINT is not set");
         return;
     };
-    let table = format!("otp-test-{}", suffix());
+    let table = format!("otp-test-{}", random_suffix());
     let vars = |extra: &[(&str, &str)]| -> HashMap<String, String> {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("OTP_TABLE".into(), table.clone()),

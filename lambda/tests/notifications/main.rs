@@ -18,6 +18,7 @@ use aws_lambda_events::event::sns::SnsEvent;
 use axum::Router;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
+use helpers::{Inbox, random_suffix, service_env, service_vars};
 use otp::domain::{Clock, Email, ManualClock};
 use otp::settings::Settings;
 use otp::store::{DynamoStore, Store, SuppressionReason};
@@ -25,7 +26,6 @@ use otp::suppression::{SuppressionList, Tally};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
@@ -39,26 +39,6 @@ const DAY: u64 = 24 * 3600;
 const KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// How long a delivered message may take to show up before the test fails.
 const ARRIVAL_DEADLINE: Duration = Duration::from_secs(10);
-
-fn service_env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var("OTP_TEST_SERVICES").is_ok() => {
-            panic!("{var} is not set, but OTP_TEST_SERVICES says the test services run")
-        }
-        _ => None,
-    }
-}
-
-fn suffix() -> String {
-    format!("{:016x}", rand::random::<u64>())
-}
-
-/// Where the app's messages can be read back.
-enum Inbox {
-    Maildev { api: String },
-    Outbox { dir: PathBuf },
-}
 
 struct Harness {
     list: SuppressionList,
@@ -76,34 +56,8 @@ impl Drop for Harness {
 }
 
 async fn harness() -> Harness {
-    let mut vars: HashMap<String, String> = HashMap::from([
-        ("OTP_HMAC_KEYS".into(), KEYS.into()),
-        ("OTP_WEB_HOST".into(), "otp.test".into()),
-        (
-            "OTP_MAIL_FROM".into(),
-            "OTP Test <no-reply@otp.test>".into(),
-        ),
-    ]);
-    if let Some(endpoint) = service_env("OTP_TEST_DYNAMODB_ENDPOINT") {
-        vars.insert("OTP_TABLE".into(), format!("otp-test-{}", suffix()));
-        vars.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint);
-        vars.insert("OTP_CREATE_TABLE".into(), "true".into());
-        vars.insert("OTP_STORE_TIMEOUT_MS".into(), "15000".into());
-    }
-    let inbox = match (
-        service_env("OTP_TEST_MAILDEV_SMTP"),
-        service_env("OTP_TEST_MAILDEV_API"),
-    ) {
-        (Some(smtp), Some(api)) => {
-            vars.insert("OTP_SMTP_URL".into(), format!("smtp://{smtp}"));
-            Inbox::Maildev { api }
-        }
-        _ => {
-            let dir = std::env::temp_dir().join(format!("otp-notifications-{}", suffix()));
-            vars.insert("OTP_OUTBOX_DIR".into(), dir.display().to_string());
-            Inbox::Outbox { dir }
-        }
-    };
+    let (mut vars, inbox) = service_vars();
+    vars.insert("OTP_HMAC_KEYS".into(), KEYS.into());
     let settings = Settings::from_vars(vars).expect("test settings are valid");
     let store: Arc<dyn Store> =
         otp::startup::build_store(&settings.store, settings.store_timeout, |config| config)
@@ -184,37 +138,12 @@ impl Harness {
     /// The messages in the inbox to any spelling of `mailbox`'s mailbox.
     async fn messages_to(&self, mailbox: &str) -> usize {
         let mailbox = Email::parse(mailbox).unwrap().mailbox().to_owned();
-        let same = |to: &str| Email::parse(to).is_ok_and(|e| e.mailbox() == mailbox);
-        match &self.inbox {
-            Inbox::Maildev { api } => {
-                let all: Vec<Value> =
-                    reqwest::get(format!("{}/api/email", api.trim_end_matches('/')))
-                        .await
-                        .expect("maildev answers")
-                        .json()
-                        .await
-                        .expect("maildev lists its messages");
-                all.iter()
-                    .filter(|m| {
-                        m["to"].as_array().is_some_and(|to| {
-                            to.iter().any(|t| t["address"].as_str().is_some_and(same))
-                        })
-                    })
-                    .count()
-            }
-            Inbox::Outbox { dir } => std::fs::read_dir(dir)
-                .map(|entries| {
-                    entries
-                        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                        .filter(|text| {
-                            text.lines()
-                                .filter_map(|l| l.strip_prefix("To: "))
-                                .any(same)
-                        })
-                        .count()
-                })
-                .unwrap_or(0),
-        }
+        self.inbox
+            .recipients()
+            .await
+            .iter()
+            .filter(|to| Email::parse(to).is_ok_and(|e| e.mailbox() == mailbox))
+            .count()
     }
 
     /// Waits until `count` messages to `mailbox` have arrived, then checks
@@ -408,6 +337,9 @@ async fn a_store_failure_is_an_error_for_lambda_to_retry() {
 }
 
 mod binary;
+#[allow(dead_code)]
+#[path = "../api/helpers.rs"]
+mod helpers;
 #[path = "../support/running.rs"]
 #[allow(dead_code)]
 mod running;
