@@ -5,7 +5,7 @@
 
 use crate::flows::{self, Flows};
 use crate::running::Running;
-use crate::service_env;
+use crate::services;
 use serde_json::Value;
 
 /// Bytes, lines and the part of them that are metric (EMF) lines.
@@ -60,11 +60,7 @@ fn report(name: &str, requests: usize, b: &Bytes) {
 
 #[test]
 fn each_flow_writes_this_much_log() {
-    let (Some(endpoint), Some(smtp), Some(maildev)) = (
-        service_env("OTP_TEST_DYNAMODB_ENDPOINT"),
-        service_env("OTP_TEST_MAILDEV_SMTP"),
-        service_env("OTP_TEST_MAILDEV_API"),
-    ) else {
+    let Some((endpoint, smtp, maildev)) = services() else {
         return;
     };
     let table = format!("otp-cost-log-{}", flows::random_token(6));

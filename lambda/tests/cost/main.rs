@@ -29,9 +29,17 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The test services, or `None` without them; with `OTP_TEST_SERVICES` set
-/// they must be there.
-pub fn service_env(var: &str) -> Option<String> {
+/// DynamoDB Local's endpoint, maildev's SMTP address and maildev's API, or
+/// `None` without them; with `OTP_TEST_SERVICES` set they must be there.
+pub fn services() -> Option<(String, String, String)> {
+    Some((
+        service_env("OTP_TEST_DYNAMODB_ENDPOINT")?,
+        service_env("OTP_TEST_MAILDEV_SMTP")?,
+        service_env("OTP_TEST_MAILDEV_API")?,
+    ))
+}
+
+fn service_env(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(value) if !value.is_empty() => Some(value),
         _ if std::env::var_os("OTP_TEST_SERVICES").is_some() => {
@@ -147,11 +155,7 @@ fn check_flow(name: &str, got: &[(Step, Vec<Call>)], expected: &[(Step, &[&str])
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_step_makes_exactly_these_store_calls() {
-    let (Some(endpoint), Some(smtp), Some(maildev)) = (
-        service_env("OTP_TEST_DYNAMODB_ENDPOINT"),
-        service_env("OTP_TEST_MAILDEV_SMTP"),
-        service_env("OTP_TEST_MAILDEV_API"),
-    ) else {
+    let Some((endpoint, smtp, maildev)) = services() else {
         return;
     };
     let table = format!("otp-cost-{}", flows::random_token(6));
