@@ -94,24 +94,7 @@ async fn maildev_receives_the_code_message() {
     let message = fresh_message();
     mailer.send_code(&message).await.unwrap();
 
-    let client = &reqwest::Client::new();
-    let url = &format!("{}/api/email", api.trim_end_matches('/'));
-    let to = message.to.as_str();
-    let mail = wait_for("delivery to maildev", move || async move {
-        let found: Vec<serde_json::Value> = client
-            .get(url.as_str())
-            .query(&[("to.address", to)])
-            .send()
-            .await
-            .ok()?
-            .error_for_status()
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        found.last().cloned()
-    })
-    .await;
+    let mail = maildev_message(&api, message.to.as_str()).await;
 
     let code = message.code.expose();
     let subject = mail["subject"].as_str().expect("subject");
