@@ -40,20 +40,24 @@ async fn the_binary_takes_sns_events_on_lambda() {
     ])
     .await;
     let runtime = runtime.to_string();
-    let mut function = running::Running::start(&[
-        ("AWS_LAMBDA_RUNTIME_API", runtime.as_str()),
-        ("AWS_LAMBDA_FUNCTION_NAME", "otp-notifications"),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-        ("OTP_HANDLER", "notifications"),
+    // The table and its keys, as the function and the operator's commands see them.
+    let store = [
         ("OTP_TABLE", table.as_str()),
         ("OTP_HMAC_KEYS", KEYS),
         ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
+    ];
+    let lambda = [
+        ("AWS_LAMBDA_RUNTIME_API", runtime.as_str()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "otp-notifications"),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("OTP_HANDLER", "notifications"),
         ("OTP_STORE_TIMEOUT_MS", "15000"),
-    ]);
+    ];
+    let mut function = running::Running::start(&[&lambda[..], &store[..]].concat());
 
     // Each invocation writes its metric line before it answers; reading the
     // output as it comes shows it all if something stalls.
@@ -108,14 +112,7 @@ async fn the_binary_takes_sns_events_on_lambda() {
     let command = |verb: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_otp"))
             .env_clear()
-            .envs([
-                ("OTP_TABLE", table.as_str()),
-                ("OTP_HMAC_KEYS", KEYS),
-                ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
-            ])
+            .envs(store)
             .args(["suppression", verb, "Jane.Doe+otp@googlemail.com"])
             .output()
             .expect("the binary runs");
