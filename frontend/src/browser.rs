@@ -5,10 +5,10 @@
 //! means stays in [`crate::flow`] and [`crate::wire`].
 
 use crate::wire::{Call, Json, Reply, decode, whole_number};
-use gloo_net::http::Request;
-use js_sys::{Function, JSON, Promise, Reflect};
+use js_sys::{Function, JSON, Object, Promise, Reflect};
 use otp_api::Challenge;
 use wasm_bindgen::prelude::*;
+use web_sys::{RequestInit, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -28,17 +28,23 @@ pub async fn post(call: &Call) -> Reply {
     fetch(call).await.unwrap_or(Reply::Unreachable)
 }
 
-/// `gloo-net` without its `json` feature: the bodies are written by
-/// [`Call::body`] and answers read with the browser's `JSON.parse`, so no
-/// `serde_json` in the download.
-async fn fetch(call: &Call) -> Result<Reply, gloo_net::Error> {
-    let response = Request::post(call.path())
-        .header("content-type", "application/json")
-        .body(call.body())?
-        .send()
-        .await?;
-    let body = JSON::parse(&response.text().await?).ok();
-    Ok(decode(call, response.status(), body.as_ref()))
+/// `fetch` as the browser has it, rather than through a wrapper such as
+/// `gloo-net`, whose request building (query strings, URL parsing) and
+/// error conversions would be in the download for nothing. The body is
+/// written by [`Call::body`] and the answer read with `JSON.parse`, so no
+/// `serde_json` either.
+async fn fetch(call: &Call) -> Option<Reply> {
+    let headers = Object::new();
+    Reflect::set(&headers, &"content-type".into(), &"application/json".into()).ok()?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&call.body().into());
+    let answer = web_sys::window()?.fetch_with_str_and_init(call.path(), &init);
+    let response: Response = answer.await.ok()?.unchecked_into();
+    let text = response.text().ok()?.await.ok()?.as_string()?;
+    let body = JSON::parse(&text).ok();
+    Some(decode(call, response.status(), body.as_ref()))
 }
 
 /// The browser's `JSON.parse` result, read field by field.

@@ -26,26 +26,30 @@ fn script_service(answers: Vec<(u16, &'static str)>) -> Seen {
     let seen: Seen = Rc::default();
     let answers = Rc::new(RefCell::new(answers.into_iter()));
     let log = seen.clone();
-    let fake = Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |input: JsValue| {
-        let (status, body) = answers.borrow_mut().next().expect("an unexpected request");
-        let log = log.clone();
-        future_to_promise(async move {
-            let req: web_sys::Request = input.dyn_into()?;
-            let json = req.headers().get("content-type")?;
-            if req.method() != "POST" || json.as_deref() != Some("application/json") {
-                return Err("the page posts JSON".into());
-            }
-            let sent = JsFuture::from(req.text()?)
-                .await?
-                .as_string()
-                .unwrap_or_default();
-            let path = web_sys::Url::new(&req.url())?.pathname();
-            log.borrow_mut().push((path, sent));
-            let init = web_sys::ResponseInit::new();
-            init.set_status(status);
-            Ok(web_sys::Response::new_with_opt_str_and_init(Some(body), &init)?.into())
-        })
-    });
+    let fake = Closure::<dyn FnMut(JsValue, JsValue) -> js_sys::Promise>::new(
+        move |input: JsValue, init: JsValue| {
+            let (status, body) = answers.borrow_mut().next().expect("an unexpected request");
+            let log = log.clone();
+            future_to_promise(async move {
+                // `fetch(url, options)`, read as the browser reads it.
+                let url = input.as_string().ok_or("the page fetches a URL")?;
+                let req = web_sys::Request::new_with_str_and_init(&url, init.unchecked_ref())?;
+                let json = req.headers().get("content-type")?;
+                if req.method() != "POST" || json.as_deref() != Some("application/json") {
+                    return Err("the page posts JSON".into());
+                }
+                let sent = JsFuture::from(req.text()?)
+                    .await?
+                    .as_string()
+                    .unwrap_or_default();
+                let path = web_sys::Url::new(&req.url())?.pathname();
+                log.borrow_mut().push((path, sent));
+                let init = web_sys::ResponseInit::new();
+                init.set_status(status);
+                Ok(web_sys::Response::new_with_opt_str_and_init(Some(body), &init)?.into())
+            })
+        },
+    );
     js_sys::Reflect::set(&js_sys::global(), &"fetch".into(), fake.as_ref()).unwrap();
     fake.forget();
     seen
