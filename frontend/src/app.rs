@@ -11,7 +11,6 @@ use crate::language::{self, say};
 use crate::wire::{Call, Reply};
 use leptos::either::EitherOf4;
 use leptos::ev::{MouseEvent, SubmitEvent};
-use leptos::html::{H2, Input};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use otp_api::locale::LANGUAGES;
@@ -61,6 +60,9 @@ pub fn App() -> impl IntoView {
                 let (_, l) = screen.get();
                 let (title, can_cancel, shown) = flow.with_untracked(|f| (say(l, &f.title()), f.can_cancel(), f.screen().clone()));
                 language::mark_document(l, &title);
+                // Each screen starts where the person goes next: its
+                // `autofocus` element.
+                browser::focus_next();
                 let shown = match shown {
                     Screen::Email { .. } => EitherOf4::A(view! { <EmailScreen page=page /> }),
                     Screen::Code(sent) => EitherOf4::B(view! { <CodeScreen page=page sent_to=sent.to /> }),
@@ -198,7 +200,6 @@ fn EmailScreen(page: Page) -> impl IntoView {
     let busy = page.busy();
     // The box starts with the kept address; while shown, the box leads.
     let email = flow.with_untracked(|f| f.email().to_owned());
-    let input = focused_input();
     let submit = page.on_submit(|f, _| f.submit_email(new_request_id));
 
     view! {
@@ -215,7 +216,7 @@ fn EmailScreen(page: Page) -> impl IntoView {
                 required
                 aria-describedby="status"
                 data-testid="email-input"
-                node_ref=input
+                autofocus
                 prop:value=email
                 on:input=move |ev| flow.update(|f| f.set_email(&event_target_value(&ev)))
             />
@@ -243,7 +244,6 @@ fn CodeScreen(page: Page, sent_to: String) -> impl IntoView {
             _ => false,
         })
     };
-    let input = focused_input();
     let submit = page.on_submit(|f, _| f.submit_code());
 
     view! {
@@ -267,7 +267,7 @@ fn CodeScreen(page: Page, sent_to: String) -> impl IntoView {
                 maxlength=CODE_INPUT_MAX
                 aria-describedby="status"
                 data-testid="code-input"
-                node_ref=input
+                autofocus
                 prop:value=move || code.get()
                 on:input=move |ev| {
                     let raw = event_target_value(&ev);
@@ -298,15 +298,9 @@ fn CodeScreen(page: Page, sent_to: String) -> impl IntoView {
 #[component]
 fn VerifiedScreen(page: Page, email: String) -> impl IntoView {
     // The heading takes the focus, so a screen reader reads the outcome.
-    let heading = NodeRef::<H2>::new();
-    heading.on_load(|el| {
-        if !language::menu_has_focus() {
-            _ = el.focus();
-        }
-    });
     view! {
         <section class="verified" data-testid="verified">
-            <h2 tabindex="-1" node_ref=heading>{page.t(id::VERIFIED_HEADING)}</h2>
+            <h2 tabindex="-1" autofocus>{page.t(id::VERIFIED_HEADING)}</h2>
             <p class="confirmed">{page.say(&Text::Named(id::VERIFIED_TEXT, email))}</p>
         </section>
     }
@@ -366,17 +360,4 @@ fn StatusRegion(page: Page) -> impl IntoView {
                 })
         }}
     }
-}
-
-/// An input that takes the focus once it is on the page, so each screen
-/// starts where the person types next (unless the person is choosing a
-/// language: the screen is then drawn anew in it, and the focus stays).
-fn focused_input() -> NodeRef<Input> {
-    let input = NodeRef::<Input>::new();
-    input.on_load(|el| {
-        if !language::menu_has_focus() {
-            _ = el.focus();
-        }
-    });
-    input
 }

@@ -20,6 +20,12 @@ extern "C" {
         difficulty: u32,
         progress: &Function,
     ) -> Result<Promise, JsValue>;
+
+    /// Set by `boot.js`: once the screen just drawn is on the page, puts
+    /// the focus on its `autofocus` element (unless the person is choosing
+    /// a language: the screen is then drawn anew in it, and the focus stays).
+    #[wasm_bindgen(js_name = otpFocus)]
+    pub fn focus_next();
 }
 
 /// Sends `call` to the service on this page's own origin; an answer that

@@ -57,7 +57,8 @@ fn script_service(answers: Vec<(u16, &'static str)>) -> Seen {
 
 /// Stands in for `boot.js`'s language functions: the page's languages are
 /// `languages`, and every catalog is `catalog` (JavaScript; `null` when it
-/// cannot be had). Marking the document does what `boot.js` does.
+/// cannot be had). Marking the document and moving the focus do what
+/// `boot.js` does.
 fn stand_in_for_boot(languages: &str, catalog: &str) {
     let set = |name: &str, args: &str, body: &str| {
         let f = js_sys::Function::new_with_args(args, body);
@@ -77,9 +78,10 @@ fn stand_in_for_boot(languages: &str, catalog: &str) {
          const menu = document.getElementById('language'); if (menu) menu.value = lang;",
     );
     set(
-        "otpMenuFocused",
+        "otpFocus",
         "",
-        "return document.activeElement?.id === 'language';",
+        "setTimeout(() => { if (document.activeElement?.id !== 'language') \
+         document.querySelector('main [autofocus]')?.focus(); });",
     );
 }
 
@@ -232,6 +234,30 @@ async fn a_pasted_spaced_code_enables_verify_and_verifies() {
             r#"{"flow_id":"flow-1","code":"123456"}"#.to_owned()
         )
     );
+}
+
+/// Whether the element matching `selector` has the focus.
+fn has_focus(root: &Element, selector: &str) -> bool {
+    let document = web_sys::window().unwrap().document().unwrap();
+    document.active_element() == root.query_selector(selector).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn each_screen_puts_the_focus_where_the_person_goes_next() {
+    script_service(vec![
+        SENT,
+        (200, r#"{"status":"approved","email":"ada@example.com"}"#),
+    ]);
+    let (root, _page) = mount();
+    let focus = |selector| has_focus(&root, selector);
+    until("the focus in the address field", || focus("#email")).await;
+    to_code_screen(&root).await;
+    until("the focus in the code field", || focus("#code")).await;
+    fill(&get(&root, "code-input"), "123456");
+    until("the focus on the outcome", || {
+        focus("[data-testid=verified] h2")
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]
