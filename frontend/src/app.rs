@@ -10,7 +10,7 @@ use crate::i18n::{Text, id};
 use crate::language::{self, say};
 use crate::wire::{Call, Reply};
 use leptos::either::EitherOf4;
-use leptos::ev::{MouseEvent, SubmitEvent};
+use leptos::ev::{Event, MouseEvent, SubmitEvent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use otp_api::locale::LANGUAGES;
@@ -115,6 +115,10 @@ fn LanguageMenu(flow: RwSignal<Flow>) -> impl IntoView {
 /// and the call it makes, if any.
 type Action = fn(&mut Flow, f64) -> Option<Call>;
 
+/// What typing in a field does: a change to the flow with the field's
+/// text, and the call it makes, if any.
+type Typed = fn(&mut Flow, &str) -> Option<Call>;
+
 /// What every screen needs: the state (with the language) and the clock.
 #[derive(Clone, Copy)]
 struct Page {
@@ -144,6 +148,14 @@ impl Page {
         move |ev: SubmitEvent| {
             ev.prevent_default();
             self.act(action)
+        }
+    }
+
+    /// A field's input handler doing `typed`, likewise one type for both fields.
+    fn on_input(self, typed: Typed) -> impl Fn(Event) + Copy + 'static {
+        move |ev: Event| {
+            let text = event_target_value(&ev);
+            self.act(move |f, _| typed(f, &text))
         }
     }
 
@@ -218,7 +230,10 @@ fn EmailScreen(page: Page) -> impl IntoView {
                 data-testid="email-input"
                 autofocus
                 prop:value=email
-                on:input=move |ev| flow.update(|f| f.set_email(&event_target_value(&ev)))
+                on:input=page.on_input(|f, text| {
+                    f.set_email(text);
+                    None
+                })
             />
             <StatusRegion page=page />
             <button type="submit" data-testid="send-button" disabled=move || busy.get() class:busy=move || busy.get()>
@@ -269,10 +284,7 @@ fn CodeScreen(page: Page, sent_to: String) -> impl IntoView {
                 data-testid="code-input"
                 autofocus
                 prop:value=move || code.get()
-                on:input=move |ev| {
-                    let raw = event_target_value(&ev);
-                    page.act(move |f, _| f.set_code(&raw));
-                }
+                on:input=page.on_input(Flow::set_code)
             />
             <StatusRegion page=page />
             <button type="submit" data-testid="verify-button" disabled=move || !flow.with(Flow::can_verify) class:busy=move || pending(true)>
