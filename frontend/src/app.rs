@@ -236,7 +236,7 @@ fn EmailScreen(page: Page) -> impl IntoView {
                 })
             />
             <StatusRegion page=page />
-            <button type="submit" data-testid="send-button" disabled=move || busy.get() class:busy=move || busy.get()>
+            <button type="submit" data-testid="send-button" disabled=move || busy.get() data-busy=move || busy.get()>
                 <span class="spinner" aria-hidden="true"></span>
                 {page.t(id::SEND_CODE)}
             </button>
@@ -287,7 +287,7 @@ fn CodeScreen(page: Page, sent_to: String) -> impl IntoView {
                 on:input=page.on_input(Flow::set_code)
             />
             <StatusRegion page=page />
-            <button type="submit" data-testid="verify-button" disabled=move || !flow.with(Flow::can_verify) class:busy=move || pending(true)>
+            <button type="submit" data-testid="verify-button" disabled=move || !flow.with(Flow::can_verify) data-busy=move || pending(true)>
                 <span class="spinner" aria-hidden="true"></span>
                 {page.t(id::VERIFY)}
             </button>
@@ -297,7 +297,7 @@ fn CodeScreen(page: Page, sent_to: String) -> impl IntoView {
             class="secondary"
             data-testid="resend-button"
             disabled=move || !page.now.with(|&now| flow.with(|f| f.can_resend(now)))
-            class:busy=move || pending(false)
+            data-busy=move || pending(false)
             on:click=page.on_click(Flow::resend)
         >
             <span class="spinner" aria-hidden="true"></span>

@@ -377,6 +377,10 @@ async fn a_proof_of_work_shows_progress_and_sends_the_same_request_with_the_proo
         disabled(&root, "send-button"),
         "nothing else starts meanwhile"
     );
+    assert!(
+        get(&root, "send-button").has_attribute("data-busy"),
+        "the send button shows its spinner"
+    );
     assert_eq!(
         get(&root, "status").text_content().as_deref(),
         Some(otp_api::ErrorCode::ProofOfWorkRequired.message())
