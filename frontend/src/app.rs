@@ -31,20 +31,15 @@ pub fn App() -> impl IntoView {
         .and_then(sign_in_param)
         .and_then(|id| start.start_sign_in(id));
     let flow = RwSignal::new(start);
-    let now = RwSignal::new(now_ms());
-    if let Ok(tick) = set_interval_with_handle(
-        move || {
-            now.try_set(now_ms());
-        },
-        TICK,
-    ) {
-        on_cleanup(move || tick.clear());
+    let tick = Trigger::new();
+    if let Ok(timer) = set_interval_with_handle(move || tick.notify(), TICK) {
+        on_cleanup(move || timer.clear());
     }
     // What is drawn anew: the screen (which one, not what it holds), in
     // the page's language (English until another language's catalog is here).
     let screen = Memo::new(move |_| flow.with(|f| (discriminant(f.screen()), f.language())));
     language::switch(flow, language::chosen(None));
-    let page = Page { flow, now };
+    let page = Page { flow, tick };
     if let Some(call) = ask {
         page.perform(call);
     }
@@ -123,10 +118,17 @@ type Typed = fn(&mut Flow, &str) -> Option<Call>;
 #[derive(Clone, Copy)]
 struct Page {
     flow: RwSignal<Flow>,
-    now: RwSignal<f64>,
+    /// Notified every [`TICK`], so what reads [`Page::now`] is redrawn.
+    tick: Trigger,
 }
 
 impl Page {
+    /// The page's clock, read so that the reader is redrawn as it moves.
+    fn now(self) -> f64 {
+        self.tick.track();
+        now_ms()
+    }
+
     /// Message `id` (one without a value) in the page's language.
     fn t(self, id: usize) -> String {
         self.say(&Text::Plain(id))
@@ -169,7 +171,7 @@ impl Page {
     /// Kept apart from the generic `act` so the request code exists once.
     /// A call asked for a proof of work is solved and sent again.
     fn perform(self, mut call: Call) {
-        let (flow, now) = (self.flow, self.now);
+        let flow = self.flow;
         spawn_local(async move {
             loop {
                 let reply = browser::post(&call).await;
@@ -177,10 +179,7 @@ impl Page {
                 if let Reply::SignIn(r) = &reply {
                     language::switch(flow, language::chosen(r.ui_locales.as_deref()));
                 }
-                // Labels read `now`, which ticks only every `TICK`: moving it to
-                // the instant a countdown starts keeps a 60 s wait from showing 61.
                 let at = now_ms();
-                now.try_set(at);
                 let Some(challenge) = flow.try_update(|f| f.finish(reply, at)).flatten() else {
                     // Done or cancelled: back to the app, in place of this
                     // page in the history (its sign-in is over).
@@ -296,12 +295,12 @@ fn CodeScreen(page: Page, sent_to: String) -> impl IntoView {
             type="button"
             class="secondary"
             data-testid="resend-button"
-            disabled=move || !page.now.with(|&now| flow.with(|f| f.can_resend(now)))
+            disabled=move || !flow.with(|f| f.can_resend(page.now()))
             data-busy=move || pending(false)
             on:click=page.on_click(Flow::resend)
         >
             <span class="spinner" aria-hidden="true"></span>
-            {move || page.now.with(|&now| flow.with(|f| page.say(&f.resend_label(now))))}
+            {move || flow.with(|f| page.say(&f.resend_label(page.now())))}
         </button>
     }
 }
