@@ -1,6 +1,7 @@
 //! What the page asks of the browser: the service's calls (`fetch`, with
-//! answers read by `JSON.parse`), the proof-of-work solver `boot.js`
-//! starts, the clock, random request ids, and the page's own address.
+//! answers read by `JSON.parse`), the proof-of-work solver and the focus
+//! `boot.js` offers, the clock, random request ids, and the page's own
+//! address.
 //! Browser only; every decision about what to call and what an answer
 //! means stays in [`crate::flow`] and [`crate::wire`].
 

@@ -10,8 +10,8 @@
 //!   from the browser's `Intl`
 //! - `app` (browser only): the Leptos component that renders a [`flow::Flow`]
 //!   and performs its calls
-//! - `browser` (browser only): the service's calls over `gloo-net`, the
-//!   proof-of-work solver, the clock, random ids, the page's address
+//! - `browser` (browser only): the service's calls (`fetch`), the
+//!   proof-of-work solver, the focus, the clock, random ids, the page's address
 
 pub mod countdown;
 pub mod flow;

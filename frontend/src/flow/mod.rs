@@ -39,6 +39,8 @@ pub enum Notice {
     Error(Text),
 }
 
+/// The page's state: the screen it is on, with what only that screen has,
+/// and what lasts the whole visit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
     screen: Screen,
