@@ -32,5 +32,10 @@ globalThis.otpMark = (lang, dir, title) => {
   const menu = document.getElementById("language");
   if (menu) menu.value = lang;
 };
-globalThis.otpMenuFocused = () => document.activeElement?.id === "language";
+// Once a screen is drawn (src/browser.rs): the focus goes where the
+// person types next, unless they are choosing a language.
+globalThis.otpFocus = () =>
+  setTimeout(() => {
+    if (document.activeElement?.id !== "language") document.querySelector("main [autofocus]")?.focus();
+  });
 init({ module_or_path: new URL("./@WASM@", import.meta.url) });

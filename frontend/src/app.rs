@@ -4,21 +4,18 @@
 //! sets inline styles or injects script, so the page runs under the strict
 //! Content-Security-Policy the service sends.
 
+use crate::browser::{self, new_request_id, now_ms};
 use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen, sign_in_param};
 use crate::i18n::{Text, id};
 use crate::language::{self, say};
-use crate::wire::{Call, Json, Reply, decode, whole_number};
-use gloo_net::http::Request;
-use js_sys::{Function, JSON, Promise, Reflect};
+use crate::wire::{Call, Reply};
 use leptos::either::EitherOf4;
-use leptos::ev::{MouseEvent, SubmitEvent};
-use leptos::html::{H2, Input};
+use leptos::ev::{Event, MouseEvent, SubmitEvent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use otp_api::Challenge;
 use otp_api::locale::LANGUAGES;
+use std::mem::discriminant;
 use std::time::Duration;
-use wasm_bindgen::prelude::*;
 
 /// How often the countdown label refreshes; well under a second so the
 /// number never looks stuck.
@@ -29,26 +26,20 @@ const TICK: Duration = Duration::from_millis(250);
 pub fn App() -> impl IntoView {
     // Opened by an app's sign-in: learn which app before asking anything.
     let mut start = Flow::new();
-    let query = web_sys::window().and_then(|w| w.location().search().ok());
-    let ask = query
+    let ask = browser::query()
         .as_deref()
         .and_then(sign_in_param)
         .and_then(|id| start.start_sign_in(id));
     let flow = RwSignal::new(start);
-    let now = RwSignal::new(now_ms());
-    if let Ok(tick) = set_interval_with_handle(
-        move || {
-            now.try_set(now_ms());
-        },
-        TICK,
-    ) {
-        on_cleanup(move || tick.clear());
+    let tick = Trigger::new();
+    if let Ok(timer) = set_interval_with_handle(move || tick.notify(), TICK) {
+        on_cleanup(move || timer.clear());
     }
-    // What is drawn anew: the screen, in the page's language (English
-    // until another language's catalog is here).
-    let screen = Memo::new(move |_| flow.with(|f| (f.screen(), f.language())));
+    // What is drawn anew: the screen (which one, not what it holds), in
+    // the page's language (English until another language's catalog is here).
+    let screen = Memo::new(move |_| flow.with(|f| (discriminant(f.screen()), f.language())));
     language::switch(flow, language::chosen(None));
-    let page = Page { flow, now };
+    let page = Page { flow, tick };
     if let Some(call) = ask {
         page.perform(call);
     }
@@ -61,13 +52,16 @@ pub fn App() -> impl IntoView {
                 // service has, and Cancel is there while the app's sign-in
                 // can still be cancelled. The document's language, direction
                 // and title follow, and the code mail is asked for in it.
-                let (shown, l) = screen.get();
-                let (title, can_cancel) = flow.with_untracked(|f| (say(l, &f.title()), f.can_cancel()));
+                let (_, l) = screen.get();
+                let (title, can_cancel, shown) = flow.with_untracked(|f| (say(l, &f.title()), f.can_cancel(), f.screen().clone()));
                 language::mark_document(l, &title);
+                // Each screen starts where the person goes next: its
+                // `autofocus` element.
+                browser::focus_next();
                 let shown = match shown {
-                    Screen::Email => EitherOf4::A(view! { <EmailScreen page=page /> }),
-                    Screen::Code => EitherOf4::B(view! { <CodeScreen page=page /> }),
-                    Screen::Verified => EitherOf4::C(view! { <VerifiedScreen page=page /> }),
+                    Screen::Email { .. } => EitherOf4::A(view! { <EmailScreen page=page /> }),
+                    Screen::Code(sent) => EitherOf4::B(view! { <CodeScreen page=page sent_to=sent.to /> }),
+                    Screen::Verified { email } => EitherOf4::C(view! { <VerifiedScreen page=page email=email /> }),
                     Screen::SignIn => EitherOf4::D(view! { <StatusRegion page=page /> }),
                 };
                 // Back to the app without signing in; it learns that the
@@ -116,14 +110,25 @@ fn LanguageMenu(flow: RwSignal<Flow>) -> impl IntoView {
 /// and the call it makes, if any.
 type Action = fn(&mut Flow, f64) -> Option<Call>;
 
+/// What typing in a field does: a change to the flow with the field's
+/// text, and the call it makes, if any.
+type Typed = fn(&mut Flow, &str) -> Option<Call>;
+
 /// What every screen needs: the state (with the language) and the clock.
 #[derive(Clone, Copy)]
 struct Page {
     flow: RwSignal<Flow>,
-    now: RwSignal<f64>,
+    /// Notified every [`TICK`], so what reads [`Page::now`] is redrawn.
+    tick: Trigger,
 }
 
 impl Page {
+    /// The page's clock, read so that the reader is redrawn as it moves.
+    fn now(self) -> f64 {
+        self.tick.track();
+        now_ms()
+    }
+
     /// Message `id` (one without a value) in the page's language.
     fn t(self, id: usize) -> String {
         self.say(&Text::Plain(id))
@@ -148,6 +153,14 @@ impl Page {
         }
     }
 
+    /// A field's input handler doing `typed`, likewise one type for both fields.
+    fn on_input(self, typed: Typed) -> impl Fn(Event) + Copy + 'static {
+        move |ev: Event| {
+            let text = event_target_value(&ev);
+            self.act(move |f, _| typed(f, &text))
+        }
+    }
+
     fn act(self, change: impl FnOnce(&mut Flow, f64) -> Option<Call>) {
         let now = now_ms();
         if let Some(call) = self.flow.try_update(|f| change(f, now)).flatten() {
@@ -158,28 +171,26 @@ impl Page {
     /// Kept apart from the generic `act` so the request code exists once.
     /// A call asked for a proof of work is solved and sent again.
     fn perform(self, mut call: Call) {
-        let (flow, now) = (self.flow, self.now);
+        let flow = self.flow;
         spawn_local(async move {
             loop {
-                let reply = post(&call).await.unwrap_or(Reply::Unreachable);
+                let reply = browser::post(&call).await;
                 // The app's languages come first.
                 if let Reply::SignIn(r) = &reply {
                     language::switch(flow, language::chosen(r.ui_locales.as_deref()));
                 }
-                // Labels read `now`, which ticks only every `TICK`: moving it to
-                // the instant a countdown starts keeps a 60 s wait from showing 61.
                 let at = now_ms();
-                now.try_set(at);
                 let Some(challenge) = flow.try_update(|f| f.finish(reply, at)).flatten() else {
                     // Done or cancelled: back to the app, in place of this
                     // page in the history (its sign-in is over).
                     let to = flow.try_with_untracked(|f| f.leaving().map(str::to_owned));
-                    if let (Some(to), Some(window)) = (to.flatten(), web_sys::window()) {
-                        _ = window.location().replace(&to);
+                    if let Some(to) = to.flatten() {
+                        browser::leave_for(&to);
                     }
                     return;
                 };
-                let nonce = solve(&challenge, flow).await;
+                let progress = move |tries| _ = flow.try_update(|f| f.progress(tries));
+                let nonce = browser::solve(&challenge, progress).await;
                 match flow.try_update(|f| f.solved(nonce)).flatten() {
                     Some(again) => call = again,
                     None => return,
@@ -200,7 +211,6 @@ fn EmailScreen(page: Page) -> impl IntoView {
     let busy = page.busy();
     // The box starts with the kept address; while shown, the box leads.
     let email = flow.with_untracked(|f| f.email().to_owned());
-    let input = focused_input();
     let submit = page.on_submit(|f, _| f.submit_email(new_request_id));
 
     view! {
@@ -217,12 +227,15 @@ fn EmailScreen(page: Page) -> impl IntoView {
                 required
                 aria-describedby="status"
                 data-testid="email-input"
-                node_ref=input
+                autofocus
                 prop:value=email
-                on:input=move |ev| flow.update(|f| f.set_email(&event_target_value(&ev)))
+                on:input=page.on_input(|f, text| {
+                    f.set_email(text);
+                    None
+                })
             />
             <StatusRegion page=page />
-            <button type="submit" data-testid="send-button" disabled=move || busy.get() class:busy=move || busy.get()>
+            <button type="submit" data-testid="send-button" disabled=move || busy.get() data-busy=move || busy.get()>
                 <span class="spinner" aria-hidden="true"></span>
                 {page.t(id::SEND_CODE)}
             </button>
@@ -230,14 +243,14 @@ fn EmailScreen(page: Page) -> impl IntoView {
     }
 }
 
+/// The code sent to `sent_to` is asked for.
 #[component]
-fn CodeScreen(page: Page) -> impl IntoView {
+fn CodeScreen(page: Page, sent_to: String) -> impl IntoView {
     let flow = page.flow;
     let busy = page.busy();
     // A memo, so the box is only rewritten when the kept code really changes.
     let code = Memo::new(move |_| flow.with(|f| f.code().to_owned()));
-    let sent_to =
-        flow.with_untracked(|f| page.say(&Text::Named(id::SENT_TO, f.sent_to().to_owned())));
+    let sent_to = page.say(&Text::Named(id::SENT_TO, sent_to));
     let pending = move |verify: bool| {
         flow.with(|f| match f.pending() {
             Some(Call::Verify(_)) => verify,
@@ -245,7 +258,6 @@ fn CodeScreen(page: Page) -> impl IntoView {
             _ => false,
         })
     };
-    let input = focused_input();
     let submit = page.on_submit(|f, _| f.submit_code());
 
     view! {
@@ -269,15 +281,12 @@ fn CodeScreen(page: Page) -> impl IntoView {
                 maxlength=CODE_INPUT_MAX
                 aria-describedby="status"
                 data-testid="code-input"
-                node_ref=input
+                autofocus
                 prop:value=move || code.get()
-                on:input=move |ev| {
-                    let raw = event_target_value(&ev);
-                    page.act(move |f, _| f.set_code(&raw));
-                }
+                on:input=page.on_input(Flow::set_code)
             />
             <StatusRegion page=page />
-            <button type="submit" data-testid="verify-button" disabled=move || !flow.with(Flow::can_verify) class:busy=move || pending(true)>
+            <button type="submit" data-testid="verify-button" disabled=move || !flow.with(Flow::can_verify) data-busy=move || pending(true)>
                 <span class="spinner" aria-hidden="true"></span>
                 {page.t(id::VERIFY)}
             </button>
@@ -286,31 +295,23 @@ fn CodeScreen(page: Page) -> impl IntoView {
             type="button"
             class="secondary"
             data-testid="resend-button"
-            disabled=move || !page.now.with(|&now| flow.with(|f| f.can_resend(now)))
-            class:busy=move || pending(false)
+            disabled=move || !flow.with(|f| f.can_resend(page.now()))
+            data-busy=move || pending(false)
             on:click=page.on_click(Flow::resend)
         >
             <span class="spinner" aria-hidden="true"></span>
-            {move || page.now.with(|&now| flow.with(|f| page.say(&f.resend_label(now))))}
+            {move || flow.with(|f| page.say(&f.resend_label(page.now())))}
         </button>
     }
 }
 
+/// The service approved a code for `email`.
 #[component]
-fn VerifiedScreen(page: Page) -> impl IntoView {
-    let email = page
-        .flow
-        .with_untracked(|f| f.verified_email().unwrap_or_default().to_owned());
+fn VerifiedScreen(page: Page, email: String) -> impl IntoView {
     // The heading takes the focus, so a screen reader reads the outcome.
-    let heading = NodeRef::<H2>::new();
-    heading.on_load(|el| {
-        if !language::menu_has_focus() {
-            _ = el.focus();
-        }
-    });
     view! {
         <section class="verified" data-testid="verified">
-            <h2 tabindex="-1" node_ref=heading>{page.t(id::VERIFIED_HEADING)}</h2>
+            <h2 tabindex="-1" autofocus>{page.t(id::VERIFIED_HEADING)}</h2>
             <p class="confirmed">{page.say(&Text::Named(id::VERIFIED_TEXT, email))}</p>
         </section>
     }
@@ -370,103 +371,4 @@ fn StatusRegion(page: Page) -> impl IntoView {
                 })
         }}
     }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// Set by `boot.js`: solves a challenge in Web Workers, calling
-    /// `progress` with the nonces tried so far; resolves to the nonce.
-    #[wasm_bindgen(catch, js_name = otpSolve)]
-    fn solve_in_workers(
-        token: &str,
-        difficulty: u32,
-        progress: &Function,
-    ) -> Result<Promise, JsValue>;
-}
-
-/// Solves `challenge`, reporting progress to the flow; `None` when the
-/// solver could not be loaded or run.
-async fn solve(challenge: &Challenge, flow: RwSignal<Flow>) -> Option<u64> {
-    // Of the very type the browser's futures already use: a closure of a new
-    // type gets a describe function that wasm-opt -Oz (binaryen 108, its
-    // merge-similar-functions) merges with another, which wasm-bindgen then
-    // cannot read.
-    let progress =
-        Closure::<dyn FnMut(JsValue) -> Result<(), JsError>>::new(move |tries: JsValue| {
-            flow.try_update(|f| f.progress(tries.as_f64().unwrap_or_default()));
-            Ok(())
-        });
-    let solving = solve_in_workers(
-        &challenge.token,
-        challenge.difficulty,
-        progress.as_ref().unchecked_ref(),
-    )
-    .ok()?;
-    whole_number(solving.await.ok()?.as_f64()?)
-}
-
-/// Sends `call` to the service on this page's own origin. `gloo-net` without
-/// its `json` feature: the bodies are written by [`Call::body`] and answers
-/// read with the browser's `JSON.parse`, so no `serde_json` in the download.
-async fn post(call: &Call) -> Result<Reply, gloo_net::Error> {
-    let response = Request::post(call.path())
-        .header("content-type", "application/json")
-        .body(call.body())?
-        .send()
-        .await?;
-    let body = JSON::parse(&response.text().await?).ok();
-    Ok(decode(call, response.status(), body.as_ref()))
-}
-
-/// The browser's `JSON.parse` result, read field by field.
-impl Json for JsValue {
-    fn member(&self, key: &str) -> Option<Self> {
-        if !self.is_object() {
-            return None;
-        }
-        Reflect::get(self, &JsValue::from_str(key))
-            .ok()
-            .filter(|v| !v.is_undefined() && !v.is_null())
-    }
-    fn string(&self) -> Option<String> {
-        self.as_string()
-    }
-    fn number(&self) -> Option<f64> {
-        self.as_f64()
-    }
-}
-
-/// An input that takes the focus once it is on the page, so each screen
-/// starts where the person types next (unless the person is choosing a
-/// language: the screen is then drawn anew in it, and the focus stays).
-fn focused_input() -> NodeRef<Input> {
-    let input = NodeRef::<Input>::new();
-    input.on_load(|el| {
-        if !language::menu_has_focus() {
-            _ = el.focus();
-        }
-    });
-    input
-}
-
-/// The page's monotonic clock in milliseconds.
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now())
-}
-
-/// 128 random bits as hex: the idempotency key of one send. `None` rather
-/// than a guessable key when the browser offers no random source.
-fn new_request_id() -> Option<String> {
-    let mut bytes = [0u8; 16];
-    let crypto = web_sys::window()?.crypto().ok()?;
-    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(32);
-    for b in bytes {
-        id.push(HEX[usize::from(b >> 4)] as char);
-        id.push(HEX[usize::from(b & 15)] as char);
-    }
-    Some(id)
 }

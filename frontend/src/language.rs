@@ -39,10 +39,6 @@ extern "C" {
     #[wasm_bindgen(js_name = otpMark)]
     fn mark(tag: &str, dir: &str, title: &str);
 
-    /// Set by `boot.js`: whether the language menu has the focus.
-    #[wasm_bindgen(js_name = otpMenuFocused)]
-    pub fn menu_has_focus() -> bool;
-
     /// The browser's CLDR plural rules.
     #[wasm_bindgen(js_namespace = Intl)]
     type PluralRules;

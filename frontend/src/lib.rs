@@ -9,7 +9,9 @@
 //! - `language` (browser only): the language spoken, its catalog, and words
 //!   from the browser's `Intl`
 //! - `app` (browser only): the Leptos component that renders a [`flow::Flow`]
-//!   and performs its calls with `gloo-net`
+//!   and performs its calls
+//! - `browser` (browser only): the service's calls (`fetch`), the
+//!   proof-of-work solver, the focus, the clock, random ids, the page's address
 
 pub mod countdown;
 pub mod flow;
@@ -19,6 +21,8 @@ pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+#[cfg(target_arch = "wasm32")]
+mod browser;
 #[cfg(target_arch = "wasm32")]
 mod language;
 #[cfg(target_arch = "wasm32")]

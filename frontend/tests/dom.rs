@@ -26,26 +26,30 @@ fn script_service(answers: Vec<(u16, &'static str)>) -> Seen {
     let seen: Seen = Rc::default();
     let answers = Rc::new(RefCell::new(answers.into_iter()));
     let log = seen.clone();
-    let fake = Closure::<dyn FnMut(JsValue) -> js_sys::Promise>::new(move |input: JsValue| {
-        let (status, body) = answers.borrow_mut().next().expect("an unexpected request");
-        let log = log.clone();
-        future_to_promise(async move {
-            let req: web_sys::Request = input.dyn_into()?;
-            let json = req.headers().get("content-type")?;
-            if req.method() != "POST" || json.as_deref() != Some("application/json") {
-                return Err("the page posts JSON".into());
-            }
-            let sent = JsFuture::from(req.text()?)
-                .await?
-                .as_string()
-                .unwrap_or_default();
-            let path = web_sys::Url::new(&req.url())?.pathname();
-            log.borrow_mut().push((path, sent));
-            let init = web_sys::ResponseInit::new();
-            init.set_status(status);
-            Ok(web_sys::Response::new_with_opt_str_and_init(Some(body), &init)?.into())
-        })
-    });
+    let fake = Closure::<dyn FnMut(JsValue, JsValue) -> js_sys::Promise>::new(
+        move |input: JsValue, init: JsValue| {
+            let (status, body) = answers.borrow_mut().next().expect("an unexpected request");
+            let log = log.clone();
+            future_to_promise(async move {
+                // `fetch(url, options)`, read as the browser reads it.
+                let url = input.as_string().ok_or("the page fetches a URL")?;
+                let req = web_sys::Request::new_with_str_and_init(&url, init.unchecked_ref())?;
+                let json = req.headers().get("content-type")?;
+                if req.method() != "POST" || json.as_deref() != Some("application/json") {
+                    return Err("the page posts JSON".into());
+                }
+                let sent = JsFuture::from(req.text()?)
+                    .await?
+                    .as_string()
+                    .unwrap_or_default();
+                let path = web_sys::Url::new(&req.url())?.pathname();
+                log.borrow_mut().push((path, sent));
+                let init = web_sys::ResponseInit::new();
+                init.set_status(status);
+                Ok(web_sys::Response::new_with_opt_str_and_init(Some(body), &init)?.into())
+            })
+        },
+    );
     js_sys::Reflect::set(&js_sys::global(), &"fetch".into(), fake.as_ref()).unwrap();
     fake.forget();
     seen
@@ -53,7 +57,8 @@ fn script_service(answers: Vec<(u16, &'static str)>) -> Seen {
 
 /// Stands in for `boot.js`'s language functions: the page's languages are
 /// `languages`, and every catalog is `catalog` (JavaScript; `null` when it
-/// cannot be had). Marking the document does what `boot.js` does.
+/// cannot be had). Marking the document and moving the focus do what
+/// `boot.js` does.
 fn stand_in_for_boot(languages: &str, catalog: &str) {
     let set = |name: &str, args: &str, body: &str| {
         let f = js_sys::Function::new_with_args(args, body);
@@ -73,9 +78,10 @@ fn stand_in_for_boot(languages: &str, catalog: &str) {
          const menu = document.getElementById('language'); if (menu) menu.value = lang;",
     );
     set(
-        "otpMenuFocused",
+        "otpFocus",
         "",
-        "return document.activeElement?.id === 'language';",
+        "setTimeout(() => { if (document.activeElement?.id !== 'language') \
+         document.querySelector('main [autofocus]')?.focus(); });",
     );
 }
 
@@ -230,6 +236,30 @@ async fn a_pasted_spaced_code_enables_verify_and_verifies() {
     );
 }
 
+/// Whether the element matching `selector` has the focus.
+fn has_focus(root: &Element, selector: &str) -> bool {
+    let document = web_sys::window().unwrap().document().unwrap();
+    document.active_element() == root.query_selector(selector).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn each_screen_puts_the_focus_where_the_person_goes_next() {
+    script_service(vec![
+        SENT,
+        (200, r#"{"status":"approved","email":"ada@example.com"}"#),
+    ]);
+    let (root, _page) = mount();
+    let focus = |selector| has_focus(&root, selector);
+    until("the focus in the address field", || focus("#email")).await;
+    to_code_screen(&root).await;
+    until("the focus in the code field", || focus("#code")).await;
+    fill(&get(&root, "code-input"), "123456");
+    until("the focus on the outcome", || {
+        focus("[data-testid=verified] h2")
+    })
+    .await;
+}
+
 #[wasm_bindgen_test]
 async fn a_wrong_code_says_how_many_tries_are_left() {
     script_service(vec![
@@ -346,6 +376,10 @@ async fn a_proof_of_work_shows_progress_and_sends_the_same_request_with_the_proo
     assert!(
         disabled(&root, "send-button"),
         "nothing else starts meanwhile"
+    );
+    assert!(
+        get(&root, "send-button").has_attribute("data-busy"),
+        "the send button shows its spinner"
     );
     assert_eq!(
         get(&root, "status").text_content().as_deref(),

@@ -4,6 +4,11 @@ import { Inbox } from '../support/mail';
 test('the fields have labels and the status region is announced', async ({ otp, page, request }) => {
   await otp.open();
   await expect(page).toHaveTitle('Verify your email');
+  // What a search engine shows under the title.
+  await expect(page.locator('meta[name="description"]')).toHaveAttribute(
+    'content',
+    'Verify your email address with a one-time code sent to your inbox.',
+  );
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Verify your email');
   await expect(otp.status).toHaveAttribute('aria-live', 'polite');

@@ -13,34 +13,24 @@
 //! The browser-facing component only forwards events here and renders what
 //! this says, so the whole story is testable without a browser.
 
+mod screen;
+
+pub use screen::{CODE_INPUT_MAX, Screen, Sent};
+
 use crate::countdown::Countdown;
-use crate::i18n::{Text, ascii_digit, id};
+use crate::i18n::{Text, id};
 use crate::messages;
 use crate::wire::{Call, Reply};
 use otp_api::locale::{Language, SOURCE};
 use otp_api::{
-    Challenge, ErrorCode, Proof, ResendRequest, SendRequest, SignInRequest, VerifyRequest,
-    VerifyResponse, parse_code,
+    Challenge, ErrorCode, ErrorDetail, Proof, ResendRequest, SendRequest, SignInRequest,
+    VerifyRequest, VerifyResponse, parse_code,
 };
-
-/// Longest text the code box keeps: six digits with room for the spaces and
-/// dashes that come along in a paste ("123 456", " 123-456 ").
-pub const CODE_INPUT_MAX: usize = 16;
 
 /// Puzzles solved in a row for one request before the page gives up. A new
 /// one after an expired one is normal; more means something is wrong, and
 /// the device should not work on it forever.
 const MAX_SOLVES: u8 = 3;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    /// Only the status line: while the app's sign-in is read, and once it
-    /// is over (expired, finished, cancelled elsewhere).
-    SignIn,
-    Email,
-    Code,
-    Verified,
-}
 
 /// The line in the status region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,20 +39,13 @@ pub enum Notice {
     Error(Text),
 }
 
+/// The page's state: the screen it is on, with what only that screen has,
+/// and what lasts the whole visit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
     screen: Screen,
     /// The address box, kept across every return to the Email screen.
     email: String,
-    /// The code box, with spaces and dashes already removed.
-    code: String,
-    /// The address the current code went to.
-    sent_to: String,
-    flow_id: Option<String>,
-    verified_email: Option<String>,
-    /// One idempotency key per visit to the Email screen: a double click or a
-    /// retry after a lost answer reuses it; a new visit gets a new flow.
-    request_id: Option<String>,
     /// The call under way, also while its proof of work is being solved.
     in_flight: Option<Call>,
     /// The proof of work the call in flight waits for.
@@ -72,8 +55,6 @@ pub struct Flow {
     /// The call that got no answer, for the retry button.
     failed: Option<Call>,
     notice: Option<Notice>,
-    attempts_left: Option<u32>,
-    resend: Countdown,
     /// The app's sign-in this visit is for, from the page's address.
     sign_in: Option<String>,
     /// The app's name, once the service has said it.
@@ -101,20 +82,13 @@ impl Default for Flow {
 impl Flow {
     pub fn new() -> Self {
         Flow {
-            screen: Screen::Email,
+            screen: Screen::Email { request_id: None },
             email: String::new(),
-            code: String::new(),
-            sent_to: String::new(),
-            flow_id: None,
-            verified_email: None,
-            request_id: None,
             in_flight: None,
             solving: None,
             solves: 0,
             failed: None,
             notice: None,
-            attempts_left: None,
-            resend: Countdown::default(),
             sign_in: None,
             client: None,
             leaving: None,
@@ -132,26 +106,21 @@ impl Flow {
         }))
     }
 
-    pub fn screen(&self) -> Screen {
-        self.screen
+    pub fn screen(&self) -> &Screen {
+        &self.screen
     }
     pub fn email(&self) -> &str {
         &self.email
     }
+    /// The code box; empty off the Code screen.
     pub fn code(&self) -> &str {
-        &self.code
-    }
-    pub fn sent_to(&self) -> &str {
-        &self.sent_to
-    }
-    pub fn verified_email(&self) -> Option<&str> {
-        self.verified_email.as_deref()
+        match &self.screen {
+            Screen::Code(sent) => &sent.code,
+            _ => "",
+        }
     }
     pub fn notice(&self) -> Option<&Notice> {
         self.notice.as_ref()
-    }
-    pub fn attempts_left(&self) -> Option<u32> {
-        self.attempts_left
     }
     /// The name of the app the person signs in to, if they do.
     pub fn client(&self) -> Option<&str> {
@@ -170,7 +139,7 @@ impl Flow {
     }
     /// Cancel is offered while the app's sign-in can still be cancelled.
     pub fn can_cancel(&self) -> bool {
-        self.client.is_some() && matches!(self.screen, Screen::Email | Screen::Code)
+        self.client.is_some() && matches!(self.screen, Screen::Email { .. } | Screen::Code(_))
     }
     /// The app's address to go to now, once the sign-in is done or cancelled.
     pub fn leaving(&self) -> Option<&str> {
@@ -180,9 +149,12 @@ impl Flow {
     /// after a wrong code how many tries are left (said once: the error that
     /// told it first is gone by then).
     pub fn status(&self) -> Option<Notice> {
-        match (&self.notice, self.screen, self.attempts_left) {
-            (Some(notice), _, _) => Some(notice.clone()),
-            (None, Screen::Code, Some(n)) => Some(Notice::Info(messages::tries_left(n))),
+        match (&self.notice, &self.screen) {
+            (Some(notice), _) => Some(notice.clone()),
+            (None, Screen::Code(sent)) => sent
+                .attempts_left
+                .map(messages::tries_left)
+                .map(Notice::Info),
             _ => None,
         }
     }
@@ -206,16 +178,18 @@ impl Flow {
         !self.busy() && self.failed.is_some()
     }
     pub fn can_verify(&self) -> bool {
-        !self.busy() && parse_code(&self.code).is_some()
+        !self.busy() && parse_code(self.code()).is_some()
     }
     pub fn can_resend(&self, now_ms: f64) -> bool {
-        !self.busy() && self.flow_id.is_some() && self.resend.is_over(now_ms)
+        !self.busy() && matches!(&self.screen, Screen::Code(sent) if sent.resend.is_over(now_ms))
     }
     /// The resend button's text: "Resend code in 42 s", then "Resend code".
     pub fn resend_label(&self, now_ms: f64) -> Text {
-        match self.resend.seconds_left(now_ms) {
-            0 => Text::Plain(id::RESEND),
-            n => Text::Count(id::RESEND_IN, n),
+        match &self.screen {
+            Screen::Code(sent) if !sent.resend.is_over(now_ms) => {
+                Text::Count(id::RESEND_IN, sent.resend.seconds_left(now_ms))
+            }
+            _ => Text::Plain(id::RESEND),
         }
     }
 
@@ -229,17 +203,14 @@ impl Flow {
         self.email = email.to_owned();
     }
 
-    /// Takes what is in the code box, drops spaces and dashes so a pasted
-    /// "123 456" reads as the six digits, reads Arabic-Indic digits as the
-    /// digits they are, and submits by itself once six digits are there.
+    /// Takes what is in the code box ([`Sent::type_code`]) and submits by
+    /// itself once six digits are there.
     pub fn set_code(&mut self, raw: &str) -> Option<Call> {
-        self.code = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .map(ascii_digit)
-            .take(CODE_INPUT_MAX)
-            .collect();
-        if parse_code(&self.code).is_some() {
+        let Screen::Code(sent) = &mut self.screen else {
+            return None;
+        };
+        sent.type_code(raw);
+        if parse_code(&sent.code).is_some() {
             self.submit_code()
         } else {
             None
@@ -250,36 +221,43 @@ impl Flow {
     /// when this visit to the Email screen has none yet (`None` if the
     /// browser has no random source: then a send is simply not idempotent).
     pub fn submit_email(&mut self, new_id: impl FnOnce() -> Option<String>) -> Option<Call> {
-        if self.busy() || self.screen != Screen::Email {
+        if self.busy() {
             return None;
         }
+        let Screen::Email { request_id } = &mut self.screen else {
+            return None;
+        };
         let email = self.email.trim().to_owned();
         if email.is_empty() {
             self.notice = Some(Notice::Error(messages::error(ErrorCode::InvalidEmail)));
             return None;
         }
-        if self.request_id.is_none() {
-            self.request_id = new_id();
+        if request_id.is_none() {
+            *request_id = new_id();
         }
-        self.start(Call::Send(SendRequest {
+        let call = Call::Send(SendRequest {
             email,
-            request_id: self.request_id.clone(),
+            request_id: request_id.clone(),
             proof: None,
             sign_in: self.sign_in.clone(),
             locale: Some(self.language.tag.to_owned()),
-        }))
+        });
+        self.start(call)
     }
 
     /// The Code form was submitted (button or Enter).
     pub fn submit_code(&mut self) -> Option<Call> {
-        if self.busy() || self.screen != Screen::Code {
+        let Screen::Code(sent) = &self.screen else {
+            return None;
+        };
+        if self.busy() {
             return None;
         }
-        let Some(code) = parse_code(&self.code) else {
+        let Some(code) = parse_code(&sent.code) else {
             self.notice = Some(Notice::Error(messages::error(ErrorCode::InvalidCodeFormat)));
             return None;
         };
-        let flow_id = self.flow_id.clone()?;
+        let flow_id = sent.flow_id.clone();
         self.start(Call::Verify(VerifyRequest { flow_id, code }))
     }
 
@@ -287,12 +265,15 @@ impl Flow {
         if !self.can_resend(now_ms) {
             return None;
         }
-        let flow_id = self.flow_id.clone()?;
-        self.start(Call::Resend(ResendRequest {
-            flow_id,
+        let Screen::Code(sent) = &self.screen else {
+            return None;
+        };
+        let call = Call::Resend(ResendRequest {
+            flow_id: sent.flow_id.clone(),
             proof: None,
             locale: Some(self.language.tag.to_owned()),
-        }))
+        });
+        self.start(call)
     }
 
     /// Sends the call that got no answer again, unchanged.
@@ -355,7 +336,7 @@ impl Flow {
         let call = self.in_flight.take()?;
         match reply {
             Reply::SignIn(r) => {
-                self.screen = Screen::Email;
+                self.screen = Screen::Email { request_id: None };
                 self.client = Some(r.client_name);
                 if let Some(hint) = r.login_hint {
                     self.email = hint;
@@ -367,29 +348,29 @@ impl Flow {
                 ..
             }) => self.leave(to, true),
             Reply::Sent(r) => {
-                self.sent_to = match &call {
-                    Call::Send(s) => s.email.clone(),
+                let to = match call {
+                    Call::Send(s) => s.email,
                     _ => self.email.trim().to_owned(),
                 };
-                self.screen = Screen::Code;
-                self.flow_id = Some(r.flow_id);
-                self.request_id = None;
-                self.code.clear();
-                self.attempts_left = None;
-                self.resend = Countdown::start(now_ms, r.resend_in);
+                self.screen = Screen::Code(Sent {
+                    flow_id: r.flow_id,
+                    to,
+                    code: String::new(),
+                    attempts_left: None,
+                    resend: Countdown::start(now_ms, r.resend_in),
+                });
                 self.notice = Some(Notice::Info(messages::code_sent(r.expires_in)));
             }
             Reply::Resent(r) => {
-                self.code.clear();
-                self.attempts_left = None;
-                self.resend = Countdown::start(now_ms, r.resend_in);
+                if let Screen::Code(sent) = &mut self.screen {
+                    sent.code.clear();
+                    sent.attempts_left = None;
+                    sent.resend = Countdown::start(now_ms, r.resend_in);
+                }
                 self.notice = Some(Notice::Info(messages::CODE_RESENT));
             }
             Reply::Verified(r) => {
-                self.screen = Screen::Verified;
-                self.verified_email = Some(r.email);
-                self.flow_id = None;
-                self.code.clear();
+                self.screen = Screen::Verified { email: r.email };
                 // The screen says it, and its heading takes the focus.
                 self.notice = None;
             }
@@ -397,55 +378,57 @@ impl Flow {
                 self.failed = Some(call);
                 self.notice = Some(Notice::Error(messages::UNREACHABLE));
             }
-            Reply::Refused(detail) => {
-                let sentence = messages::error_sentence(&detail);
-                match detail.code {
-                    ErrorCode::SignInExpired => {
-                        self.restart(Some(sentence));
-                        self.screen = Screen::SignIn;
-                    }
-                    ErrorCode::Expired
-                    | ErrorCode::AlreadyUsed
-                    | ErrorCode::TooManyAttempts
-                    | ErrorCode::UnknownFlow => self.restart(Some(sentence)),
-                    ErrorCode::WrongCode if detail.attempts_left == Some(0) => {
-                        self.restart(Some(sentence))
-                    }
-                    ErrorCode::WrongCode => {
-                        self.attempts_left = detail.attempts_left;
-                        self.code.clear();
-                        self.notice = Some(Notice::Error(sentence));
-                    }
-                    ErrorCode::ResendTooSoon => {
-                        if let Some(wait) = detail.retry_after {
-                            self.resend = Countdown::start(now_ms, wait);
-                        }
-                        self.notice = Some(Notice::Error(sentence));
-                    }
-                    ErrorCode::ProofOfWorkRequired if self.solves < MAX_SOLVES => {
-                        if let Some(challenge) = detail.challenge {
-                            self.solves += 1;
-                            self.in_flight = Some(call);
-                            self.notice = Some(Notice::Info(sentence));
-                            self.solving = Some(Solving {
-                                challenge: challenge.clone(),
-                                tries: 0.0,
-                            });
-                            return Some(challenge);
-                        }
-                        self.notice = Some(Notice::Error(sentence));
-                    }
-                    // Our side failed; the same request may well work a
-                    // moment later (after too many puzzles: when asked).
-                    ErrorCode::ProofOfWorkRequired
-                    | ErrorCode::Unavailable
-                    | ErrorCode::Internal => {
-                        self.failed = Some(call);
-                        self.notice = Some(Notice::Error(sentence));
-                    }
-                    _ => self.notice = Some(Notice::Error(sentence)),
-                }
+            Reply::Refused(detail) => return self.refused(call, detail, now_ms),
+        }
+        None
+    }
+
+    /// The service said no to `call`.
+    fn refused(&mut self, call: Call, detail: ErrorDetail, now_ms: f64) -> Option<Challenge> {
+        let sentence = messages::error_sentence(&detail);
+        match detail.code {
+            ErrorCode::SignInExpired => {
+                self.restart(Some(sentence));
+                self.screen = Screen::SignIn;
             }
+            ErrorCode::Expired
+            | ErrorCode::AlreadyUsed
+            | ErrorCode::TooManyAttempts
+            | ErrorCode::UnknownFlow => self.restart(Some(sentence)),
+            ErrorCode::WrongCode if detail.attempts_left == Some(0) => self.restart(Some(sentence)),
+            ErrorCode::WrongCode => {
+                if let Screen::Code(sent) = &mut self.screen {
+                    sent.attempts_left = detail.attempts_left;
+                    sent.code.clear();
+                }
+                self.notice = Some(Notice::Error(sentence));
+            }
+            ErrorCode::ResendTooSoon => {
+                if let (Screen::Code(sent), Some(wait)) = (&mut self.screen, detail.retry_after) {
+                    sent.resend = Countdown::start(now_ms, wait);
+                }
+                self.notice = Some(Notice::Error(sentence));
+            }
+            ErrorCode::ProofOfWorkRequired if self.solves < MAX_SOLVES => {
+                if let Some(challenge) = detail.challenge {
+                    self.solves += 1;
+                    self.in_flight = Some(call);
+                    self.notice = Some(Notice::Info(sentence));
+                    self.solving = Some(Solving {
+                        challenge: challenge.clone(),
+                        tries: 0.0,
+                    });
+                    return Some(challenge);
+                }
+                self.notice = Some(Notice::Error(sentence));
+            }
+            // Our side failed; the same request may well work a moment
+            // later (after too many puzzles: when asked).
+            ErrorCode::ProofOfWorkRequired | ErrorCode::Unavailable | ErrorCode::Internal => {
+                self.failed = Some(call);
+                self.notice = Some(Notice::Error(sentence));
+            }
+            _ => self.notice = Some(Notice::Error(sentence)),
         }
         None
     }
@@ -468,13 +451,8 @@ impl Flow {
 
     /// Back to the Email screen for a new flow; the address stays.
     fn restart(&mut self, error: Option<Text>) {
-        self.screen = Screen::Email;
-        self.flow_id = None;
-        self.request_id = None;
-        self.code.clear();
-        self.attempts_left = None;
+        self.screen = Screen::Email { request_id: None };
         self.failed = None;
-        self.resend = Countdown::default();
         self.notice = error.map(Notice::Error);
     }
 }
@@ -488,5 +466,4 @@ pub fn sign_in_param(query: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-#[path = "flow_tests.rs"]
 mod tests;

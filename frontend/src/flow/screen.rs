@@ -1,0 +1,54 @@
+//! The screens, each with what only it holds.
+
+use crate::countdown::Countdown;
+use crate::i18n::ascii_digit;
+
+/// Longest text the code box keeps: six digits with room for the spaces and
+/// dashes that come along in a paste ("123 456", " 123-456 ").
+pub const CODE_INPUT_MAX: usize = 16;
+
+/// The screen the page is on, with what only that screen has.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    /// Only the status line: while the app's sign-in is read, and once it
+    /// is over (expired, finished, cancelled elsewhere).
+    SignIn,
+    /// The address is asked for.
+    Email {
+        /// One idempotency key per visit to this screen: a double click or
+        /// a retry after a lost answer reuses it; a new visit gets a new flow.
+        request_id: Option<String>,
+    },
+    /// The code that was sent is asked for.
+    Code(Sent),
+    /// The service approved a code for `email`.
+    Verified { email: String },
+}
+
+/// A code on its way to an address: what the Code screen holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub flow_id: String,
+    /// The address the code went to.
+    pub to: String,
+    /// The code box, with spaces and dashes already removed.
+    pub code: String,
+    /// Said after a wrong code.
+    pub attempts_left: Option<u32>,
+    /// The wait before another code may be asked for.
+    pub resend: Countdown,
+}
+
+impl Sent {
+    /// Takes what is in the code box: spaces and dashes dropped, so a
+    /// pasted "123 456" reads as the six digits, and Arabic-Indic digits
+    /// read as the digits they are.
+    pub(super) fn type_code(&mut self, raw: &str) {
+        self.code = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .map(ascii_digit)
+            .take(CODE_INPUT_MAX)
+            .collect();
+    }
+}
