@@ -24,3 +24,4 @@ pub mod settings;
 pub mod startup;
 pub mod store;
 pub mod suppression;
+pub mod telemetry;

@@ -13,7 +13,7 @@ use crate::domain::{
     Clock, Code, CodeHasher, Email, FlowId, FlowRecord, FlowState, Policy, SignInId,
 };
 use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
-use crate::metrics::{self, Budget as Refusing, Metric, VerifyOutcome};
+use crate::metrics::{self, Metric, RefusedBy as Refusing, VerifyOutcome};
 use crate::settings::Limits;
 use crate::store::{
     Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,

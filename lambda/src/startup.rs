@@ -7,7 +7,7 @@ use crate::mailer::message::MessageTemplate;
 use crate::mailer::{Mailer, OutboxMailer, SmtpMailer};
 use crate::oidc::{Provider, ProviderConfig};
 use crate::service::Service;
-use crate::settings::{ListSettings, LogFormat, MailSettings, Runtime, Settings, StoreSettings};
+use crate::settings::{ListSettings, MailSettings, Runtime, Settings, StoreSettings};
 use crate::store::{DynamoStore, MemoryStore, Store};
 use crate::suppression::{SuppressionList, cli};
 use anyhow::Context;
@@ -21,28 +21,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
-
-/// Logs: JSON lines on Lambda, readable lines at a terminal. `RUST_LOG`
-/// overrides the level; the AWS SDK and HTTP stack only speak up on warnings.
-pub fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,hyper=warn,lettre=warn")
-    });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let result = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_ansi(false)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().with_target(false).try_init(),
-    };
-    // A second init (tests) keeps the first subscriber.
-    drop(result);
-}
 
 /// The parts every request shares: the verification service and the
 /// OpenID Connect provider, on one store.

@@ -194,18 +194,18 @@ impl Budget {
         &self,
         send: &SendAdmission,
         refusal: &Refusal,
-    ) -> metrics::Budget {
+    ) -> metrics::RefusedBy {
         match self.refused(send, *refusal) {
-            Refused::Client { .. } => metrics::Budget::ClientSends,
-            Refused::NeedsProof { .. } => metrics::Budget::ProofRequired,
-            Refused::Suppressed => metrics::Budget::Suppressed,
+            Refused::Client { .. } => metrics::RefusedBy::ClientSends,
+            Refused::NeedsProof { .. } => metrics::RefusedBy::ProofRequired,
+            Refused::Suppressed => metrics::RefusedBy::Suppressed,
             Refused::Address => match refusal {
                 Refusal::Budget { index, .. }
                     if send.scopes.get(*index) == Some(&Scope::AddressAndClient) =>
                 {
-                    metrics::Budget::Pair
+                    metrics::RefusedBy::Pair
                 }
-                _ => metrics::Budget::Address,
+                _ => metrics::RefusedBy::Address,
             },
         }
     }
@@ -501,7 +501,7 @@ mod tests {
         let email = Email::parse("ann@example.com").unwrap();
         let free = b.send_admission(&email, ip, 1_000_000, None);
         let budget = |refusal| b.refused_budget(&free, &refusal);
-        use metrics::Budget as B;
+        use metrics::RefusedBy as B;
         assert_eq!(
             budget(Refusal::Budget {
                 index: 0,

@@ -17,6 +17,8 @@ use suppression::ses_configuration_set_from;
 pub use suppression::{Handler, ListSettings, SuppressionSettings};
 
 use crate::domain::{CodeHasher, HmacKey, Policy};
+use crate::metrics;
+use crate::telemetry::LogFormat;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::{SecretSlice, SecretString};
@@ -83,14 +85,6 @@ impl Default for Limits {
             pow_difficulty: 18,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object per line: CloudWatch Logs Insights can query it.
-    Json,
-    /// For a person at a terminal.
-    Pretty,
 }
 
 /// Where the process runs, which decides the defaults.
@@ -399,9 +393,9 @@ fn logs_from(env: &Env, on_lambda: bool) -> Result<(LogFormat, String), Settings
     };
     let metrics_namespace = env
         .get("OTP_METRICS_NAMESPACE")
-        .unwrap_or(crate::metrics::DEFAULT_NAMESPACE)
+        .unwrap_or(metrics::DEFAULT_NAMESPACE)
         .to_owned();
-    check_namespace(&metrics_namespace).map_err(|why| SettingsError::Invalid {
+    metrics::check_namespace(&metrics_namespace).map_err(|why| SettingsError::Invalid {
         var: "OTP_METRICS_NAMESPACE",
         why,
     })?;
@@ -413,21 +407,6 @@ const DEFAULT_WEB_HOST: &str = "localhost";
 
 /// `id:base64key,id:base64key`: the first key hashes new codes, the others
 /// still verify codes made before a rotation.
-/// A CloudWatch namespace: 1 to 255 of letters, digits and `.-_/#: `,
-/// not under `AWS/` (reserved for AWS's own).
-fn check_namespace(ns: &str) -> Result<(), String> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_/#: ".contains(c);
-    if ns.is_empty() || ns.len() > 255 || !ns.chars().all(allowed) {
-        return Err(format!(
-            "`{ns}`: 1 to 255 letters, digits and `.-_/#: ` expected"
-        ));
-    }
-    if ns.starts_with("AWS/") {
-        return Err(format!("`{ns}`: namespaces under `AWS/` are AWS's own"));
-    }
-    Ok(())
-}
-
 fn parse_keys(spec: &str) -> Result<CodeHasher, SettingsError> {
     let invalid = |why: String| SettingsError::Invalid {
         var: "OTP_HMAC_KEYS",

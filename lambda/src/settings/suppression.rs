@@ -4,10 +4,11 @@
 //! function holds no secret it does not use.
 
 use super::{
-    Env, LogFormat, Runtime, SettingsError, StoreSettings, hasher_from, logs_from, store_from,
+    Env, Runtime, SettingsError, StoreSettings, hasher_from, logs_from, store_from,
     store_timeout_from,
 };
 use crate::domain::CodeHasher;
+use crate::telemetry::LogFormat;
 use std::collections::HashMap;
 use std::time::Duration;
 
