@@ -14,11 +14,11 @@ use crate::domain::{
 };
 use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
 use crate::metrics::{self, Metric, RefusedBy as Refusing, VerifyOutcome};
-use crate::settings::Limits;
 use crate::store::{
     Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store, StoreError,
 };
 use gate::{Busy, Gate, Step};
+pub use limits::Limits;
 use limits::{Budget, Refused, SendAdmission};
 use otp_api::locale::{self, Language};
 use otp_api::{Challenge, MAX_CHALLENGE_LEN, MAX_REQUEST_ID_LEN, Proof};

@@ -83,7 +83,7 @@ pub async fn build_router(
     Ok(http::app(
         parts.service,
         parts.provider,
-        http::Options::from_settings(settings),
+        settings.http_options(),
     ))
 }
 
@@ -251,11 +251,7 @@ impl Application {
             .context("The listener has no address")?;
         let issuer = settings.oidc.issuer_for(bound);
         let parts = build_with_store(settings, store, clock, issuer.clone()).await?;
-        let router = http::app(
-            parts.service,
-            parts.provider,
-            http::Options::from_settings(settings),
-        );
+        let router = http::app(parts.service, parts.provider, settings.http_options());
         Ok(Application {
             listener,
             router,

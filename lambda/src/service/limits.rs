@@ -33,7 +33,6 @@ use super::{ServiceError, ip_subject_of};
 use crate::domain::{CodeHasher, Email, pow};
 use crate::mailer::{MailError, MailFailure};
 use crate::metrics;
-use crate::settings::Limits;
 use crate::store::{Admission, Charge, ProofMark, Refusal, Store};
 use futures_util::future::join_all;
 use std::net::IpAddr;
@@ -47,6 +46,40 @@ const LONGEST_LOCKOUT: u64 = DAY;
 /// The wait every address-scoped refusal states, whatever the budget and
 /// however long it really has left.
 pub(crate) const ADDRESS_RETRY_AFTER: u64 = HOUR;
+
+/// The budgets beyond a single flow, as this module explains them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Messages to one mailbox per day that need no proof of work.
+    pub sends_per_email_per_day: u32,
+    /// Messages one client may have sent to one mailbox per day.
+    pub sends_per_email_per_client_per_day: u32,
+    /// Messages to one mailbox per day, proof of work or not.
+    pub max_sends_per_email_per_day: u32,
+    /// Wrong codes to one mailbox per day, across its flows, before each
+    /// lockout.
+    pub failures_per_email_per_day: u32,
+    /// Messages one client (IPv4 address, IPv6 /64) may send per hour.
+    pub sends_per_ip_per_hour: u32,
+    /// Verifies that approve nothing, per client per hour.
+    pub verifies_per_ip_per_hour: u32,
+    /// Leading zero bits of the easiest proof of work.
+    pub pow_difficulty: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            sends_per_email_per_day: 10,
+            sends_per_email_per_client_per_day: 5,
+            max_sends_per_email_per_day: 20,
+            failures_per_email_per_day: 20,
+            sends_per_ip_per_hour: 20,
+            verifies_per_ip_per_hour: 60,
+            pow_difficulty: 18,
+        }
+    }
+}
 
 /// Which budget a charge of an admission is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
