@@ -7,7 +7,7 @@
 //! budget is then refused in memory, before any work, until its hour ends.
 
 use crate::domain::CodeHasher;
-use crate::service::ip_subject;
+use crate::domain::client::ip_subject;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::net::IpAddr;
