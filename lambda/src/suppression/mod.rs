@@ -19,7 +19,7 @@ pub mod notification;
 
 use crate::domain::{Clock, CodeHasher, Email};
 use crate::metrics::{self, Metric, NotificationKind};
-use crate::store::{Store, StoreError, Suppression, SuppressionReason};
+use crate::store::{self, Store, StoreError, Suppression, SuppressionReason};
 use aws_lambda_events::event::sns::SnsEvent;
 use notification::Notice;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ pub fn keys(hasher: &CodeHasher, email: &Email) -> Vec<String> {
     hasher
         .subjects(SCOPE, email.mailbox())
         .into_iter()
-        .map(|subject| format!("suppress#{subject}"))
+        .map(|subject| store::keys::suppression(&subject))
         .collect()
 }
 

@@ -7,7 +7,8 @@ use crate::domain::client::ip_subject;
 use crate::domain::{Email, pow};
 use crate::mailer::{MailError, MailFailure};
 use crate::metrics::RefusedBy;
-use crate::store::{Admission, Charge, ProofMark, Refusal, Store};
+use crate::store::{Admission, Charge, ProofMark, Refusal, Store, keys};
+use crate::suppression;
 use futures_util::future::join_all;
 use std::net::IpAddr;
 
@@ -115,10 +116,10 @@ impl Limiter {
             .map(|at| self.lock_key(email, at / DAY))
             .into();
         admission.locks.dedup();
-        admission.suppressions = crate::suppression::keys(&self.hasher, email);
+        admission.suppressions = suppression::keys(&self.hasher, email);
         if let Some(solved) = proof {
             admission.proof = Some(ProofMark {
-                key: solved.mark.clone(),
+                key: keys::proof(&solved.mark),
                 ttl: solved.expires_at + DAY,
             });
             // A proof of `base + n` bits pays for lockout number `n`.

@@ -19,13 +19,13 @@
 //! canonical mailbox ([`Email::mailbox`]), so other spellings of one inbox
 //! share it.
 //!
-//! Each budget is a counter item `limit#<scope>#<subject>#<window>`; windows
-//! are fixed (the hour or day since the epoch); the subject is a keyed hash
-//! of the mailbox or client prefix, never the raw value.
+//! Each budget is a counter item ([`keys::counter`]); windows are fixed (the
+//! hour or day since the epoch); the subject is a keyed hash of the mailbox
+//! or client prefix, never the raw value.
 //!
 //! Failed verifies count per address per day; every `limit` of them start a
 //! lockout — 15 minutes for the first, doubling with each further one that
-//! day, at most 24 hours — recorded in `lock#<subject>#<day>`. A lockout does
+//! day, at most 24 hours — recorded in a lockout item ([`keys::lock`]). A lockout does
 //! not refuse the owner: it makes new codes need a proof of work, harder for
 //! each lockout. Codes already sent keep their own limit of tries.
 
@@ -37,7 +37,7 @@ use super::ServiceError;
 use crate::domain::client::ip_subject;
 use crate::domain::{CodeHasher, Email};
 use crate::metrics;
-use crate::store::Store;
+use crate::store::{Store, keys};
 use std::net::IpAddr;
 
 const HOUR: u64 = 3600;
@@ -97,21 +97,16 @@ impl Limiter {
         Limiter { limits, hasher }
     }
 
-    /// `limit#<scope>#<subject hash>#<window index>`, with the window's end.
+    /// The counter of `scope` for `subject` in the window of `now`, and the
+    /// window's end.
     fn counter_key(&self, scope: &str, subject: &str, window: u64, now: u64) -> (String, u64) {
         let index = now / window;
-        let key = format!(
-            "limit#{scope}#{}#{index}",
-            self.hasher.subject(scope, subject)
-        );
+        let key = keys::counter(scope, &self.hasher.subject(scope, subject), index);
         (key, (index + 1) * window)
     }
 
     fn lock_key(&self, email: &Email, day: u64) -> String {
-        format!(
-            "lock#{}#{day}",
-            self.hasher.subject("lock", email.mailbox())
-        )
+        keys::lock(&self.hasher.subject("lock", email.mailbox()), day)
     }
 
     fn verify_key(&self, ip: IpAddr, now: u64) -> (String, u64) {

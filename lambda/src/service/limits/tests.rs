@@ -54,7 +54,7 @@ fn the_client_comes_first_and_a_proof_pays_for_what_it_was_asked() {
     // lockout; a harder one for more, never past the cap.
     let paid = |difficulty| {
         let solved = pow::Solved {
-            mark: "pow#ab".into(),
+            mark: "ab".into(),
             expires_at: 1_000_300,
             difficulty,
         };
@@ -84,7 +84,7 @@ fn refusals_of_the_address_look_alike_and_its_free_budget_asks_for_work() {
     let free = b.send_admission(&email, ip, 1_000_000, None);
     let pair = b.refused(&free, Refusal::Budget { index: 1, count: 5 });
     let solved = pow::Solved {
-        mark: "pow#ab".into(),
+        mark: "ab".into(),
         expires_at: 1_000_300,
         difficulty: 18,
     };
