@@ -1,5 +1,9 @@
 //! From settings to a running service: clients are built once here and
-//! shared by every request; `main` only calls [`run`].
+//! shared by every request. The binary reads the settings, starts logging
+//! and metrics, and hands over to [`run`] (the page, the API and the OpenID
+//! Connect endpoints, on Lambda or as a local server), [`run_notifications`]
+//! (SES notifications on Lambda) or [`suppression_command`]
+//! (`otp suppression …`).
 
 use crate::domain::{Clock, SystemClock};
 use crate::http;

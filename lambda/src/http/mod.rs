@@ -6,6 +6,7 @@
 //! - [`extract`]: JSON bodies and the client address, rejecting in our shape
 //! - [`error`]: [`ApiError`], the one error answer
 //! - [`edge`]: behind CloudFront, the viewer's address and the origin secret
+//! - [`openapi`]: the OpenAPI document of the API, served and checked
 //! - `assets`: the page, embedded at build time, pre-compressed
 
 mod assets;

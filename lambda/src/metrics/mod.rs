@@ -18,6 +18,9 @@
 //! locked stdout, as tracing-subscriber writes its own lines, so the two
 //! never interleave mid-line. Nothing is aggregated or buffered: a frozen
 //! Lambda loses nothing, and a request pays one small write.
+//!
+//! - `event.rs`: what is counted, each event's name and dimension
+//! - `emf.rs`: one event as an EMF object
 
 mod emf;
 mod event;
