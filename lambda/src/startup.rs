@@ -382,8 +382,7 @@ pub async fn run_notifications(settings: ListSettings) -> anyhow::Result<()> {
 /// prints its answer.
 pub async fn suppression_command(args: &[String]) -> anyhow::Result<()> {
     let command = cli::parse(args).map_err(|usage| anyhow::anyhow!("{usage}"))?;
-    let settings =
-        ListSettings::for_command(std::env::vars().collect()).context("configuration error")?;
+    let settings = ListSettings::for_command_from_env().context("configuration error")?;
     let list = build_suppression_list(&settings, Arc::new(SystemClock)).await?;
     println!("{}", cli::run(&list, &command).await?);
     Ok(())

@@ -95,6 +95,11 @@ impl ListSettings {
         ListSettings::read(&env, on_lambda)
     }
 
+    /// [`ListSettings::for_command`] of the process environment.
+    pub fn for_command_from_env() -> Result<ListSettings, SettingsError> {
+        ListSettings::for_command(std::env::vars().collect())
+    }
+
     /// For the `otp suppression` commands, wherever they run: the table and
     /// the keys are required (with a key of its own the command would look
     /// under the wrong names and find nothing), and the table is never

@@ -3,12 +3,12 @@
 //! it in.
 //!
 //! Each check is a rule on one item, written once here: the predicate the
-//! memory store applies under its lock ([`Check::passes`]), and beside it
-//! the DynamoDB condition that says the same. [`Admission::checks`] lists the
+//! memory store applies under its lock (`Check::passes`), and beside it the
+//! DynamoDB condition that says the same. `Admission::checks` lists the
 //! checks in the order a refusal names them; the memory store tests them in
 //! that order, and the DynamoDB store writes them as the items of its
 //! transaction in that order, so each cancellation reason belongs to the
-//! check at its place ([`Admission::refusal`] reads either).
+//! check at its place (`Admission::refusal` reads either).
 
 /// A budget counter that the admitting write adds one to, refusing the
 /// write while the counter is at `limit`.
