@@ -5,10 +5,10 @@
 //! Each check is a rule on one item, written once here: the predicate the
 //! memory store applies under its lock (`Check::passes`), and beside it the
 //! DynamoDB condition that says the same. `Admission::checks` lists the
-//! checks in the order a refusal names them; the memory store tests them in
-//! that order, and the DynamoDB store writes them as the items of its
-//! transaction in that order, so each cancellation reason belongs to the
-//! check at its place (`Admission::refusal` reads either).
+//! checks in one order; the memory store tests them in that order, and the
+//! DynamoDB store writes them as the items of its transaction in that
+//! order, so each cancellation reason belongs to the check at its place,
+//! and `Admission::refusal` reads the answer of either.
 
 /// A budget counter that the admitting write adds one to, refusing the
 /// write while the counter is at `limit`.
@@ -130,27 +130,30 @@ impl<'a> Check<'a> {
 }
 
 impl Admission {
-    /// Every check, in the order a refusal names them: the suppressions
-    /// (no proof of work or wait would get the message through), then the
-    /// charges in their order, then the lockouts, then the proof.
+    /// Every check, in one order: the charges in theirs, then the lockouts,
+    /// then the proof, then the suppressions. The memory store tests them
+    /// in this order; the DynamoDB store writes them as its transaction's
+    /// items in this order.
     pub(crate) fn checks(&self) -> impl Iterator<Item = Check<'_>> {
-        let suppressions = self.suppressions.iter().map(|key| Check::Unsuppressed(key));
         let charges = (self.charges.iter().enumerate())
             .map(|(index, charge)| Check::Charge { index, charge });
         let locks = self.locks.iter().map(|key| Check::Unlocked(key));
         let proof = self.proof.iter().map(Check::ProofUnspent);
-        suppressions.chain(charges).chain(locks).chain(proof)
+        let suppressions = self.suppressions.iter().map(|key| Check::Unsuppressed(key));
+        charges.chain(locks).chain(proof).chain(suppressions)
     }
 
     /// The refusal of the checks that `failed`, in the order of
     /// [`Admission::checks`], each with what it found: while the mailbox is
-    /// suppressed, that, until the latest `until` among its keys; otherwise
-    /// the first failed check. `None` when none failed.
+    /// suppressed, that, until the latest `until` among its keys (no proof
+    /// of work or wait would get the message through); otherwise the first
+    /// failed check. `None` when none failed.
     pub(crate) fn refusal<'a>(
         &self,
         failed: impl IntoIterator<Item = (Check<'a>, Found)>,
     ) -> Option<Refusal> {
         let mut suppressed: Option<u64> = None;
+        let mut first = None;
         for (check, found) in failed {
             let refusal = match check {
                 Check::Unsuppressed(_) => {
@@ -158,8 +161,6 @@ impl Admission {
                     suppressed = suppressed.max(Some(until));
                     continue;
                 }
-                // The suppressions come first: every one that failed is seen.
-                _ if suppressed.is_some() => break,
                 Check::Charge { index, .. } => Refusal::Budget {
                     index,
                     count: found.count.unwrap_or(0),
@@ -170,9 +171,11 @@ impl Admission {
                 },
                 Check::ProofUnspent(_) => Refusal::ProofSpent,
             };
-            return Some(refusal);
+            first.get_or_insert(refusal);
         }
-        suppressed.map(|until| Refusal::Suppressed { until })
+        suppressed
+            .map(|until| Refusal::Suppressed { until })
+            .or(first)
     }
 }
 
@@ -199,7 +202,7 @@ mod tests {
 
     /// The order the stores check in, and what each check reads.
     #[test]
-    fn checks_come_suppressions_first_then_charges_locks_and_the_proof() {
+    fn checks_come_in_one_order_charges_locks_proof_suppressions() {
         let admission = Admission {
             charges: vec![charge("limit#a", 1), charge("limit#b", 2)],
             locks: vec!["lock#x#1".into()],
@@ -214,16 +217,16 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "suppress#k2",
-                "suppress#k1",
                 "limit#a",
                 "limit#b",
                 "lock#x#1",
-                "pow#m"
+                "pow#m",
+                "suppress#k2",
+                "suppress#k1"
             ]
         );
         assert!(matches!(
-            admission.checks().nth(3),
+            admission.checks().nth(1),
             Some(Check::Charge { index: 1, .. })
         ));
     }
@@ -250,24 +253,24 @@ mod tests {
             exists: true,
             ..Found::default()
         };
-        assert_eq!(
-            admission.refusal([
-                (checks[0], until(150)),
-                (checks[1], until(300)),
-                (checks[2], count(1))
-            ]),
-            Some(Refusal::Suppressed { until: 300 })
-        );
-        assert_eq!(
-            admission.refusal([(checks[3], count(2)), (checks[4], until(200))]),
-            Some(Refusal::Budget { index: 1, count: 2 })
-        );
         let lock = Found {
             n: Some(3),
             ..until(200)
         };
         assert_eq!(
-            admission.refusal([(checks[4], lock)]),
+            admission.refusal([
+                (checks[0], count(1)),
+                (checks[3], until(150)),
+                (checks[4], until(300))
+            ]),
+            Some(Refusal::Suppressed { until: 300 })
+        );
+        assert_eq!(
+            admission.refusal([(checks[1], count(2)), (checks[2], lock)]),
+            Some(Refusal::Budget { index: 1, count: 2 })
+        );
+        assert_eq!(
+            admission.refusal([(checks[2], lock)]),
             Some(Refusal::Locked { until: 200, n: 3 })
         );
         assert_eq!(admission.refusal([]), None);

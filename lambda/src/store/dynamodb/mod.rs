@@ -20,6 +20,7 @@
 //! (`ReturnValuesOnConditionCheckFailure::AllOld`), so telling the caller
 //! *why* costs no second read.
 
+use super::flow::key_claimable;
 use super::{IdempotencyKey, StoreError, keys};
 use crate::domain::FlowId;
 use aws_sdk_dynamodb::Client;
@@ -145,7 +146,7 @@ impl DynamoStore {
             }
         };
         let Some(item) = item else { return Ok(None) };
-        if get_n::<u64>(item, "expires_at")? <= now {
+        if key_claimable(Some(get_n(item, "expires_at")?), now) {
             return Ok(None);
         }
         let id = FlowId::parse(get_s(item, "flow_id")?)
