@@ -1,5 +1,5 @@
 //! The `otp` binary: on AWS Lambda when `AWS_LAMBDA_RUNTIME_API` is set,
-//! otherwise a local server on 127.0.0.1:3000. See the README for settings.
+//! otherwise a local server on 127.0.0.1:3000. Settings: docs/operating.md.
 //! On Lambda, `OTP_HANDLER=notifications` takes SES bounce and complaint
 //! notifications instead of HTTP; `otp suppression show|lift <email>` reads
 //! or lifts a suppression in the configured table.

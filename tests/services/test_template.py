@@ -6,7 +6,7 @@ metric the function really emits (lambda/src/metrics/), with the exact
 dimension set it is emitted with (CloudWatch matches a metric only with
 all of its dimensions), that every alarm tells the on-call person what to
 check first and says how it treats missing data, that the custom-domain
-mode wires the variables the function reads, and that infra/README.md
+mode wires the variables the function reads, and that docs/operating.md
 explains each alarm.
 
     python3 -m unittest discover -s tests/services -p 'test_*.py'
@@ -21,7 +21,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
-README = ROOT / "infra" / "README.md"
+GUIDE = ROOT / "docs" / "operating.md"
 METRICS = ROOT / "lambda" / "src" / "metrics"
 LAMBDA_SRC = ROOT / "lambda" / "src"
 
@@ -236,13 +236,13 @@ class Alarms(unittest.TestCase):
             with self.subTest(alarm=name):
                 self.assertIn(threshold["Ref"], parameters)
 
-    def test_the_readme_explains_every_alarm(self):
-        readme = README.read_text()
+    def test_the_operators_guide_explains_every_alarm(self):
+        guide = GUIDE.read_text()
         for name in self.alarms:
             with self.subTest(alarm=name):
                 self.assertTrue(
-                    re.search(rf"(?m)^#+ .*`{name}`", readme),
-                    f"infra/README.md has no heading naming `{name}`",
+                    re.search(rf"(?m)^#+ .*`{name}`", guide),
+                    f"docs/operating.md has no heading naming `{name}`",
                 )
 
 

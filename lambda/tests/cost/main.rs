@@ -1,10 +1,10 @@
 //! What a verification and an app's sign-in cost, counted on the real
-//! service so that the README's cost table cannot drift:
+//! service so that the cost table in docs/operating.md cannot drift:
 //!
 //! - every DynamoDB call each step makes, through the real HTTP router on
 //!   DynamoDB Local, recorded by an interceptor on the store's own client
 //!   (`recorder.rs`) and compared with the exact list below: a change that
-//!   adds a store call fails here, and the README's table is updated with it;
+//!   adds a store call fails here, and that table is updated with it;
 //! - the bytes of log each flow writes, from the built binary with the
 //!   Lambda's JSON log format (`log_bytes.rs`).
 //!
@@ -147,7 +147,7 @@ fn check_flow(name: &str, got: &[(Step, Vec<Call>)], expected: &[(Step, &[&str])
     );
     assert!(
         changed.is_empty() && got.len() == expected.len(),
-        "{name}: the store calls changed; update the README's cost table:\n{}",
+        "{name}: the store calls changed; update the cost table in docs/operating.md:\n{}",
         changed.join("\n")
     );
     total

@@ -111,7 +111,7 @@ test.describe('when a stranger has spent the address\'s free sends', () => {
     await otp.typeCode(await inbox.nextCode());
     await expect(otp.verified).toContainText(inbox.address);
 
-    // The measured solve, for the README: printed and kept per project.
+    // The measured solve, for docs/benchmarks.md: printed and kept per project.
     const measured = { difficulty: challenge.difficulty, solve_ms: solveMs, nonce: proof.nonce };
     console.log(`proof of work (${testInfo.project.name}): ${JSON.stringify(measured)}`);
     const root = process.env.OTP_E2E_ROOT ?? path.resolve(__dirname, '../../..');
