@@ -8,7 +8,7 @@
 //! build it, so `cargo build` and `cargo test` never need the WebAssembly tools.
 //!
 //! Writes `$OUT_DIR/catalogs.rs`: an array expression of `(tag, text)` pairs,
-//! one per `locales/<tag>.ftl`, read by `src/i18n.rs`.
+//! one per `locales/<tag>.ftl`, read by `src/i18n/mod.rs`.
 //! Standard library only, to keep the backend's build lean.
 
 use std::env;

@@ -408,8 +408,9 @@ table() {
   done
   printf '  %-22s %9d %9d %9d\n' total "$total_raw" "$total_gz" "$total_br"
 }
-# The budget (DESIGN §7, ≤ 60 KiB brotli) is for the first load; the solver
-# comes only when the service asks for a proof of work.
+# The budget (≤ 60 KiB brotli, BUDGET_PAGE_BR_KIB in scripts/bench) is for
+# the first load; the solver comes only when the service asks for a proof of
+# work.
 table "first load" index.html "$css" "$boot" "$js" "$wasm"
 table "on demand: proof of work" "$pow" "$pow_worker" "$pow_wasm"
 table "on demand: languages" "${catalog_files[@]}"

@@ -1,17 +1,29 @@
 //! Email one-time-passcode verification.
 //!
-//! Layout:
-//! - [`domain`]: addresses, codes, flows and their rules; pure, no I/O
-//! - [`store`]: where flows and counters live: DynamoDB or memory, one contract
+//! Layout, each module standing only on those above it (`tests.rs` beside
+//! this file checks that no two import each other, directly or around a
+//! circle):
+//! - [`domain`]: addresses, codes, flows, clients and proof of work, and
+//!   their rules; pure, no I/O
+//! - [`telemetry`]: the log format and the tracing set-up
 //! - [`i18n`]: the languages' catalogs, parsed on first use
-//! - [`mailer`]: how a code reaches the person: SMTP or a local outbox, in their language
-//! - [`service`]: the send, resend and verify steps, tying the three together
+//! - [`store`]: where flows, counters, sign-in requests and suppressions
+//!   live: each rule written once beside its DynamoDB condition, every key
+//!   made in `store::keys`; DynamoDB or memory, one contract
+//! - [`mailer`]: how a code reaches the person: SMTP or a local outbox, in
+//!   their language
 //! - [`metrics`]: what an operator counts, as CloudWatch Embedded Metric Format
-//! - [`suppression`]: mailboxes not mailed after a hard bounce or a complaint
-//! - [`oidc`]: the OpenID Connect provider: apps sign people in with a verified address
-//! - [`http`]: the axum router that serves the API and the page
-//! - [`settings`]: every knob, read once from the environment
-//! - [`startup`]: building the app from settings, on Lambda or as a local server
+//! - [`suppression`]: mailboxes not mailed after a hard bounce or a
+//!   complaint, and the handler of SES's notifications
+//! - [`service`]: the send, resend and verify steps (one file each), the
+//!   in-memory gate and the budgets beyond a flow
+//! - [`oidc`]: the OpenID Connect provider: apps sign people in with a
+//!   verified address
+//! - [`http`]: the axum router that serves the API, the provider and the page
+//! - [`settings`]: every knob, read once from the environment; the only
+//!   module that reads it, building the other modules' types
+//! - [`startup`]: building the app from settings, on Lambda or as a local
+//!   server, and the binary's other commands
 
 pub mod domain;
 pub mod http;
@@ -24,3 +36,7 @@ pub mod settings;
 pub mod startup;
 pub mod store;
 pub mod suppression;
+pub mod telemetry;
+
+#[cfg(test)]
+mod tests;

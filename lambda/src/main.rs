@@ -4,8 +4,9 @@
 //! notifications instead of HTTP; `otp suppression show|lift <email>` reads
 //! or lifts a suppression in the configured table.
 
-use otp::settings::{Handler, ListSettings, LogFormat, Settings, SettingsError};
+use otp::settings::{Handler, ListSettings, Settings, SettingsError};
 use otp::startup;
+use otp::telemetry::{self, LogFormat};
 use std::future::Future;
 use std::process::ExitCode;
 
@@ -59,7 +60,7 @@ where
         Err(e) => return configuration_error(e),
     };
     let (format, namespace) = logs(&settings);
-    startup::init_tracing(format);
+    telemetry::init_tracing(format);
     otp::metrics::init(format, namespace);
     match serve(settings).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,9 @@
 //! From settings to a running service: clients are built once here and
-//! shared by every request; `main` only calls [`run`].
+//! shared by every request. The binary reads the settings, starts logging
+//! and metrics, and hands over to [`run`] (the page, the API and the OpenID
+//! Connect endpoints, on Lambda or as a local server), [`run_notifications`]
+//! (SES notifications on Lambda) or [`suppression_command`]
+//! (`otp suppression …`).
 
 use crate::domain::{Clock, SystemClock};
 use crate::http;
@@ -7,7 +11,7 @@ use crate::mailer::message::MessageTemplate;
 use crate::mailer::{Mailer, OutboxMailer, SmtpMailer};
 use crate::oidc::{Provider, ProviderConfig};
 use crate::service::Service;
-use crate::settings::{ListSettings, LogFormat, MailSettings, Runtime, Settings, StoreSettings};
+use crate::settings::{ListSettings, MailSettings, Runtime, Settings, StoreSettings};
 use crate::store::{DynamoStore, MemoryStore, Store};
 use crate::suppression::{SuppressionList, cli};
 use anyhow::Context;
@@ -21,28 +25,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
-
-/// Logs: JSON lines on Lambda, readable lines at a terminal. `RUST_LOG`
-/// overrides the level; the AWS SDK and HTTP stack only speak up on warnings.
-pub fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,hyper=warn,lettre=warn")
-    });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let result = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_ansi(false)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().with_target(false).try_init(),
-    };
-    // A second init (tests) keeps the first subscriber.
-    drop(result);
-}
 
 /// The parts every request shares: the verification service and the
 /// OpenID Connect provider, on one store.
@@ -105,7 +87,7 @@ pub async fn build_router(
     Ok(http::app(
         parts.service,
         parts.provider,
-        http::Options::from_settings(settings),
+        settings.http_options(),
     ))
 }
 
@@ -273,11 +255,7 @@ impl Application {
             .context("The listener has no address")?;
         let issuer = settings.oidc.issuer_for(bound);
         let parts = build_with_store(settings, store, clock, issuer.clone()).await?;
-        let router = http::app(
-            parts.service,
-            parts.provider,
-            http::Options::from_settings(settings),
-        );
+        let router = http::app(parts.service, parts.provider, settings.http_options());
         Ok(Application {
             listener,
             router,
@@ -404,8 +382,7 @@ pub async fn run_notifications(settings: ListSettings) -> anyhow::Result<()> {
 /// prints its answer.
 pub async fn suppression_command(args: &[String]) -> anyhow::Result<()> {
     let command = cli::parse(args).map_err(|usage| anyhow::anyhow!("{usage}"))?;
-    let settings =
-        ListSettings::for_command(std::env::vars().collect()).context("configuration error")?;
+    let settings = ListSettings::for_command_from_env().context("configuration error")?;
     let list = build_suppression_list(&settings, Arc::new(SystemClock)).await?;
     println!("{}", cli::run(&list, &command).await?);
     Ok(())

@@ -220,7 +220,8 @@ fn report(mut samples: Samples) {
     result("health_p50_ms", ms(percentile(&samples.health, 0.5)));
     result("wrong_p50_ms", ms(wrong_p50));
     result("wrong_p99_ms", ms(percentile(&samples.wrong, 0.99)));
-    // DESIGN §7: each against the floor, one bare UpdateItem.
+    // Each against the floor, one bare UpdateItem: an approving verify may
+    // take two writes in sequence, a wrong code one.
     result(
         "verify_ratio",
         format!("{:.2}", verify_p50.as_secs_f64() / floor),

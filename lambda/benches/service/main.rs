@@ -1,4 +1,5 @@
-//! Measures the built `otp` binary against the budgets of the design:
+//! Measures the built `otp` binary against its budgets (`scripts/bench`
+//! states them and prints the table):
 //!
 //! - `cold-start --bin PATH [--runs N]`: exec to the first `200` on
 //!   `/api/health`, N fresh processes;

@@ -9,6 +9,8 @@
 //! nothing about the code behind the stored one.
 
 use super::FlowId;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use otp_api::CODE_LENGTH;
 use rand::Rng;
@@ -20,6 +22,8 @@ use std::fmt;
 use subtle::ConstantTimeEq;
 
 const CODE_SPACE: u32 = 1_000_000;
+/// The shortest HMAC key accepted: 256 bits, the size of the hash.
+pub const MIN_KEY_BYTES: usize = 32;
 
 /// A freshly generated code. Its `Debug` hides the digits.
 #[derive(Clone, PartialEq, Eq)]
@@ -102,6 +106,49 @@ pub struct CodeHasher {
 impl CodeHasher {
     pub fn new(current: HmacKey, previous: Vec<HmacKey>) -> CodeHasher {
         CodeHasher { current, previous }
+    }
+
+    /// The keys an operator configures, `id:base64key[,id:base64key…]`: the
+    /// first hashes new codes, the others still verify codes made before a
+    /// rotation. Ids are letters, digits, `-` and `_`, each once; a key has
+    /// at least [`MIN_KEY_BYTES`]. The reason when the spec is not that.
+    pub fn from_spec(spec: &str) -> Result<CodeHasher, String> {
+        let mut keys = Vec::new();
+        for (n, entry) in spec.split(',').map(str::trim).enumerate() {
+            let (id, b64) = entry
+                .split_once(':')
+                .ok_or_else(|| format!("entry {} is not `id:base64key`", n + 1))?;
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(format!(
+                    "entry {}: the id must be letters, digits, - or _",
+                    n + 1
+                ));
+            }
+            let secret = STANDARD
+                .decode(b64.trim())
+                .map_err(|_| format!("entry {} (`{id}`): the key is not base64", n + 1))?;
+            if secret.len() < MIN_KEY_BYTES {
+                return Err(format!(
+                    "entry {} (`{id}`): the key has {} bytes, at least {MIN_KEY_BYTES} are needed (openssl rand -base64 32)",
+                    n + 1,
+                    secret.len()
+                ));
+            }
+            if keys.iter().any(|k: &HmacKey| k.id == id) {
+                return Err(format!("the id `{id}` appears twice"));
+            }
+            keys.push(HmacKey {
+                id: id.to_owned(),
+                secret: SecretSlice::from(secret),
+            });
+        }
+        let mut keys = keys.into_iter();
+        let current = keys.next().ok_or("no key given")?;
+        Ok(CodeHasher::new(current, keys.collect()))
     }
 
     /// A hasher with a random key that lives as long as the process: for local
@@ -332,5 +379,27 @@ mod tests {
         assert!(!format!("{code:?}").contains("123456"));
         let hasher = CodeHasher::ephemeral();
         assert!(format!("{hasher:?}").contains("redacted"));
+    }
+
+    /// The first key of a spec hashes new codes; a code hashed under a
+    /// later one (before a rotation) still checks out.
+    #[test]
+    fn a_spec_names_the_current_key_first_and_keeps_the_others() {
+        let key = |byte: u8| STANDARD.encode([byte; MIN_KEY_BYTES]);
+        let old = CodeHasher::from_spec(&format!("k1:{}", key(1))).unwrap();
+        let rotated = CodeHasher::from_spec(&format!("k2:{}, k1:{}", key(2), key(1))).unwrap();
+        assert_eq!(rotated.current_key_id(), "k2");
+        let (flow, code) = (FlowId::generate(), Code::generate());
+        let (before, id) = old.hash(&flow, &code);
+        assert_eq!(id, "k1");
+        assert!(before.is_one_of(&rotated.candidates(&flow, &code)));
+        for bad in [
+            String::new(),
+            format!("k1:{},k1:{}", key(1), key(2)),
+            format!("k 1:{}", key(1)),
+            format!("k1:{}", STANDARD.encode([1; MIN_KEY_BYTES - 1])),
+        ] {
+            assert!(CodeHasher::from_spec(&bad).is_err(), "{bad}");
+        }
     }
 }

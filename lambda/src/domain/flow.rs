@@ -5,6 +5,7 @@
 use super::{CodeHash, Email};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use otp_api::MAX_REQUEST_ID_LEN;
 use otp_api::locale::{Language, SOURCE};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
@@ -81,6 +82,24 @@ random_id_type!(
     /// handle the page is given, and the flow is bound to.
     SignInId
 );
+
+/// A page's idempotency key for a send: 1 to [`MAX_REQUEST_ID_LEN`]
+/// visible ASCII characters, chosen by the page, so a retried send finds
+/// the flow it started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn parse(input: &str) -> Option<RequestId> {
+        let visible = input.bytes().all(|b| b.is_ascii_graphic());
+        (!input.is_empty() && input.len() <= MAX_REQUEST_ID_LEN && visible)
+            .then(|| RequestId(input.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Knobs of the flow; defaults follow NIST 800-63B and Twilio Verify.
 #[derive(Debug, Clone)]
@@ -250,6 +269,16 @@ mod tests {
         assert_eq!(r.resend_in(1059, &policy), 1);
         assert_eq!(r.resend_in(1060, &policy), 0);
         assert_eq!(r.expires_in(1600), 0);
+    }
+
+    #[test]
+    fn request_ids_are_short_visible_ascii() {
+        assert_eq!(RequestId::parse("page-1").unwrap().as_str(), "page-1");
+        let longest = "r".repeat(MAX_REQUEST_ID_LEN);
+        assert!(RequestId::parse(&longest).is_some());
+        for bad in ["", "with space", "tab\t", "é", &format!("{longest}r")] {
+            assert_eq!(RequestId::parse(bad), None, "{bad:?}");
+        }
     }
 
     proptest! {

@@ -4,8 +4,10 @@
 //! - [`code`]: generating a code, its keyed hash, constant-time comparison
 //! - [`flow`]: flow ids, the flow record and the rules that decide each answer
 //! - [`pow`]: proof-of-work challenges, issued and checked
+//! - [`client`]: who is asking, as the per-client budgets count clients
 //! - [`clock`]: the time source, injectable so tests never sleep
 
+pub mod client;
 pub mod clock;
 pub mod code;
 pub mod email;
@@ -15,4 +17,4 @@ pub mod pow;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use code::{Code, CodeHash, CodeHasher, HmacKey};
 pub use email::{Email, EmailError};
-pub use flow::{FlowId, FlowRecord, FlowState, Policy, SignInId};
+pub use flow::{FlowId, FlowRecord, FlowState, Policy, RequestId, SignInId};

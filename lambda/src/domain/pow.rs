@@ -7,7 +7,7 @@
 //! HMAC over those fields, the address's canonical mailbox and the request it
 //! was issued for (`send:<request_id>` or `resend:<flow_id>`). So a solution
 //! is worth one message to one address for one request, for a few minutes;
-//! the admitting write spends it ([`crate::store::ProofMark`]), so it buys
+//! the admitting write spends it (the store's proof mark), so it buys
 //! exactly one. The puzzle itself is [`otp_api::pow`].
 //!
 //! Difficulty is `base` bits plus one for every doubling of how far the
@@ -44,8 +44,9 @@ pub enum ProofError {
     Unsolved,
 }
 
-/// A proof that checked out: `mark` is the key its single use is recorded
-/// under; `difficulty` is what it paid for.
+/// A proof that checked out: `mark` names its single use (a digest of the
+/// token, so the same token always marks the same use); `difficulty` is
+/// what it paid for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Solved {
     pub mark: String,
@@ -130,7 +131,7 @@ pub fn check(
     }
     let digest = Sha256::digest(token.as_bytes());
     Ok(Solved {
-        mark: format!("pow#{}", hex::encode(&digest[..16])),
+        mark: hex::encode(&digest[..16]),
         expires_at,
         difficulty,
     })
@@ -168,7 +169,7 @@ mod tests {
         let proof = solve(&challenge);
         let solved = check(&hasher, &proof, &ann(), "send:r1", 1000).unwrap();
         assert_eq!(solved.expires_at, 1000 + CHALLENGE_TTL_SECS);
-        assert!(solved.mark.starts_with("pow#"));
+        assert_eq!(solved.mark.len(), 32, "hex of a 128-bit digest");
         // The same token always marks the same key, so the store spends it once.
         assert_eq!(
             check(&hasher, &proof, &ann(), "send:r1", 1001).unwrap(),

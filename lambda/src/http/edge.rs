@@ -12,8 +12,6 @@
 //! which browsers and the apps posting to `/token` do not.)
 
 use super::error::ApiError;
-use crate::settings::edge::ORIGIN_VERIFY_HEADER;
-pub use crate::settings::edge::VIEWER_ADDRESS_HEADER;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -22,6 +20,13 @@ use otp_api::ErrorCode;
 use std::net::IpAddr;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
+
+/// The header the front door sets to the origin secret.
+pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
+
+/// The header CloudFront writes the viewer's address and port into, in
+/// the lower case `HeaderName` uses.
+pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
 
 /// The address in a `CloudFront-Viewer-Address` value: `ip:port`, the IPv6
 /// form without brackets (`2001:db8::1:46532`), so the port is what follows

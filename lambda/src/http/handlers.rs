@@ -3,7 +3,7 @@
 use super::error::ApiError;
 use super::extract::{ApiJson, ClientIp};
 use crate::oidc::Provider;
-use crate::service::{Client, Service};
+use crate::service::{Client, SendInput, Service};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,14 +19,7 @@ pub async fn send(
     ApiJson(request): ApiJson<SendRequest>,
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
     let sent = service
-        .send(
-            &request.email,
-            request.request_id.as_deref(),
-            request.proof.as_ref(),
-            request.sign_in.as_deref(),
-            request.locale.as_deref(),
-            Client { ip },
-        )
+        .send(SendInput::parse(&request)?, Client { ip })
         .await?;
     Ok((
         StatusCode::ACCEPTED,

@@ -6,6 +6,7 @@
 //! - [`extract`]: JSON bodies and the client address, rejecting in our shape
 //! - [`error`]: [`ApiError`], the one error answer
 //! - [`edge`]: behind CloudFront, the viewer's address and the origin secret
+//! - [`openapi`]: the OpenAPI document of the API, served and checked
 //! - `assets`: the page, embedded at build time, pre-compressed
 
 mod assets;
@@ -23,7 +24,6 @@ pub use extract::TrustedIpHeader;
 use crate::metrics;
 use crate::oidc::Provider;
 use crate::service::Service;
-use crate::settings::Settings;
 use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -54,25 +54,12 @@ const MAX_REQUEST_ID: usize = 64;
 /// How requests are read, beyond what the service decides.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// See [`Settings::client_ip_header`].
+    /// See [`crate::settings::Settings::client_ip_header`].
     pub client_ip_header: Option<HeaderName>,
     /// See [`crate::settings::EdgeSettings::origin_secret`].
     pub origin_secret: Option<edge::OriginSecret>,
     /// The language `index.html` declares: the page's last fallback.
     pub default_language: &'static Language,
-}
-
-impl Options {
-    pub fn from_settings(settings: &Settings) -> Options {
-        Options {
-            client_ip_header: settings.client_ip_header.clone(),
-            origin_secret: settings
-                .edge
-                .origin_secret_bytes()
-                .map(edge::OriginSecret::new),
-            default_language: settings.policy.default_language,
-        }
-    }
 }
 
 /// The language `index.html` declares (see [`Options::default_language`]).

@@ -7,7 +7,7 @@
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ClientIp};
-use crate::metrics::{self, Budget, Metric, TokenOutcome};
+use crate::metrics::{self, Metric, RefusedBy, TokenOutcome};
 use crate::oidc::authorize::PageError;
 use crate::oidc::token::TokenError;
 use crate::oidc::{AuthorizeFailure, Provider, UserinfoError};
@@ -184,7 +184,7 @@ fn token_error(e: &TokenError) -> Response {
         TokenError::InvalidGrant(_) => TokenOutcome::InvalidGrant,
         TokenError::UnsupportedGrantType => TokenOutcome::UnsupportedGrantType,
         TokenError::TooMany { .. } => {
-            metrics::record(Metric::Refused(Budget::TokenFailures));
+            metrics::record(Metric::Refused(RefusedBy::TokenFailures));
             TokenOutcome::RateLimited
         }
         TokenError::Unavailable => TokenOutcome::Unavailable,

@@ -71,8 +71,10 @@ pub enum AuthorizeError {
     Redirect(RedirectError),
 }
 
-/// Checks the parameters of an authorization request, in the order of the
-/// design: repeats, client, redirect URI, then the rest.
+/// Checks the parameters of an authorization request in this order:
+/// repeats, client, redirect URI — each answered with a page, since nothing
+/// may be redirected before the last two are known good — then the rest,
+/// answered on the redirect URI.
 pub fn validate(
     params: &[(String, String)],
     clients: &Clients,

@@ -1,14 +1,14 @@
 //! Budgets of failed token requests: failed client authentications and
 //! failed redemptions (`invalid_client`, `invalid_grant`), counted per
 //! client id and per client address with the service's counters
-//! (`limit#<scope>#<subject>#<hour>`, the subject a keyed hash), after the
+//! ([`keys::counter`], by the hour, the subject a keyed hash), after the
 //! fact, so a successful request reads and writes no counter. A failure
 //! whose counter passes its limit is answered 429; an address over its
 //! budget is then refused in memory, before any work, until its hour ends.
 
 use crate::domain::CodeHasher;
-use crate::service::ip_subject;
-use crate::store::Store;
+use crate::domain::client::ip_subject;
+use crate::store::{Store, keys};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -44,11 +44,7 @@ impl Failures {
     }
 
     fn key(&self, scope: &str, subject: &str, now: u64) -> String {
-        format!(
-            "limit#{scope}#{}#{}",
-            self.hasher.subject(scope, subject),
-            now / HOUR
-        )
+        keys::counter(scope, &self.hasher.subject(scope, subject), now / HOUR)
     }
 
     /// Counts a failure of `client_id` (as claimed) from `ip`; returns the

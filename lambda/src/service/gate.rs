@@ -11,6 +11,7 @@
 //! bucket is *busy*: its verifies check the budget before counting the try
 //! (see `Service::verify`), so its refusals cost one write.
 
+use crate::domain::client::client_prefix;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
@@ -59,7 +60,7 @@ impl Gate {
     /// Takes a token for `client`'s `step` at `now`; `busy` says whether the
     /// client has used half its bucket or more.
     pub(crate) fn enter(&self, step: Step, client: IpAddr, now: u64) -> Result<Busy, Closed> {
-        let client = prefix(client);
+        let client = client_prefix(client);
         let capacity = self.capacity(step);
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
         if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(&(step, client)) {
@@ -105,7 +106,7 @@ impl Gate {
     /// The store refused `client`'s `step` until `until`.
     pub(crate) fn close(&self, step: Step, client: IpAddr, until: u64) {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(bucket) = buckets.get_mut(&(step, prefix(client))) {
+        if let Some(bucket) = buckets.get_mut(&(step, client_prefix(client))) {
             bucket.closed_until = bucket.closed_until.max(until);
         }
     }
@@ -116,23 +117,9 @@ impl Gate {
     pub(crate) fn give_back(&self, step: Step, client: IpAddr) {
         let capacity = self.capacity(step);
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(bucket) = buckets.get_mut(&(step, prefix(client))) {
+        if let Some(bucket) = buckets.get_mut(&(step, client_prefix(client))) {
             bucket.tokens = (bucket.tokens + 1.0).min(capacity);
         }
-    }
-}
-
-/// The budgets' client: the address for IPv4, the /64 for IPv6.
-fn prefix(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let bits = u128::from(v6) & !((1u128 << 64) - 1);
-                IpAddr::V6(bits.into())
-            }
-        },
     }
 }
 

@@ -2,9 +2,11 @@
 //! against stores that are wholly up or wholly down.
 
 use super::*;
-use crate::domain::{CodeHash, ManualClock};
+use crate::domain::{CodeHash, ManualClock, RequestId};
 use crate::store::{Admission, MemoryStore, StoreError};
+use crate::store::{Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard};
 use async_trait::async_trait;
+use otp_api::SendRequest;
 use std::net::Ipv4Addr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -185,7 +187,7 @@ impl Fixture {
     async fn start(&self) -> (FlowId, String) {
         let sent = self
             .service
-            .send("ann@example.com", None, None, None, None, CLIENT)
+            .send(to("ann@example.com"), CLIENT)
             .await
             .unwrap();
         let code = self
@@ -196,6 +198,31 @@ impl Fixture {
             .pop()
             .expect("a code was sent");
         (sent.flow_id, code)
+    }
+}
+
+/// A send to `email`, nothing more.
+fn to(email: &str) -> SendInput {
+    SendInput::to(Email::parse(email).unwrap())
+}
+
+/// A send as the API makes it: the body parsed, then sent.
+async fn send(
+    service: &Service,
+    request: SendRequest,
+    client: Client,
+) -> Result<Sent, ServiceError> {
+    service.send(SendInput::parse(&request)?, client).await
+}
+
+/// The body of a send to `email`, nothing more.
+fn request(email: &str) -> SendRequest {
+    SendRequest {
+        email: email.to_owned(),
+        request_id: None,
+        proof: None,
+        sign_in: None,
+        locale: None,
     }
 }
 
@@ -287,10 +314,7 @@ async fn replays_count_against_the_same_five_tries() {
 async fn a_request_without_a_client_address_is_refused() {
     let f = fixture();
     let unknown = Client { ip: None };
-    let send = f
-        .service
-        .send("ann@example.com", None, None, None, None, unknown)
-        .await;
+    let send = f.service.send(to("ann@example.com"), unknown).await;
     assert!(matches!(send, Err(ServiceError::ClientUnknown)), "{send:?}");
     assert!(f.mailer.0.lock().unwrap().is_empty(), "nothing was sent");
     let (flow, code) = f.start().await;
@@ -331,25 +355,18 @@ async fn a_refused_request_costs_at_most_one_write() {
     let first = other(f.store.clone());
     for n in 0..2 {
         let email = format!("person{n}@example.com");
-        first
-            .send(&email, None, None, None, None, CLIENT)
-            .await
-            .unwrap();
+        first.send(to(&email), CLIENT).await.unwrap();
     }
     let second = other(f.store.clone());
     let before = f.store.writes();
-    let refused = second
-        .send("late@example.com", None, None, None, None, CLIENT)
-        .await;
+    let refused = second.send(to("late@example.com"), CLIENT).await;
     assert!(
         matches!(refused, Err(ServiceError::RateLimited { .. })),
         "{refused:?}"
     );
     assert_eq!(f.store.writes() - before, 1, "the refused admission");
     let before = f.store.writes();
-    let refused = second
-        .send("later@example.com", None, None, None, None, CLIENT)
-        .await;
+    let refused = second.send(to("later@example.com"), CLIENT).await;
     assert!(
         matches!(refused, Err(ServiceError::RateLimited { .. })),
         "{refused:?}"
@@ -365,14 +382,10 @@ async fn a_refused_request_costs_at_most_one_write() {
         let stranger = Client {
             ip: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 1, rand::random()))),
         };
-        let _ = third
-            .send("ann@example.com", None, None, None, None, stranger)
-            .await;
+        let _ = third.send(to("ann@example.com"), stranger).await;
     }
     let before = f.store.writes();
-    let asked = third
-        .send("ann@example.com", None, None, None, None, owner)
-        .await;
+    let asked = third.send(to("ann@example.com"), owner).await;
     assert!(
         matches!(asked, Err(ServiceError::ProofRequired(_))),
         "{asked:?}"
@@ -382,10 +395,7 @@ async fn a_refused_request_costs_at_most_one_write() {
     // A verifying client that has used half its bucket reads its budget
     // first: over it, no write at all, and no try counted.
     let verifier = other(f.store.clone());
-    let sent = verifier
-        .send("bob@example.com", None, None, None, None, owner)
-        .await
-        .unwrap();
+    let sent = verifier.send(to("bob@example.com"), owner).await.unwrap();
     let (flow, code) = (sent.flow_id, f.mailer.0.lock().unwrap().pop().unwrap());
     for _ in 0..2 {
         let _ = verifier.verify(flow.as_str(), &wrong(&code), CLIENT).await;
@@ -424,16 +434,34 @@ async fn a_repeated_send_is_answered_when_the_client_budget_is_spent() {
         },
     );
     let first = service
-        .send("ann@example.com", Some("page-1"), None, None, None, CLIENT)
+        .send(
+            SendInput {
+                request_id: RequestId::parse("page-1"),
+                ..to("ann@example.com")
+            },
+            CLIENT,
+        )
         .await
         .unwrap();
     let again = service
-        .send("ann@example.com", Some("page-1"), None, None, None, CLIENT)
+        .send(
+            SendInput {
+                request_id: RequestId::parse("page-1"),
+                ..to("ann@example.com")
+            },
+            CLIENT,
+        )
         .await
         .unwrap();
     assert_eq!(again.flow_id, first.flow_id);
     let other = service
-        .send("ann@example.com", Some("page-2"), None, None, None, CLIENT)
+        .send(
+            SendInput {
+                request_id: RequestId::parse("page-2"),
+                ..to("ann@example.com")
+            },
+            CLIENT,
+        )
         .await;
     assert!(
         matches!(other, Err(ServiceError::RateLimited { .. })),
@@ -452,29 +480,25 @@ async fn a_challenge_is_measured_in_characters() {
         challenge: "é".repeat(n),
         nonce: 0,
     };
-    let sent = f
-        .service
-        .send(
-            "ann@example.com",
-            None,
-            Some(&proof(256)),
-            None,
-            None,
-            CLIENT,
-        )
-        .await;
+    let sent = send(
+        &f.service,
+        SendRequest {
+            proof: Some(proof(256)),
+            ..request("ann@example.com")
+        },
+        CLIENT,
+    )
+    .await;
     assert!(sent.is_ok(), "{sent:?}");
-    let refused = f
-        .service
-        .send(
-            "ann@example.com",
-            None,
-            Some(&proof(257)),
-            None,
-            None,
-            CLIENT,
-        )
-        .await;
+    let refused = send(
+        &f.service,
+        SendRequest {
+            proof: Some(proof(257)),
+            ..request("ann@example.com")
+        },
+        CLIENT,
+    )
+    .await;
     assert!(
         matches!(refused, Err(ServiceError::InvalidProof)),
         "{refused:?}"
@@ -509,11 +533,16 @@ async fn the_language_comes_from_the_request_or_the_default_and_stays_with_the_f
     assert_eq!(f.mailer.last_language(), Some("de"));
     assert_eq!(language(&defaulted).await, "de");
 
-    let sent = f
-        .service
-        .send("bob@example.com", None, None, None, Some("FR"), CLIENT)
-        .await
-        .unwrap();
+    let sent = send(
+        &f.service,
+        SendRequest {
+            locale: Some("FR".into()),
+            ..request("bob@example.com")
+        },
+        CLIENT,
+    )
+    .await
+    .unwrap();
     assert_eq!(f.mailer.last_language(), Some("fr"));
     assert_eq!(language(&sent.flow_id).await, "fr");
 
@@ -541,10 +570,15 @@ async fn an_unsupported_locale_is_refused_before_any_write() {
     let (flow, _) = f.start().await;
     let (writes, sent) = (f.store.writes(), f.mailer.0.lock().unwrap().len());
     for bad in ["pt-PT", "de-AT", "zh", "en_US", "", "*"] {
-        let send = f
-            .service
-            .send("ann@example.com", None, None, None, Some(bad), CLIENT)
-            .await;
+        let send = send(
+            &f.service,
+            SendRequest {
+                locale: Some(bad.into()),
+                ..request("ann@example.com")
+            },
+            CLIENT,
+        )
+        .await;
         assert!(
             matches!(send, Err(ServiceError::InvalidLocale)),
             "{bad:?}: {send:?}"

@@ -1,18 +1,12 @@
 //! Settings of a front door in front of the service (a CloudFront
-//! distribution on a custom domain): the secret it adds to every request it
-//! forwards (`OTP_ORIGIN_VERIFY_SECRET`), without which the service answers
-//! nothing. The header the client address comes from is
-//! `OTP_CLIENT_IP_HEADER` ([`super::Settings::client_ip_header`]).
+//! distribution on a custom domain, or another proxy the operator trusts):
+//! the secret it adds to every request it forwards
+//! (`OTP_ORIGIN_VERIFY_SECRET`), without which the service answers nothing,
+//! and the header the client address comes from (`OTP_CLIENT_IP_HEADER`).
 
 use super::{Env, SettingsError};
+use axum::http::HeaderName;
 use secrecy::{ExposeSecret, SecretString};
-
-/// The header the front door sets to the origin secret.
-pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
-
-/// The header CloudFront writes the viewer's address and port into, in
-/// the lower case `HeaderName` uses.
-pub const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
 
 /// Shortest accepted origin secret: guessing it must be hopeless.
 pub const MIN_ORIGIN_SECRET_LEN: usize = 32;
@@ -49,6 +43,20 @@ impl EdgeSettings {
             .as_ref()
             .map(|s| s.expose_secret().as_bytes())
     }
+}
+
+/// `OTP_CLIENT_IP_HEADER`: the request header that holds the client's
+/// address, if a trusted proxy sets one.
+pub(super) fn client_ip_header_from(env: &Env) -> Result<Option<HeaderName>, SettingsError> {
+    env.get("OTP_CLIENT_IP_HEADER")
+        .map(|name| {
+            name.parse::<HeaderName>()
+                .map_err(|_| SettingsError::Invalid {
+                    var: "OTP_CLIENT_IP_HEADER",
+                    why: format!("`{name}` is not a header name"),
+                })
+        })
+        .transpose()
 }
 
 /// A header value of visible ASCII (what a proxy can send unchanged), long

@@ -3,11 +3,13 @@
 //! and the HMAC keys, never the SMTP URL or the provider's keys, so their
 //! function holds no secret it does not use.
 
-use super::{
-    Env, LogFormat, Runtime, SettingsError, StoreSettings, hasher_from, logs_from, store_from,
-    store_timeout_from,
-};
+use super::rules::hasher_from;
+use super::store::{store_from, store_timeout_from};
+use super::telemetry::logs_from;
+use super::{Env, Runtime, SettingsError, StoreSettings};
 use crate::domain::CodeHasher;
+use crate::suppression::SuppressionSettings;
+use crate::telemetry::LogFormat;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -39,42 +41,17 @@ impl Handler {
     }
 }
 
-/// How long a notification suppresses a mailbox; zero turns that kind off.
-///
-/// Two settings, because the two mean different things for a service that
-/// only mails people who asked: a permanent bounce says the mailbox does not
-/// exist, which rarely changes, while a complaint comes from a person who
-/// reads that mailbox (often after codes they did not ask for, i.e. someone
-/// bombing them) and who may want to sign in themselves later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SuppressionSettings {
-    /// `OTP_BOUNCE_SUPPRESSION_DAYS`, default 90.
-    pub bounce: Duration,
-    /// `OTP_COMPLAINT_SUPPRESSION_DAYS`, default 30.
-    pub complaint: Duration,
-}
-
-impl Default for SuppressionSettings {
-    fn default() -> Self {
-        SuppressionSettings {
-            bounce: Duration::from_secs(90 * DAY),
-            complaint: Duration::from_secs(30 * DAY),
-        }
-    }
-}
-
-impl SuppressionSettings {
-    pub(super) fn from_env(env: &Env) -> Result<SuppressionSettings, SettingsError> {
-        let defaults = SuppressionSettings::default();
-        let days = |var, default: Duration| -> Result<Duration, SettingsError> {
-            let days = env.bounded_or(var, default.as_secs() / DAY, 0..=3650)?;
-            Ok(Duration::from_secs(days * DAY))
-        };
-        Ok(SuppressionSettings {
-            bounce: days("OTP_BOUNCE_SUPPRESSION_DAYS", defaults.bounce)?,
-            complaint: days("OTP_COMPLAINT_SUPPRESSION_DAYS", defaults.complaint)?,
-        })
-    }
+/// `OTP_BOUNCE_SUPPRESSION_DAYS` and `OTP_COMPLAINT_SUPPRESSION_DAYS`.
+pub(super) fn suppression_from(env: &Env) -> Result<SuppressionSettings, SettingsError> {
+    let defaults = SuppressionSettings::default();
+    let days = |var, default: Duration| -> Result<Duration, SettingsError> {
+        let days = env.bounded_or(var, default.as_secs() / DAY, 0..=3650)?;
+        Ok(Duration::from_secs(days * DAY))
+    };
+    Ok(SuppressionSettings {
+        bounce: days("OTP_BOUNCE_SUPPRESSION_DAYS", defaults.bounce)?,
+        complaint: days("OTP_COMPLAINT_SUPPRESSION_DAYS", defaults.complaint)?,
+    })
 }
 
 /// `OTP_SES_CONFIGURATION_SET`: a configuration set name as SES allows it
@@ -114,8 +91,13 @@ impl ListSettings {
     /// table and the keys are required there.
     pub fn from_vars(vars: HashMap<String, String>) -> Result<ListSettings, SettingsError> {
         let env = Env(vars);
-        let on_lambda = env.get("AWS_LAMBDA_RUNTIME_API").is_some();
+        let on_lambda = env.runtime() == Runtime::Lambda;
         ListSettings::read(&env, on_lambda)
+    }
+
+    /// [`ListSettings::for_command`] of the process environment.
+    pub fn for_command_from_env() -> Result<ListSettings, SettingsError> {
+        ListSettings::for_command(std::env::vars().collect())
     }
 
     /// For the `otp suppression` commands, wherever they run: the table and
@@ -137,18 +119,14 @@ impl ListSettings {
     }
 
     fn read(env: &Env, required: bool) -> Result<ListSettings, SettingsError> {
-        let runtime = if env.get("AWS_LAMBDA_RUNTIME_API").is_some() {
-            Runtime::Lambda
-        } else {
-            Runtime::Local
-        };
+        let runtime = env.runtime();
         let (log_format, metrics_namespace) = logs_from(env, runtime == Runtime::Lambda)?;
         Ok(ListSettings {
             runtime,
             store: store_from(env, required)?,
             store_timeout: store_timeout_from(env)?,
             hasher: hasher_from(env, required)?,
-            suppression: SuppressionSettings::from_env(env)?,
+            suppression: suppression_from(env)?,
             log_format,
             metrics_namespace,
         })

@@ -15,23 +15,42 @@
 //! - `expires_at` is checked in every condition, because DynamoDB deletes
 //!   TTL-expired items lazily; `ttl` is only garbage collection.
 //!
+//! Each rule is written once, in the module of the items it guards, as a
+//! predicate on the record that the memory store applies under its lock,
+//! beside the DynamoDB condition expression that says the same:
+//!
+//! - [`flow`]: a flow's steps (resend, count a try, approve, undo)
+//! - [`admission`]: the budgets, lockouts, proof and suppressions a new
+//!   message passes, in the one order both stores check them
+//! - [`sign_in`]: an app's sign-in request, its grant and redemption
+//! - [`suppression`]: the suppression list
+//! - [`keys`]: every item's key and its prefix
+//!
+//! Two implementations of the [`Store`] port, held to the same contract
+//! tests:
+//!
 //! - [`memory`]: one process, one lock; the local default and the reference
 //! - [`dynamodb`]: the deployed store, one table keyed by `pk`
 
+pub mod admission;
 pub mod dynamodb;
+pub mod flow;
+pub mod keys;
 pub mod memory;
 pub mod sign_in;
 pub mod suppression;
 
-use crate::domain::{CodeHash, FlowId, FlowRecord, SignInId};
+use crate::domain::{CodeHash, FlowId, FlowRecord};
 use async_trait::async_trait;
 
 #[doc(hidden)]
 pub use async_trait::async_trait as async_trait_for_macros;
 
+pub use admission::{Admission, Charge, ProofMark, Refusal};
 pub use dynamodb::DynamoStore;
+pub use flow::{Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard};
 pub use memory::MemoryStore;
-pub use sign_in::{AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption};
+pub use sign_in::{AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, SignInStore};
 pub use suppression::{Suppression, SuppressionReason, SuppressionStore};
 
 /// The store could not answer: a timeout, a throttle, an outage. The caller
@@ -44,135 +63,6 @@ impl StoreError {
     pub fn new(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         StoreError(e.into())
     }
-}
-
-/// An idempotency key for `send`: the same key maps to the same flow until
-/// `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey {
-    /// Already scoped and hashed by the caller (no raw request id or address).
-    pub key: String,
-    pub expires_at: u64,
-    pub ttl: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Created {
-    /// The flow was written, with its idempotency key and its charges, atomically.
-    New,
-    /// The idempotency key already maps to this live flow; nothing was written.
-    Existing(FlowId),
-    /// The admission was refused; nothing was written.
-    Refused(Refusal),
-}
-
-/// A budget counter that the admitting write adds one to, refusing the
-/// write while the counter is at `limit`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Charge {
-    /// `limit#<scope>#<subject>#<window>`; the subject is a keyed hash.
-    pub key: String,
-    pub limit: u32,
-    pub ttl: u64,
-}
-
-/// A spent proof of work: written by the admitting write, which is refused
-/// if it exists already, so a solution buys one message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProofMark {
-    pub key: String,
-    pub ttl: u64,
-}
-
-/// What a new message must pass, checked and charged in the same atomic
-/// write as the flow change it admits.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Admission {
-    /// Charged by one each, in this order; [`Refusal::Budget`] names one by index.
-    pub charges: Vec<Charge>,
-    /// Lockout items (`lock#…`): the write is refused while one of them holds
-    /// an `until` after `now` and a lockout number above `lock_allowance`.
-    pub locks: Vec<String>,
-    /// Lockouts up to this number of their day are let through (a proof of
-    /// work paid for them); 0 lets none through.
-    pub lock_allowance: u32,
-    pub proof: Option<ProofMark>,
-    /// Suppression items (`suppress#…`, one per known HMAC key, see
-    /// [`suppression`]): the write is refused while one of them holds an
-    /// `until` after `now`.
-    pub suppressions: Vec<String>,
-    pub now: u64,
-}
-
-/// Why an admission was refused; nothing was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// `charges[index]` is at its limit; `count` is its value.
-    Budget { index: usize, count: i64 },
-    /// A lockout lasts until `until`; it is lockout number `n` of its day.
-    Locked { until: u64, n: u32 },
-    /// The proof of work was spent before.
-    ProofSpent,
-    /// The mailbox is suppressed until `until`. Named before any budget a
-    /// write also fails: no proof of work or wait would get the message through.
-    Suppressed { until: u64 },
-}
-
-/// A new code for an existing flow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCode {
-    pub code_hash: CodeHash,
-    pub key_id: String,
-    pub sent_at: u64,
-    pub expires_at: u64,
-    pub ttl: u64,
-    /// The language it is written in, from now on the flow's.
-    pub language: &'static otp_api::locale::Language,
-}
-
-/// What must hold for a resend to replace the code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResendGuard<'a> {
-    pub now: u64,
-    /// The code the caller read: the flow is replaced only if it still has
-    /// it, so the caller's copy is the record to restore if delivery fails.
-    pub current: &'a CodeHash,
-    /// `last_sent_at <= now - cooldown`.
-    pub cooldown_secs: u64,
-    /// `sends < max_sends`.
-    pub max_sends: u32,
-    /// `attempts < max_attempts`: an exhausted flow is dead, no new code revives it.
-    pub max_attempts: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Replaced {
-    /// The code was replaced and the admission charged.
-    Done,
-    /// A condition on the flow failed; the record as it is now (if any) says which.
-    Refused(Option<FlowRecord>),
-    /// The admission was refused; nothing was written.
-    OverBudget(Refusal),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attempt {
-    /// The try was counted; the record after counting, whose code hash the
-    /// caller may now compare once.
-    Counted(FlowRecord),
-    /// Not counted, so the code must not be compared: the flow is used (and
-    /// past the replay window), expired or exhausted (the record says
-    /// which), or gone (`None`).
-    Refused(Option<FlowRecord>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Approval {
-    /// The flow is approved: `used_at` is set. The record after approval.
-    Approved(FlowRecord),
-    /// Nothing was written: the flow is used, expired, or holds another code
-    /// by now (the record says which), or it is gone (`None`).
-    Refused(Option<FlowRecord>),
 }
 
 /// The persistence port. Implementations must be linearizable per item: two
@@ -266,55 +156,4 @@ pub trait Store: SignInStore + SuppressionStore {
     /// Adds `amount` (may be negative) to the counter `key`, creating it with
     /// `ttl` if missing; returns the new value.
     async fn add_to_counter(&self, key: &str, amount: i64, ttl: u64) -> Result<i64, StoreError>;
-}
-
-/// The steps of an app's sign-in (OpenID Connect): one `authreq#<id>` item,
-/// each step one conditional write on it. See [`sign_in`]. Same
-/// linearizability as [`Store`].
-#[async_trait]
-pub trait SignInStore: Send + Sync + 'static {
-    /// Stores a validated authorization request; `ttl` is its garbage
-    /// collection time. Refuses (an error) to overwrite an existing id.
-    async fn put_auth_request(&self, request: &AuthRequest, ttl: u64) -> Result<(), StoreError>;
-
-    /// The item as stored, whatever its state; callers judge expiry.
-    async fn get_auth_request(&self, id: &SignInId) -> Result<Option<AuthRecord>, StoreError>;
-
-    /// Records the grant if the request is unexpired (`expires_at > now`),
-    /// not cancelled, and has no grant yet or this very grant (same
-    /// `code_hash`: a repeat for the same approved flow, which keeps the
-    /// first grant's fields). Sets the item's `ttl` to `ttl` in the same write:
-    /// when the code and the token it may buy stop mattering.
-    async fn grant(
-        &self,
-        id: &SignInId,
-        grant: &Grant,
-        now: u64,
-        ttl: u64,
-    ) -> Result<AuthStep, StoreError>;
-
-    /// Cancels a request that is unexpired, not cancelled and has no grant.
-    async fn cancel_auth_request(&self, id: &SignInId, now: u64) -> Result<AuthStep, StoreError>;
-
-    /// Redeems the code: records `redemption` if the item has a grant with
-    /// `check.code_hash`, `code_expires_at > check.now`, no redemption yet,
-    /// no revocation, and the request's client, redirect URI and code
-    /// challenge equal the check's. Only one request wins a code. Raises the
-    /// item's `ttl` to `ttl` in the same write.
-    async fn redeem(
-        &self,
-        id: &SignInId,
-        check: &RedeemCheck,
-        redemption: &Redemption,
-        ttl: u64,
-    ) -> Result<AuthStep, StoreError>;
-
-    /// Revokes the access token of a redeemed grant whose code is
-    /// `code_hash` (the code was presented again), if not revoked yet.
-    async fn revoke(
-        &self,
-        id: &SignInId,
-        code_hash: &str,
-        now: u64,
-    ) -> Result<AuthStep, StoreError>;
 }

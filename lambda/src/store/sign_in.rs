@@ -6,7 +6,9 @@
 //! requests never both win a step; codes and tokens are kept only as
 //! SHA-256 hashes.
 
+use super::StoreError;
 use crate::domain::{FlowId, SignInId};
+use async_trait::async_trait;
 
 /// A validated authorization request, as `/authorize` stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,9 +91,79 @@ pub enum AuthStep {
     Refused(Option<AuthRecord>),
 }
 
+/// The steps of an app's sign-in (OpenID Connect): one `authreq#<id>` item,
+/// each step one conditional write on it. Same linearizability as
+/// [`super::Store`].
+#[async_trait]
+pub trait SignInStore: Send + Sync + 'static {
+    /// Stores a validated authorization request; `ttl` is its garbage
+    /// collection time. Refuses (an error) to overwrite an existing id.
+    async fn put_auth_request(&self, request: &AuthRequest, ttl: u64) -> Result<(), StoreError>;
+
+    /// The item as stored, whatever its state; callers judge expiry.
+    async fn get_auth_request(&self, id: &SignInId) -> Result<Option<AuthRecord>, StoreError>;
+
+    /// Records the grant if the request is unexpired (`expires_at > now`),
+    /// not cancelled, and has no grant yet or this very grant (same
+    /// `code_hash`: a repeat for the same approved flow, which keeps the
+    /// first grant's fields). Sets the item's `ttl` to `ttl` in the same write:
+    /// when the code and the token it may buy stop mattering.
+    async fn grant(
+        &self,
+        id: &SignInId,
+        grant: &Grant,
+        now: u64,
+        ttl: u64,
+    ) -> Result<AuthStep, StoreError>;
+
+    /// Cancels a request that is unexpired, not cancelled and has no grant.
+    async fn cancel_auth_request(&self, id: &SignInId, now: u64) -> Result<AuthStep, StoreError>;
+
+    /// Redeems the code: records `redemption` if the item has a grant with
+    /// `check.code_hash`, `code_expires_at > check.now`, no redemption yet,
+    /// no revocation, and the request's client, redirect URI and code
+    /// challenge equal the check's. Only one request wins a code. Raises the
+    /// item's `ttl` to `ttl` in the same write.
+    async fn redeem(
+        &self,
+        id: &SignInId,
+        check: &RedeemCheck,
+        redemption: &Redemption,
+        ttl: u64,
+    ) -> Result<AuthStep, StoreError>;
+
+    /// Revokes the access token of a redeemed grant whose code is
+    /// `code_hash` (the code was presented again), if not revoked yet.
+    async fn revoke(
+        &self,
+        id: &SignInId,
+        code_hash: &str,
+        now: u64,
+    ) -> Result<AuthStep, StoreError>;
+}
+
+/// [`AuthRecord::grantable`] as a DynamoDB condition; binds `:now` and
+/// `:code_hash`. Every attribute is named through a `#<attribute>`
+/// placeholder, so no name can collide with a reserved word.
+pub(crate) const GRANTABLE: &str = "attribute_exists(pk) AND #expires_at > :now \
+     AND attribute_not_exists(#cancelled_at) \
+     AND (attribute_not_exists(#code_hash) OR #code_hash = :code_hash)";
+/// [`AuthRecord::cancellable`] as a DynamoDB condition; binds `:now`.
+pub(crate) const CANCELLABLE: &str = "attribute_exists(pk) AND #expires_at > :now \
+     AND attribute_not_exists(#cancelled_at) AND attribute_not_exists(#code_hash)";
+/// [`AuthRecord::redeemable`] as a DynamoDB condition; binds `:code_hash`,
+/// `:now`, `:client_id`, `:redirect_uri` and `:code_challenge`.
+pub(crate) const REDEEMABLE: &str = "#code_hash = :code_hash AND #code_expires_at > :now \
+     AND attribute_not_exists(#token_hash) AND attribute_not_exists(#revoked_at) \
+     AND #client_id = :client_id AND #redirect_uri = :redirect_uri \
+     AND #code_challenge = :code_challenge";
+/// [`AuthRecord::revocable`] as a DynamoDB condition; binds `:code_hash`.
+pub(crate) const REVOCABLE: &str = "#code_hash = :code_hash AND attribute_exists(#token_hash) \
+     AND attribute_not_exists(#revoked_at)";
+
 /// The conditions of the steps, as rules on the record: the memory store
-/// applies them under its lock, and the DynamoDB store's condition
-/// expressions say the same.
+/// applies them under its lock, and the DynamoDB conditions above say the
+/// same.
 impl AuthRecord {
     /// [`crate::store::SignInStore::grant`] may write `grant` at `now`.
     pub(crate) fn grantable(&self, grant: &Grant, now: u64) -> bool {

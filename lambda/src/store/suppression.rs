@@ -2,7 +2,7 @@
 //! because mail to them bounced for good or their owner marked it as spam
 //! (reported by SES, see [`crate::suppression`]).
 //!
-//! One item per mailbox, `suppress#<subject>`, where the subject is a keyed
+//! One item per mailbox ([`super::keys::suppression`]), where the subject is a keyed
 //! hash of the canonical mailbox like every budget's, so the table holds no
 //! address. A new message is refused in the same atomic write that charges
 //! its budgets while the item's `until` lies after `now`
@@ -47,6 +47,17 @@ pub struct Suppression {
     /// When that notification was handled.
     pub since: u64,
 }
+
+impl Suppression {
+    /// [`SuppressionStore::suppress`] records `self` over what the key
+    /// holds (`held`) only if it lasts longer.
+    pub(crate) fn outlasts(&self, held: Option<&Suppression>) -> bool {
+        held.is_none_or(|held| held.until < self.until)
+    }
+}
+
+/// [`Suppression::outlasts`] as a DynamoDB condition; binds `:until`.
+pub(crate) const OUTLASTS: &str = "attribute_not_exists(#until) OR #until < :until";
 
 /// Keeps the suppression list. Same linearizability as [`super::Store`].
 #[async_trait]

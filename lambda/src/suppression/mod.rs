@@ -19,16 +19,17 @@ pub mod notification;
 
 use crate::domain::{Clock, CodeHasher, Email};
 use crate::metrics::{self, Metric, NotificationKind};
-use crate::settings::SuppressionSettings;
-use crate::store::{Store, StoreError, Suppression, SuppressionReason};
+use crate::store::{self, Store, StoreError, Suppression, SuppressionReason};
 use aws_lambda_events::event::sns::SnsEvent;
 use notification::Notice;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The scope of the keyed hash that names a suppression item.
 const SCOPE: &str = "suppress";
 /// Kept this long past its end, then garbage.
-const GRACE_SECS: u64 = 24 * 3600;
+const GRACE_SECS: u64 = DAY;
+const DAY: u64 = 24 * 3600;
 
 /// The items a message to `email` must find unsuppressed: the mailbox's item
 /// under each known HMAC key, so a rotation does not lift suppressions
@@ -37,8 +38,32 @@ pub fn keys(hasher: &CodeHasher, email: &Email) -> Vec<String> {
     hasher
         .subjects(SCOPE, email.mailbox())
         .into_iter()
-        .map(|subject| format!("suppress#{subject}"))
+        .map(|subject| store::keys::suppression(&subject))
         .collect()
+}
+
+/// How long a notification suppresses a mailbox; zero turns that kind off.
+///
+/// Two settings, because the two mean different things for a service that
+/// only mails people who asked: a permanent bounce says the mailbox does not
+/// exist, which rarely changes, while a complaint comes from a person who
+/// reads that mailbox (often after codes they did not ask for, i.e. someone
+/// bombing them) and who may want to sign in themselves later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SuppressionSettings {
+    /// After a permanent bounce; 90 days unless configured.
+    pub bounce: Duration,
+    /// After a complaint; 30 days unless configured.
+    pub complaint: Duration,
+}
+
+impl Default for SuppressionSettings {
+    fn default() -> Self {
+        SuppressionSettings {
+            bounce: Duration::from_secs(90 * DAY),
+            complaint: Duration::from_secs(30 * DAY),
+        }
+    }
 }
 
 /// What one SNS delivery amounted to.
@@ -262,7 +287,7 @@ mod tests {
             CodeHasher::new(key("k2", 2), Vec::new()),
             Arc::new(clock.clone()),
             SuppressionSettings {
-                complaint: std::time::Duration::ZERO,
+                complaint: Duration::ZERO,
                 ..SuppressionSettings::default()
             },
         );

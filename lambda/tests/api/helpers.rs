@@ -108,7 +108,7 @@ pub fn service_vars() -> (HashMap<String, String>, Inbox) {
 pub async fn spawn_with_settings(settings: Settings, inbox: Inbox) -> TestApp {
     // Logs only when asked: `TEST_LOG=1 cargo test …`.
     if std::env::var_os("TEST_LOG").is_some() {
-        otp::startup::init_tracing(otp::settings::LogFormat::Pretty);
+        otp::telemetry::init_tracing(otp::telemetry::LogFormat::Pretty);
     }
     let clock = ManualClock::starting_now();
     let app = Application::build(&settings, Arc::new(clock.clone()) as Arc<dyn Clock>)

@@ -73,12 +73,8 @@ async fn harness() -> Harness {
     )
     .await
     .expect("the service builds");
-    let router = otp::http::app(
-        parts.service,
-        parts.provider,
-        otp::http::Options::from_settings(&settings),
-    )
-    .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 7], 40000))));
+    let router = otp::http::app(parts.service, parts.provider, settings.http_options())
+        .layer(MockConnectInfo(SocketAddr::from(([203, 0, 113, 7], 40000))));
     let list = SuppressionList::new(store, settings.hasher.clone(), shared, settings.suppression);
     Harness {
         list,

@@ -7,10 +7,10 @@
 
 use super::*;
 use async_trait::async_trait;
-use otp::domain::{CodeHasher, ManualClock, Policy};
+use otp::domain::{CodeHasher, Email, ManualClock, Policy};
 use otp::mailer::{CodeMessage, MailError, Mailer};
-use otp::service::{Client, Service, ServiceError};
-use otp::settings::Limits;
+use otp::service::Limits;
+use otp::service::{Client, SendInput, Service, ServiceError};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -185,7 +185,10 @@ pub(crate) async fn parallel_guesses_compare_at_most_five_codes(store: Arc<dyn S
         limits,
     ));
     let sent = service
-        .send("ann@example.com", None, None, None, None, client(GUESSES))
+        .send(
+            SendInput::to(Email::parse("ann@example.com").unwrap()),
+            client(GUESSES),
+        )
         .await
         .unwrap();
     let right = mailer.0.lock().unwrap().clone().expect("a code was sent");

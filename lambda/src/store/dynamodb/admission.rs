@@ -1,13 +1,15 @@
-//! An [`Admission`] as items of a `TransactWriteItems`, and the reading of
-//! its refusal from the cancellation reasons.
+//! An [`Admission`] as items of a `TransactWriteItems`, one per check in
+//! the order of [`Admission::checks`], and the reading of its refusal from
+//! the cancellation reasons, which DynamoDB gives in the same order.
 //!
-//! Each charge is an `ADD` refused at its limit, each lock a `ConditionCheck`
-//! refused while the lockout lasts, the proof a `Put` refused if it exists,
-//! each suppression a `ConditionCheck` refused while it lasts: the
-//! transaction writes all of them with the flow change or none of them.
+//! Each charge is an `ADD` refused at its limit, each lock and suppression
+//! a `ConditionCheck` refused while it lasts, the proof a `Put` refused if
+//! it exists: the transaction writes all of them with the flow change or
+//! none of them.
 
-use super::item::{Item, get_n, n, s};
+use super::item::{Item, get_optional_n, n, s};
 use super::{CONDITION_FAILED, DynamoStore, sdk_error};
+use crate::store::admission::{Check, Found, UNDER_LIMIT, UNLOCKED, UNSPENT, UNSUPPRESSED};
 use crate::store::{Admission, Refusal, StoreError};
 use aws_sdk_dynamodb::types::{
     CancellationReason, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure,
@@ -15,122 +17,109 @@ use aws_sdk_dynamodb::types::{
 };
 
 impl DynamoStore {
-    /// The items that check and charge `admission`, in its order: charges,
-    /// then locks, then the proof, then the suppressions.
+    /// The items that check and charge `admission`, in the order of its checks.
     pub(super) fn admission_items(
         &self,
         admission: &Admission,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let mut items = Vec::new();
-        for charge in &admission.charges {
-            let update = Update::builder()
-                .table_name(&self.table)
-                .key("pk", s(&charge.key))
-                .update_expression("ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)")
-                .condition_expression("attribute_not_exists(#count) OR #count < :limit")
-                .expression_attribute_names("#count", "count")
-                .expression_attribute_names("#ttl", "ttl")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":ttl", n(charge.ttl))
-                .expression_attribute_values(":limit", n(charge.limit))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build()
-                .map_err(sdk_error("TransactWriteItems"))?;
-            items.push(TransactWriteItem::builder().update(update).build());
-        }
-        for key in &admission.locks {
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .key("pk", s(key))
-                .condition_expression(
-                    "attribute_not_exists(#until) OR #until <= :now OR #n <= :allowance",
-                )
-                .expression_attribute_names("#until", "until")
-                .expression_attribute_names("#n", "n")
-                .expression_attribute_values(":now", n(admission.now))
-                .expression_attribute_values(":allowance", n(admission.lock_allowance))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build()
-                .map_err(sdk_error("TransactWriteItems"))?;
-            items.push(TransactWriteItem::builder().condition_check(check).build());
-        }
-        if let Some(proof) = &admission.proof {
-            let put = Put::builder()
-                .table_name(&self.table)
-                .item("pk", s(&proof.key))
-                .item("ttl", n(proof.ttl))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map_err(sdk_error("TransactWriteItems"))?;
-            items.push(TransactWriteItem::builder().put(put).build());
-        }
-        for key in &admission.suppressions {
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .key("pk", s(key))
-                .condition_expression("attribute_not_exists(#until) OR #until <= :now")
-                .expression_attribute_names("#until", "until")
-                .expression_attribute_values(":now", n(admission.now))
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .build()
-                .map_err(sdk_error("TransactWriteItems"))?;
-            items.push(TransactWriteItem::builder().condition_check(check).build());
-        }
-        Ok(items)
+        admission
+            .checks()
+            .map(|check| self.check_item(&check, admission))
+            .collect()
+    }
+
+    fn check_item(
+        &self,
+        check: &Check<'_>,
+        admission: &Admission,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let built = sdk_error("TransactWriteItems");
+        let old = ReturnValuesOnConditionCheckFailure::AllOld;
+        Ok(match check {
+            Check::Charge { charge, .. } => {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(&charge.key))
+                    .update_expression("ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl)")
+                    .condition_expression(UNDER_LIMIT)
+                    .expression_attribute_names("#count", "count")
+                    .expression_attribute_names("#ttl", "ttl")
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":ttl", n(charge.ttl))
+                    .expression_attribute_values(":limit", n(charge.limit))
+                    .return_values_on_condition_check_failure(old)
+                    .build()
+                    .map_err(built)?;
+                TransactWriteItem::builder().update(update).build()
+            }
+            Check::Unlocked(key) => {
+                let condition = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(*key))
+                    .condition_expression(UNLOCKED)
+                    .expression_attribute_names("#until", "until")
+                    .expression_attribute_names("#n", "n")
+                    .expression_attribute_values(":now", n(admission.now))
+                    .expression_attribute_values(":allowance", n(admission.lock_allowance))
+                    .return_values_on_condition_check_failure(old)
+                    .build()
+                    .map_err(built)?;
+                TransactWriteItem::builder()
+                    .condition_check(condition)
+                    .build()
+            }
+            Check::ProofUnspent(proof) => {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .item("pk", s(&proof.key))
+                    .item("ttl", n(proof.ttl))
+                    .condition_expression(UNSPENT)
+                    .build()
+                    .map_err(built)?;
+                TransactWriteItem::builder().put(put).build()
+            }
+            Check::Unsuppressed(key) => {
+                let condition = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(*key))
+                    .condition_expression(UNSUPPRESSED)
+                    .expression_attribute_names("#until", "until")
+                    .expression_attribute_values(":now", n(admission.now))
+                    .return_values_on_condition_check_failure(old)
+                    .build()
+                    .map_err(built)?;
+                TransactWriteItem::builder()
+                    .condition_check(condition)
+                    .build()
+            }
+        })
     }
 }
 
-/// Which part of `admission` refused, from the reasons of its items (in the
-/// order [`DynamoStore::admission_items`] wrote them); `None` if none did.
+/// Which check of `admission` refused, from the reasons of its items (as
+/// [`DynamoStore::admission_items`] wrote them); `None` if none did.
 pub(super) fn refusal(
     admission: &Admission,
     reasons: &[CancellationReason],
 ) -> Result<Option<Refusal>, StoreError> {
-    let failed = |i: usize| {
-        reasons
-            .get(i)
-            .filter(|r| r.code() == Some(CONDITION_FAILED))
-    };
-    let charges = admission.charges.len();
-    let first_suppression =
-        charges + admission.locks.len() + usize::from(admission.proof.is_some());
-    let suppressed = (0..admission.suppressions.len())
-        .filter_map(|i| failed(first_suppression + i))
-        .map(|reason| match reason.item() {
-            Some(item) => get_n(item, "until"),
-            None => Ok(admission.now + 1),
-        })
-        .collect::<Result<Vec<u64>, _>>()?;
-    if let Some(until) = suppressed.into_iter().max() {
-        return Ok(Some(Refusal::Suppressed { until }));
-    }
-    for index in 0..charges {
-        if let Some(reason) = failed(index) {
-            let count = reason.item().map(count_of).transpose()?.unwrap_or(0);
-            return Ok(Some(Refusal::Budget { index, count }));
-        }
-    }
-    for i in 0..admission.locks.len() {
-        if let Some(reason) = failed(charges + i) {
-            let (until, n) = match reason.item() {
-                Some(item) => (get_n(item, "until")?, get_n(item, "n")?),
-                None => (admission.now, 1),
-            };
-            return Ok(Some(Refusal::Locked { until, n }));
-        }
-    }
-    if admission.proof.is_some() && failed(charges + admission.locks.len()).is_some() {
-        return Ok(Some(Refusal::ProofSpent));
-    }
-    Ok(None)
+    let failed = admission
+        .checks()
+        .zip(reasons)
+        .filter(|(_, reason)| reason.code() == Some(CONDITION_FAILED))
+        .map(|(check, reason)| Ok((check, found(reason.item())?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(admission.refusal(failed))
 }
 
-fn count_of(item: &Item) -> Result<i64, StoreError> {
-    get_n(item, "count")
+/// What a refused check's item held, as the refusal returned it.
+fn found(item: Option<&Item>) -> Result<Found, StoreError> {
+    let Some(item) = item else {
+        return Ok(Found::default());
+    };
+    Ok(Found {
+        count: get_optional_n(item, "count")?,
+        until: get_optional_n(item, "until")?,
+        n: get_optional_n(item, "n")?,
+        exists: true,
+    })
 }

@@ -1,9 +1,9 @@
 //! Items of the table and the records they hold. A damaged item is a
 //! [`StoreError`] naming the attribute, never its value.
 
-use super::{DynamoError, DynamoStore, FLOW_PREFIX};
-use crate::domain::{CodeHash, Email, FlowId, FlowRecord, SignInId};
-use crate::store::StoreError;
+use super::DynamoError;
+use crate::domain::{CodeHash, Email, FlowRecord, SignInId};
+use crate::store::{StoreError, keys};
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use otp_api::locale::{self, Language};
@@ -56,9 +56,17 @@ pub(super) fn get_n<T: std::str::FromStr>(
         .map_err(|_| malformed(name, "out of range"))
 }
 
+/// A number attribute that may be missing.
+pub(super) fn get_optional_n<T: std::str::FromStr>(
+    item: &Item,
+    name: &'static str,
+) -> Result<Option<T>, StoreError> {
+    item.get(name).map(|_| get_n(item, name)).transpose()
+}
+
 pub(super) fn flow_item(flow: &FlowRecord, ttl: u64) -> Item {
     let mut item = HashMap::from([
-        ("pk".to_owned(), DynamoStore::flow_key(&flow.id)),
+        ("pk".to_owned(), s(keys::flow(&flow.id))),
         ("email".to_owned(), s(flow.email.delivery())),
         ("code_hash".to_owned(), b(&flow.code_hash)),
         ("key_id".to_owned(), s(&flow.key_id)),
@@ -90,10 +98,8 @@ fn language_of(item: &Item) -> Result<&'static Language, StoreError> {
 }
 
 pub(super) fn flow_from_item(item: &Item) -> Result<FlowRecord, StoreError> {
-    let id = get_s(item, "pk")?
-        .strip_prefix(FLOW_PREFIX)
-        .and_then(FlowId::parse)
-        .ok_or_else(|| malformed("pk", "not a flow key"))?;
+    let id =
+        keys::flow_id_of(get_s(item, "pk")?).ok_or_else(|| malformed("pk", "not a flow key"))?;
     let email =
         Email::parse(get_s(item, "email")?).map_err(|_| malformed("email", "not an address"))?;
     let code_hash = get(item, "code_hash")?
@@ -135,6 +141,7 @@ pub(super) fn flow_from_refusal(item: Option<Item>) -> Result<Option<FlowRecord>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::FlowId;
 
     fn record() -> FlowRecord {
         FlowRecord {

@@ -10,21 +10,22 @@
 //! refused, as it was. A grant and a redemption set the item's `ttl` in the
 //! same write, to when what they wrote stops mattering.
 
-use super::item::{Item, get_n, get_s, malformed, n, s};
+use super::item::{Item, get_n, get_optional_n, get_s, malformed, n, s};
 use super::{Conditional, DynamoStore, conditional, sdk_error, unexpected};
 use crate::domain::{FlowId, SignInId};
+use crate::store::flow::NEW_ITEM;
+use crate::store::sign_in::{CANCELLABLE, GRANTABLE, REDEEMABLE, REVOCABLE};
 use crate::store::{
     AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, SignInStore, StoreError,
+    keys,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use std::collections::HashMap;
 
-pub(super) const AUTH_PREFIX: &str = "authreq#";
-
 fn auth_key(id: &SignInId) -> AttributeValue {
-    s(format!("{AUTH_PREFIX}{}", id.as_str()))
+    s(keys::auth_request(id))
 }
 
 pub(super) fn auth_item(request: &AuthRequest, ttl: u64) -> Item {
@@ -60,14 +61,8 @@ fn optional_string(item: &Item, name: &'static str) -> Result<Option<String>, St
     item.get(name).map(|_| string(item, name)).transpose()
 }
 
-fn optional_number(item: &Item, name: &'static str) -> Result<Option<u64>, StoreError> {
-    item.get(name).map(|_| get_n(item, name)).transpose()
-}
-
 pub(super) fn auth_from_item(item: &Item) -> Result<AuthRecord, StoreError> {
-    let id = get_s(item, "pk")?
-        .strip_prefix(AUTH_PREFIX)
-        .and_then(SignInId::parse)
+    let id = keys::sign_in_id_of(get_s(item, "pk")?)
         .ok_or_else(|| malformed("pk", "not a sign-in key"))?;
     let request = AuthRequest {
         id,
@@ -107,8 +102,8 @@ pub(super) fn auth_from_item(item: &Item) -> Result<AuthRecord, StoreError> {
         request,
         grant,
         redemption,
-        cancelled_at: optional_number(item, "cancelled_at")?,
-        revoked_at: optional_number(item, "revoked_at")?,
+        cancelled_at: get_optional_n(item, "cancelled_at")?,
+        revoked_at: get_optional_n(item, "revoked_at")?,
     })
 }
 
@@ -201,7 +196,7 @@ impl SignInStore for DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(auth_item(request, ttl)))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(NEW_ITEM)
             .send()
             .await;
         match result {
@@ -245,9 +240,7 @@ impl SignInStore for DynamoStore {
                  #subject = if_not_exists(#subject, :subject), \
                  #auth_time = if_not_exists(#auth_time, :auth_time), \
                  #code_expires_at = if_not_exists(#code_expires_at, :code_expires_at)",
-            condition: "attribute_exists(pk) AND #expires_at > :now \
-                 AND attribute_not_exists(#cancelled_at) \
-                 AND (attribute_not_exists(#code_hash) OR #code_hash = :code_hash)",
+            condition: GRANTABLE,
             values: vec![
                 (":code_hash", s(&grant.code_hash)),
                 (":flow_id", s(grant.flow_id.as_str())),
@@ -266,8 +259,7 @@ impl SignInStore for DynamoStore {
     async fn cancel_auth_request(&self, id: &SignInId, now: u64) -> Result<AuthStep, StoreError> {
         let step = Step {
             update: "SET #cancelled_at = :now",
-            condition: "attribute_exists(pk) AND #expires_at > :now \
-                 AND attribute_not_exists(#cancelled_at) AND attribute_not_exists(#code_hash)",
+            condition: CANCELLABLE,
             values: vec![(":now", n(now))],
             ttl: None,
         };
@@ -285,10 +277,7 @@ impl SignInStore for DynamoStore {
         let step = Step {
             update: "SET #token_hash = :token_hash, #redeemed_at = :redeemed_at, \
                  #token_expires_at = :token_expires_at",
-            condition: "#code_hash = :code_hash AND #code_expires_at > :now \
-                 AND attribute_not_exists(#token_hash) AND attribute_not_exists(#revoked_at) \
-                 AND #client_id = :client_id AND #redirect_uri = :redirect_uri \
-                 AND #code_challenge = :code_challenge",
+            condition: REDEEMABLE,
             values: vec![
                 (":token_hash", s(&redemption.token_hash)),
                 (":redeemed_at", n(redemption.redeemed_at)),
@@ -313,8 +302,7 @@ impl SignInStore for DynamoStore {
     ) -> Result<AuthStep, StoreError> {
         let step = Step {
             update: "SET #revoked_at = :now",
-            condition: "#code_hash = :code_hash AND attribute_exists(#token_hash) \
-                 AND attribute_not_exists(#revoked_at)",
+            condition: REVOCABLE,
             values: vec![(":code_hash", s(code_hash)), (":now", n(now))],
             ttl: None,
         };

@@ -5,6 +5,7 @@
 
 use super::item::{Item, get_n, get_s, malformed, n, s};
 use super::{Conditional, DynamoStore, conditional, sdk_error};
+use crate::store::suppression::OUTLASTS;
 use crate::store::{StoreError, Suppression, SuppressionReason, SuppressionStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::ReturnValue;
@@ -34,7 +35,7 @@ impl SuppressionStore for DynamoStore {
             .table_name(&self.table)
             .key("pk", s(key))
             .update_expression("SET #until = :until, reason = :reason, since = :since, #ttl = :ttl")
-            .condition_expression("attribute_not_exists(#until) OR #until < :until")
+            .condition_expression(OUTLASTS)
             .expression_attribute_names("#until", "until")
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":until", n(suppression.until))

@@ -2,7 +2,7 @@
 //! start.
 
 use super::{DynamoStore, s, sdk_error};
-use crate::store::StoreError;
+use crate::store::{StoreError, keys};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
@@ -97,18 +97,15 @@ impl DynamoStore {
     /// eventually consistent read of a key that is never written (half a
     /// read unit), so that credentials are resolved, the endpoint is known
     /// and a connection (with its TLS session, on AWS) waits in the pool.
-    /// The key is outside every prefix the store writes.
+    /// Its key ([`keys::WARM`]) is outside every prefix the store writes.
     pub async fn warm(&self) -> Result<(), StoreError> {
         self.client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(WARM_KEY))
+            .key("pk", s(keys::WARM))
             .send()
             .await
             .map_err(sdk_error("GetItem"))?;
         Ok(())
     }
 }
-
-/// The key [`DynamoStore::warm`] reads.
-const WARM_KEY: &str = "warm#";

@@ -5,7 +5,7 @@
 //! none of them, and a process that only mails in German parses German (and
 //! English only if German lacks a message). A message missing from a
 //! language falls back to English, the source; the catalog checks
-//! (`i18n/checks.rs`) keep that from happening with the catalogs shipped.
+//! (`checks.rs` beside this module) keep that from happening with the catalogs shipped.
 
 #[cfg(test)]
 mod checks;

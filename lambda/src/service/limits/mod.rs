@@ -1,0 +1,188 @@
+//! Budgets that outlive a single flow, and the order they are checked in.
+//!
+//! A new message (a first code or a resend) passes, in one atomic write with
+//! the flow change (see [`crate::store::Admission`]):
+//! 1. the client's budget: sends per client (IPv4 address or IPv6 /64) per
+//!    hour — the cheapest and most selective, and the only one whose wait is
+//!    told exactly (it is the client's own);
+//! 2. what this client may do to this address: sends per address and client
+//!    per day;
+//! 3. the address's budget: sends per address per day. Up to the free
+//!    budget anyone may send; past it, and while the address is locked out
+//!    after many wrong codes, a send needs a solved proof of work
+//!    ([`crate::domain::pow`]) instead of being refused, so strangers cannot
+//!    lock the owner out; with a proof, up to the absolute cap.
+//!
+//! Address-scoped refusals all answer alike, with a coarse wait
+//! ([`ADDRESS_RETRY_AFTER`]), so the answer does not tell which budget of the
+//! address is spent or when it renews. Every address budget keys on the
+//! canonical mailbox ([`Email::mailbox`]), so other spellings of one inbox
+//! share it.
+//!
+//! Each budget is a counter item ([`keys::counter`]); windows are fixed (the
+//! hour or day since the epoch); the subject is a keyed hash of the mailbox
+//! or client prefix, never the raw value.
+//!
+//! Failed verifies count per address per day; every `limit` of them start a
+//! lockout — 15 minutes for the first, doubling with each further one that
+//! day, at most 24 hours — recorded in a lockout item ([`keys::lock`]). A lockout does
+//! not refuse the owner: it makes new codes need a proof of work, harder for
+//! each lockout. Codes already sent keep their own limit of tries.
+
+mod admission;
+
+pub(crate) use admission::{Refused, SendAdmission};
+
+use super::ServiceError;
+use crate::domain::client::ip_subject;
+use crate::domain::{CodeHasher, Email};
+use crate::metrics;
+use crate::store::{Store, keys};
+use std::net::IpAddr;
+
+const HOUR: u64 = 3600;
+const DAY: u64 = 24 * HOUR;
+/// The first lockout of a day; each further one that day lasts twice as long.
+const FIRST_LOCKOUT: u64 = 15 * 60;
+/// No lockout lasts longer.
+const LONGEST_LOCKOUT: u64 = DAY;
+/// The wait every address-scoped refusal states, whatever the budget and
+/// however long it really has left.
+pub(crate) const ADDRESS_RETRY_AFTER: u64 = HOUR;
+
+/// The budgets beyond a single flow, as this module explains them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Messages to one mailbox per day that need no proof of work.
+    pub sends_per_email_per_day: u32,
+    /// Messages one client may have sent to one mailbox per day.
+    pub sends_per_email_per_client_per_day: u32,
+    /// Messages to one mailbox per day, proof of work or not.
+    pub max_sends_per_email_per_day: u32,
+    /// Wrong codes to one mailbox per day, across its flows, before each
+    /// lockout.
+    pub failures_per_email_per_day: u32,
+    /// Messages one client (IPv4 address, IPv6 /64) may send per hour.
+    pub sends_per_ip_per_hour: u32,
+    /// Verifies that approve nothing, per client per hour.
+    pub verifies_per_ip_per_hour: u32,
+    /// Leading zero bits of the easiest proof of work.
+    pub pow_difficulty: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            sends_per_email_per_day: 10,
+            sends_per_email_per_client_per_day: 5,
+            max_sends_per_email_per_day: 20,
+            failures_per_email_per_day: 20,
+            sends_per_ip_per_hour: 20,
+            verifies_per_ip_per_hour: 60,
+            pow_difficulty: 18,
+        }
+    }
+}
+
+/// Applies the [`Limits`]: builds each new message's admission, charges the
+/// verifies and wrong codes, and refunds a message that could not be
+/// delivered. It keeps no count of its own: every count is in the store.
+pub(crate) struct Limiter {
+    limits: Limits,
+    hasher: CodeHasher,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: Limits, hasher: CodeHasher) -> Limiter {
+        Limiter { limits, hasher }
+    }
+
+    /// The counter of `scope` for `subject` in the window of `now`, and the
+    /// window's end.
+    fn counter_key(&self, scope: &str, subject: &str, window: u64, now: u64) -> (String, u64) {
+        let index = now / window;
+        let key = keys::counter(scope, &self.hasher.subject(scope, subject), index);
+        (key, (index + 1) * window)
+    }
+
+    fn lock_key(&self, email: &Email, day: u64) -> String {
+        keys::lock(&self.hasher.subject("lock", email.mailbox()), day)
+    }
+
+    fn verify_key(&self, ip: IpAddr, now: u64) -> (String, u64) {
+        self.counter_key("verify-ip", &ip_subject(ip), HOUR, now)
+    }
+
+    /// Counts one verify from `ip` that approved nothing; refuses past the
+    /// hourly budget.
+    pub(crate) async fn charge_verify(
+        &self,
+        store: &dyn Store,
+        ip: IpAddr,
+        now: u64,
+    ) -> Result<(), ServiceError> {
+        let (key, end) = self.verify_key(ip, now);
+        let count = store.add_to_counter(&key, 1, end + HOUR).await?;
+        if count > i64::from(self.limits.verifies_per_ip_per_hour) {
+            return Err(ServiceError::RateLimited {
+                scope: "verifies per client",
+                retry_after: (end - now).max(1),
+            });
+        }
+        Ok(())
+    }
+
+    /// Seconds until the client's verify budget renews, if it is spent; a
+    /// read, no write.
+    pub(crate) async fn verify_spent(
+        &self,
+        store: &dyn Store,
+        ip: IpAddr,
+        now: u64,
+    ) -> Result<Option<u64>, ServiceError> {
+        let (key, end) = self.verify_key(ip, now);
+        let count = store.read_counter(&key).await?;
+        Ok((count >= i64::from(self.limits.verifies_per_ip_per_hour)).then(|| (end - now).max(1)))
+    }
+
+    /// Counts a wrong code against the address, across all its flows, and
+    /// starts a lockout when the count reaches a multiple of the daily limit.
+    /// Best effort: the answer to the person is already decided.
+    pub(crate) async fn charge_failure(&self, store: &dyn Store, email: &Email, now: u64) {
+        let (key, end) = self.counter_key("fail-email", email.mailbox(), DAY, now);
+        let failed = match store.add_to_counter(&key, 1, end + DAY).await {
+            Ok(failed) => u64::try_from(failed).unwrap_or(0),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not count a failed verify");
+                return;
+            }
+        };
+        let limit = u64::from(self.limits.failures_per_email_per_day);
+        if failed == 0 || failed % limit != 0 {
+            return;
+        }
+        // The counter is atomic: only this request sees this multiple.
+        let n = u32::try_from(failed / limit).unwrap_or(u32::MAX);
+        let length = lockout_length(n);
+        let lock = self.lock_key(email, now / DAY);
+        match store
+            .set_lock(&lock, now + length, n, end + LONGEST_LOCKOUT + DAY)
+            .await
+        {
+            Ok(()) => {
+                metrics::record(metrics::Metric::LockoutStarted);
+                tracing::info!(to = %email.masked(), lockout = n, secs = length, "address locked out: new codes need a proof of work")
+            }
+            Err(e) => tracing::warn!(error = %e, "could not record a lockout"),
+        }
+    }
+}
+
+/// How long the `n`th lockout of a day lasts (`n` from 1).
+fn lockout_length(n: u32) -> u64 {
+    let doublings = n.saturating_sub(1).min(16);
+    (FIRST_LOCKOUT << doublings).min(LONGEST_LOCKOUT)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,288 @@
+//! The three steps of a verification, one file each: [`Service::send`]
+//! (`send.rs`), [`Service::resend`] (`resend.rs`), [`Service::verify`]
+//! (`verify.rs`); what they share is here.
+//!
+//! Each step passes the in-memory gate (`gate.rs`), then checks its budgets
+//! (`limits/`) in the same conditional write as the state change they
+//! guard, and undoes its own writes when the message cannot be delivered,
+//! so a failed step leaves nothing half-done and consumes no budget.
+
+mod gate;
+mod limits;
+mod resend;
+mod send;
+mod verify;
+
+pub use limits::Limits;
+pub use send::SendInput;
+pub use verify::REPLAY_WINDOW_SECS;
+
+use crate::domain::pow::{self, Solved};
+use crate::domain::{Clock, Code, CodeHasher, Email, FlowId, FlowRecord, Policy, SignInId};
+use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
+use crate::metrics::{self, Metric};
+use crate::store::{Refusal, Store, StoreError};
+use gate::{Busy, Gate, Step};
+use limits::{Limiter, Refused, SendAdmission};
+use otp_api::locale::{self, Language};
+use otp_api::{Challenge, MAX_CHALLENGE_LEN, Proof};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// How long a client should wait after a dependency failed.
+const UNAVAILABLE_RETRY_SECS: u64 = 2;
+
+/// Every way a step can fail; the HTTP layer maps each to one status and code.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid email address")]
+    InvalidEmail,
+    #[error("invalid request id")]
+    InvalidRequestId,
+    #[error("invalid proof of work")]
+    InvalidProof,
+    /// A `locale` that is not the tag of a supported language.
+    #[error("unsupported locale")]
+    InvalidLocale,
+    #[error("invalid code format")]
+    InvalidCodeFormat,
+    #[error("unknown flow")]
+    UnknownFlow,
+    #[error("expired")]
+    Expired,
+    #[error("already used")]
+    AlreadyUsed,
+    #[error("wrong code, {attempts_left} attempts left")]
+    WrongCode { attempts_left: u32 },
+    #[error("too many attempts")]
+    TooManyAttempts,
+    #[error("resend too soon, retry after {retry_after}s")]
+    ResendTooSoon { retry_after: u64 },
+    #[error("rate limited ({scope}), retry after {retry_after}s")]
+    RateLimited {
+        scope: &'static str,
+        retry_after: u64,
+    },
+    #[error("proof of work required")]
+    ProofRequired(Challenge),
+    /// The sign-in request a step names is malformed, unknown, expired,
+    /// cancelled or finished.
+    #[error("sign-in request expired or unknown")]
+    SignInExpired,
+    /// The request carries no client address, so the per-client budgets
+    /// cannot be counted: a deployment mistake, refused rather than skipped.
+    #[error(
+        "the client address is unknown: set OTP_CLIENT_IP_HEADER to the header a trusted proxy sets"
+    )]
+    ClientUnknown,
+    /// The mailbox is on the suppression list (it bounced for good or its
+    /// owner complained): answered like an address that does not receive mail.
+    #[error("address suppressed")]
+    Suppressed,
+    #[error("store unavailable")]
+    Store(#[from] StoreError),
+    #[error("mail unavailable")]
+    Mail(#[from] MailError),
+}
+
+impl ServiceError {
+    /// Seconds a client should wait before retrying, if it makes sense to retry.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ServiceError::ResendTooSoon { retry_after }
+            | ServiceError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ServiceError::Mail(e) if e.failure() == MailFailure::Undeliverable => None,
+            ServiceError::Store(_) | ServiceError::Mail(_) => Some(UNAVAILABLE_RETRY_SECS),
+            _ => None,
+        }
+    }
+}
+
+/// Who is asking, as far as the transport can tell; `None` when unknown,
+/// which the steps refuse ([`ServiceError::ClientUnknown`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Client {
+    pub ip: Option<IpAddr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub flow_id: FlowId,
+    pub expires_in: u64,
+    pub resend_in: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resent {
+    pub expires_in: u64,
+    pub resend_in: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approved {
+    pub email: Email,
+    pub flow_id: FlowId,
+    /// When the flow was approved (the first time, for a replay).
+    pub approved_at: u64,
+    /// The sign-in request the flow was started for: its approval completes it.
+    pub sign_in: Option<SignInId>,
+}
+
+impl Approved {
+    fn of(record: FlowRecord, now: u64) -> Approved {
+        Approved {
+            approved_at: record.used_at.unwrap_or(now),
+            email: record.email,
+            flow_id: record.id,
+            sign_in: record.sign_in,
+        }
+    }
+}
+
+/// The ports and rules a step needs; built once at start, shared by all requests.
+pub struct Service {
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+    hasher: CodeHasher,
+    policy: Policy,
+    limiter: Limiter,
+    gate: Gate,
+}
+
+impl Service {
+    pub fn new(
+        store: Arc<dyn Store>,
+        mailer: Arc<dyn Mailer>,
+        clock: Arc<dyn Clock>,
+        hasher: CodeHasher,
+        policy: Policy,
+        limits: Limits,
+    ) -> Service {
+        let gate = Gate::new(
+            limits.sends_per_ip_per_hour,
+            limits.verifies_per_ip_per_hour,
+        );
+        let limiter = Limiter::new(limits, hasher.clone());
+        Service {
+            store,
+            mailer,
+            clock,
+            hasher,
+            policy,
+            limiter,
+            gate,
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Passes the in-memory gate for `step`, or answers as the budget would.
+    fn enter(&self, step: Step, ip: IpAddr, now: u64) -> Result<Busy, ServiceError> {
+        self.gate.enter(step, ip, now).map_err(|closed| {
+            tracing::info!(?step, "client refused in memory");
+            ServiceError::RateLimited {
+                scope: "client",
+                retry_after: closed.retry_after,
+            }
+        })
+    }
+
+    /// A checked proof, or `None` when there is none or it does not check
+    /// out (then the request is treated as carrying none, and if it needs
+    /// one it gets a fresh challenge).
+    fn solved(
+        &self,
+        proof: Option<&Proof>,
+        email: &Email,
+        scope: &str,
+        now: u64,
+    ) -> Option<Solved> {
+        let proof = proof?;
+        pow::check(&self.hasher, proof, email, scope, now)
+            .inspect_err(|e| tracing::info!(reason = %e, "proof of work not accepted"))
+            .ok()
+    }
+
+    /// The answer to a refused admission: a challenge when a proof of work
+    /// would let the message through, a rate limit otherwise.
+    fn over_budget(
+        &self,
+        admission: &SendAdmission,
+        refusal: Refusal,
+        ip: IpAddr,
+        email: &Email,
+        scope: &str,
+        now: u64,
+    ) -> ServiceError {
+        metrics::record(Metric::Refused(
+            self.limiter.refused_budget(admission, &refusal),
+        ));
+        match self.limiter.refused(admission, refusal) {
+            Refused::Client { retry_after } => {
+                self.gate.close(Step::Send, ip, now + retry_after);
+                ServiceError::RateLimited {
+                    scope: "sends per client",
+                    retry_after,
+                }
+            }
+            Refused::Address => ServiceError::RateLimited {
+                scope: "address",
+                retry_after: limits::ADDRESS_RETRY_AFTER,
+            },
+            Refused::Suppressed => {
+                tracing::info!(to = %email.masked(), "address suppressed: nothing sent");
+                ServiceError::Suppressed
+            }
+            Refused::NeedsProof { difficulty } => {
+                tracing::info!(difficulty, "proof of work asked for");
+                ServiceError::ProofRequired(pow::issue(&self.hasher, email, scope, difficulty, now))
+            }
+        }
+    }
+
+    async fn deliver(
+        &self,
+        to: &Email,
+        code: Code,
+        language: &'static Language,
+    ) -> Result<(), MailError> {
+        let message = CodeMessage {
+            to: to.clone(),
+            code,
+            expires_in_minutes: self.policy.code_ttl.as_secs().div_ceil(60),
+            language,
+        };
+        // The SMTP mailer logs each failure at the level it deserves (an
+        // error for the operator's, info for a refused address).
+        self.mailer.send_code(&message).await.inspect_err(|e| {
+            metrics::record(Metric::DeliveryFailed(e.failure()));
+            tracing::debug!(error = %e, failure = ?e.failure(), "mail delivery failed");
+        })
+    }
+}
+
+/// The supported language a request's `locale` names exactly (ASCII case
+/// aside), `None` when it names none.
+fn language(locale: Option<&str>) -> Result<Option<&'static Language>, ServiceError> {
+    locale
+        .map(|tag| locale::exact(tag).ok_or(ServiceError::InvalidLocale))
+        .transpose()
+}
+
+/// A proof whose challenge could not have come from this service is a
+/// malformed request, not a reason to ask for work.
+fn check_proof_shape(proof: Option<&Proof>) -> Result<(), ServiceError> {
+    match proof {
+        // Characters, as JSON Schema counts `maxLength`, not bytes.
+        Some(p) if p.challenge.is_empty() || p.challenge.chars().count() > MAX_CHALLENGE_LEN => {
+            Err(ServiceError::InvalidProof)
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

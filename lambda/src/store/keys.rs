@@ -1,0 +1,115 @@
+//! Every item key of the store, in one place: a key's prefix says what the
+//! item is, so no two kinds of item can share a key. A subject in a key (an
+//! address, a client prefix) is always a keyed hash made by the caller
+//! ([`crate::domain::CodeHasher::subject`]), never the value itself, so the
+//! table holds no address.
+//!
+//! | key | item |
+//! |---|---|
+//! | `flow#<flow id>` | a flow |
+//! | `idem#<key>` | the flow an idempotency key maps to |
+//! | `limit#<scope>#<subject>#<window>` | a budget counter of one fixed window |
+//! | `lock#<subject>#<day>` | a lockout of an address's day |
+//! | `pow#<mark>` | a spent proof of work |
+//! | `authreq#<sign-in id>` | an app's sign-in request |
+//! | `suppress#<subject>` | a suppressed mailbox |
+//! | `warm#` | never written: what warming the DynamoDB client reads |
+//!
+//! The memory store keeps flows, idempotency keys and sign-in requests in
+//! maps of their own and needs their prefixes only to read keys back; the
+//! DynamoDB store writes every item under its key here.
+
+use crate::domain::{FlowId, SignInId};
+
+const FLOW: &str = "flow#";
+const IDEMPOTENCY: &str = "idem#";
+const COUNTER: &str = "limit#";
+const LOCK: &str = "lock#";
+const PROOF: &str = "pow#";
+const AUTH_REQUEST: &str = "authreq#";
+const SUPPRESSION: &str = "suppress#";
+
+/// The key warming the DynamoDB client reads: outside every prefix above.
+pub const WARM: &str = "warm#";
+
+pub fn flow(id: &FlowId) -> String {
+    format!("{FLOW}{}", id.as_str())
+}
+
+/// The flow a key names, if it is a flow's key.
+pub fn flow_id_of(key: &str) -> Option<FlowId> {
+    key.strip_prefix(FLOW).and_then(FlowId::parse)
+}
+
+/// `key` is already scoped and hashed by the caller.
+pub fn idempotency(key: &str) -> String {
+    format!("{IDEMPOTENCY}{key}")
+}
+
+/// A budget counter: `scope` names the budget, `subject` is its hashed
+/// subject, `window` the index of its fixed window (hours or days since the
+/// epoch).
+pub fn counter(scope: &str, subject: &str, window: u64) -> String {
+    format!("{COUNTER}{scope}#{subject}#{window}")
+}
+
+/// The budget a counter key counts, for logs: never its subject.
+pub fn counter_scope(key: &str) -> Option<&str> {
+    key.strip_prefix(COUNTER)?.split('#').next()
+}
+
+/// The lockouts of a hashed address on `day` (days since the epoch).
+pub fn lock(subject: &str, day: u64) -> String {
+    format!("{LOCK}{subject}#{day}")
+}
+
+/// A spent proof of work, by its mark ([`crate::domain::pow::Solved::mark`]).
+pub fn proof(mark: &str) -> String {
+    format!("{PROOF}{mark}")
+}
+
+pub fn auth_request(id: &SignInId) -> String {
+    format!("{AUTH_REQUEST}{}", id.as_str())
+}
+
+/// The sign-in request a key names, if it is a sign-in request's key.
+pub fn sign_in_id_of(key: &str) -> Option<SignInId> {
+    key.strip_prefix(AUTH_REQUEST).and_then(SignInId::parse)
+}
+
+/// A suppressed mailbox, by the hashed mailbox.
+pub fn suppression(subject: &str) -> String {
+    format!("{SUPPRESSION}{subject}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_back_and_never_cross_kinds() {
+        let flow_id = FlowId::generate();
+        assert_eq!(flow_id_of(&flow(&flow_id)), Some(flow_id.clone()));
+        let sign_in = SignInId::generate();
+        assert_eq!(sign_in_id_of(&auth_request(&sign_in)), Some(sign_in));
+        assert_eq!(sign_in_id_of(&flow(&flow_id)), None);
+        assert_eq!(flow_id_of(&idempotency(flow_id.as_str())), None);
+        let limit = counter("send-ip", "ab12", 7);
+        assert_eq!(limit, "limit#send-ip#ab12#7");
+        assert_eq!(counter_scope(&limit), Some("send-ip"));
+        assert_eq!(counter_scope(&lock("ab12", 7)), None);
+        let prefixes = [
+            flow(&flow_id),
+            idempotency("k"),
+            limit,
+            lock("s", 1),
+            proof("m"),
+            auth_request(&SignInId::generate()),
+            suppression("s"),
+            WARM.to_owned(),
+        ]
+        .map(|key| key.split('#').next().unwrap().to_owned());
+        let distinct: std::collections::HashSet<_> = prefixes.iter().collect();
+        assert_eq!(distinct.len(), prefixes.len(), "{prefixes:?}");
+    }
+}

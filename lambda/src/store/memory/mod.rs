@@ -1,0 +1,192 @@
+//! The store of a single process: every flow, idempotency key, counter,
+//! sign-in request and suppression behind one lock, so each call is one
+//! atomic step, exactly like one conditional write in DynamoDB. It is the
+//! local default and the reference the contract tests hold the DynamoDB
+//! store to.
+//!
+//! Nothing here reads the clock to decide an answer: every condition uses the
+//! `now` the caller passes, as the DynamoDB conditions do. The wall clock is
+//! used for one thing only, the stand-in for DynamoDB's TTL deletion: every
+//! `SWEEP_EVERY` writes, items whose `ttl` has passed are dropped, so a
+//! long-running local server does not grow without bound. Like DynamoDB's
+//! lazy deletion, this sweep never changes an answer the conditions give,
+//! because `ttl` always lies after `expires_at`.
+//!
+//! Every condition is the rule the DynamoDB store's condition expression
+//! mirrors, applied to the record under the lock (see [`super::flow`],
+//! [`super::admission`], [`super::sign_in`], [`super::suppression`]).
+
+mod flow;
+mod sign_in;
+mod suppression;
+
+use super::admission::{Check, Found};
+use super::flow::key_claimable;
+use super::{Admission, AuthRecord, IdempotencyKey, Refusal, Suppression};
+use crate::domain::{FlowId, FlowRecord, SignInId};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Writes between two sweeps of items past their `ttl`.
+const SWEEP_EVERY: u64 = 1024;
+
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    flows: HashMap<FlowId, StoredFlow>,
+    keys: HashMap<String, StoredKey>,
+    counters: HashMap<String, Counter>,
+    locks: HashMap<String, Lock>,
+    /// Spent proofs of work, with their `ttl`.
+    proofs: HashMap<String, u64>,
+    /// Apps' sign-in requests.
+    auth: HashMap<SignInId, StoredAuth>,
+    /// The suppression list, with each item's `ttl`.
+    suppressions: HashMap<String, (Suppression, u64)>,
+    writes: u64,
+}
+
+#[derive(Debug)]
+struct Lock {
+    until: u64,
+    n: u32,
+    ttl: u64,
+}
+
+#[derive(Debug)]
+struct StoredFlow {
+    record: FlowRecord,
+    ttl: u64,
+}
+
+#[derive(Debug)]
+struct StoredAuth {
+    record: AuthRecord,
+    ttl: u64,
+}
+
+#[derive(Debug)]
+struct StoredKey {
+    flow_id: FlowId,
+    expires_at: u64,
+    ttl: u64,
+}
+
+#[derive(Debug)]
+struct Counter {
+    value: i64,
+    ttl: u64,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The state for a read.
+    fn read(&self) -> MutexGuard<'_, State> {
+        // Every mutation below completes before it can panic, so the state
+        // behind a poisoned lock is still consistent and worth serving.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state for a write; counts the write and sweeps when it is time.
+    fn write(&self) -> MutexGuard<'_, State> {
+        let mut state = self.read();
+        state.writes += 1;
+        if state.writes % SWEEP_EVERY == 0 {
+            state.sweep(wall_clock());
+        }
+        state
+    }
+}
+
+impl State {
+    /// Drops what DynamoDB's TTL deletion would eventually drop.
+    fn sweep(&mut self, wall: u64) {
+        self.flows.retain(|_, f| f.ttl > wall);
+        self.keys.retain(|_, k| k.ttl > wall);
+        self.counters.retain(|_, c| c.ttl > wall);
+        self.locks.retain(|_, l| l.ttl > wall);
+        self.proofs.retain(|_, ttl| *ttl > wall);
+        self.auth.retain(|_, a| a.ttl > wall);
+        self.suppressions.retain(|_, (_, ttl)| *ttl > wall);
+    }
+
+    /// Why `admission` cannot pass now, if it cannot: its checks in their
+    /// order, each judged by its rule on the item as it is, all before
+    /// anything is written, as DynamoDB checks a transaction.
+    fn refusal(&self, admission: &Admission) -> Option<Refusal> {
+        admission.refusal(admission.checks().filter_map(|check| {
+            let found = self.found(&check);
+            (!check.passes(&found, admission)).then_some((check, found))
+        }))
+    }
+
+    /// What an admission's `check` reads of its item.
+    fn found(&self, check: &Check<'_>) -> Found {
+        let key = check.key();
+        match check {
+            Check::Unsuppressed(_) => self.suppressions.get(key).map(|(s, _)| Found {
+                until: Some(s.until),
+                exists: true,
+                ..Found::default()
+            }),
+            Check::Charge { .. } => self.counters.get(key).map(|c| Found {
+                count: Some(c.value),
+                exists: true,
+                ..Found::default()
+            }),
+            Check::Unlocked(_) => self.locks.get(key).map(|l| Found {
+                until: Some(l.until),
+                n: Some(l.n),
+                exists: true,
+                ..Found::default()
+            }),
+            Check::ProofUnspent(_) => self.proofs.contains_key(key).then(|| Found {
+                exists: true,
+                ..Found::default()
+            }),
+        }
+        .unwrap_or_default()
+    }
+
+    /// Applies an admission that [`State::refusal`] passed.
+    fn charge(&mut self, admission: &Admission) {
+        for charge in &admission.charges {
+            self.add(&charge.key, 1, charge.ttl);
+        }
+        if let Some(proof) = &admission.proof {
+            self.proofs.insert(proof.key.clone(), proof.ttl);
+        }
+    }
+
+    fn add(&mut self, key: &str, amount: i64, ttl: u64) -> i64 {
+        let counter = self
+            .counters
+            .entry(key.to_owned())
+            .or_insert(Counter { value: 0, ttl });
+        counter.value = counter.value.saturating_add(amount);
+        counter.value
+    }
+
+    /// The flow holding `key`, if the key is unexpired at `now`.
+    fn held(&self, key: &IdempotencyKey, now: u64) -> Option<FlowId> {
+        let held = self.keys.get(&key.key)?;
+        (!key_claimable(Some(held.expires_at), now)).then(|| held.flow_id.clone())
+    }
+}
+
+fn wall_clock() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests;
