@@ -216,7 +216,7 @@ impl Service {
         let idempotency = request_id.map(|id| IdempotencyKey {
             key: self
                 .hasher
-                .subject("idem", &format!("{}\0{id}", email.mailbox())),
+                .subject("idem", &format!("{}\0{id}", email.budget_key())),
             expires_at,
             ttl,
         });

@@ -16,8 +16,8 @@
 //! Address-scoped refusals all answer alike, with a coarse wait
 //! ([`ADDRESS_RETRY_AFTER`]), so the answer does not tell which budget of the
 //! address is spent or when it renews. Every address budget keys on the
-//! canonical mailbox ([`Email::mailbox`]), so other spellings of one inbox
-//! share it.
+//! address's budget key ([`Email::budget_key`]), so other spellings of one
+//! inbox share it.
 //!
 //! Each budget is a counter item `limit#<scope>#<subject>#<window>`; windows
 //! are fixed (the hour or day since the epoch); the subject is a keyed hash
@@ -138,14 +138,14 @@ impl Budget {
             (
                 Scope::AddressAndClient,
                 "send-pair",
-                format!("{}\0{client}", email.mailbox()),
+                format!("{}\0{client}", email.budget_key()),
                 self.limits.sends_per_email_per_client_per_day,
                 DAY,
             ),
             (
                 Scope::Address,
                 "send-email",
-                email.mailbox().to_owned(),
+                email.budget_key().to_owned(),
                 address_limit,
                 DAY,
             ),
@@ -251,7 +251,7 @@ impl Budget {
     fn lock_key(&self, email: &Email, day: u64) -> String {
         format!(
             "lock#{}#{day}",
-            self.hasher.subject("lock", email.mailbox())
+            self.hasher.subject("lock", email.budget_key())
         )
     }
 
@@ -295,7 +295,7 @@ impl Budget {
     /// starts a lockout when the count reaches a multiple of the daily limit.
     /// Best effort: the answer to the person is already decided.
     pub(crate) async fn charge_failure(&self, store: &dyn Store, email: &Email, now: u64) {
-        let (key, end) = self.counter_key("fail-email", email.mailbox(), DAY, now);
+        let (key, end) = self.counter_key("fail-email", email.budget_key(), DAY, now);
         let failed = match store.add_to_counter(&key, 1, end + DAY).await {
             Ok(failed) => u64::try_from(failed).unwrap_or(0),
             Err(e) => {
@@ -389,7 +389,12 @@ mod tests {
                 send.admission.suppressions,
             )
         };
-        assert_eq!(keys("ann@example.com"), keys("Ann+news@EXAMPLE.com"));
+        let (charges, locks, suppressions) = keys("ann@example.com");
+        let tagged = keys("Ann+news@EXAMPLE.com");
+        assert_eq!((charges, locks), (tagged.0, tagged.1));
+        // The suppression is the identity's: a tag off the provider list is
+        // another address, which a bounce of this one does not silence.
+        assert_ne!(suppressions, tagged.2);
         assert_ne!(keys("ann@example.com"), keys("bob@example.com"));
     }
 
