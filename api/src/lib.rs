@@ -282,8 +282,12 @@ pub enum ErrorCode {
     /// The address's free budget is spent: solve `challenge` and send again
     /// with the `proof`.
     ProofOfWorkRequired,
-    /// The mail server refused the address for good (no such mailbox, no
-    /// such domain); sending again will not help.
+    /// The service cannot mail this address now: the mail server refused it
+    /// (no such mailbox, no such domain), or it is on the suppression list
+    /// (it bounced, its owner complained, or the operator suppressed it).
+    /// One answer for every reason, naming neither the reason nor a date:
+    /// sending again will not help; the person checks the address or asks
+    /// the site.
     Undeliverable,
     /// The sign-in request is unknown, expired, cancelled or already
     /// completed; the person starts again from the app.
@@ -352,7 +356,7 @@ impl ErrorCode {
                 "Many codes were sent to this address today. Your device must do a short check first."
             }
             ErrorCode::Undeliverable => {
-                "This address does not receive mail. Check it and try again."
+                "We cannot send mail to this address right now. Check it for typos or use another address. If it is right, ask this site for help."
             }
             ErrorCode::SignInExpired => {
                 "This sign-in has expired or is finished. Go back to the app and start again."
