@@ -197,7 +197,10 @@ pub enum VerifyStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyResponse {
     pub status: VerifyStatus,
-    /// The normalized address that was proven.
+    /// The address that was proven, in its one stored form: lower case, the
+    /// domain in ASCII, and a provider's `+tag` and dot rules applied only
+    /// where the provider documents them (`A.nn+x@GoogleMail.com` is
+    /// `ann@gmail.com`; `ann+x@corp.example` stays itself).
     pub email: String,
     /// For a flow started with `sign_in`: where the page sends the person
     /// now, the app's `redirect_uri` with `code`, `state` and `iss`.
