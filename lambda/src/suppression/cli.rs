@@ -5,9 +5,10 @@
 //! spelling of the same identity finds the same suppression.
 //!
 //! `add` is for suppressing on a person's request (or a bounce learned some
-//! other way): `--days N` (1 to 3650) sets its length, by default a
-//! bounce's (`OTP_BOUNCE_SUPPRESSION_DAYS`); `--reason` is `manual` (the
-//! default), `bounce` or `complaint`. A suppression that ends later stands.
+//! other way): `--reason` is `manual` (the default), `bounce` or
+//! `complaint`; `--days N` (1 to 3650) sets its length, by default the
+//! settings' length for that reason (`OTP_BOUNCE_SUPPRESSION_DAYS` for a
+//! manual one). A suppression already recorded that ends no earlier stands.
 
 use super::SuppressionList;
 use crate::domain::Email;
@@ -107,7 +108,7 @@ pub async fn run(list: &SuppressionList, command: &Command) -> Result<String, Co
             if written {
                 now
             } else {
-                format!("{now}; it ends later than the one asked for, so it stands")
+                format!("{now}; it ends no earlier than the one asked for, so it stands")
             }
         }
         Command::Lift(email) if list.lift(email).await? => format!(
@@ -305,7 +306,7 @@ mod tests {
             .unwrap(),
             "ann+x@example.com: suppressed until 2026-10-24T08:00:00Z \
              (manual, added 2026-10-17T08:00:00Z, 7 days left); \
-             it ends later than the one asked for, so it stands"
+             it ends no earlier than the one asked for, so it stands"
         );
         let off = run(&["add", "bob@example.com", "--reason", "complaint"]).await;
         assert!(
