@@ -197,7 +197,10 @@ pub enum VerifyStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyResponse {
     pub status: VerifyStatus,
-    /// The normalized address that was proven.
+    /// The address that was proven, in its one stored form: lower case, the
+    /// domain in ASCII, and a provider's `+tag` and dot rules applied only
+    /// where the provider documents them (`A.nn+x@GoogleMail.com` is
+    /// `ann@gmail.com`; `ann+x@corp.example` stays itself).
     pub email: String,
     /// For a flow started with `sign_in`: where the page sends the person
     /// now, the app's `redirect_uri` with `code`, `state` and `iss`.
@@ -282,8 +285,12 @@ pub enum ErrorCode {
     /// The address's free budget is spent: solve `challenge` and send again
     /// with the `proof`.
     ProofOfWorkRequired,
-    /// The mail server refused the address for good (no such mailbox, no
-    /// such domain); sending again will not help.
+    /// The service cannot mail this address now: the mail server refused it
+    /// (no such mailbox, no such domain), or it is on the suppression list
+    /// (it bounced, its owner complained, or the operator suppressed it).
+    /// One answer for every reason, naming neither the reason nor a date:
+    /// sending again will not help; the person checks the address or asks
+    /// the site.
     Undeliverable,
     /// The sign-in request is unknown, expired, cancelled or already
     /// completed; the person starts again from the app.
@@ -352,7 +359,7 @@ impl ErrorCode {
                 "Many codes were sent to this address today. Your device must do a short check first."
             }
             ErrorCode::Undeliverable => {
-                "This address does not receive mail. Check it and try again."
+                "We cannot send mail to this address right now. Check it for typos or use another address. If it is right, ask this site for help."
             }
             ErrorCode::SignInExpired => {
                 "This sign-in has expired or is finished. Go back to the app and start again."

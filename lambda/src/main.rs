@@ -1,8 +1,8 @@
 //! The `otp` binary: on AWS Lambda when `AWS_LAMBDA_RUNTIME_API` is set,
 //! otherwise a local server on 127.0.0.1:3000. Settings: docs/operating.md.
 //! On Lambda, `OTP_HANDLER=notifications` takes SES bounce and complaint
-//! notifications instead of HTTP; `otp suppression show|lift <email>` reads
-//! or lifts a suppression in the configured table.
+//! notifications instead of HTTP; `otp suppression show|add|lift <email>`
+//! reads, adds or lifts a suppression in the configured table.
 
 use otp::settings::{Handler, ListSettings, Settings, SettingsError};
 use otp::startup;

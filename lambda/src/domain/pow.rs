@@ -4,7 +4,7 @@
 //!
 //! A challenge is a token the service can recognise without storing it:
 //! `v1.<difficulty>.<expires_at>.<salt>.<tag>`, where the tag is a keyed
-//! HMAC over those fields, the address's canonical mailbox and the request it
+//! HMAC over those fields, the address's budget key and the request it
 //! was issued for (`send:<request_id>` or `resend:<flow_id>`). So a solution
 //! is worth one message to one address for one request, for a few minutes;
 //! the admitting write spends it (the store's proof mark), so it buys
@@ -140,7 +140,7 @@ pub fn check(
 fn parts<'a>(fields: &'a str, email: &'a Email, scope: &'a str) -> [&'a [u8]; 3] {
     [
         fields.as_bytes(),
-        email.mailbox().as_bytes(),
+        email.budget_key().as_bytes(),
         scope.as_bytes(),
     ]
 }

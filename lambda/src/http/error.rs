@@ -95,10 +95,14 @@ impl From<ServiceError> for ApiError {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "store failed");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, C::Unavailable)
             }
-            // The address does not receive mail: the person can fix it, a
-            // retry cannot. Budgets were refunded by the service.
-            // A suppressed mailbox (it bounced for good, or its owner
-            // complained) gets the same answer, without a message sent.
+            // The service cannot mail the address: the relay refused it
+            // (budgets were refunded by the service), or it is suppressed
+            // (it bounced, its owner complained, or the operator said so;
+            // nothing was sent). One answer for every reason, naming neither
+            // the reason nor a date: the person learns that no mail will
+            // come and what to do (check the address, or ask the site); a
+            // stranger learns only that this service cannot mail the address
+            // now, not whether its owner complained or when.
             ServiceError::Mail(e) if e.failure() == MailFailure::Undeliverable => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, C::Undeliverable)
             }
@@ -127,5 +131,40 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mailer::MailError;
+
+    /// The status, the header names and the JSON body of `e`'s answer.
+    fn answer(e: ServiceError) -> (StatusCode, Vec<header::HeaderName>, serde_json::Value) {
+        let error = ApiError::from(e);
+        let body = serde_json::to_value(&error.body).unwrap();
+        let response = error.into_response();
+        let headers = response.headers().keys().cloned().collect();
+        (response.status(), headers, body)
+    }
+
+    /// A suppressed address and one the relay refused get the same status,
+    /// headers and body: the answer says neither which, nor why, nor until when.
+    #[test]
+    fn every_reason_an_address_cannot_be_mailed_reads_alike() {
+        let suppressed = answer(ServiceError::Suppressed);
+        let refused = answer(ServiceError::Mail(MailError::with_failure(
+            MailFailure::Undeliverable,
+            "550 5.1.1 no such user",
+        )));
+        assert_eq!(suppressed, refused);
+        assert_eq!(suppressed.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            suppressed.2,
+            serde_json::json!({ "error": {
+                "code": "undeliverable",
+                "message": ErrorCode::Undeliverable.message(),
+            }})
+        );
     }
 }

@@ -595,7 +595,10 @@ fn oidc_schemas() -> Vec<(&'static str, Value)> {
                 "type": "object",
                 "required": ["sub"],
                 "properties": {
-                    "sub": { "type": "string", "description": "Stable per mailbox." },
+                    "sub": {
+                        "type": "string",
+                        "description": "Stable per identity: the spellings that provably reach one mailbox (case, the domain's form, a provider's documented +tag and dot rules) share it.",
+                    },
                     "email": { "type": "string" },
                     "email_verified": { "type": "boolean", "const": true },
                 },

@@ -1,8 +1,16 @@
-//! The public subject (`sub`) of a person: stable per canonical mailbox
-//! ([`Email::mailbox`]: `+tag`s and Gmail dots removed), so every spelling
-//! of one inbox is one person to the apps. Keyed under `OTP_SUBJECT_KEY`, a
-//! key of its own that never rotates (the HMAC keys of codes rotate; a
-//! subject must not move), so the subject reveals nothing of the address.
+//! The public subject (`sub`) of a person: derived from the address's
+//! identity key ([`Email::as_str`]), which merges only spellings that provably
+//! reach one mailbox (case, the domain's form, and a provider's `+tag` and
+//! dot rules only where the provider documents them). Apps key their users on
+//! `sub` (OpenID Connect Core §2: it identifies one end-user), so merging two
+//! mailboxes here would let the reader of one sign in as the other:
+//! `ann+x@corp.example` is another `sub` than `ann@corp.example`, while
+//! `a.nn+x@gmail.com` and `ann@gmail.com` are one. Splitting is the safe
+//! direction: at worst one person has two `sub`s.
+//!
+//! Keyed under `OTP_SUBJECT_KEY`, a key of its own that never rotates (the
+//! HMAC keys of codes rotate; a subject must not move), so the subject
+//! reveals nothing of the address.
 
 use crate::domain::Email;
 use base64::Engine;
@@ -42,12 +50,12 @@ impl SubjectKey {
         SubjectKey(SecretSlice::from(bytes))
     }
 
-    /// base64url(HMAC-SHA256(key, "sub\0" ‖ mailbox)), 43 characters.
+    /// base64url(HMAC-SHA256(key, "sub\0" ‖ identity key)), 43 characters.
     pub fn subject(&self, email: &Email) -> String {
         let mut m = Hmac::<Sha256>::new_from_slice(self.0.expose_secret())
             .expect("HMAC takes any key length");
         m.update(b"sub\0");
-        m.update(email.mailbox().as_bytes());
+        m.update(email.as_str().as_bytes());
         URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
     }
 }
@@ -57,12 +65,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_subject_per_mailbox() {
+    fn one_subject_per_identity() {
         let key = SubjectKey::new(vec![7; 32]).unwrap();
         let sub = |a: &str| key.subject(&Email::parse(a).unwrap());
         assert_eq!(sub("ann@example.com").len(), 43);
-        assert_eq!(sub("ann@example.com"), sub("Ann+news@Example.com"));
-        assert_eq!(sub("a.n.n@gmail.com"), sub("ann@googlemail.com"));
+        assert_eq!(sub("ann@example.com"), sub("Ann@Example.com"));
+        assert_ne!(sub("ann@example.com"), sub("ann+news@example.com"));
+        assert_eq!(sub("a.n.n+news@gmail.com"), sub("ann@googlemail.com"));
+        assert_eq!(sub("ann+news@proton.me"), sub("ann@proton.me"));
         assert_ne!(sub("ann@example.com"), sub("bob@example.com"));
         let other = SubjectKey::new(vec![8; 32]).unwrap();
         assert_ne!(

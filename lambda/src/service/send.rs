@@ -83,7 +83,7 @@ impl Service {
         let idempotency = request_id.as_ref().map(|id| IdempotencyKey {
             key: self
                 .hasher
-                .subject("idem", &format!("{}\0{}", email.mailbox(), id.as_str())),
+                .subject("idem", &format!("{}\0{}", email.budget_key(), id.as_str())),
             expires_at,
             ttl,
         });

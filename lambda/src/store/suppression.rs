@@ -1,10 +1,11 @@
 //! The suppression list: mailboxes the service stops mailing for a while,
 //! because mail to them bounced for good or their owner marked it as spam
-//! (reported by SES, see [`crate::suppression`]).
+//! (reported by SES, see [`crate::suppression`]), or because the operator
+//! said so.
 //!
 //! One item per mailbox ([`super::keys::suppression`]), where the subject is a keyed
-//! hash of the canonical mailbox like every budget's, so the table holds no
-//! address. A new message is refused in the same atomic write that charges
+//! hash of the address's suppression key (its identity key), so the table
+//! holds no address. A new message is refused in the same atomic write that charges
 //! its budgets while the item's `until` lies after `now`
 //! ([`super::Admission::suppressions`]); `ttl` is only garbage collection.
 
@@ -18,6 +19,9 @@ pub enum SuppressionReason {
     Bounce,
     /// The recipient marked a message as spam.
     Complaint,
+    /// The operator suppressed the address (`otp suppression add`), for
+    /// example on its owner's request.
+    Manual,
 }
 
 impl SuppressionReason {
@@ -25,6 +29,7 @@ impl SuppressionReason {
         match self {
             SuppressionReason::Bounce => "bounce",
             SuppressionReason::Complaint => "complaint",
+            SuppressionReason::Manual => "manual",
         }
     }
 
@@ -32,6 +37,7 @@ impl SuppressionReason {
         match s {
             "bounce" => Some(SuppressionReason::Bounce),
             "complaint" => Some(SuppressionReason::Complaint),
+            "manual" => Some(SuppressionReason::Manual),
             _ => None,
         }
     }
@@ -42,9 +48,9 @@ impl SuppressionReason {
 pub struct Suppression {
     /// Mail is refused while `until > now`.
     pub until: u64,
-    /// The notification that set this `until`.
+    /// What set this `until`: a notification or the operator.
     pub reason: SuppressionReason,
-    /// When that notification was handled.
+    /// When that notification was handled, or the operator's command ran.
     pub since: u64,
 }
 

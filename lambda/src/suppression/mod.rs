@@ -1,15 +1,20 @@
 //! The suppression list: mailboxes the service stops mailing for a while
-//! after SES reported a permanent bounce or a complaint.
+//! after SES reported a permanent bounce or a complaint, or the operator
+//! suppressed one.
 //!
 //! With SES as the relay, bounces and complaints arrive as SNS notifications
 //! (from a configuration set's event destination or the identity's feedback
 //! notifications); the same binary, run with `OTP_HANDLER=notifications`,
-//! takes them ([`SuppressionList::handle`]) and records a suppression per
-//! canonical mailbox, so every spelling of that inbox is covered. A send or
-//! resend to a suppressed mailbox is refused in the write that admits it
-//! (no extra store call) and answered like an address that does not receive
-//! mail. The operator sees each suppression as a log line with the masked
-//! address, and reads or lifts one with `otp suppression show|lift`.
+//! takes them ([`SuppressionList::handle`]) and records a suppression under
+//! the address's suppression key ([`Email::suppression_key`], its identity
+//! key): what bounced, and the spellings provably of the same mailbox, never
+//! every spelling that shares its budget. A bounce of `ann+x@corp.example`
+//! (a tag that server refuses) suppresses that address only; a bounce of
+//! `a.nn+news@gmail.com` suppresses Ann's Gmail mailbox. A send or resend to
+//! a suppressed address is refused in the write that admits it (no extra
+//! store call) and answered like an address that does not receive mail. The
+//! operator sees each suppression as a log line with the masked address, and
+//! reads, adds or lifts one with `otp suppression show|add|lift`.
 //!
 //! - [`notification`]: reading an SES notification
 //! - [`cli`]: the `otp suppression` commands
@@ -31,12 +36,12 @@ const SCOPE: &str = "suppress";
 const GRACE_SECS: u64 = DAY;
 const DAY: u64 = 24 * 3600;
 
-/// The items a message to `email` must find unsuppressed: the mailbox's item
-/// under each known HMAC key, so a rotation does not lift suppressions
-/// (new ones are written under the current key, the first).
+/// The items a message to `email` must find unsuppressed: the item of its
+/// suppression key under each known HMAC key, so a rotation does not lift
+/// suppressions (new ones are written under the current key, the first).
 pub fn keys(hasher: &CodeHasher, email: &Email) -> Vec<String> {
     hasher
-        .subjects(SCOPE, email.mailbox())
+        .subjects(SCOPE, email.suppression_key())
         .into_iter()
         .map(|subject| store::keys::suppression(&subject))
         .collect()
@@ -141,37 +146,65 @@ impl SuppressionList {
         Ok(tally)
     }
 
-    /// Suppresses `email`'s mailbox for as long as `reason` says, from now,
-    /// unless a longer suppression stands; returns whether the mailbox is
-    /// suppressed now (not when that kind is turned off).
+    /// How long a suppression for `reason` lasts unless the operator says:
+    /// the configured length of a bounce's or a complaint's (zero when that
+    /// kind is turned off), and a manual one as long as a bounce's.
+    pub fn default_length(&self, reason: SuppressionReason) -> Duration {
+        match reason {
+            SuppressionReason::Bounce | SuppressionReason::Manual => self.settings.bounce,
+            SuppressionReason::Complaint => self.settings.complaint,
+        }
+    }
+
+    /// Suppresses `email` for as long as `reason` says, from now, unless a
+    /// longer suppression stands; returns whether it is suppressed now (not
+    /// when that kind is turned off).
     pub async fn suppress(
         &self,
         email: &Email,
         reason: SuppressionReason,
     ) -> Result<bool, StoreError> {
-        let length = match reason {
-            SuppressionReason::Bounce => self.settings.bounce,
-            SuppressionReason::Complaint => self.settings.complaint,
-        }
-        .as_secs();
+        let length = self.default_length(reason);
+        self.suppress_for(email, reason, length).await?;
+        Ok(!length.is_zero())
+    }
+
+    /// Suppresses `email` for `length` from now (whole seconds), unless a
+    /// suppression lasting at least as long stands; returns whether this one
+    /// was written. A zero `length` writes nothing.
+    pub async fn suppress_for(
+        &self,
+        email: &Email,
+        reason: SuppressionReason,
+        length: Duration,
+    ) -> Result<bool, StoreError> {
+        let length = length.as_secs();
         if length == 0 {
             return Ok(false);
         }
         let now = self.clock.now();
         let suppression = Suppression {
-            until: now + length,
+            until: now.saturating_add(length),
             reason,
             since: now,
         };
         let key = keys(&self.hasher, email).swap_remove(0);
         let written = self
             .store
-            .suppress(&key, &suppression, suppression.until + GRACE_SECS)
+            .suppress(
+                &key,
+                &suppression,
+                suppression.until.saturating_add(GRACE_SECS),
+            )
             .await?;
-        metrics::record(Metric::Notification(match reason {
-            SuppressionReason::Bounce => NotificationKind::Bounce,
-            SuppressionReason::Complaint => NotificationKind::Complaint,
-        }));
+        let notified = match reason {
+            SuppressionReason::Bounce => Some(NotificationKind::Bounce),
+            SuppressionReason::Complaint => Some(NotificationKind::Complaint),
+            SuppressionReason::Manual => None,
+        };
+        if let Some(kind) = notified {
+            metrics::record(Metric::Notification(kind));
+        }
         tracing::info!(
             to = %email.masked(),
             reason = reason.as_str(),
@@ -179,10 +212,10 @@ impl SuppressionList {
             kept_longer = !written,
             "address suppressed: no codes are sent to it until the suppression ends"
         );
-        Ok(true)
+        Ok(written)
     }
 
-    /// The suppression of `email`'s mailbox that ends last, if one is
+    /// The suppression of `email`'s suppression key that ends last, if one is
     /// recorded under any known key, ended or not.
     pub async fn show(&self, email: &Email) -> Result<Option<Suppression>, StoreError> {
         let mut found: Option<Suppression> = None;
@@ -196,7 +229,8 @@ impl SuppressionList {
         Ok(found)
     }
 
-    /// Lifts every suppression of `email`'s mailbox; returns whether there was one.
+    /// Lifts every suppression of `email`'s suppression key; returns whether
+    /// there was one.
     pub async fn lift(&self, email: &Email) -> Result<bool, StoreError> {
         let mut lifted = false;
         for key in keys(&self.hasher, email) {
@@ -237,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn one_item_per_mailbox_and_key_without_the_address() {
+    fn one_item_per_suppression_key_and_hmac_key_without_the_address() {
         let rotated = CodeHasher::new(key("k2", 2), vec![key("k1", 1)]);
         let old = CodeHasher::new(key("k1", 1), Vec::new());
         let ann = Email::parse("ann@example.com").unwrap();
@@ -250,8 +284,15 @@ mod tests {
             keys(&old, &ann)[0],
             "the old key's item is checked"
         );
-        assert_eq!(both, keys_of(&rotated, "Ann+Shop@EXAMPLE.com"));
+        assert_eq!(both, keys_of(&rotated, "Ann@EXAMPLE.com"));
         assert_ne!(both, keys_of(&rotated, "bob@example.com"));
+        // The identity key, not the budget key: a tag off the provider list
+        // is another address, a provably equal Gmail spelling is the same.
+        assert_ne!(both, keys_of(&rotated, "ann+shop@example.com"));
+        assert_eq!(
+            keys_of(&rotated, "a.nn+news@gmail.com"),
+            keys_of(&rotated, "ann@googlemail.com")
+        );
         assert!(
             both.iter()
                 .all(|k| k.starts_with("suppress#") && !k.contains("ann"))

@@ -50,7 +50,7 @@ async fn fifty_spellings_of_one_inbox_share_one_budget() {
         .recipients()
         .await
         .iter()
-        .filter(|to| Email::parse(to).is_ok_and(|e| e.mailbox() == mailbox.mailbox()))
+        .filter(|to| Email::parse(to).is_ok_and(|e| e.budget_key() == mailbox.budget_key()))
         .count();
     assert_eq!(accepted, 5, "one client's budget for one address");
     assert_eq!(delivered, 5);

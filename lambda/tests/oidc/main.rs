@@ -11,7 +11,8 @@
 //!   failure budget;
 //! - [`userinfo`]: bearer tokens at `/userinfo`;
 //! - [`discovery`]: the provider's metadata and its keys;
-//! - [`keys`]: configured signing keys and the subject key.
+//! - [`keys`]: configured signing keys and the subject key;
+//! - [`subjects`]: which spellings of an address are one `sub`.
 //!
 //! Runs on the memory store and the outbox without services, and on DynamoDB
 //! Local and maildev under `scripts/services -- cargo test -p otp-lambda --test oidc`.
@@ -24,6 +25,7 @@ mod authorize;
 mod discovery;
 mod keys;
 mod relying_party;
+mod subjects;
 mod support;
 mod token;
 mod userinfo;

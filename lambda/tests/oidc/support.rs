@@ -225,7 +225,7 @@ pub struct OidcApp {
     pub issuer: String,
     /// Follows no redirects.
     pub http: reqwest::Client,
-    /// Messages sent so far, by recipient (normalized), to wait for the next.
+    /// Messages sent so far, by recipient as spelled (lower case), to wait for the next.
     sent: Mutex<HashMap<String, usize>>,
 }
 
@@ -354,7 +354,9 @@ impl OidcApp {
         let to = Email::parse(email).expect("a valid address");
         let count = {
             let mut sent = self.sent.lock().unwrap();
-            let n = sent.entry(to.as_str().to_owned()).or_insert(0);
+            // Counted per spelling, as the inbox finds them: two spellings
+            // of one identity are two recipients there.
+            let n = sent.entry(to.delivery().to_ascii_lowercase()).or_insert(0);
             *n += 1;
             *n
         };

@@ -1,10 +1,14 @@
-//! An email address as the service accepts it, in the three forms the
-//! service needs:
+//! An email address as the service accepts it, with the three keys the
+//! service needs and the spelling it mails to:
 //!
-//! - [`Email::as_str`]: the normalized address the service answers with;
-//! - [`Email::mailbox`]: the canonical inbox every per-address budget keys on,
-//!   so `Ann.Lee+x@GoogleMail.com` and `annlee@gmail.com` share one budget;
-//! - [`Email::delivery`]: what the message and the SMTP envelope carry.
+//! | key | used for | merges | safe direction |
+//! | --- | --- | --- | --- |
+//! | [`Email::budget_key`] | per-address budgets, lockouts, proof-of-work binding, idempotency | every spelling that *might* reach one inbox (`+tag` on every domain) | merging: fewer mails |
+//! | [`Email::as_str`] (identity) | `sub`, the stored and answered address | only spellings that *provably* reach one mailbox (provider rules where documented) | splitting: two people never become one |
+//! | [`Email::suppression_key`] | the suppression list | the identity key of what bounced or complained | splitting: one bounce never silences another mailbox |
+//!
+//! [`Email::delivery`] is what the message and the SMTP envelope carry. The
+//! rules and their sources are in `keys.rs`.
 //!
 //! Acceptance is one rule: an address is accepted only if the mail path can
 //! deliver to it. The local part must be an ASCII dot-atom (RFC 5322 §3.2.3),
@@ -31,7 +35,7 @@
 //! is converted to A-labels by UTS 46: the whole address is ASCII and any SMTP
 //! server can route it.
 
-mod canonical;
+mod keys;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -68,15 +72,15 @@ pub enum EmailError {
 /// A valid, deliverable address. The only way to get one is [`Email::parse`].
 ///
 /// Cheap to clone (one shared allocation). Two `Email`s are equal when their
-/// normalized forms ([`as_str`](Email::as_str)) are: `Ann@example.com` and
+/// identity keys ([`as_str`](Email::as_str)) are: `Ann@example.com` and
 /// `ann@example.com` are one address, even though each keeps its own
 /// [`delivery`](Email::delivery) spelling.
 #[derive(Clone)]
 pub struct Email(Arc<Forms>);
 
 struct Forms {
-    normalized: String,
-    mailbox: String,
+    identity: String,
+    budget: String,
     delivery: String,
 }
 
@@ -113,18 +117,23 @@ impl Email {
         if local.len() > MAX_LOCAL_LEN || local.len() + 1 + domain.len() > MAX_EMAIL_LEN {
             return Err(EmailError::TooLong);
         }
-        let lower = local.to_ascii_lowercase();
+        let identity = keys::identity(&local.to_ascii_lowercase(), &domain);
         Ok(Email(Arc::new(Forms {
-            mailbox: canonical::mailbox(&lower, &domain),
-            normalized: format!("{lower}@{domain}"),
+            budget: keys::budget(&identity),
+            identity,
             delivery: format!("{local}@{domain}"),
         })))
     }
 
-    /// The one normalized form the service stores and answers with (verify's
-    /// `email`, the OpenID `email` claim): the local part lower-cased and
+    /// The identity key: the one form the service stores as the person and
+    /// answers with (verify's `email`, the OpenID `email` claim), and what
+    /// `sub` is derived from. It merges only spellings that provably reach
+    /// one mailbox, because merging two mailboxes here makes two people one
+    /// (rules and sources in `keys.rs`): the local part lower-cased and
     /// unquoted, the domain lower-cased in ASCII A-labels
-    /// (`ann@xn--bcher-kva.de`).
+    /// (`ann@xn--bcher-kva.de`), and a provider's rules only on the domains
+    /// of a provider that documents them (`A.nn+x@GoogleMail.com` is
+    /// `ann@gmail.com`, `ann+x@corp.example` stays itself).
     ///
     /// A-labels rather than U-labels because the local part is ASCII anyway
     /// (see the module comment), so the whole address is then ASCII: it is a
@@ -134,16 +143,33 @@ impl Email {
     /// that wants to show the Unicode form can convert the domain for display
     /// (`idna::domain_to_unicode`).
     pub fn as_str(&self) -> &str {
-        &self.0.normalized
+        &self.0.identity
     }
 
-    /// The canonical mailbox every per-address budget keys on: [`as_str`]
-    /// without the sub-address tag, and with Gmail's dots and domain alias
-    /// folded (rules and sources in `canonical.rs`). Itself a valid address.
+    /// The budget key: every per-address budget, lockout, proof-of-work
+    /// binding and idempotency key is counted under it. It merges every
+    /// spelling that might reach one inbox: the identity key without its
+    /// `+tag` on every domain (`ann+x@corp.example` is `ann@corp.example`).
+    /// Merging is the safe direction for a budget (two mailboxes that share
+    /// one get fewer mails, never more); a key that split one inbox would let
+    /// a sender multiply its budget by re-spelling the address. It merges
+    /// everything [`as_str`] merges. Itself a valid address.
     ///
     /// [`as_str`]: Email::as_str
-    pub fn mailbox(&self) -> &str {
-        &self.0.mailbox
+    pub fn budget_key(&self) -> &str {
+        &self.0.budget
+    }
+
+    /// The suppression key: what a bounce or a complaint suppresses, and
+    /// what a send must find unsuppressed. It is the identity key, never the
+    /// budget key: a bounce of `ann+x@corp.example` (a tag the server refuses)
+    /// must not stop codes to `ann@corp.example`, while a bounce of
+    /// `a.nn+news@gmail.com` stops Ann's Gmail mailbox, provably the same.
+    /// Splitting is the safe direction here: at worst a mailbox that bounced
+    /// under one spelling is tried once more under another (which a sender
+    /// wanting bounces gets from any unknown local part anyway).
+    pub fn suppression_key(&self) -> &str {
+        self.as_str()
     }
 
     /// What the message's `To:` and the SMTP envelope use: the address as the

@@ -2,23 +2,30 @@ use super::*;
 use icu_normalizer::DecomposingNormalizerBorrowed;
 use proptest::prelude::*;
 
+/// The identity key, the budget key and the delivery spelling.
 fn forms(input: &str) -> (String, String, String) {
     let e = Email::parse(input).unwrap_or_else(|err| panic!("{input:?}: {err}"));
-    (e.as_str().into(), e.mailbox().into(), e.delivery().into())
+    (
+        e.as_str().into(),
+        e.budget_key().into(),
+        e.delivery().into(),
+    )
 }
 
 #[test]
 fn normalizes_case_and_surrounding_space() {
     let email = Email::parse("  Ann.Lee+otp@Example.COM \n").unwrap();
     assert_eq!(email.as_str(), "ann.lee+otp@example.com");
-    assert_eq!(email.mailbox(), "ann.lee@example.com");
+    assert_eq!(email.suppression_key(), "ann.lee+otp@example.com");
+    assert_eq!(email.budget_key(), "ann.lee@example.com");
     assert_eq!(email.delivery(), "Ann.Lee+otp@example.com");
     assert_eq!(email.domain(), "example.com");
 }
 
-/// The spellings from the security review: one Gmail inbox, one budget.
+/// One Gmail inbox, one identity and one budget: Google documents the dots,
+/// the tags and the domain alias.
 #[test]
-fn one_gmail_inbox_has_one_mailbox() {
+fn one_gmail_inbox_has_one_key() {
     for input in [
         "victim@gmail.com",
         "victim+1@gmail.com",
@@ -27,11 +34,9 @@ fn one_gmail_inbox_has_one_mailbox() {
         "\"victim\"@gmail.com",
         " V.I.C.T.I.M+Shop@GoogleMail.COM",
     ] {
-        assert_eq!(
-            Email::parse(input).unwrap().mailbox(),
-            "victim@gmail.com",
-            "{input}"
-        );
+        let (identity, budget, _) = forms(input);
+        assert_eq!(identity, "victim@gmail.com", "{input}");
+        assert_eq!(budget, "victim@gmail.com", "{input}");
     }
     let quoted = Email::parse("\"victim\"@gmail.com").unwrap();
     assert_eq!(quoted.as_str(), "victim@gmail.com");
@@ -47,9 +52,9 @@ fn one_idn_domain_has_one_form() {
         "ann@XN--BCHER-KVA.DE",
         "ann@BÜCHER.DE",
     ] {
-        let (normalized, mailbox, delivery) = forms(input);
-        assert_eq!(normalized, "ann@xn--bcher-kva.de", "{input}");
-        assert_eq!(mailbox, "ann@xn--bcher-kva.de", "{input}");
+        let (identity, budget, delivery) = forms(input);
+        assert_eq!(identity, "ann@xn--bcher-kva.de", "{input}");
+        assert_eq!(budget, "ann@xn--bcher-kva.de", "{input}");
         assert_eq!(delivery, "ann@xn--bcher-kva.de", "{input}");
     }
     assert_eq!(forms("ann@例子.广告").0, "ann@xn--fsqu00a.xn--4rr70v");
@@ -158,12 +163,18 @@ fn debug_and_masked_hide_the_local_part() {
 }
 
 #[test]
-fn equality_is_the_normalized_address() {
+fn equality_is_the_identity_key() {
     let upper = Email::parse("ANN@example.com").unwrap();
     let lower = Email::parse("ann@example.com").unwrap();
     assert_eq!(upper, lower);
     assert_ne!(upper.delivery(), lower.delivery());
-    assert_ne!(lower, Email::parse("ann+x@example.com").unwrap());
+    let tagged = Email::parse("ann+x@example.com").unwrap();
+    assert_ne!(lower, tagged);
+    assert_eq!(lower.budget_key(), tagged.budget_key());
+    assert_eq!(
+        Email::parse("A.nn+x@GoogleMail.com").unwrap(),
+        Email::parse("ann@gmail.com").unwrap()
+    );
 }
 
 /// Addresses as people (and attackers) type them: quoted local parts with
@@ -301,32 +312,68 @@ fn base_domain() -> impl Strategy<Value = String> {
     ]
 }
 
+/// The domains whose provider documents its `+tag` (and for Gmail, dot)
+/// rules, as the identity key must know them.
+const DOCUMENTED: [&str; 8] = [
+    "gmail.com",
+    "googlemail.com",
+    "fastmail.com",
+    "fastmail.fm",
+    "proton.me",
+    "protonmail.com",
+    "protonmail.ch",
+    "pm.me",
+];
+
+/// Listed domains, their look-alikes, providers left off the list, and
+/// arbitrary domains.
+fn any_domain() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(&DOCUMENTED[..]).prop_map(str::to_owned),
+        prop::sample::select(
+            &[
+                "mail.gmail.com",
+                "gmail.co",
+                "proton.me.example",
+                "my-fastmail.com",
+                "outlook.com",
+                "hotmail.com",
+                "icloud.com",
+                "yahoo.com",
+            ][..]
+        )
+        .prop_map(str::to_owned),
+        "[a-z0-9]{1,8}\\.(com|de|org)",
+        "(bücher|例子|[a-z]{1,4}ñ)\\.(de|com)",
+    ]
+}
+
 proptest! {
     #[test]
     fn delivery_parses_back_to_the_same_address(input in any_input()) {
         if let Ok(email) = Email::parse(&input) {
             let again = Email::parse(email.delivery()).unwrap();
             prop_assert_eq!(again.as_str(), email.as_str());
-            prop_assert_eq!(again.mailbox(), email.mailbox());
+            prop_assert_eq!(again.budget_key(), email.budget_key());
             prop_assert_eq!(again.delivery(), email.delivery());
         }
     }
 
     #[test]
-    fn normalized_and_mailbox_forms_are_fixed_points(input in any_input()) {
+    fn identity_and_budget_keys_are_fixed_points(input in any_input()) {
         if let Ok(email) = Email::parse(&input) {
-            let normalized = Email::parse(email.as_str()).unwrap();
-            prop_assert_eq!(normalized.as_str(), email.as_str());
-            prop_assert_eq!(normalized.delivery(), email.as_str());
-            prop_assert_eq!(normalized.mailbox(), email.mailbox());
-            let mailbox = Email::parse(email.mailbox()).unwrap();
-            prop_assert_eq!(mailbox.as_str(), email.mailbox());
-            prop_assert_eq!(mailbox.mailbox(), email.mailbox());
+            let identity = Email::parse(email.as_str()).unwrap();
+            prop_assert_eq!(identity.as_str(), email.as_str());
+            prop_assert_eq!(identity.delivery(), email.as_str());
+            prop_assert_eq!(identity.budget_key(), email.budget_key());
+            let budget = Email::parse(email.budget_key()).unwrap();
+            prop_assert_eq!(budget.as_str(), email.budget_key());
+            prop_assert_eq!(budget.budget_key(), email.budget_key());
         }
     }
 
     #[test]
-    fn every_spelling_of_a_mailbox_has_one_key(
+    fn every_spelling_of_a_mailbox_has_one_budget_key(
         local in base_local(),
         domain in base_domain(),
         spellings in prop::collection::vec(spelling(), 1..6),
@@ -337,11 +384,11 @@ proptest! {
             format!("{local}@{}", idna::domain_to_ascii(&domain).unwrap())
         };
         let plain = Email::parse(&format!("{local}@{domain}")).unwrap();
-        prop_assert_eq!(plain.mailbox(), &expected);
+        prop_assert_eq!(plain.budget_key(), &expected);
         for s in &spellings {
             let typed = spell(&local, &domain, s);
             let email = Email::parse(&typed).map_err(|e| TestCaseError::fail(format!("{typed:?}: {e}")))?;
-            prop_assert_eq!(email.mailbox(), &expected, "{:?}", typed);
+            prop_assert_eq!(email.budget_key(), &expected, "{:?}", typed);
         }
     }
 
@@ -353,17 +400,17 @@ proptest! {
     ) {
         let fold = |l: &str| if domain == "gmail.com" { l.replace('.', "") } else { l.to_owned() };
         prop_assume!(fold(&a) != fold(&b));
-        let key = |l: &str| Email::parse(&format!("{l}@{domain}")).unwrap().mailbox().to_owned();
+        let key = |l: &str| Email::parse(&format!("{l}@{domain}")).unwrap().budget_key().to_owned();
         prop_assert_ne!(key(&a), key(&b));
         // Dots matter outside Gmail; the same local part elsewhere is another mailbox.
         let elsewhere = Email::parse(&format!("{a}@other-{domain}")).unwrap();
-        prop_assert_ne!(key(&a), elsewhere.mailbox());
+        prop_assert_ne!(key(&a), elsewhere.budget_key());
     }
 
     #[test]
     fn accepted_addresses_are_bounded_and_clean(input in any_input()) {
         if let Ok(email) = Email::parse(&input) {
-            for form in [email.as_str(), email.mailbox(), email.delivery()] {
+            for form in [email.as_str(), email.budget_key(), email.delivery()] {
                 prop_assert!(form.len() <= MAX_EMAIL_LEN);
                 prop_assert!(form.is_ascii());
                 prop_assert!(!form.chars().any(|c| c.is_control() || c == ' ' || c == '"'));
@@ -372,5 +419,69 @@ proptest! {
             prop_assert!(!email.as_str().chars().any(|c| c.is_ascii_uppercase()));
             prop_assert!(email.domain().contains('.'));
         }
+    }
+
+    /// The identity key merges case, the domain's form and, only on a
+    /// listed provider's domains, its documented `+tag` and dot rules; a tag
+    /// anywhere else is part of another identity. The budget key removes the
+    /// tag everywhere.
+    #[test]
+    fn the_identity_key_merges_only_what_the_provider_documents(
+        local in base_local(),
+        domain in any_domain(),
+        s in spelling(),
+    ) {
+        // `spell` writes Gmail spellings from `gmail.com`.
+        let domain = if domain == "googlemail.com" { "gmail.com".to_owned() } else { domain };
+        let typed = spell(&local, &domain, &s);
+        let email = Email::parse(&typed).map_err(|e| TestCaseError::fail(format!("{typed:?}: {e}")))?;
+        let ascii = idna::domain_to_ascii(&domain).unwrap();
+        let base = if domain == "gmail.com" {
+            format!("{}@gmail.com", local.replace('.', ""))
+        } else {
+            format!("{local}@{ascii}")
+        };
+        let identity = match &s.tag {
+            Some(tag) if !DOCUMENTED.contains(&domain.as_str()) => {
+                format!("{local}+{}@{ascii}", tag.to_ascii_lowercase())
+            }
+            _ => base.clone(),
+        };
+        prop_assert_eq!(email.as_str(), &identity, "{:?}", typed);
+        prop_assert_eq!(email.suppression_key(), &identity, "{:?}", typed);
+        prop_assert_eq!(email.budget_key(), &base, "{:?}", typed);
+    }
+
+    /// Over a small space of spellings (so that keys collide often): two
+    /// addresses with one identity key always share the budget key, and the
+    /// budget key is a function of the identity key.
+    #[test]
+    fn the_budget_key_merges_all_the_identity_key_merges(
+        pair in prop::collection::vec(
+            (
+                "[aA](\\.?[aAbB]){0,2}(\\+[aAbB.]{0,2})?",
+                prop::sample::select(&[
+                    "gmail.com", "GoogleMail.com", "proton.me", "PM.me",
+                    "fastmail.fm", "corp.example", "CORP.example", "outlook.com",
+                ][..]),
+            ),
+            2,
+        ),
+    ) {
+        let parsed: Vec<Email> = pair
+            .iter()
+            .filter_map(|(local, domain)| Email::parse(&format!("{local}@{domain}")).ok())
+            .collect();
+        prop_assume!(parsed.len() == 2);
+        let (a, b) = (&parsed[0], &parsed[1]);
+        if a.as_str() == b.as_str() {
+            prop_assert_eq!(a.budget_key(), b.budget_key());
+            prop_assert_eq!(a, b);
+        }
+        if a.budget_key() != b.budget_key() {
+            prop_assert_ne!(a.as_str(), b.as_str());
+        }
+        let from_identity = Email::parse(a.as_str()).unwrap();
+        prop_assert_eq!(from_identity.budget_key(), a.budget_key());
     }
 }

@@ -83,14 +83,14 @@ impl Limiter {
             (
                 Scope::AddressAndClient,
                 "send-pair",
-                format!("{}\0{client}", email.mailbox()),
+                format!("{}\0{client}", email.budget_key()),
                 self.limits.sends_per_email_per_client_per_day,
                 DAY,
             ),
             (
                 Scope::Address,
                 "send-email",
-                email.mailbox().to_owned(),
+                email.budget_key().to_owned(),
                 address_limit,
                 DAY,
             ),

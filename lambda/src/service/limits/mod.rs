@@ -16,8 +16,8 @@
 //! Address-scoped refusals all answer alike, with a coarse wait
 //! ([`ADDRESS_RETRY_AFTER`]), so the answer does not tell which budget of the
 //! address is spent or when it renews. Every address budget keys on the
-//! canonical mailbox ([`Email::mailbox`]), so other spellings of one inbox
-//! share it.
+//! address's budget key ([`Email::budget_key`]), so other spellings of one
+//! inbox share it.
 //!
 //! Each budget is a counter item ([`keys::counter`]); windows are fixed (the
 //! hour or day since the epoch); the subject is a keyed hash of the mailbox
@@ -106,7 +106,7 @@ impl Limiter {
     }
 
     fn lock_key(&self, email: &Email, day: u64) -> String {
-        keys::lock(&self.hasher.subject("lock", email.mailbox()), day)
+        keys::lock(&self.hasher.subject("lock", email.budget_key()), day)
     }
 
     fn verify_key(&self, ip: IpAddr, now: u64) -> (String, u64) {
@@ -149,7 +149,7 @@ impl Limiter {
     /// starts a lockout when the count reaches a multiple of the daily limit.
     /// Best effort: the answer to the person is already decided.
     pub(crate) async fn charge_failure(&self, store: &dyn Store, email: &Email, now: u64) {
-        let (key, end) = self.counter_key("fail-email", email.mailbox(), DAY, now);
+        let (key, end) = self.counter_key("fail-email", email.budget_key(), DAY, now);
         let failed = match store.add_to_counter(&key, 1, end + DAY).await {
             Ok(failed) => u64::try_from(failed).unwrap_or(0),
             Err(e) => {
