@@ -1,6 +1,10 @@
 //! The OpenID Connect provider over real HTTP, checked against the standards
 //! it follows (OpenID Connect Core 1.0 and Discovery 1.0, RFC 6749, 6750,
-//! 7636, 7638, 9207, 9700) and the design (DESIGN.md §8):
+//! 7636, 7638, 9207, 9700) and its own rules: redirect URIs match exactly,
+//! an unknown client or an unregistered redirect URI is never redirected
+//! to, every state change (request consumed, code issued, code redeemed,
+//! token revoked) is one conditional write, secrets and codes are stored
+//! only as hashes:
 //!
 //! - [`relying_party`]: an app built on the `openidconnect` crate signs a
 //!   person in end to end (discovery, PKCE, the page's steps with the real
