@@ -1,5 +1,5 @@
 //! The one error shape of the API: [`ErrorBody`] around an [`ErrorDetail`],
-//! whose [`ErrorCode`] gives the answer's default sentence.
+//! whose [`ErrorCode`] fixes the answer's HTTP status and default sentence.
 
 use crate::Challenge;
 use serde::{Deserialize, Serialize};
@@ -82,6 +82,30 @@ impl ErrorCode {
             ErrorCode::SignInExpired => "sign_in_expired",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status of every answer carrying this code. Each code has
+    /// exactly one, so a client may branch on either, and the server's
+    /// answers and its OpenAPI document both take it from here.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidRequest | ErrorCode::InvalidEmail | ErrorCode::InvalidCodeFormat => {
+                400
+            }
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound | ErrorCode::UnknownFlow => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Expired | ErrorCode::AlreadyUsed | ErrorCode::SignInExpired => 410,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::WrongCode | ErrorCode::Undeliverable => 422,
+            ErrorCode::TooManyAttempts
+            | ErrorCode::ResendTooSoon
+            | ErrorCode::RateLimited
+            | ErrorCode::ProofOfWorkRequired => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
         }
     }
 

@@ -10,7 +10,7 @@
 //!   `/api/sign-in{,/cancel}` (the page's side of an OpenID Connect sign-in)
 //!   and `/api/health`
 //! - [`error`]: [`ErrorCode`] and [`ErrorBody`], the one error shape every
-//!   failure answers in
+//!   failure answers in, and the HTTP status of each code
 //! - [`parse_code`]: what counts as a well-formed code, shared by page and server
 //! - [`openapi`]: schemas of the constrained fields (feature `openapi`: the
 //!   server's OpenAPI document; the page never builds it)
