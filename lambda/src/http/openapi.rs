@@ -3,10 +3,11 @@
 //! `GET /api/openapi.json`.
 //!
 //! The operations are written out here rather than derived from the
-//! handlers: what a caller needs is every status each step can answer and
-//! which error codes come with it, and that is a property of the service,
-//! not of a handler's signature. `docs/openapi.json` is a copy of
-//! [`json`]'s output, kept equal by a test.
+//! handlers: what a caller needs is every error code each step can answer,
+//! and that is a property of the service, not of a handler's signature.
+//! Each step lists its codes; their statuses come from
+//! [`ErrorCode::status`], as the answers' do. `docs/openapi.json` is a copy
+//! of [`json`]'s output, kept equal by a test.
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -16,6 +17,7 @@ use otp_api::{
     VerifyRequest, VerifyResponse, VerifyStatus,
 };
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use utoipa::OpenApi;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
@@ -73,19 +75,14 @@ pub async fn serve() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], json())
 }
 
-/// What a step can answer besides its success: status and error codes.
-type Errors = &'static [(u16, &'static [ErrorCode])];
+/// What a step can answer besides its success, each status's codes in the
+/// order its description lists them.
+type Errors = &'static [ErrorCode];
 
 /// Answers every JSON route can give whatever the body.
-const COMMON: Errors = &[
-    (405, &[ErrorCode::MethodNotAllowed]),
-    (500, &[ErrorCode::Internal]),
-];
+const COMMON: Errors = &[ErrorCode::MethodNotAllowed, ErrorCode::Internal];
 /// Answers to a body that is not the step's JSON.
-const BODY: Errors = &[
-    (413, &[ErrorCode::PayloadTooLarge]),
-    (415, &[ErrorCode::UnsupportedMediaType]),
-];
+const BODY: Errors = &[ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType];
 
 fn document() -> Value {
     use ErrorCode as C;
@@ -99,11 +96,13 @@ fn document() -> Value {
         status: 202,
         success: success("The code is on its way.", "SendResponse"),
         errors: &[
-            (400, &[C::InvalidRequest, C::InvalidEmail]),
-            (410, &[C::SignInExpired]),
-            (422, &[C::Undeliverable]),
-            (429, &[C::RateLimited, C::ProofOfWorkRequired]),
-            (503, &[C::Unavailable]),
+            C::InvalidRequest,
+            C::InvalidEmail,
+            C::SignInExpired,
+            C::Undeliverable,
+            C::RateLimited,
+            C::ProofOfWorkRequired,
+            C::Unavailable,
         ],
     };
     let resend = Step {
@@ -115,20 +114,16 @@ fn document() -> Value {
         status: 202,
         success: success("A new code is on its way.", "ResendResponse"),
         errors: &[
-            (400, &[C::InvalidRequest]),
-            (404, &[C::UnknownFlow]),
-            (410, &[C::Expired, C::AlreadyUsed]),
-            (422, &[C::Undeliverable]),
-            (
-                429,
-                &[
-                    C::ResendTooSoon,
-                    C::RateLimited,
-                    C::TooManyAttempts,
-                    C::ProofOfWorkRequired,
-                ],
-            ),
-            (503, &[C::Unavailable]),
+            C::InvalidRequest,
+            C::UnknownFlow,
+            C::Expired,
+            C::AlreadyUsed,
+            C::Undeliverable,
+            C::ResendTooSoon,
+            C::RateLimited,
+            C::TooManyAttempts,
+            C::ProofOfWorkRequired,
+            C::Unavailable,
         ],
     };
     let verify = Step {
@@ -142,12 +137,16 @@ fn document() -> Value {
         status: 200,
         success: success("The address is verified.", "VerifyResponse"),
         errors: &[
-            (400, &[C::InvalidRequest, C::InvalidCodeFormat]),
-            (404, &[C::UnknownFlow]),
-            (410, &[C::Expired, C::AlreadyUsed, C::SignInExpired]),
-            (422, &[C::WrongCode]),
-            (429, &[C::TooManyAttempts, C::RateLimited]),
-            (503, &[C::Unavailable]),
+            C::InvalidRequest,
+            C::InvalidCodeFormat,
+            C::UnknownFlow,
+            C::Expired,
+            C::AlreadyUsed,
+            C::SignInExpired,
+            C::WrongCode,
+            C::TooManyAttempts,
+            C::RateLimited,
+            C::Unavailable,
         ],
     };
     let sign_in = Step {
@@ -159,11 +158,7 @@ fn document() -> Value {
         request: Some("SignInRequest"),
         status: 200,
         success: success("The app asking, and its hints.", "SignInResponse"),
-        errors: &[
-            (400, &[C::InvalidRequest]),
-            (410, &[C::SignInExpired]),
-            (503, &[C::Unavailable]),
-        ],
+        errors: &[C::InvalidRequest, C::SignInExpired, C::Unavailable],
     };
     let cancel = Step {
         id: "cancelSignIn",
@@ -173,11 +168,7 @@ fn document() -> Value {
         request: Some("SignInRequest"),
         status: 200,
         success: success("Where to send the person.", "RedirectResponse"),
-        errors: &[
-            (400, &[C::InvalidRequest]),
-            (410, &[C::SignInExpired]),
-            (503, &[C::Unavailable]),
-        ],
+        errors: &[C::InvalidRequest, C::SignInExpired, C::Unavailable],
     };
     let health = Step {
         id: "health",
@@ -264,8 +255,8 @@ impl Step {
             ));
             errors.extend_from_slice(BODY);
         }
-        for (status, codes) in errors {
-            operation = operation.response(status.to_string(), error_response(status, codes));
+        for (status, codes) in by_status(&errors) {
+            operation = operation.response(status.to_string(), error_response(&codes));
         }
         PathItem::new(method, operation)
     }
@@ -278,8 +269,19 @@ fn success(description: &str, schema: &str) -> ResponseBuilder {
     )
 }
 
-/// The one error shape, narrowed to the codes this answer can carry.
-fn error_response(status: u16, codes: &[ErrorCode]) -> Response {
+/// `codes` grouped by their status, each group in the order given.
+fn by_status(codes: &[ErrorCode]) -> BTreeMap<u16, Vec<ErrorCode>> {
+    let mut groups: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+    for &code in codes {
+        groups.entry(code.status()).or_default().push(code);
+    }
+    groups
+}
+
+/// The answer of `codes`' one status (the first code's): the one error
+/// shape, narrowed to these codes.
+fn error_response(codes: &[ErrorCode]) -> Response {
+    let status = codes[0].status();
     let names: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
     let mut detail = ObjectBuilder::new().property(
         "code",
@@ -363,12 +365,9 @@ fn add_openid_connect(doc: &mut Value) {
         }
     });
     let common = |op: &mut Value| {
-        for (status, code) in [
-            (405, ErrorCode::MethodNotAllowed),
-            (500, ErrorCode::Internal),
-        ] {
-            op["responses"][status.to_string()] =
-                serde_json::to_value(error_response(status, &[code])).expect("serializes");
+        for code in [ErrorCode::MethodNotAllowed, ErrorCode::Internal] {
+            op["responses"][code.status().to_string()] =
+                serde_json::to_value(error_response(&[code])).expect("serializes");
         }
     };
     let schema_ref = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
