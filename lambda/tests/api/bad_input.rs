@@ -1,7 +1,7 @@
 //! A table of hostile and broken requests: every one is answered in the JSON
 //! error shape with a 4xx, never a 5xx, and none sends a message.
 
-use crate::helpers::{TestApp, expect_error, random_suffix, spawn_app};
+use crate::support::{TestApp, expect_error, random_suffix, spawn_app};
 use otp_api::{ErrorBody, ErrorCode};
 use reqwest::StatusCode;
 
@@ -509,7 +509,7 @@ async fn invisible_characters_in_addresses_are_refused() {
 #[tokio::test]
 async fn only_json_objects_are_requests() {
     let app = spawn_app().await;
-    let email = format!("array-{}@example.com", crate::helpers::random_suffix());
+    let email = format!("array-{}@example.com", crate::support::random_suffix());
     let flow = "AAAAAAAAAAAAAAAAAAAAAA";
     for (path, body) in [
         (SEND, format!(r#"["{email}"]"#)),

@@ -1,6 +1,6 @@
 //! Bad input of every kind answers in the one JSON error shape.
 
-use crate::helpers::{expect_error, random_email, spawn_app};
+use crate::support::{expect_error, random_email, spawn_app};
 use otp_api::{ErrorCode, HealthResponse};
 use reqwest::StatusCode;
 use serde_json::json;

@@ -3,7 +3,7 @@
 //! page's endpoints answer. The relying-party library's view and the full
 //! refusal table live in `tests/oidc`.
 
-use crate::helpers::{TestApp, expect_error, random_email, spawn_app_with};
+use crate::support::{TestApp, expect_error, random_email, spawn_app_with};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use otp_api::{ErrorCode, SignInResponse, VerifyResponse};

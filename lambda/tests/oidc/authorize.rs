@@ -7,12 +7,12 @@
 //! (RFC 9207). The tables run each row on one server and name the rows that
 //! failed.
 
-use crate::helpers::expect_error;
-use crate::support::{
+use super::support::{
     AuthParams, Callback, OTHER, OidcApp, SHOP, SHOP_QUERY_URI, SHOP_SECOND_URI, SPA,
     expect_error_page, expect_error_redirect, header, random_email, random_token, sign_in_of,
     spawn_oidc,
 };
+use crate::support::expect_error;
 use otp_api::{ErrorCode, RedirectResponse};
 use reqwest::StatusCode;
 use std::future::Future;

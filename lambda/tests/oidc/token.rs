@@ -1,7 +1,7 @@
 //! `POST /token`: the code exchange (RFC 6749 §4.1.3, §5; RFC 7636 §4.5–4.6;
 //! OpenID Connect Core 3.1.3), what it refuses and how.
 
-use crate::support::{
+use super::support::{
     AuthParams, OTHER, OidcApp, SHOP, SHOP_SECOND_URI, SPA, at_hash, basic_auth,
     expect_token_error, header, jwt_parts, random_email, random_token, s256, spawn_oidc,
     verified_claims,

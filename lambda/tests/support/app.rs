@@ -1,48 +1,23 @@
-//! `spawn_app()`: the real service on a random loopback port, backed by
+//! [`spawn_app`]: the real service on a random loopback port, backed by
 //! DynamoDB Local and maildev when the test command provides them, by the
-//! memory store and the outbox otherwise.
+//! memory store and the outbox otherwise; and what its answers must be.
 
+use super::{Inbox, STORE_TIMEOUT_MS, random_suffix, service_env};
 use otp::domain::{Clock, Email, ManualClock};
 use otp::settings::Settings;
 use otp::startup::Application;
+use otp::store::Store;
 use otp_api::{Challenge, ErrorBody, ErrorCode, Proof, SendResponse};
-use rand::Rng;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::oneshot;
-
-/// A service the test command started, or `None` when running without them
-/// (then a missing one is a failure only if `OTP_TEST_SERVICES` is set).
-pub fn service_env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var("OTP_TEST_SERVICES").is_ok() => {
-            panic!("{var} is not set, but OTP_TEST_SERVICES says the test services run")
-        }
-        _ => None,
-    }
-}
-
-pub fn random_suffix() -> String {
-    let n: u64 = rand::rng().random();
-    format!("{n:016x}")
-}
 
 /// A fresh address per test, so tests share no budget.
 pub fn random_email() -> String {
     format!("person-{}@example.com", random_suffix())
-}
-
-/// Where the app's messages can be read back.
-#[derive(Clone)]
-pub enum Inbox {
-    Maildev { api: String },
-    Outbox { dir: PathBuf },
 }
 
 pub struct TestApp {
@@ -84,9 +59,7 @@ pub fn service_vars() -> (HashMap<String, String>, Inbox) {
         vars.insert("OTP_TABLE".into(), format!("otp-test-{}", random_suffix()));
         vars.insert("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint);
         vars.insert("OTP_CREATE_TABLE".into(), "true".into());
-        // DynamoDB Local on two cores, shared with every other test binary,
-        // serializes 50 parallel writes to one item far slower than DynamoDB.
-        vars.insert("OTP_STORE_TIMEOUT_MS".into(), "15000".into());
+        vars.insert("OTP_STORE_TIMEOUT_MS".into(), STORE_TIMEOUT_MS.into());
     }
     let inbox = match (
         service_env("OTP_TEST_MAILDEV_SMTP"),
@@ -106,14 +79,30 @@ pub fn service_vars() -> (HashMap<String, String>, Inbox) {
 }
 
 pub async fn spawn_with_settings(settings: Settings, inbox: Inbox) -> TestApp {
-    // Logs only when asked: `TEST_LOG=1 cargo test …`.
-    if std::env::var_os("TEST_LOG").is_some() {
-        otp::telemetry::init_tracing(otp::telemetry::LogFormat::Pretty);
-    }
     let clock = ManualClock::starting_now();
     let app = Application::build(&settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
         .await
         .expect("the app starts");
+    serve(app, clock, inbox)
+}
+
+/// [`spawn_with_settings`] on a store made beforehand
+/// (`otp::startup::build_store`).
+pub async fn spawn_with_store(settings: Settings, store: Arc<dyn Store>, inbox: Inbox) -> TestApp {
+    let clock = ManualClock::starting_now();
+    let app =
+        Application::build_with_store(&settings, Arc::new(clock.clone()) as Arc<dyn Clock>, store)
+            .await
+            .expect("the app starts");
+    serve(app, clock, inbox)
+}
+
+/// Runs `app` until the [`TestApp`] is dropped.
+fn serve(app: Application, clock: ManualClock, inbox: Inbox) -> TestApp {
+    // Logs only when asked: `TEST_LOG=1 cargo test …`.
+    if std::env::var_os("TEST_LOG").is_some() {
+        otp::telemetry::init_tracing(otp::telemetry::LogFormat::Pretty);
+    }
     let addr = app.local_addr();
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
@@ -254,119 +243,4 @@ pub fn solve(challenge: &Challenge) -> Proof {
 pub fn wrong(code: &str) -> String {
     let n: u32 = code.parse().unwrap();
     format!("{:06}", (n + 1) % 1_000_000)
-}
-
-/// Every message maildev holds, oldest first.
-async fn maildev_emails(api: &str) -> Vec<Value> {
-    reqwest::Client::new()
-        .get(format!("{api}/api/email"))
-        .send()
-        .await
-        .expect("maildev answers")
-        .json()
-        .await
-        .expect("maildev lists emails")
-}
-
-impl Inbox {
-    /// Waits until `count` messages reached `to`, returns the code of the newest.
-    pub async fn wait_for_code(&self, to: &str, count: usize) -> String {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let subjects = self.subjects(to).await;
-            if subjects.len() >= count {
-                let subject = subjects.last().unwrap();
-                return subject
-                    .split_whitespace()
-                    .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
-                    .unwrap_or_else(|| panic!("no code in subject {subject:?}"))
-                    .to_owned();
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{count} message(s) to {to} did not arrive; got {}",
-                subjects.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// The recipient of every message in the inbox, whoever sent it.
-    pub async fn recipients(&self) -> Vec<String> {
-        match self {
-            Inbox::Maildev { api } => maildev_emails(api)
-                .await
-                .iter()
-                .flat_map(|e| e["to"].as_array().cloned().unwrap_or_default())
-                .filter_map(|to| to["address"].as_str().map(str::to_owned))
-                .collect(),
-            Inbox::Outbox { dir } => std::fs::read_dir(dir)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                .filter_map(|text| {
-                    text.lines()
-                        .find_map(|l| l.strip_prefix("To: "))
-                        .map(str::to_owned)
-                })
-                .collect(),
-        }
-    }
-
-    /// The messages to `to` as maildev parsed them (`subject`, `text`,
-    /// `html`, `headers`), oldest first; `None` without maildev.
-    pub async fn maildev_messages(&self, to: &str) -> Option<Vec<Value>> {
-        let Inbox::Maildev { api } = self else {
-            return None;
-        };
-        // maildev shows the address as it parsed it (IDN domains in
-        // Unicode, local part as sent): compare normalized forms.
-        let wanted = Email::parse(to).expect("a valid address");
-        let mut emails = maildev_emails(api).await;
-        emails.retain(|e| {
-            e["to"].as_array().into_iter().flatten().any(|t| {
-                t["address"]
-                    .as_str()
-                    .and_then(|a| Email::parse(a).ok())
-                    .is_some_and(|a| a == wanted)
-            })
-        });
-        Some(emails)
-    }
-
-    /// Subjects of the messages to `to`, oldest first.
-    pub async fn subjects(&self, to: &str) -> Vec<String> {
-        match self {
-            Inbox::Maildev { .. } => self
-                .maildev_messages(to)
-                .await
-                .unwrap_or_default()
-                .iter()
-                .map(|e| e["subject"].as_str().unwrap_or_default().to_owned())
-                .collect(),
-            Inbox::Outbox { dir } => {
-                let mut found = Vec::new();
-                let Ok(entries) = std::fs::read_dir(dir) else {
-                    return found;
-                };
-                let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-                paths.sort();
-                for path in paths {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    // Domains ignore case, and servers treat local parts
-                    // the same way: `Ann@` and `ann@` are one inbox.
-                    let to = to.to_ascii_lowercase();
-                    let to_line =
-                        |l: &str| l.starts_with("To:") && l.to_ascii_lowercase().contains(&to);
-                    if !text.lines().any(to_line) {
-                        continue;
-                    }
-                    if let Some(subject) = text.lines().find_map(|l| l.strip_prefix("Subject: ")) {
-                        found.push(subject.to_owned());
-                    }
-                }
-                found
-            }
-        }
-    }
 }

@@ -5,6 +5,7 @@
 //! `cargo test` skips those tests with one line each; under
 //! `OTP_TEST_SERVICES=1` (as `scripts/test` runs them) its absence fails them.
 
+use crate::support::service_or_skip;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::primitives::Blob;
@@ -112,23 +113,8 @@ async fn stored(store: &dyn Store, edit: impl FnOnce(&mut FlowRecord)) -> (FlowR
     (record, now)
 }
 
-/// `None` (and one line saying so) when the variable is unset and the run
-/// does not promise services; a failure when it does.
-fn service_env(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var("OTP_TEST_SERVICES").as_deref() == Ok("1") => {
-            panic!("OTP_TEST_SERVICES=1 but {name} is not set")
-        }
-        _ => {
-            eprintln!("skipped: {name} is not set");
-            None
-        }
-    }
-}
-
 async fn dynamo_client() -> Option<Client> {
-    let endpoint = service_env("OTP_TEST_DYNAMODB_ENDPOINT")?;
+    let endpoint = service_or_skip("OTP_TEST_DYNAMODB_ENDPOINT")?;
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region("us-east-1")

@@ -19,11 +19,8 @@
 //! - [`subjects`]: which spellings of an address are one `sub`.
 //!
 //! Runs on the memory store and the outbox without services, and on DynamoDB
-//! Local and maildev under `scripts/services -- cargo test -p otp-lambda --test oidc`.
-
-#[allow(dead_code)]
-#[path = "../api/helpers.rs"]
-mod helpers;
+//! Local and maildev under
+//! `scripts/services -- cargo test -p otp-lambda --test integration oidc::`.
 
 mod authorize;
 mod discovery;

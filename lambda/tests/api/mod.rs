@@ -5,7 +5,6 @@ mod bad_input;
 mod errors;
 mod faults;
 mod flow;
-mod helpers;
 mod languages;
 mod limits;
 mod openapi;

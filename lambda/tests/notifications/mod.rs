@@ -14,11 +14,11 @@
 //! maildev when the test command provides them (`scripts/services`), else
 //! the memory store and the outbox. Time moves on a manual clock.
 
+use crate::support::{Inbox, dynamodb_local, service_vars};
 use aws_lambda_events::event::sns::SnsEvent;
 use axum::Router;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use helpers::{Inbox, random_suffix, service_env, service_vars};
 use otp::domain::{Clock, Email, ManualClock};
 use otp::settings::Settings;
 use otp::store::{DynamoStore, Store, SuppressionReason};
@@ -306,14 +306,12 @@ async fn an_unreadable_notification_does_not_hold_up_the_others() {
 #[tokio::test]
 async fn a_store_failure_is_an_error_for_lambda_to_retry() {
     // Nothing listens on the discard port.
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .endpoint_url("http://127.0.0.1:9")
-        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test", "test", None, None, "test",
-        ))
-        .build();
+    let config = dynamodb_local(
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .endpoint_url("http://127.0.0.1:9"),
+    )
+    .build();
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::from_conf(config),
         "otp-unreachable",
@@ -337,11 +335,5 @@ async fn a_store_failure_is_an_error_for_lambda_to_retry() {
 }
 
 mod binary;
-#[allow(dead_code)]
-#[path = "../api/helpers.rs"]
-mod helpers;
 mod keys;
-#[path = "../support/running.rs"]
-#[allow(dead_code)]
-mod running;
 mod runtime_api;

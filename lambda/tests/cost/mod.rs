@@ -9,7 +9,7 @@
 //!   Lambda's JSON log format (`log_bytes.rs`).
 //!
 //! ```sh
-//! scripts/services -- cargo test -p otp-lambda --test cost -- --nocapture
+//! scripts/services -- cargo test -p otp-lambda --test integration cost:: -- --nocapture
 //! ```
 //!
 //! prints the totals per flow (calls, read and write units, log bytes).
@@ -17,39 +17,23 @@
 mod flows;
 mod log_bytes;
 mod recorder;
-#[path = "../support/running.rs"]
-mod running;
 
+use crate::support::{Inbox, STORE_TIMEOUT_MS, random_token, service_or_skip, spawn_with_store};
 use flows::{Flows, Step};
-use otp::domain::{Clock, ManualClock};
 use otp::settings::Settings;
-use otp::startup::{self, Application};
+use otp::startup;
 use recorder::{Call, Recorder, Units};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// DynamoDB Local's endpoint, maildev's SMTP address and maildev's API, or
-/// `None` without them; with `OTP_TEST_SERVICES` set they must be there.
-pub fn services() -> Option<(String, String, String)> {
+/// `None` without them (the test is skipped).
+fn services() -> Option<(String, String, String)> {
     Some((
-        service_env("OTP_TEST_DYNAMODB_ENDPOINT")?,
-        service_env("OTP_TEST_MAILDEV_SMTP")?,
-        service_env("OTP_TEST_MAILDEV_API")?,
+        service_or_skip("OTP_TEST_DYNAMODB_ENDPOINT")?,
+        service_or_skip("OTP_TEST_MAILDEV_SMTP")?,
+        service_or_skip("OTP_TEST_MAILDEV_API")?,
     ))
-}
-
-fn service_env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var_os("OTP_TEST_SERVICES").is_some() => {
-            panic!("{var} must be set when OTP_TEST_SERVICES is")
-        }
-        _ => {
-            println!("skipped: {var} is not set (scripts/services starts the test services)");
-            None
-        }
-    }
 }
 
 /// The calls each step makes, sorted (calls made side by side have no
@@ -158,13 +142,13 @@ async fn each_step_makes_exactly_these_store_calls() {
     let Some((endpoint, smtp, maildev)) = services() else {
         return;
     };
-    let table = format!("otp-cost-{}", flows::random_token(6));
+    let table = format!("otp-cost-{}", random_token(6));
     let vars: HashMap<String, String> = [
         ("OTP_BIND", "127.0.0.1:0".to_owned()),
         ("OTP_TABLE", table),
         ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
         ("OTP_CREATE_TABLE", "true".to_owned()),
-        ("OTP_STORE_TIMEOUT_MS", "15000".to_owned()),
+        ("OTP_STORE_TIMEOUT_MS", STORE_TIMEOUT_MS.to_owned()),
         ("OTP_SMTP_URL", format!("smtp://{smtp}")),
         ("OTP_CLIENTS", flows::clients_json()),
     ]
@@ -179,21 +163,13 @@ async fn each_step_makes_exactly_these_store_calls() {
     })
     .await
     .expect("the store starts");
-    let clock = ManualClock::starting_now();
-    let app = Application::build_with_store(&settings, Arc::new(clock) as Arc<dyn Clock>, store)
-        .await
-        .expect("the app starts");
-    let base = format!("http://{}", app.local_addr());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
+    let app = spawn_with_store(settings, store, Inbox::Maildev { api: maildev }).await;
 
     // Start-up warms the client with one read of an item that never exists.
     recorded(&recorder, START.len()).await;
     assert_eq!(described(&recorder.take()), START);
 
-    let flows = Flows::new(base, maildev);
+    let flows = Flows::new(app.url(""), app.inbox.clone());
     let mut steps = Vec::new();
     flows
         .verification(|step| steps.push((step, recorder.take())))
@@ -213,5 +189,4 @@ async fn each_step_makes_exactly_these_store_calls() {
         sign_in.read * 1e4,
         sign_in.write * 1e4
     );
-    drop(stop);
 }
