@@ -52,6 +52,15 @@ pub enum ErrorCode {
     /// The sign-in request is unknown, expired, cancelled or already
     /// completed; the person starts again from the app.
     SignInExpired,
+    /// This browser has no live session, or its session may not finish this
+    /// sign-in (the app asked for a fresh code or another person): the
+    /// person confirms with a code instead.
+    SessionRequired,
+    /// The logout request is unknown, expired or already done.
+    LogoutExpired,
+    /// A request that acts on the session cookie came from another site's
+    /// page (its `Origin` is not the service's own).
+    ForbiddenOrigin,
     /// A dependency (store, mail) failed; safe to retry after `retry_after`.
     Unavailable,
     /// A fault on our side, logged with its cause.
@@ -80,6 +89,9 @@ impl ErrorCode {
             ErrorCode::ProofOfWorkRequired => "proof_of_work_required",
             ErrorCode::Undeliverable => "undeliverable",
             ErrorCode::SignInExpired => "sign_in_expired",
+            ErrorCode::SessionRequired => "session_required",
+            ErrorCode::LogoutExpired => "logout_expired",
+            ErrorCode::ForbiddenOrigin => "forbidden_origin",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -93,10 +105,14 @@ impl ErrorCode {
             ErrorCode::InvalidRequest | ErrorCode::InvalidEmail | ErrorCode::InvalidCodeFormat => {
                 400
             }
-            ErrorCode::Forbidden => 403,
+            ErrorCode::SessionRequired => 401,
+            ErrorCode::Forbidden | ErrorCode::ForbiddenOrigin => 403,
             ErrorCode::NotFound | ErrorCode::UnknownFlow => 404,
             ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::Expired | ErrorCode::AlreadyUsed | ErrorCode::SignInExpired => 410,
+            ErrorCode::Expired
+            | ErrorCode::AlreadyUsed
+            | ErrorCode::SignInExpired
+            | ErrorCode::LogoutExpired => 410,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::WrongCode | ErrorCode::Undeliverable => 422,
@@ -145,6 +161,13 @@ impl ErrorCode {
             ErrorCode::SignInExpired => {
                 "This sign-in has expired or is finished. Go back to the app and start again."
             }
+            ErrorCode::SessionRequired => {
+                "You are not signed in here any more. Confirm with a code from your email."
+            }
+            ErrorCode::LogoutExpired => {
+                "This sign-out request has expired or is finished. Go back to the app."
+            }
+            ErrorCode::ForbiddenOrigin => "Another site cannot do this for you. Use this page.",
             ErrorCode::Unavailable => "The service is busy right now. Try again in a moment.",
             ErrorCode::Internal => "Something went wrong on our side. Try again in a moment.",
         }

@@ -9,6 +9,8 @@
 //! - request and response bodies of `/api/otp/{send,resend,verify}`,
 //!   `/api/sign-in{,/cancel}` (the page's side of an OpenID Connect sign-in)
 //!   and `/api/health`
+//! - [`session`]: the session on the service's origin (`/api/session{,/end}`,
+//!   `/api/sign-in/continue`, `/api/logout{,/confirm}`)
 //! - [`error`]: [`ErrorCode`] and [`ErrorBody`], the one error shape every
 //!   failure answers in, and the HTTP status of each code
 //! - [`parse_code`]: what counts as a well-formed code, shared by page and server
@@ -37,8 +39,13 @@ pub mod locale;
 pub mod openapi;
 #[cfg(feature = "pow")]
 pub mod pow;
+pub mod session;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use session::{
+    LogoutDone, LogoutInfo, LogoutRequest, SessionChoice, SessionRequest, SessionResponse,
+    SignOutRequest, SignOutResponse, SignedIn,
+};
 
 /// `POST /api/otp/send`
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -212,7 +219,8 @@ pub struct VerifyResponse {
     pub redirect_to: Option<String>,
 }
 
-/// `POST /api/sign-in` and `POST /api/sign-in/cancel`: a sign-in request
+/// `POST /api/sign-in`, `POST /api/sign-in/continue` and
+/// `POST /api/sign-in/cancel`: a sign-in request
 /// started at `/authorize`, named by the opaque handle the page was given.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,10 +242,15 @@ pub struct SignInResponse {
     /// The app's `ui_locales`, space-separated BCP 47 tags, preferred first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ui_locales: Option<String>,
+    /// Who is signed in in this browser, and whether "Continue" may finish
+    /// this sign-in without a mail; absent without a live session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionChoice>,
 }
 
-/// `200` answer to `POST /api/sign-in/cancel`: back to the app with
-/// `error=access_denied`.
+/// `200` answer to `POST /api/sign-in/continue` (back to the app with
+/// `code`, `state` and `iss`) and to `POST /api/sign-in/cancel` (back to
+/// the app with `error=access_denied`).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedirectResponse {

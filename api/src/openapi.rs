@@ -138,6 +138,18 @@ pub fn sign_in() -> ObjectBuilder {
         ))
 }
 
+/// A logout request's handle: like a sign-in's, 128 random bits in base64url.
+pub fn logout() -> ObjectBuilder {
+    string()
+        .pattern(Some(FLOW_ID_PATTERN))
+        .min_length(Some(22))
+        .max_length(Some(22))
+        .description(Some(
+            "Opaque handle of a logout request started at `/logout` (the `logout` \
+             parameter of the page's address).",
+        ))
+}
+
 /// `sign_in` of a send may also be `null`, which is the same as leaving it out.
 pub fn optional_sign_in() -> ObjectBuilder {
     sign_in().schema_type(SchemaType::from_iter([Type::String, Type::Null]))

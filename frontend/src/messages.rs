@@ -45,10 +45,12 @@ pub fn error(code: ErrorCode) -> Text {
         RateLimited => id::ERROR_RATE_LIMITED,
         ProofOfWorkRequired => id::ERROR_PROOF_OF_WORK_REQUIRED,
         Undeliverable => id::ERROR_UNDELIVERABLE,
-        SignInExpired => id::ERROR_SIGN_IN_EXPIRED,
+        SignInExpired | LogoutExpired => id::ERROR_SIGN_IN_EXPIRED,
+        // The page answers these by showing the Email screen.
+        SessionRequired => id::ERROR_INVALID_REQUEST,
         // A request that bypassed the deployment's front door: to the person,
         // the service was not reached where it should be.
-        Forbidden => id::UNREACHABLE,
+        Forbidden | ForbiddenOrigin => id::UNREACHABLE,
         Unavailable => id::ERROR_UNAVAILABLE,
         Internal => id::ERROR_INTERNAL,
     })

@@ -205,6 +205,7 @@ fn sign_in_response<J: Json>(v: &J) -> Option<SignInResponse> {
         client_name: string(v, "client_name")?,
         login_hint: string(v, "login_hint"),
         ui_locales: string(v, "ui_locales"),
+        session: None,
     })
 }
 
@@ -251,7 +252,7 @@ pub fn whole_number(n: f64) -> Option<u64> {
 /// ([`ErrorCode::as_str`]) rather than through serde's deserializer, whose
 /// error for an unknown name is formatted text (`core::fmt` in the
 /// download). A test fails when `otp-api` gains a code this list lacks.
-pub(crate) const ERROR_CODES: [ErrorCode; 20] = {
+pub(crate) const ERROR_CODES: [ErrorCode; 23] = {
     use ErrorCode::*;
     [
         InvalidRequest,
@@ -272,6 +273,9 @@ pub(crate) const ERROR_CODES: [ErrorCode; 20] = {
         ProofOfWorkRequired,
         Undeliverable,
         SignInExpired,
+        SessionRequired,
+        LogoutExpired,
+        ForbiddenOrigin,
         Unavailable,
         Internal,
     ]

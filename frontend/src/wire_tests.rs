@@ -133,7 +133,8 @@ fn is_listed(code: ErrorCode) -> bool {
         InvalidRequest | UnsupportedMediaType | PayloadTooLarge | NotFound | MethodNotAllowed
         | Forbidden | InvalidEmail | InvalidCodeFormat | UnknownFlow | Expired | AlreadyUsed
         | WrongCode | TooManyAttempts | ResendTooSoon | RateLimited | ProofOfWorkRequired
-        | Undeliverable | SignInExpired | Unavailable | Internal => ERROR_CODES.contains(&code),
+        | Undeliverable | SignInExpired | SessionRequired | LogoutExpired | ForbiddenOrigin
+        | Unavailable | Internal => ERROR_CODES.contains(&code),
     }
 }
 
@@ -197,6 +198,7 @@ fn reads_the_sign_in_answers_as_otp_api_writes_them() {
         client_name: "Example Shop".to_owned(),
         login_hint: Some("ada@example.com".to_owned()),
         ui_locales: Some("fr en".to_owned()),
+        session: None,
     };
     let r = decode_json(&sign_in(), 200, serde_json::to_value(&named).unwrap());
     assert_eq!(r, Reply::SignIn(named));
@@ -204,6 +206,7 @@ fn reads_the_sign_in_answers_as_otp_api_writes_them() {
         client_name: "Example Shop".to_owned(),
         login_hint: None,
         ui_locales: None,
+        session: None,
     };
     let r = decode_json(&sign_in(), 200, serde_json::to_value(&bare).unwrap());
     assert_eq!(r, Reply::SignIn(bare));

@@ -410,6 +410,7 @@ fn named(login_hint: Option<&str>) -> Reply {
         client_name: "Example Shop".to_owned(),
         login_hint: login_hint.map(str::to_owned),
         ui_locales: None,
+        session: None,
     })
 }
 

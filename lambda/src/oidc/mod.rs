@@ -234,6 +234,7 @@ impl Provider {
             client_name: client.name.clone(),
             login_hint: record.request.login_hint,
             ui_locales: record.request.ui_locales,
+            session: None,
         })
     }
 
