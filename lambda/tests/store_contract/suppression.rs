@@ -87,14 +87,20 @@ pub(crate) async fn admission_refused_while_suppressed(store: Arc<dyn Store>) {
         Created::Refused(Refusal::Suppressed { until })
     );
 
-    // A resend of a flow made before the suppression is refused alike.
-    let (earlier, _) = stored(&*store, |_| {}).await;
+    // A resend of a flow made before the suppression is refused alike, once
+    // its cooldown from the flow's own first message is over.
+    let (earlier, sent_at) = stored(&*store, |_| {}).await;
+    let resent_at = sent_at + 60;
+    assert!(
+        resent_at < until,
+        "the flow was stored within the suppression"
+    );
     let replaced = store
         .replace_code(
             &earlier.id,
-            &new_code(2, now + 60),
-            guard(now + 60, &earlier.code_hash),
-            &admission(now + 60, 10),
+            &new_code(2, resent_at),
+            guard(resent_at, &earlier.code_hash),
+            &admission(resent_at, 10),
         )
         .await
         .unwrap();
