@@ -86,6 +86,9 @@ pub struct LogoutInfo {
     pub email: Option<String>,
     /// The registered name of the app that asked, when it named itself.
     pub client_name: Option<String>,
+    /// The app's `ui_locales`, space-separated BCP 47 tags, preferred first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_locales: Option<String>,
 }
 
 /// `200` answer to `POST /api/logout/confirm`, after the session ended.
@@ -123,6 +126,7 @@ mod tests {
         let info = LogoutInfo {
             email: None,
             client_name: None,
+            ui_locales: None,
         };
         assert_eq!(
             serde_json::to_value(info).unwrap(),
