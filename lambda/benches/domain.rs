@@ -78,8 +78,9 @@ fn id_token(c: &mut Criterion) {
         iat: now,
         auth_time: now - 5,
         nonce: Some("n-0S6_WzA2Mj"),
-        amr: ["otp"],
+        amr: vec!["otp"],
         at_hash: &at_hash,
+        sid: Some("AbC-_0123456789abcdefgA"),
         email: Some(email.as_str()),
         email_verified: Some(true),
     };

@@ -15,6 +15,8 @@
 //! - [`metrics`]: what an operator counts, as CloudWatch Embedded Metric Format
 //! - [`suppression`]: mailboxes not mailed after a hard bounce or a
 //!   complaint, and the handler of SES's notifications
+//! - [`session`]: the session on the service's origin after an approved
+//!   code, its cookies and the device's marks
 //! - [`service`]: the send, resend and verify steps (one file each), the
 //!   in-memory gate and the budgets beyond a flow
 //! - [`oidc`]: the OpenID Connect provider: apps sign people in with a
@@ -32,6 +34,7 @@ pub mod mailer;
 pub mod metrics;
 pub mod oidc;
 pub mod service;
+pub mod session;
 pub mod settings;
 pub mod startup;
 pub mod store;

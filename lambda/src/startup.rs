@@ -72,6 +72,9 @@ pub async fn build_with_store(
             subject_key: settings.oidc.subject_key.clone(),
             hasher: settings.hasher.clone(),
             ttl_grace: settings.policy.ttl_grace.as_secs(),
+            sessions: settings.sessions.sessions,
+            refresh_lifetime: settings.sessions.refresh_lifetime,
+            backchannel_timeout: settings.sessions.backchannel_timeout,
         },
     ));
     Ok(Parts { service, provider })

@@ -309,6 +309,7 @@ fn a_flow_and_a_sign_in_write_their_metrics_and_nothing_about_the_person() {
         ("CodesSent", 1),
         ("Verifies Outcome=wrong", 1),
         ("Verifies Outcome=approved", 1),
+        ("SessionsStarted", 1),
         ("SignIns Stage=completed", 1),
         ("TokenExchanges Outcome=ok", 1),
         ("TokenExchanges Outcome=invalid_grant", 1),

@@ -82,6 +82,17 @@ random_id_type!(
     /// handle the page is given, and the flow is bound to.
     SignInId
 );
+random_id_type!(
+    /// One session on the service's origin: its public id, the `sid` of
+    /// the ID tokens issued in it. Half of the session cookie; the other
+    /// half is a secret ([`super::session::SessionCookie`]).
+    SessionId
+);
+random_id_type!(
+    /// One logout an app asked for at `/logout` that the person must
+    /// confirm: the handle the page is given.
+    LogoutId
+);
 
 /// A page's idempotency key for a send: 1 to [`MAX_REQUEST_ID_LEN`]
 /// visible ASCII characters, chosen by the page, so a retried send finds

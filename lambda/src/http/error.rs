@@ -81,6 +81,8 @@ impl From<ServiceError> for ApiError {
                 error
             }
             ServiceError::SignInExpired => ApiError::new(C::SignInExpired),
+            ServiceError::SessionRequired => ApiError::new(C::SessionRequired),
+            ServiceError::LogoutExpired => ApiError::new(C::LogoutExpired),
             ServiceError::ClientUnknown => {
                 // Budgets are never skipped: the operator must say which
                 // header carries the client's address.

@@ -2,11 +2,14 @@
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ClientIp};
+use super::session::with_cookies;
 use crate::oidc::Provider;
 use crate::service::{Client, SendInput, Service};
+use crate::session::cookie;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use otp_api::{
     HealthResponse, ResendRequest, ResendResponse, SendRequest, SendResponse, VerifyRequest,
     VerifyResponse, VerifyStatus,
@@ -53,26 +56,40 @@ pub async fn resend(
     ))
 }
 
-/// A flow bound to an app's sign-in completes it: the provider grants the
-/// code and the answer says where the page sends the person.
+/// An approved code gives the browser a session (and its device a mark),
+/// whatever else happens; a flow bound to an app's sign-in completes it:
+/// the provider grants the code and the answer says where the page sends
+/// the person.
 pub async fn verify(
     State(service): State<Arc<Service>>,
     State(provider): State<Arc<Provider>>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<VerifyRequest>,
-) -> Result<Json<VerifyResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let approved = service
         .verify(&request.flow_id, &request.code, Client { ip })
         .await?;
-    let redirect_to = match approved.sign_in {
-        Some(_) => Some(provider.grant(&approved).await?),
-        None => None,
+    let browser = provider.sessions().browser(&headers);
+    let verified = provider.approved(&approved, &browser).await?;
+    let established = &verified.established;
+    let cookies = [
+        cookie::set_session(
+            &established.cookie,
+            provider.sessions().max_age(&established.session),
+        ),
+        provider.sessions().device_cookie(&established.device),
+    ];
+    let answer = match verified.redirect {
+        Ok(redirect_to) => Json(VerifyResponse {
+            status: VerifyStatus::Approved,
+            email: approved.email.as_str().to_owned(),
+            redirect_to,
+        })
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     };
-    Ok(Json(VerifyResponse {
-        status: VerifyStatus::Approved,
-        email: approved.email.as_str().to_owned(),
-        redirect_to,
-    }))
+    Ok(with_cookies(answer, cookies))
 }
 
 pub async fn health() -> Json<HealthResponse> {

@@ -3,6 +3,8 @@
 //!
 //! - [`handlers`]: one function per endpoint of the verification API
 //! - [`oidc`]: the OpenID Connect endpoints and the page's sign-in endpoints
+//! - [`session`]: the session's endpoints, `/logout`, and the check that a
+//!   request that acts on the session cookie comes from this origin
 //! - [`extract`]: JSON bodies and the client address, rejecting in our shape
 //! - [`error`]: [`ApiError`], the one error answer
 //! - [`edge`]: behind CloudFront, the viewer's address and the origin secret
@@ -16,6 +18,7 @@ mod extract;
 mod handlers;
 mod oidc;
 pub mod openapi;
+pub mod session;
 
 pub use edge::VIEWER_ADDRESS_HEADER;
 pub use error::ApiError;
@@ -87,17 +90,28 @@ impl FromRef<AppState> for Arc<Provider> {
 
 /// The whole application as a router.
 pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> Router {
+    let own_origin = Arc::new(session::OwnOrigin::new(provider.issuer()));
     let state = AppState { service, provider };
     assets::prepare(options.default_language);
-    // The page's JSON API: same origin only, never cached.
+    // The page's JSON API: same origin only (a write from another site's
+    // page is refused), never cached.
     let api = Router::new()
         .route("/api/otp/send", post(handlers::send))
         .route("/api/otp/resend", post(handlers::resend))
         .route("/api/otp/verify", post(handlers::verify))
         .route("/api/sign-in", post(oidc::sign_in))
+        .route("/api/sign-in/continue", post(session::continue_sign_in))
         .route("/api/sign-in/cancel", post(oidc::cancel))
+        .route("/api/session", post(session::current))
+        .route("/api/session/end", post(session::end))
+        .route("/api/logout", post(session::logout_info))
+        .route("/api/logout/confirm", post(session::confirm_logout))
         .route("/api/health", get(handlers::health))
         .route("/api/openapi.json", get(openapi::serve))
+        .layer(axum::middleware::from_fn_with_state(
+            own_origin,
+            session::require_own_origin,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
@@ -139,7 +153,9 @@ pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> 
                 .max_age(Duration::from_secs(3600)),
         );
     // The person's browser, sent here by the app.
-    let authorize = Router::new().route("/authorize", get(oidc::authorize).post(oidc::authorize));
+    let authorize = Router::new()
+        .route("/authorize", get(oidc::authorize).post(oidc::authorize))
+        .route("/logout", get(session::logout).post(session::logout));
 
     let api = api
         .merge(discovery)

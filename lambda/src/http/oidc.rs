@@ -2,15 +2,15 @@
 //! API's: `/token` errors are RFC 6749 §5.2 JSON, `/userinfo` refusals
 //! carry RFC 6750 `WWW-Authenticate` challenges, and `/authorize` answers
 //! with redirects or, when the app cannot be trusted with one, an HTML page.
-//! The page's two endpoints (`/api/sign-in`, `/api/sign-in/cancel`) are
-//! part of the JSON API and answer in its shape.
+//! The page's endpoints (`/api/sign-in`, `/api/sign-in/cancel`) are part of
+//! the JSON API and answer in its shape.
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ClientIp};
 use crate::metrics::{self, Metric, RefusedBy, TokenOutcome};
 use crate::oidc::authorize::PageError;
 use crate::oidc::token::TokenError;
-use crate::oidc::{AuthorizeFailure, Provider, UserinfoError};
+use crate::oidc::{AuthorizeFailure, Authorized, Provider, UserinfoError};
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -47,7 +47,7 @@ pub async fn jwks(State(provider): State<Arc<Provider>>) -> Response {
 
 /// The name/value pairs of a form body, if the request is a form of at
 /// most [`MAX_FORM_BYTES`]; `Err` says why not.
-async fn form(request: Request) -> Result<Vec<(String, String)>, &'static str> {
+pub(super) async fn form(request: Request) -> Result<Vec<(String, String)>, &'static str> {
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -66,27 +66,32 @@ async fn form(request: Request) -> Result<Vec<(String, String)>, &'static str> {
     Ok(pairs(&bytes))
 }
 
-fn pairs(bytes: &[u8]) -> Vec<(String, String)> {
+pub(super) fn pairs(bytes: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(bytes)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
-/// `GET|POST /authorize`: the query (GET) or form body (POST).
+/// `GET|POST /authorize`: the query (GET) or form body (POST); the
+/// browser's session answers `prompt=none`.
 pub async fn authorize(State(provider): State<Arc<Provider>>, request: Request) -> Response {
+    let browser = provider.sessions().browser(request.headers());
     let params = if request.method() == Method::POST {
         form(request).await.unwrap_or_default()
     } else {
         pairs(request.uri().query().unwrap_or("").as_bytes())
     };
-    let mut response = match provider.authorize(&params).await {
-        Ok(id) => see_other(&format!("/?sign_in={}", id.as_str())),
-        Err(AuthorizeFailure::Redirect(to)) => see_other(&to),
-        Err(AuthorizeFailure::Page(page)) => error_page(StatusCode::BAD_REQUEST, page_text(page)),
+    let mut response = match provider.authorize(&params, &browser).await {
+        Ok(Authorized::Page(id)) => see_other(&format!("/?sign_in={}", id.as_str())),
+        Ok(Authorized::Answered(to)) | Err(AuthorizeFailure::Redirect(to)) => see_other(&to),
+        Err(AuthorizeFailure::Page(page)) => {
+            error_page(StatusCode::BAD_REQUEST, SIGN_IN_FAILED, page_text(page))
+        }
         Err(AuthorizeFailure::Store(e)) => {
             tracing::error!(error = %e, "store failed");
             error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
+                SIGN_IN_FAILED,
                 "The sign-in service is busy right now. Go back to the app and try again in a moment.",
             )
         }
@@ -97,12 +102,15 @@ pub async fn authorize(State(provider): State<Arc<Provider>>, request: Request) 
     response
 }
 
-fn see_other(location: &str) -> Response {
+const SIGN_IN_FAILED: &str = "Sign-in not possible";
+
+pub(super) fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
         // Registered URIs and our query encoding are ASCII; never reached.
         Err(_) => error_page(
             StatusCode::BAD_REQUEST,
+            SIGN_IN_FAILED,
             page_text(PageError::UnregisteredRedirectUri),
         ),
     }
@@ -124,16 +132,17 @@ fn page_text(page: PageError) -> &'static str {
     }
 }
 
-/// A small page that says what is wrong and to go back to the app; no
-/// script, no link to where the request wanted to go. It gets the page's
-/// security headers from the router.
-fn error_page(status: StatusCode, text: &str) -> Response {
+/// A small page titled `title` that says what is wrong and to go back to
+/// the app; no script, no link to where the request wanted to go. It gets
+/// the page's security headers from the router. `text` is ours (never a
+/// request's value).
+pub(super) fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Sign-in not possible</title></head>\n<body><main>\
-<h1>Sign-in not possible</h1>\n<p>{text}</p>\n\
-<p>Go back to the app and start the sign-in again. If this keeps happening, tell the app's makers.</p>\
+<title>{title}</title></head>\n<body><main>\
+<h1>{title}</h1>\n<p>{text}</p>\n\
+<p>Go back to the app and try again. If this keeps happening, tell the app's makers.</p>\
 </main></body></html>\n"
     );
     let mut response = (status, html).into_response();
@@ -183,6 +192,7 @@ fn token_error(e: &TokenError) -> Response {
         TokenError::InvalidClient(_) => TokenOutcome::InvalidClient,
         TokenError::InvalidGrant(_) => TokenOutcome::InvalidGrant,
         TokenError::UnsupportedGrantType => TokenOutcome::UnsupportedGrantType,
+        TokenError::InvalidScope(_) => TokenOutcome::InvalidScope,
         TokenError::TooMany { .. } => {
             metrics::record(Metric::Refused(RefusedBy::TokenFailures));
             TokenOutcome::RateLimited
@@ -338,12 +348,15 @@ fn userinfo_error(e: &UserinfoError) -> Response {
     response
 }
 
-/// `POST /api/sign-in`: what the page shows for its sign-in request.
+/// `POST /api/sign-in`: what the page shows for its sign-in request, and
+/// who is signed in here.
 pub async fn sign_in(
     State(provider): State<Arc<Provider>>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> Result<Json<SignInResponse>, ApiError> {
-    Ok(Json(provider.sign_in(&request.sign_in).await?))
+    let browser = provider.sessions().browser(&headers);
+    Ok(Json(provider.sign_in(&request.sign_in, &browser).await?))
 }
 
 /// `POST /api/sign-in/cancel`: the way back to the app, `access_denied`.

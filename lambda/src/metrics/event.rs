@@ -37,6 +37,12 @@ pub enum RefusedBy {
     ResendCooldown,
     /// Failed token requests per app or client address.
     TokenFailures,
+    /// Failed logouts (links that are not valid, confirmations that are
+    /// not open) per app or client address.
+    LogoutFailures,
+    /// Sends per device and identity per day: a device that proved the
+    /// address, sending beyond its own budget.
+    DeviceSends,
     /// The mailbox is on the suppression list (a hard bounce or a complaint).
     Suppressed,
 }
@@ -61,6 +67,10 @@ pub enum SignInStage {
     Started,
     /// An approving verify granted its code.
     Completed,
+    /// The person continued with the browser's session: a code, no mail.
+    Continued,
+    /// `prompt=none` answered with a code from the session.
+    Silent,
     /// The person went back to the app.
     Cancelled,
     /// `/authorize` refused the request (error page or error redirect).
@@ -75,8 +85,18 @@ pub enum TokenOutcome {
     InvalidClient,
     InvalidGrant,
     UnsupportedGrantType,
+    InvalidScope,
     RateLimited,
     Unavailable,
+}
+
+/// How a back-channel logout POST to an app ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The app answered 2xx.
+    Delivered,
+    /// No answer within the timeout, an error, or another status.
+    Failed,
 }
 
 /// One counted event.
@@ -92,6 +112,10 @@ pub enum Metric {
     SignIn(SignInStage),
     Token(TokenOutcome),
     Notification(NotificationKind),
+    /// A back-channel logout POST to an app.
+    Backchannel(Delivery),
+    /// A session started (a code approved in a browser without one).
+    SessionStarted,
 }
 
 impl Metric {
@@ -139,6 +163,8 @@ impl Metric {
                         RefusedBy::FlowSends => "flow_sends",
                         RefusedBy::ResendCooldown => "resend_cooldown",
                         RefusedBy::TokenFailures => "token_failures",
+                        RefusedBy::LogoutFailures => "logout_failures",
+                        RefusedBy::DeviceSends => "device_sends",
                         RefusedBy::Suppressed => "suppressed",
                     },
                 )),
@@ -162,6 +188,8 @@ impl Metric {
                     match stage {
                         SignInStage::Started => "started",
                         SignInStage::Completed => "completed",
+                        SignInStage::Continued => "continued",
+                        SignInStage::Silent => "silent",
                         SignInStage::Cancelled => "cancelled",
                         SignInStage::Refused => "refused",
                     },
@@ -177,23 +205,40 @@ impl Metric {
                         TokenOutcome::InvalidClient => "invalid_client",
                         TokenOutcome::InvalidGrant => "invalid_grant",
                         TokenOutcome::UnsupportedGrantType => "unsupported_grant_type",
+                        TokenOutcome::InvalidScope => "invalid_scope",
                         TokenOutcome::RateLimited => "rate_limited",
                         TokenOutcome::Unavailable => "unavailable",
                     },
                 )),
             ),
+            Metric::Backchannel(delivery) => (
+                "BackchannelLogouts",
+                Some((
+                    "Outcome",
+                    match delivery {
+                        Delivery::Delivered => "delivered",
+                        Delivery::Failed => "failed",
+                    },
+                )),
+            ),
+            Metric::SessionStarted => ("SessionsStarted", None),
         }
     }
 }
 
 /// The route templates whose latency is measured; anything else (page
 /// assets, unknown paths) is `other`, so the dimension stays a fixed set.
-pub const ROUTES: [&str; 12] = [
+pub const ROUTES: [&str; 18] = [
     "/api/otp/send",
     "/api/otp/resend",
     "/api/otp/verify",
     "/api/sign-in",
+    "/api/sign-in/continue",
     "/api/sign-in/cancel",
+    "/api/session",
+    "/api/session/end",
+    "/api/logout",
+    "/api/logout/confirm",
     "/api/health",
     "/api/openapi.json",
     "/.well-known/openid-configuration",
@@ -201,6 +246,7 @@ pub const ROUTES: [&str; 12] = [
     "/authorize",
     "/token",
     "/userinfo",
+    "/logout",
 ];
 
 /// The `Route` dimension of a request: its route template if it is one of

@@ -27,7 +27,8 @@ mod event;
 
 pub use emf::Value;
 pub use event::{
-    Metric, NotificationKind, ROUTES, RefusedBy, SignInStage, TokenOutcome, VerifyOutcome, route,
+    Delivery, Metric, NotificationKind, ROUTES, RefusedBy, SignInStage, TokenOutcome,
+    VerifyOutcome, route,
 };
 
 use crate::telemetry::LogFormat;

@@ -26,9 +26,18 @@ pub struct ValidRequest {
     pub scope: String,
     pub state: Option<String>,
     pub nonce: Option<String>,
-    pub code_challenge: String,
+    /// `None` only for a client registered without PKCE; its `nonce` is then set.
+    pub code_challenge: Option<String>,
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
+    /// `prompt=none`: answer at once from the session, or `login_required`.
+    pub prompt_none: bool,
+    /// `prompt=login`: only a code approved for this request will do.
+    pub prompt_login: bool,
+    /// `max_age`: a session proven longer ago than this will not do.
+    pub max_age: Option<u64>,
+    /// `id_token_hint`, unchecked: the provider verifies it with its keys.
+    pub id_token_hint: Option<String>,
 }
 
 /// Why the request is not shown to the person: as a page here, since the
@@ -174,25 +183,46 @@ pub fn validate(
     };
     let challenge = single("code_challenge");
     let method = single("code_challenge_method");
-    let Some(code_challenge) = challenge.filter(|_| method == Some("S256")) else {
-        return refuse("invalid_request", "PKCE S256 is required.");
+    let code_challenge = match (challenge, method) {
+        (None, None) if !client.require_pkce => {
+            // RFC 9700 §2.1.1: without PKCE, the nonce protects the code.
+            if single("nonce").is_none() {
+                return refuse("invalid_request", "nonce is required without PKCE.");
+            }
+            None
+        }
+        (Some(challenge), Some("S256")) => Some(challenge),
+        _ => return refuse("invalid_request", "PKCE S256 is required."),
     };
-    if code_challenge.len() != CHALLENGE_LEN
-        || !code_challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if code_challenge.is_some_and(|c| {
+        c.len() != CHALLENGE_LEN
+            || !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
         return refuse(
             "invalid_request",
             "code_challenge must be 43 base64url characters.",
         );
     }
-    if single("prompt").is_some_and(|p| p.split(' ').any(|v| v == "none")) {
+    // OpenID Connect Core §3.1.2.1: values this provider does not know
+    // (`consent`, `select_account`: the page always shows whose session it
+    // is) are no reason to refuse; `none` goes alone.
+    let prompts: Vec<&str> = single("prompt").unwrap_or("").split(' ').collect();
+    let prompt_none = prompts.contains(&"none");
+    if prompt_none && prompts.iter().any(|p| !p.is_empty() && *p != "none") {
         return refuse(
-            "login_required",
-            "Every sign-in needs the person: prompt=none cannot be answered.",
+            "invalid_request",
+            "prompt=none cannot be combined with other values.",
         );
     }
+    let max_age = match single("max_age").map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(seconds)) => Some(seconds),
+        Some(Err(_)) => {
+            return refuse("invalid_request", "max_age must be a number of seconds.");
+        }
+    };
     let too_long = |name: &str, max: usize| single(name).is_some_and(|v| v.chars().count() > max);
     if too_long("state", MAX_PARAM_LEN)
         || too_long("nonce", MAX_PARAM_LEN)
@@ -210,9 +240,13 @@ pub fn validate(
         scope: scope.to_owned(),
         state,
         nonce: single("nonce").map(str::to_owned),
-        code_challenge: code_challenge.to_owned(),
+        code_challenge: code_challenge.map(str::to_owned),
         login_hint: single("login_hint").map(str::to_owned),
         ui_locales: single("ui_locales").map(str::to_owned),
+        prompt_none,
+        prompt_login: prompts.contains(&"login"),
+        max_age,
+        id_token_hint: single("id_token_hint").map(str::to_owned),
     })
 }
 
@@ -240,7 +274,9 @@ mod tests {
 
     fn clients() -> Clients {
         Clients::parse(&format!(
-            r#"[{{"id":"app","name":"App","redirect_uris":["{URI}","https://app.example/cb?x=1"]}}]"#
+            r#"[{{"id":"app","name":"App","redirect_uris":["{URI}","https://app.example/cb?x=1"]}},
+               {{"id":"legacy","name":"Legacy","redirect_uris":["{URI}"],"require_pkce":false,
+                 "secret":"0123456789abcdef0123456789abcdef"}}]"#
         ))
         .unwrap()
     }
@@ -274,16 +310,52 @@ mod tests {
         let valid = validate(&good(), &clients()).unwrap();
         assert_eq!(valid.scope, "openid email");
         assert_eq!(valid.state.as_deref(), Some("st"));
-        assert_eq!(valid.code_challenge, CHALLENGE);
+        assert_eq!(valid.code_challenge.as_deref(), Some(CHALLENGE));
+        assert!(!valid.prompt_none && !valid.prompt_login);
+        assert_eq!((valid.max_age, valid.id_token_hint), (None, None));
         let valid = validate(&with("scope", Some("openid")), &clients()).unwrap();
         assert_eq!(valid.scope, "openid");
+        let valid = validate(&with("prompt", Some("none")), &clients()).unwrap();
+        assert!(valid.prompt_none && !valid.prompt_login);
+        let valid = validate(&with("prompt", Some("consent login")), &clients()).unwrap();
+        assert!(valid.prompt_login && !valid.prompt_none);
+        assert_eq!(
+            validate(&with("max_age", Some("0")), &clients())
+                .unwrap()
+                .max_age,
+            Some(0)
+        );
+        let hint = validate(&with("id_token_hint", Some("eyJ.x.y")), &clients()).unwrap();
+        assert_eq!(hint.id_token_hint.as_deref(), Some("eyJ.x.y"));
+        // A client registered without PKCE may leave it out, with a nonce.
+        let legacy = |params: Vec<(String, String)>| {
+            params
+                .into_iter()
+                .filter(|(k, _)| !k.starts_with("code_challenge"))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        if k == "client_id" { "legacy".into() } else { v },
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let valid = validate(&legacy(good()), &clients()).unwrap();
+        assert_eq!(valid.code_challenge, None);
+        assert!(validate(&with("client_id", Some("legacy")), &clients()).is_ok());
+        let no_nonce = legacy(with("nonce", None));
+        match validate(&no_nonce, &clients()).unwrap_err() {
+            AuthorizeError::Redirect(e) => {
+                assert_eq!(e.description, "nonce is required without PKCE.")
+            }
+            other => panic!("{other:?}"),
+        }
         // Accepted and ignored.
         for (k, v) in [
-            ("prompt", "login consent"),
-            ("max_age", "0"),
+            ("prompt", "select_account"),
+            ("prompt", "create"),
             ("display", "popup"),
             ("acr_values", "x"),
-            ("id_token_hint", "x"),
             ("claims_locales", "de"),
             ("response_mode", "query"),
             ("state", ""),
@@ -366,8 +438,13 @@ mod tests {
                 with("code_challenge", Some(&format!("{}+", &CHALLENGE[1..]))),
                 Ok("invalid_request"),
             ),
-            (with("prompt", Some("none")), Ok("login_required")),
-            (with("prompt", Some("login none")), Ok("login_required")),
+            (with("prompt", Some("login none")), Ok("invalid_request")),
+            (
+                with("prompt", Some("none select_account")),
+                Ok("invalid_request"),
+            ),
+            (with("max_age", Some("-1")), Ok("invalid_request")),
+            (with("max_age", Some("1h")), Ok("invalid_request")),
             (with("state", Some(&long)), Ok("invalid_request")),
             (with("nonce", Some(&long)), Ok("invalid_request")),
             (with("ui_locales", Some(&long)), Ok("invalid_request")),

@@ -1,10 +1,18 @@
 //! Budgets of failed token requests: failed client authentications and
-//! failed redemptions (`invalid_client`, `invalid_grant`), counted per
-//! client id and per client address with the service's counters
-//! ([`keys::counter`], by the hour, the subject a keyed hash), after the
-//! fact, so a successful request reads and writes no counter. A failure
-//! whose counter passes its limit is answered 429; an address over its
-//! budget is then refused in memory, before any work, until its hour ends.
+//! failed redemptions and refreshes (`invalid_client`, `invalid_grant`),
+//! counted per client id and per client address with the service's
+//! counters ([`keys::counter`], by the hour, the subject a keyed hash),
+//! after the fact, so a successful request reads and writes no counter. A
+//! failure whose counter passes its limit is answered 429; an address over
+//! its budget is then refused in memory, before any work, until its hour
+//! ends. Failed logouts (a link that is not valid, a confirmation that is
+//! not open) have a budget of their own, the same way.
+//!
+//! They protect the store and the apps' secrets from guessing. Over a
+//! limit the safe direction is refusing (the person's own requests succeed
+//! and cost no count); a store that cannot count lets the failure be
+//! answered as it is (failing open: a counter outage must not refuse
+//! everyone).
 
 use crate::domain::CodeHasher;
 use crate::domain::client::ip_subject;
@@ -21,14 +29,17 @@ pub const PER_ADDRESS_PER_HOUR: i64 = 30;
 
 pub(crate) struct Failures {
     hasher: CodeHasher,
+    /// What fails: `token`, `logout`; names the counters.
+    what: &'static str,
     /// Addresses over their budget, until the end of their window.
     closed: Mutex<HashMap<String, u64>>,
 }
 
 impl Failures {
-    pub(crate) fn new(hasher: CodeHasher) -> Failures {
+    pub(crate) fn new(hasher: CodeHasher, what: &'static str) -> Failures {
         Failures {
             hasher,
+            what,
             closed: Mutex::new(HashMap::new()),
         }
     }
@@ -62,7 +73,7 @@ impl Failures {
         let client = async {
             match client_id {
                 Some(id) => {
-                    let key = self.key("token-failures-client", id, now);
+                    let key = self.key(&format!("{}-failures-client", self.what), id, now);
                     store.add_to_counter(&key, 1, ttl).await.map(Some)
                 }
                 None => Ok(None),
@@ -72,7 +83,7 @@ impl Failures {
         let address = async {
             match &subject {
                 Some(subject) => {
-                    let key = self.key("token-failures-address", subject, now);
+                    let key = self.key(&format!("{}-failures-address", self.what), subject, now);
                     store.add_to_counter(&key, 1, ttl).await.map(Some)
                 }
                 None => Ok(None),
@@ -82,14 +93,14 @@ impl Failures {
         let over_client = match client {
             Ok(count) => count.is_some_and(|n| n > PER_CLIENT_PER_HOUR),
             Err(e) => {
-                tracing::warn!(error = %e, "could not count a failed token request");
+                tracing::warn!(error = %e, what = self.what, "could not count a failure");
                 false
             }
         };
         let over_address = match address {
             Ok(count) => count.is_some_and(|n| n > PER_ADDRESS_PER_HOUR),
             Err(e) => {
-                tracing::warn!(error = %e, "could not count a failed token request");
+                tracing::warn!(error = %e, what = self.what, "could not count a failure");
                 false
             }
         };

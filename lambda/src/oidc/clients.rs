@@ -1,8 +1,14 @@
 //! The apps allowed to send people here (`OTP_CLIENTS`): a JSON list of
-//! `{"id", "name", "redirect_uris": [..], "secret"?}`, validated once at
-//! start. A client with a secret is confidential (it authenticates at
-//! `/token` with `client_secret_basic` or `client_secret_post`); one without
-//! is public (`none`: a browser or native app, PKCE alone binds its code).
+//! `{"id", "name", "redirect_uris": [..], "secret"?, "require_pkce"?,
+//! "post_logout_redirect_uris"?: [..], "backchannel_logout_uri"?}`,
+//! validated once at start. A client with a secret is confidential (it
+//! authenticates at `/token` with `client_secret_basic` or
+//! `client_secret_post`, and gets refresh tokens); one without is public
+//! (`none`: a browser or native app, PKCE alone binds its code, so it must
+//! send PKCE). A confidential client may be registered with
+//! `"require_pkce": false` for frameworks that send no PKCE; its requests
+//! must then carry a `nonce` (RFC 9700 §2.1.1), which binds the code to
+//! the app's session instead.
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -29,6 +35,14 @@ pub struct Client {
     /// SHA-256 of the secret, for confidential clients; the secret itself
     /// is not kept.
     secret_sha256: Option<[u8; 32]>,
+    /// Whether its requests must carry PKCE S256 (always for a public client).
+    pub require_pkce: bool,
+    /// Where `/logout` may send the browser afterwards, compared byte for
+    /// byte with `post_logout_redirect_uri`.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where the service POSTs a logout token when a session the app got
+    /// codes in ends (Back-Channel Logout 1.0).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl fmt::Debug for Client {
@@ -38,6 +52,9 @@ impl fmt::Debug for Client {
             .field("name", &self.name)
             .field("redirect_uris", &self.redirect_uris)
             .field("confidential", &self.is_confidential())
+            .field("require_pkce", &self.require_pkce)
+            .field("post_logout_redirect_uris", &self.post_logout_redirect_uris)
+            .field("backchannel_logout_uri", &self.backchannel_logout_uri)
             .finish()
     }
 }
@@ -63,6 +80,11 @@ impl Client {
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|r| r == uri)
     }
+
+    /// Whether `uri` is exactly one of the registered post-logout redirect URIs.
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris.iter().any(|r| r == uri)
+    }
 }
 
 /// Every registered app, looked up by id.
@@ -77,6 +99,12 @@ struct RawClient {
     redirect_uris: Vec<String>,
     #[serde(default)]
     secret: Option<String>,
+    #[serde(default)]
+    require_pkce: Option<bool>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    backchannel_logout_uri: Option<String>,
 }
 
 impl Clients {
@@ -85,7 +113,7 @@ impl Clients {
     pub fn parse(json: &str) -> Result<Clients, String> {
         let raw: Vec<RawClient> = serde_json::from_str(json).map_err(|e| {
             format!(
-                "not a JSON list of {{\"id\", \"name\", \"redirect_uris\": [..], \"secret\"?}}: {e}"
+                "not a JSON list of {{\"id\", \"name\", \"redirect_uris\": [..], \"secret\"?, \"require_pkce\"?, \"post_logout_redirect_uris\"?: [..], \"backchannel_logout_uri\"?}}: {e}"
             )
         })?;
         let mut seen = HashSet::new();
@@ -133,11 +161,28 @@ impl Clients {
                 }
                 Some(secret) => Some(Sha256::digest(secret.as_bytes()).into()),
             };
+            let require_pkce = c.require_pkce.unwrap_or(true);
+            if !require_pkce && secret_sha256.is_none() {
+                return Err(bad(
+                    "a public client (no secret) must send PKCE: require_pkce false needs a secret",
+                ));
+            }
+            for uri in &c.post_logout_redirect_uris {
+                check_redirect_uri(uri)
+                    .map_err(|why| bad(&format!("post-logout redirect URI `{uri}`: {why}")))?;
+            }
+            if let Some(uri) = &c.backchannel_logout_uri {
+                check_redirect_uri(uri)
+                    .map_err(|why| bad(&format!("back-channel logout URI `{uri}`: {why}")))?;
+            }
             clients.push(Client {
                 id: c.id,
                 name: c.name,
                 redirect_uris: c.redirect_uris,
                 secret_sha256,
+                require_pkce,
+                post_logout_redirect_uris: c.post_logout_redirect_uris,
+                backchannel_logout_uri: c.backchannel_logout_uri,
             });
         }
         Ok(Clients(Arc::new(clients)))
@@ -185,7 +230,9 @@ pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
 }
 
 /// An absolute `https` URI (plain `http` on a loopback host), without
-/// fragment or user information.
+/// fragment or user information: what a redirect URI, a post-logout
+/// redirect URI and a back-channel logout URI must be (Back-Channel Logout
+/// 1.0 §2.2 forbids a fragment there too).
 fn check_redirect_uri(uri: &str) -> Result<(), &'static str> {
     let url = url::Url::parse(uri).map_err(|_| "not an absolute URI")?;
     let loopback = url.host().as_ref().is_some_and(is_loopback_host);
@@ -218,7 +265,9 @@ mod tests {
     #[test]
     fn a_valid_list_parses() {
         let json = format!(
-            r#"[{{"id":"web","name":"Web app","redirect_uris":["https://app.example/cb","http://127.0.0.1:8080/cb"],"secret":"{SECRET}"}},
+            r#"[{{"id":"web","name":"Web app","redirect_uris":["https://app.example/cb","http://127.0.0.1:8080/cb"],"secret":"{SECRET}",
+                  "require_pkce":false,"post_logout_redirect_uris":["https://app.example/bye"],
+                  "backchannel_logout_uri":"https://app.example/backchannel"}},
                {{"id":"spa","name":"Single page","redirect_uris":["http://localhost/cb","http://[::1]:9/cb?x=1"]}}]"#
         );
         let clients = Clients::parse(&json).unwrap();
@@ -228,8 +277,25 @@ mod tests {
         assert!(!web.secret_matches("0123456789abcdef0123456789abcdeF"));
         assert!(web.has_redirect_uri("https://app.example/cb"));
         assert!(!web.has_redirect_uri("https://app.example/cb/"));
+        assert!(!web.require_pkce);
+        assert!(web.has_post_logout_redirect_uri("https://app.example/bye"));
+        for near in [
+            "https://app.example/bye/",
+            "https://app.example/Bye",
+            "https://APP.example/bye",
+            "https://app.example/bye?x=1",
+            "https://app.example/cb",
+        ] {
+            assert!(!web.has_post_logout_redirect_uri(near), "{near}");
+        }
+        assert_eq!(
+            web.backchannel_logout_uri.as_deref(),
+            Some("https://app.example/backchannel")
+        );
         let spa = clients.get("spa").unwrap();
         assert!(!spa.is_confidential());
+        assert!(spa.require_pkce);
+        assert!(spa.post_logout_redirect_uris.is_empty() && spa.backchannel_logout_uri.is_none());
         assert!(!spa.secret_matches(""));
         assert!(clients.get("nope").is_none());
         assert!(!format!("{clients:?}").contains(SECRET));
@@ -283,6 +349,18 @@ mod tests {
                 "user information",
             ),
             (one("a", "A", ok_uris, Some("short")), "at least 32"),
+            (
+                r#"[{"id":"a","name":"A","redirect_uris":["https://a.example/cb"],"require_pkce":false}]"#.into(),
+                "require_pkce false needs a secret",
+            ),
+            (
+                r#"[{"id":"a","name":"A","redirect_uris":["https://a.example/cb"],"post_logout_redirect_uris":["http://a.example/bye"]}]"#.into(),
+                "post-logout redirect URI",
+            ),
+            (
+                r#"[{"id":"a","name":"A","redirect_uris":["https://a.example/cb"],"backchannel_logout_uri":"https://a.example/bc#x"}]"#.into(),
+                "back-channel logout URI",
+            ),
         ];
         for (json, expected) in cases {
             let err = Clients::parse(&json).unwrap_err();

@@ -6,9 +6,11 @@
 //! base64url(HMAC-SHA256 under the current HMAC key of `authcode\0` ‖ flow
 //! id). The right code sent again within the replay window (a lost answer,
 //! a retry) is approved again, and then yields the same code and the same
-//! redirect: never a second code for one approval.
+//! redirect: never a second code for one approval. A code a session grants
+//! is derived the same way from the request and the session, so a repeated
+//! "Continue" gets the same code too.
 
-use crate::domain::{CodeHasher, FlowId, SignInId};
+use crate::domain::{CodeHasher, FlowId, SessionId, SignInId};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::TryRngCore;
@@ -21,6 +23,13 @@ const SECRET_LEN: usize = 43;
 /// The authorization code for the approval of `flow` in `sign_in`.
 pub fn derive_code(hasher: &CodeHasher, sign_in: &SignInId, flow: &FlowId) -> String {
     let secret = hasher.derive("authcode", flow.as_str().as_bytes());
+    format!("{}.{}", sign_in.as_str(), URL_SAFE_NO_PAD.encode(secret))
+}
+
+/// The authorization code a session `sid` grants for `sign_in`.
+pub fn derive_session_code(hasher: &CodeHasher, sign_in: &SignInId, sid: &SessionId) -> String {
+    let data = format!("{}.{}", sign_in.as_str(), sid.as_str());
+    let secret = hasher.derive("authcode-session", data.as_bytes());
     format!("{}.{}", sign_in.as_str(), URL_SAFE_NO_PAD.encode(secret))
 }
 
@@ -77,6 +86,15 @@ mod tests {
         assert_ne!(code, derive_code(&hasher, &sign_in, &FlowId::generate()));
         assert_ne!(code, derive_code(&CodeHasher::ephemeral(), &sign_in, &flow));
         assert_eq!(hash(&code).len(), 64);
+        let sid = SessionId::generate();
+        let in_session = derive_session_code(&hasher, &sign_in, &sid);
+        assert_eq!(in_session, derive_session_code(&hasher, &sign_in, &sid));
+        assert_eq!(sign_in_of(&in_session), Some(sign_in.clone()));
+        assert_ne!(
+            in_session,
+            derive_session_code(&hasher, &sign_in, &SessionId::generate())
+        );
+        assert_ne!(in_session, code);
     }
 
     #[test]

@@ -89,9 +89,19 @@ impl fmt::Debug for SigningKey {
 impl SigningKey {
     /// A compact JWS (RS256) of `claims`, its header naming this key.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, jsonwebtoken::errors::Error> {
+        self.sign_typed("JWT", claims)
+    }
+
+    /// [`SigningKey::sign`] with the header's `typ` set to `typ` (a logout
+    /// token is a `logout+jwt`, so it is never taken for an ID token).
+    pub fn sign_typed<T: Serialize>(
+        &self,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.public.kid.clone());
-        header.typ = Some("JWT".into());
+        header.typ = Some(typ.into());
         jsonwebtoken::encode(&header, claims, &self.encoding)
     }
 

@@ -1,49 +1,68 @@
 //! The OpenID Connect provider: apps (the *clients* of `OTP_CLIENTS`) send
 //! a person to `/authorize`; the page runs the usual send → verify flow
-//! bound to that request; the approving verify grants an authorization
-//! code; the app's server redeems it at `/token` (PKCE S256 always) for an
-//! RS256 ID token and a short-lived access token for `/userinfo`.
+//! bound to that request, or, when the browser's session may, finishes it
+//! without a mail; the approving verify (or the session) grants an
+//! authorization code; the app's server redeems it at `/token` (PKCE S256,
+//! or a `nonce` for a confidential client registered without PKCE) for an
+//! RS256 ID token, a short-lived access token for `/userinfo` and, for a
+//! confidential client, a refresh token bound to the session.
 //!
 //! Every state change of a sign-in is one conditional write on its
-//! `authreq#<id>` item ([`crate::store::SignInStore`]); codes and tokens
-//! are `<id>.<secret>` and only their hashes are stored.
+//! `authreq#<id>` item ([`crate::store::SignInStore`]), or one transaction
+//! of it with the session that allows it; codes and tokens are
+//! `<id>.<secret>` and only their hashes are stored.
 //!
 //! - [`clients`]: the registered apps and their secrets
 //! - [`keys`]: the signing keys and the published JWKS
 //! - [`subject`]: the `sub` of a person
 //! - [`authorize`]: checking an authorization request
+//! - `request`: storing it, or answering `prompt=none` from the session
+//! - `page`: the page's side of a sign-in: what it shows, continuing with
+//!   the session, cancelling, and the grant of an approved code
 //! - [`grant`]: codes and tokens
 //! - [`token`]: checking a token request, the ID token's claims
+//! - `refresh`: refresh tokens, rotated at every use
+//! - `hint`: reading back an `id_token_hint`
+//! - [`logout`]: signing out, from the page or an app (RP-Initiated Logout)
+//! - `backchannel`: telling apps a session ended (Back-Channel Logout)
+//! - `discovery`: the provider's metadata
 //! - `budget`: failed token requests per client and address
 
 pub mod authorize;
+mod backchannel;
 mod budget;
 pub mod clients;
+mod discovery;
 pub mod grant;
+mod hint;
 pub mod keys;
+pub mod logout;
+mod page;
+mod refresh;
+mod request;
 pub mod subject;
 pub mod token;
 
-use crate::domain::{Clock, CodeHasher, SignInId};
-use crate::metrics::{self, Metric, SignInStage};
-use crate::service::{Approved, ServiceError};
-use crate::store::{
-    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, Store, StoreError,
-};
-use authorize::{AuthorizeError, PageError, with_query};
+use crate::domain::{Clock, CodeHasher};
+use crate::session::{SessionConfig, Sessions};
+use crate::store::{AuthStep, RedeemCheck, Redemption, RefreshState, Store, StoreError};
+use authorize::PageError;
+use backchannel::Backchannel;
 use budget::Failures;
-use clients::Clients;
+use clients::{Client, Clients};
 use keys::{KeySource, Keys};
-use otp_api::SignInResponse;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use subject::SubjectKey;
 use subtle::ConstantTimeEq;
-use token::{IdTokenClaims, TokenError};
+use token::{IdTokenClaims, TokenError, TokenParams};
 
 pub use budget::{PER_ADDRESS_PER_HOUR, PER_CLIENT_PER_HOUR};
+pub use page::Verified;
+pub use request::Authorized;
 
 /// How long a person has from `/authorize` to the approving verify.
 pub const REQUEST_TTL_SECS: u64 = 30 * 60;
@@ -53,6 +72,8 @@ pub const CODE_TTL_SECS: u64 = 60;
 pub const ACCESS_TOKEN_TTL_SECS: u64 = 600;
 /// How long an ID token is valid.
 pub const ID_TOKEN_TTL_SECS: u64 = 300;
+/// How long a logout request waits for the person's confirmation.
+pub const LOGOUT_TTL_SECS: u64 = 10 * 60;
 
 /// What the provider needs besides the store and the clock.
 #[derive(Debug, Clone)]
@@ -66,6 +87,13 @@ pub struct ProviderConfig {
     pub hasher: CodeHasher,
     /// How long items outlive their expiry before the store's TTL removes them.
     pub ttl_grace: u64,
+    /// How long sessions last.
+    pub sessions: SessionConfig,
+    /// Seconds a refresh token family works after its code
+    /// (`OTP_REFRESH_TOKEN_LIFETIME_SECS`), and never past its session.
+    pub refresh_lifetime: u64,
+    /// How long a back-channel logout POST may take (`OTP_BACKCHANNEL_TIMEOUT_MS`).
+    pub backchannel_timeout: Duration,
 }
 
 /// Why `/authorize` did not start a sign-in.
@@ -97,6 +125,9 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: u64,
     pub id_token: String,
+    /// For a confidential client: the refresh token, bound to the session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub scope: String,
 }
 
@@ -111,21 +142,39 @@ pub struct Provider {
     hasher: CodeHasher,
     ttl_grace: u64,
     failures: Failures,
+    logout_failures: Failures,
+    sessions: Sessions,
+    refresh_lifetime: u64,
+    backchannel: Backchannel,
 }
 
 impl Provider {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ProviderConfig) -> Provider {
         Provider {
+            sessions: Sessions::new(
+                store.clone(),
+                clock.clone(),
+                config.hasher.clone(),
+                config.sessions,
+                config.ttl_grace,
+            ),
             store,
             clock,
             keys: Keys::new(&config.keys),
             issuer: config.issuer,
             clients: config.clients,
             subject_key: config.subject_key,
-            failures: Failures::new(config.hasher.clone()),
+            failures: Failures::new(config.hasher.clone(), "token"),
+            logout_failures: Failures::new(config.hasher.clone(), "logout"),
             hasher: config.hasher,
             ttl_grace: config.ttl_grace,
+            refresh_lifetime: config.refresh_lifetime,
+            backchannel: Backchannel::new(config.backchannel_timeout),
         }
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     pub fn issuer(&self) -> &str {
@@ -136,170 +185,9 @@ impl Provider {
         &self.clients
     }
 
-    /// `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3).
-    pub fn discovery(&self) -> Value {
-        let iss = &self.issuer;
-        json!({
-            "issuer": iss,
-            "authorization_endpoint": format!("{iss}/authorize"),
-            "token_endpoint": format!("{iss}/token"),
-            "userinfo_endpoint": format!("{iss}/userinfo"),
-            "jwks_uri": format!("{iss}/.well-known/jwks.json"),
-            "scopes_supported": ["openid", "email"],
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "code_challenge_methods_supported": ["S256"],
-            "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "email", "email_verified", "at_hash"],
-            "authorization_response_iss_parameter_supported": true,
-            "request_parameter_supported": false,
-            "request_uri_parameter_supported": false,
-            "claims_parameter_supported": false,
-            // The page and the code mail speak each of these (see `ui_locales`).
-            "ui_locales_supported": otp_api::locale::LANGUAGES.iter().map(|l| l.tag).collect::<Vec<_>>(),
-        })
-    }
-
     /// `/.well-known/jwks.json`
     pub async fn jwks(&self) -> Value {
         self.keys.get().await.jwks()
-    }
-
-    /// Checks and stores an authorization request; the id is the page's handle.
-    pub async fn authorize(
-        &self,
-        params: &[(String, String)],
-    ) -> Result<SignInId, AuthorizeFailure> {
-        let valid = match authorize::validate(params, &self.clients) {
-            Ok(valid) => valid,
-            Err(AuthorizeError::Page(page)) => {
-                metrics::record(Metric::SignIn(SignInStage::Refused));
-                tracing::info!(reason = page.describe(), "authorization request refused");
-                return Err(AuthorizeFailure::Page(page));
-            }
-            Err(AuthorizeError::Redirect(e)) => {
-                metrics::record(Metric::SignIn(SignInStage::Refused));
-                tracing::info!(error = e.error, "authorization request sent back");
-                let mut query = vec![("error", e.error), ("error_description", e.description)];
-                if let Some(state) = &e.state {
-                    query.push(("state", state));
-                }
-                query.push(("iss", &self.issuer));
-                return Err(AuthorizeFailure::Redirect(with_query(
-                    &e.redirect_uri,
-                    &query,
-                )));
-            }
-        };
-        let now = self.clock.now();
-        let request = AuthRequest {
-            id: SignInId::generate(),
-            client_id: valid.client_id,
-            redirect_uri: valid.redirect_uri,
-            scope: valid.scope,
-            state: valid.state,
-            nonce: valid.nonce,
-            code_challenge: valid.code_challenge,
-            login_hint: valid.login_hint,
-            ui_locales: valid.ui_locales,
-            created_at: now,
-            expires_at: now + REQUEST_TTL_SECS,
-        };
-        self.store
-            .put_auth_request(&request, request.expires_at + self.ttl_grace)
-            .await
-            .map_err(AuthorizeFailure::Store)?;
-        metrics::record(Metric::SignIn(SignInStage::Started));
-        tracing::info!(client = %request.client_id, sign_in = %request.id, "sign-in started");
-        Ok(request.id)
-    }
-
-    /// What the page shows for a live sign-in request.
-    pub async fn sign_in(&self, id: &str) -> Result<SignInResponse, ServiceError> {
-        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
-        let record = self.store.get_auth_request(&id).await?;
-        let now = self.clock.now();
-        let live = record.filter(|r| {
-            r.request.expires_at > now && r.cancelled_at.is_none() && r.grant.is_none()
-        });
-        let record = live.ok_or(ServiceError::SignInExpired)?;
-        let client = self
-            .clients
-            .get(&record.request.client_id)
-            .ok_or(ServiceError::SignInExpired)?;
-        Ok(SignInResponse {
-            client_name: client.name.clone(),
-            login_hint: record.request.login_hint,
-            ui_locales: record.request.ui_locales,
-            session: None,
-        })
-    }
-
-    /// Cancels a live sign-in request: the way back to the app, with
-    /// `error=access_denied`.
-    pub async fn cancel(&self, id: &str) -> Result<String, ServiceError> {
-        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
-        let now = self.clock.now();
-        match self.store.cancel_auth_request(&id, now).await? {
-            AuthStep::Done(record) => {
-                metrics::record(Metric::SignIn(SignInStage::Cancelled));
-                tracing::info!(client = %record.request.client_id, sign_in = %id, "sign-in cancelled");
-                Ok(self.redirect(
-                    &record,
-                    &[
-                        ("error", "access_denied"),
-                        ("error_description", "The person cancelled the sign-in."),
-                    ],
-                ))
-            }
-            AuthStep::Refused(_) => Err(ServiceError::SignInExpired),
-        }
-    }
-
-    /// Grants the authorization code of an approved flow bound to a sign-in
-    /// request: the way back to the app, with `code`. The code is derived
-    /// from the flow, so a replayed approval gets the same code and redirect.
-    pub async fn grant(&self, approved: &Approved) -> Result<String, ServiceError> {
-        let id = approved
-            .sign_in
-            .as_ref()
-            .ok_or(ServiceError::SignInExpired)?;
-        let code = grant::derive_code(&self.hasher, id, &approved.flow_id);
-        let code_expires_at = approved.approved_at + CODE_TTL_SECS;
-        let grant = Grant {
-            code_hash: grant::hash(&code),
-            flow_id: approved.flow_id.clone(),
-            email: approved.email.as_str().to_owned(),
-            subject: self.subject_key.subject(&approved.email),
-            auth_time: approved.approved_at,
-            code_expires_at,
-        };
-        let now = self.clock.now();
-        let ttl = code_expires_at.max(now) + ACCESS_TOKEN_TTL_SECS + self.ttl_grace;
-        match self.store.grant(id, &grant, now, ttl).await? {
-            AuthStep::Done(record) => {
-                metrics::record(Metric::SignIn(SignInStage::Completed));
-                tracing::info!(client = %record.request.client_id, sign_in = %id, "code granted");
-                Ok(self.redirect(&record, &[("code", &code)]))
-            }
-            AuthStep::Refused(_) => {
-                tracing::info!(sign_in = %id, "grant refused: the sign-in request is over");
-                Err(ServiceError::SignInExpired)
-            }
-        }
-    }
-
-    /// The request's redirect URI with `params`, its `state` and our `iss`.
-    fn redirect(&self, record: &AuthRecord, params: &[(&str, &str)]) -> String {
-        let mut query = params.to_vec();
-        if let Some(state) = &record.request.state {
-            query.push(("state", state));
-        }
-        query.push(("iss", &self.issuer));
-        with_query(&record.request.redirect_uri, &query)
     }
 
     /// `POST /token`: `params` is the form body, `authorization` the header.
@@ -313,7 +201,34 @@ impl Provider {
         if let Some(retry_after) = self.failures.closed(ip, now) {
             return Err(TokenError::TooMany { retry_after });
         }
-        let outcome = self.redeem(params, authorization, now).await;
+        let outcome = match token::check(params, authorization, &self.clients) {
+            Ok((
+                client,
+                TokenParams::Code {
+                    code,
+                    redirect_uri,
+                    code_verifier,
+                },
+            )) => {
+                let fail = |e| (Some(client.id.clone()), e);
+                self.redeem(client, &code, &redirect_uri, code_verifier.as_deref(), now)
+                    .await
+                    .map_err(fail)
+            }
+            Ok((
+                client,
+                TokenParams::Refresh {
+                    refresh_token,
+                    scope,
+                },
+            )) => {
+                let fail = |e| (Some(client.id.clone()), e);
+                self.refresh(client, &refresh_token, scope.as_deref(), now)
+                    .await
+                    .map_err(fail)
+            }
+            Err(e) => Err(e),
+        };
         match outcome {
             Ok(answer) => Ok(answer),
             Err((client_id, e)) if e.is_counted() => {
@@ -344,37 +259,49 @@ impl Provider {
 
     async fn redeem(
         &self,
-        params: &[(String, String)],
-        authorization: Option<&str>,
+        client: &Client,
+        code: &str,
+        redirect_uri: &str,
+        code_verifier: Option<&str>,
         now: u64,
-    ) -> Result<TokenResponse, (Option<String>, TokenError)> {
-        let (client, request) = token::check(params, authorization, &self.clients)?;
-        let client_id = Some(client.id.clone());
-        let fail = |e: TokenError| (client_id.clone(), e);
-        let id = grant::sign_in_of(&request.code)
-            .ok_or_else(|| fail(TokenError::InvalidGrant("The code is not valid.")))?;
-        let code_hash = grant::hash(&request.code);
+    ) -> Result<TokenResponse, TokenError> {
+        let id =
+            grant::sign_in_of(code).ok_or(TokenError::InvalidGrant("The code is not valid."))?;
+        let code_hash = grant::hash(code);
         let access_token = grant::new_access_token(&id);
         let check = RedeemCheck {
             code_hash: code_hash.clone(),
             client_id: client.id.clone(),
-            redirect_uri: request.redirect_uri.clone(),
-            code_challenge: grant::s256(&request.code_verifier),
+            redirect_uri: redirect_uri.to_owned(),
+            code_challenge: code_verifier.map(grant::s256),
             now,
         };
+        // A confidential client's code also buys a refresh token, bound to
+        // the session the code was granted in.
+        let refresh_token = client
+            .is_confidential()
+            .then(|| refresh::token(&self.hasher, &id, 0));
         let redemption = Redemption {
             token_hash: grant::hash(&access_token),
             redeemed_at: now,
             token_expires_at: now + ACCESS_TOKEN_TTL_SECS,
+            refresh: refresh_token.as_ref().map(|token| RefreshState {
+                hash: grant::hash(token),
+                generation: 0,
+                expires_at: now + self.refresh_lifetime,
+            }),
         };
-        let ttl = redemption.token_expires_at + self.ttl_grace;
+        let ttl = match &redemption.refresh {
+            Some(refresh) => refresh.expires_at,
+            None => redemption.token_expires_at,
+        } + self.ttl_grace;
         let step = self
             .store
             .redeem(&id, &check, &redemption, ttl)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "store failed");
-                fail(TokenError::Unavailable)
+                TokenError::Unavailable
             })?;
         let record = match step {
             AuthStep::Done(record) => record,
@@ -390,45 +317,73 @@ impl Provider {
                 if let Err(e) = self.store.revoke(&id, &code_hash, now).await {
                     tracing::error!(error = %e, "could not revoke the token of a replayed code");
                 }
-                return Err(fail(TokenError::InvalidGrant("The code was already used.")));
+                return Err(TokenError::InvalidGrant("The code was already used."));
             }
             AuthStep::Refused(_) => {
-                return Err(fail(TokenError::InvalidGrant(
+                return Err(TokenError::InvalidGrant(
                     "The code is not valid, has expired, or was issued for another client, redirect_uri or code_verifier.",
-                )));
+                ));
             }
         };
         let Some(granted) = &record.grant else {
             tracing::error!("a redeemed request has no grant");
-            return Err(fail(TokenError::Unavailable));
+            return Err(TokenError::Unavailable);
         };
-        let with_email = record.request.scope.split(' ').any(|s| s == "email");
-        let at_hash = grant::at_hash(&access_token);
-        let claims = IdTokenClaims {
-            iss: &self.issuer,
-            sub: &granted.subject,
-            aud: &client.id,
-            exp: now + ID_TOKEN_TTL_SECS,
-            iat: now,
-            auth_time: granted.auth_time,
-            nonce: record.request.nonce.as_deref(),
-            amr: ["otp"],
-            at_hash: &at_hash,
-            email: with_email.then_some(granted.email.as_str()),
-            email_verified: with_email.then_some(true),
-        };
-        let keys = self.keys.get().await;
-        let id_token = keys.signing.sign(&claims).map_err(|e| {
-            tracing::error!(error = %e, "could not sign an ID token");
-            fail(TokenError::Unavailable)
-        })?;
+        let nonce = record.request.nonce.as_deref();
+        let id_token = self
+            .id_token(
+                &client.id,
+                granted,
+                &record.request.scope,
+                nonce,
+                &access_token,
+                now,
+            )
+            .await?;
         tracing::info!(client = %client.id, sign_in = %id, "code redeemed");
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
             expires_in: ACCESS_TOKEN_TTL_SECS,
             id_token,
+            // A grant without a session (made before grants had one) has
+            // nothing to bind a refresh token to.
+            refresh_token: refresh_token.filter(|_| granted.sid.is_some()),
             scope: record.request.scope.clone(),
+        })
+    }
+
+    /// A signed ID token for `client_id` of `granted`, with the claims of
+    /// `scope`, the `at_hash` of `access_token` and `nonce` if any.
+    async fn id_token(
+        &self,
+        client_id: &str,
+        granted: &crate::store::Grant,
+        scope: &str,
+        nonce: Option<&str>,
+        access_token: &str,
+        now: u64,
+    ) -> Result<String, TokenError> {
+        let with_email = scope.split(' ').any(|s| s == "email");
+        let at_hash = grant::at_hash(access_token);
+        let claims = IdTokenClaims {
+            iss: &self.issuer,
+            sub: &granted.subject,
+            aud: client_id,
+            exp: now + ID_TOKEN_TTL_SECS,
+            iat: now,
+            auth_time: granted.auth_time,
+            nonce,
+            amr: granted.amr.split(' ').collect(),
+            at_hash: &at_hash,
+            sid: granted.sid.as_ref().map(|sid| sid.as_str()),
+            email: with_email.then_some(granted.email.as_str()),
+            email_verified: with_email.then_some(true),
+        };
+        let keys = self.keys.get().await;
+        keys.signing.sign(&claims).map_err(|e| {
+            tracing::error!(error = %e, "could not sign an ID token");
+            TokenError::Unavailable
         })
     }
 

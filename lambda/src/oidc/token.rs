@@ -18,6 +18,8 @@ pub enum TokenError {
     InvalidGrant(&'static str),
     /// 400 `unsupported_grant_type`.
     UnsupportedGrantType,
+    /// 400 `invalid_scope`: a refresh asked for more than was granted.
+    InvalidScope(&'static str),
     /// 429: failed requests of this client or address are over budget.
     TooMany { retry_after: u64 },
     /// 503: the store could not answer.
@@ -32,6 +34,7 @@ impl TokenError {
             TokenError::InvalidClient(_) => "invalid_client",
             TokenError::InvalidGrant(_) => "invalid_grant",
             TokenError::UnsupportedGrantType => "unsupported_grant_type",
+            TokenError::InvalidScope(_) => "invalid_scope",
             TokenError::Unavailable => "temporarily_unavailable",
         }
     }
@@ -41,9 +44,10 @@ impl TokenError {
         match self {
             TokenError::InvalidRequest(d)
             | TokenError::InvalidClient(d)
-            | TokenError::InvalidGrant(d) => d,
+            | TokenError::InvalidGrant(d)
+            | TokenError::InvalidScope(d) => d,
             TokenError::UnsupportedGrantType => {
-                "Only the grant_type authorization_code is supported."
+                "Only the grant_types authorization_code and refresh_token are supported."
             }
             TokenError::TooMany { .. } => "Too many failed token requests; retry later.",
             TokenError::Unavailable => "The service is busy; retry in a moment.",
@@ -60,12 +64,21 @@ impl TokenError {
     }
 }
 
-/// The body of a token request, each parameter once.
+/// The body of a token request, each parameter once, by grant type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenParams {
-    pub code: String,
-    pub redirect_uri: String,
-    pub code_verifier: String,
+pub enum TokenParams {
+    /// `authorization_code`; `code_verifier` is absent only for a request
+    /// made without PKCE (a client registered without it).
+    Code {
+        code: String,
+        redirect_uri: String,
+        code_verifier: Option<String>,
+    },
+    /// `refresh_token` (RFC 6749 §6); a `scope` must be within the granted one.
+    Refresh {
+        refresh_token: String,
+        scope: Option<String>,
+    },
 }
 
 /// How the client said who it is.
@@ -98,32 +111,50 @@ pub fn check<'c>(
     let client = authenticate(&credentials, clients).map_err(|e| (client_id.clone(), e))?;
     let fail = |e: TokenError| (client_id.clone(), e);
     match values.get("grant_type") {
-        None => return Err(fail(TokenError::InvalidRequest("grant_type is required."))),
-        Some(&"authorization_code") => {}
-        Some(_) => return Err(fail(TokenError::UnsupportedGrantType)),
+        None => Err(fail(TokenError::InvalidRequest("grant_type is required."))),
+        Some(&"authorization_code") => {
+            let (Some(code), Some(redirect_uri)) = (values.get("code"), values.get("redirect_uri"))
+            else {
+                return Err(fail(TokenError::InvalidRequest(
+                    "code and redirect_uri are required.",
+                )));
+            };
+            let code_verifier = values.get("code_verifier");
+            if client.require_pkce && code_verifier.is_none() {
+                return Err(fail(TokenError::InvalidRequest(
+                    "code_verifier is required.",
+                )));
+            }
+            if code_verifier.is_some_and(|v| !is_verifier(v)) {
+                return Err(fail(TokenError::InvalidRequest(
+                    "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
+                )));
+            }
+            Ok((
+                client,
+                TokenParams::Code {
+                    code: (*code).to_owned(),
+                    redirect_uri: (*redirect_uri).to_owned(),
+                    code_verifier: code_verifier.map(|v| (*v).to_owned()),
+                },
+            ))
+        }
+        Some(&"refresh_token") => {
+            let Some(refresh_token) = values.get("refresh_token") else {
+                return Err(fail(TokenError::InvalidRequest(
+                    "refresh_token is required.",
+                )));
+            };
+            Ok((
+                client,
+                TokenParams::Refresh {
+                    refresh_token: (*refresh_token).to_owned(),
+                    scope: values.get("scope").map(|s| (*s).to_owned()),
+                },
+            ))
+        }
+        Some(_) => Err(fail(TokenError::UnsupportedGrantType)),
     }
-    let (Some(code), Some(redirect_uri), Some(code_verifier)) = (
-        values.get("code"),
-        values.get("redirect_uri"),
-        values.get("code_verifier"),
-    ) else {
-        return Err(fail(TokenError::InvalidRequest(
-            "code, redirect_uri and code_verifier are required.",
-        )));
-    };
-    if !is_verifier(code_verifier) {
-        return Err(fail(TokenError::InvalidRequest(
-            "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
-        )));
-    }
-    Ok((
-        client,
-        TokenParams {
-            code: (*code).to_owned(),
-            redirect_uri: (*redirect_uri).to_owned(),
-            code_verifier: (*code_verifier).to_owned(),
-        },
-    ))
 }
 
 /// RFC 7636 §4.1: 43 to 128 unreserved characters.
@@ -212,8 +243,11 @@ pub struct IdTokenClaims<'a> {
     pub auth_time: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<&'a str>,
-    pub amr: [&'static str; 1],
+    pub amr: Vec<&'a str>,
     pub at_hash: &'a str,
+    /// The session the ID token was issued in (Back-Channel Logout 1.0 §2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -266,7 +300,7 @@ mod tests {
         let (client, p) =
             check(&params(&base()), Some(&basic("web:app", SECRET)), &clients).unwrap();
         assert_eq!(client.id, "web:app");
-        assert_eq!(p.code_verifier, VERIFIER);
+        assert!(matches!(p, TokenParams::Code { code_verifier: Some(v), .. } if v == VERIFIER));
         let mut post = base();
         post.extend([("client_id", "web:app"), ("client_secret", SECRET)]);
         assert!(check(&params(&post), None, &clients).is_ok());
@@ -345,9 +379,14 @@ mod tests {
                 "invalid_request",
             ),
             (
-                with(&[("grant_type", "refresh_token")], "grant_type"),
+                with(&[("grant_type", "password")], "grant_type"),
                 Some(good_basic.clone()),
                 "unsupported_grant_type",
+            ),
+            (
+                with(&[("grant_type", "refresh_token")], "grant_type"),
+                Some(good_basic.clone()),
+                "invalid_request",
             ),
             (
                 with(&[], "code"),

@@ -69,6 +69,13 @@ pub enum ServiceError {
     /// cancelled or finished.
     #[error("sign-in request expired or unknown")]
     SignInExpired,
+    /// The browser has no live session, or its session may not finish this
+    /// sign-in (the app asked for a new code or another person).
+    #[error("a session that may finish the sign-in is required")]
+    SessionRequired,
+    /// The logout request is malformed, unknown, used or expired.
+    #[error("logout request expired or unknown")]
+    LogoutExpired,
     /// The request carries no client address, so the per-client budgets
     /// cannot be counted: a deployment mistake, refused rather than skipped.
     #[error(

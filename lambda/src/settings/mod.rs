@@ -13,6 +13,8 @@
 //! - `edge`: a front door's (CloudFront's) proof of passage and the client
 //!   address header
 //! - `oidc`: the OpenID Connect provider's settings
+//! - `session`: how long sessions and refresh tokens last, and the
+//!   back-channel logout's timeout
 //! - `suppression`: what the notifications handler and the
 //!   `otp suppression` commands read, and which handler runs
 
@@ -22,6 +24,7 @@ mod env;
 mod mail;
 mod oidc;
 mod rules;
+mod session;
 mod store;
 mod suppression;
 mod telemetry;
@@ -29,6 +32,7 @@ mod telemetry;
 pub use edge::EdgeSettings;
 pub use mail::MailSettings;
 pub use oidc::OidcSettings;
+pub use session::SessionSettings;
 pub use store::StoreSettings;
 pub use suppression::{Handler, ListSettings};
 
@@ -79,6 +83,8 @@ pub struct Settings {
     pub edge: EdgeSettings,
     /// The OpenID Connect provider: issuer, apps, keys.
     pub oidc: OidcSettings,
+    /// Sessions, refresh tokens, back-channel logout.
+    pub sessions: SessionSettings,
     /// How long bounces and complaints suppress a mailbox.
     pub suppression: SuppressionSettings,
     /// The SES configuration set named in every message
@@ -118,6 +124,7 @@ impl Settings {
         let client_ip_header = edge::client_ip_header_from(&env)?;
         let edge = EdgeSettings::from_env(&env)?;
         let oidc = OidcSettings::from_env(&env, on_lambda)?;
+        let sessions = session::session_from(&env)?;
         let mail_from = mail::sender_from(&env)?;
         let (log_format, metrics_namespace) = telemetry::logs_from(&env, on_lambda)?;
         let suppression = suppression::suppression_from(&env)?;
@@ -140,6 +147,7 @@ impl Settings {
             client_ip_header,
             edge,
             oidc,
+            sessions,
             suppression,
             ses_configuration_set,
         })

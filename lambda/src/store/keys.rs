@@ -1,8 +1,9 @@
 //! Every item key of the store, in one place: a key's prefix says what the
 //! item is, so no two kinds of item can share a key. A subject in a key (an
 //! address, a client prefix) is always a keyed hash made by the caller
-//! ([`crate::domain::CodeHasher::subject`]), never the value itself, so the
-//! table holds no address.
+//! ([`crate::domain::CodeHasher::subject`], or the `sub` of an identity,
+//! keyed under the subject key), never the value itself, so the table holds
+//! no address.
 //!
 //! | key | item |
 //! |---|---|
@@ -12,14 +13,18 @@
 //! | `lock#<subject>#<day>` | a lockout of an address's day |
 //! | `pow#<mark>` | a spent proof of work |
 //! | `authreq#<sign-in id>` | an app's sign-in request |
+//! | `session#<session id>` | a session on the service's origin |
+//! | `sessions#<subject>` | the ids of an identity's sessions |
+//! | `logout#<logout id>` | a logout an app asked for, awaiting confirmation |
 //! | `suppress#<subject>` | a suppressed mailbox |
 //! | `warm#` | never written: what warming the DynamoDB client reads |
 //!
-//! The memory store keeps flows, idempotency keys and sign-in requests in
-//! maps of their own and needs their prefixes only to read keys back; the
+//! The memory store keeps flows, idempotency keys, sign-in requests,
+//! sessions and logout requests in maps of their own and needs their
+//! prefixes only to read keys back; the
 //! DynamoDB store writes every item under its key here.
 
-use crate::domain::{FlowId, SignInId};
+use crate::domain::{FlowId, LogoutId, SessionId, SignInId};
 
 const FLOW: &str = "flow#";
 const IDEMPOTENCY: &str = "idem#";
@@ -28,6 +33,9 @@ const LOCK: &str = "lock#";
 const PROOF: &str = "pow#";
 const AUTH_REQUEST: &str = "authreq#";
 const SUPPRESSION: &str = "suppress#";
+const SESSION: &str = "session#";
+const SESSIONS: &str = "sessions#";
+const LOGOUT: &str = "logout#";
 
 /// The key warming the DynamoDB client reads: outside every prefix above.
 pub const WARM: &str = "warm#";
@@ -77,6 +85,29 @@ pub fn sign_in_id_of(key: &str) -> Option<SignInId> {
     key.strip_prefix(AUTH_REQUEST).and_then(SignInId::parse)
 }
 
+pub fn session(id: &SessionId) -> String {
+    format!("{SESSION}{}", id.as_str())
+}
+
+/// The session a key names, if it is a session's key.
+pub fn session_id_of(key: &str) -> Option<SessionId> {
+    key.strip_prefix(SESSION).and_then(SessionId::parse)
+}
+
+/// The list of an identity's sessions, by its `sub`.
+pub fn sessions(subject: &str) -> String {
+    format!("{SESSIONS}{subject}")
+}
+
+pub fn logout(id: &LogoutId) -> String {
+    format!("{LOGOUT}{}", id.as_str())
+}
+
+/// The logout request a key names, if it is a logout request's key.
+pub fn logout_id_of(key: &str) -> Option<LogoutId> {
+    key.strip_prefix(LOGOUT).and_then(LogoutId::parse)
+}
+
 /// A suppressed mailbox, by the hashed mailbox.
 pub fn suppression(subject: &str) -> String {
     format!("{SUPPRESSION}{subject}")
@@ -93,6 +124,15 @@ mod tests {
         let sign_in = SignInId::generate();
         assert_eq!(sign_in_id_of(&auth_request(&sign_in)), Some(sign_in));
         assert_eq!(sign_in_id_of(&flow(&flow_id)), None);
+        let session_id = SessionId::generate();
+        assert_eq!(
+            session_id_of(&session(&session_id)),
+            Some(session_id.clone())
+        );
+        assert_eq!(session_id_of(&sessions(session_id.as_str())), None);
+        let logout_id = LogoutId::generate();
+        assert_eq!(logout_id_of(&logout(&logout_id)), Some(logout_id.clone()));
+        assert_eq!(logout_id_of(&session(&session_id)), None);
         assert_eq!(flow_id_of(&idempotency(flow_id.as_str())), None);
         let limit = counter("send-ip", "ab12", 7);
         assert_eq!(limit, "limit#send-ip#ab12#7");
@@ -106,6 +146,9 @@ mod tests {
             proof("m"),
             auth_request(&SignInId::generate()),
             suppression("s"),
+            session(&session_id),
+            sessions("s"),
+            logout(&logout_id),
             WARM.to_owned(),
         ]
         .map(|key| key.split('#').next().unwrap().to_owned());

@@ -22,7 +22,9 @@
 //! - [`flow`]: a flow's steps (resend, count a try, approve, undo)
 //! - [`admission`]: the budgets, lockouts, proof and suppressions a new
 //!   message passes, in the one order both stores check them
-//! - [`sign_in`]: an app's sign-in request, its grant and redemption
+//! - [`sign_in`]: an app's sign-in request, its grant, redemption and
+//!   refresh token
+//! - [`session`]: sessions on the service's origin, and the logouts apps ask for
 //! - [`suppression`]: the suppression list
 //! - [`keys`]: every item's key and its prefix
 //!
@@ -35,8 +37,10 @@
 pub mod admission;
 pub mod dynamodb;
 pub mod flow;
+mod forward;
 pub mod keys;
 pub mod memory;
+pub mod session;
 pub mod sign_in;
 pub mod suppression;
 
@@ -50,7 +54,13 @@ pub use admission::{Admission, Charge, ProofMark, Refusal};
 pub use dynamodb::DynamoStore;
 pub use flow::{Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard};
 pub use memory::MemoryStore;
-pub use sign_in::{AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, SignInStore};
+pub use session::{
+    LogoutRecord, LogoutRequest, Renewal, Session, SessionStep, SessionStore, SessionUse,
+};
+pub use sign_in::{
+    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, RefreshCheck, RefreshState,
+    Rotation, SessionBound, SignInStore,
+};
 pub use suppression::{Suppression, SuppressionReason, SuppressionStore};
 
 /// The store could not answer: a timeout, a throttle, an outage. The caller
@@ -68,7 +78,7 @@ impl StoreError {
 /// The persistence port. Implementations must be linearizable per item: two
 /// concurrent calls never both win the same condition.
 #[async_trait]
-pub trait Store: SignInStore + SuppressionStore {
+pub trait Store: SignInStore + SessionStore + SuppressionStore {
     /// Writes a new flow if `admission` passes, charging it in the same
     /// atomic write; with `idempotency`, claims the key in that write too. A
     /// key held by a live flow yields `Created::Existing` and writes nothing.

@@ -1,13 +1,17 @@
 //! What the store keeps of an app's sign-in (OpenID Connect): one item per
 //! authorization request, `authreq#<handle>`, that carries its whole life —
 //! the validated request, the authorization code granted when its flow is
-//! approved, the redemption of that code for an access token, and a
-//! revocation. Each step is one conditional write on that item, so two
-//! requests never both win a step; codes and tokens are kept only as
-//! SHA-256 hashes.
+//! approved (or a session allows it), the redemption of that code for an
+//! access token and, for a confidential client, a refresh token that
+//! rotates at each use, and a revocation. Each step is one conditional
+//! write on that item, so two requests never both win a step; a step a
+//! session allows (a grant without a code, a refresh) is one transaction
+//! with the session's own conditional write, so a session that ends first
+//! refuses it. Codes and tokens are kept only as SHA-256 hashes.
 
 use super::StoreError;
-use crate::domain::{FlowId, SignInId};
+use super::session::SessionUse;
+use crate::domain::{FlowId, SessionId, SignInId};
 use async_trait::async_trait;
 
 /// A validated authorization request, as `/authorize` stores it.
@@ -21,10 +25,19 @@ pub struct AuthRequest {
     pub scope: String,
     pub state: Option<String>,
     pub nonce: Option<String>,
-    /// PKCE S256 challenge: base64url of SHA-256 of the verifier.
-    pub code_challenge: String,
+    /// PKCE S256 challenge: base64url of SHA-256 of the verifier; `None`
+    /// only for a confidential client registered without PKCE, whose
+    /// request then carries a `nonce`.
+    pub code_challenge: Option<String>,
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
+    /// `prompt=login`: only a code approved after the request may grant it.
+    pub prompt_login: bool,
+    /// `max_age`: a session proven longer ago than this may not grant it.
+    pub max_age: Option<u64>,
+    /// The `sub` of the request's `id_token_hint`: a session of another
+    /// identity may not grant it.
+    pub hint_subject: Option<String>,
     pub created_at: u64,
     /// The request cannot be granted or cancelled from then on.
     pub expires_at: u64,
@@ -36,13 +49,19 @@ pub struct Grant {
     /// Hex SHA-256 of the whole code.
     pub code_hash: String,
     /// The approved flow; a repeat for the same flow is the same grant.
-    pub flow_id: FlowId,
+    /// `None` when a live session granted it without a code.
+    pub flow_id: Option<FlowId>,
+    /// The session the code was granted in: the `sid` of the ID token, and
+    /// what the refresh tokens it buys are bound to.
+    pub sid: Option<SessionId>,
     /// The address as verified (`Email::as_str`).
     pub email: String,
     /// The subject the ID token names.
     pub subject: String,
-    /// When the address was proven (the flow's approval).
+    /// When the address was proven (the approval of the code that proved it).
     pub auth_time: u64,
+    /// How it was proven, space-separated (`otp`).
+    pub amr: String,
     /// The code cannot be redeemed from then on (60 s after the grant).
     pub code_expires_at: u64,
 }
@@ -54,6 +73,38 @@ pub struct Redemption {
     pub token_hash: String,
     pub redeemed_at: u64,
     pub token_expires_at: u64,
+    /// The refresh token of a confidential client, if one was issued.
+    pub refresh: Option<RefreshState>,
+}
+
+/// The current refresh token of a sign-in, which rotates at every use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshState {
+    /// Hex SHA-256 of the whole current refresh token.
+    pub hash: String,
+    /// How many times it rotated: each token names its generation, so an
+    /// earlier one presented again is recognised as reuse.
+    pub generation: u32,
+    /// No refresh after this, whatever the rotations.
+    pub expires_at: u64,
+}
+
+/// What a refresh must match, checked in its conditional write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshCheck {
+    /// Hex SHA-256 of the presented refresh token.
+    pub presented_hash: String,
+    pub client_id: String,
+    /// `refresh.expires_at > now`.
+    pub now: u64,
+}
+
+/// What a refresh writes: a new access token and the next refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub token_hash: String,
+    pub token_expires_at: u64,
+    pub refresh: RefreshState,
 }
 
 /// The item as stored, whatever its state; callers judge expiry.
@@ -75,8 +126,9 @@ pub struct RedeemCheck {
     pub client_id: String,
     pub redirect_uri: String,
     /// S256 of the presented `code_verifier`, compared with the request's
-    /// `code_challenge`.
-    pub code_challenge: String,
+    /// `code_challenge`; `None` (no verifier) matches only a request
+    /// without one.
+    pub code_challenge: Option<String>,
     /// `code_expires_at > now`.
     pub now: u64,
 }
@@ -89,6 +141,19 @@ pub enum AuthStep {
     /// A condition failed, nothing was written; the record as it is (if
     /// any) says which.
     Refused(Option<AuthRecord>),
+}
+
+/// The answer of a step a session allows (see [`SignInStore::grant_in_session`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionBound {
+    /// Both written.
+    Done,
+    /// The step's own condition failed, nothing was written; the record as
+    /// it is (if any) says which.
+    Refused(Option<Box<AuthRecord>>),
+    /// The session is not live (ended, too old, idle, unknown); nothing was
+    /// written.
+    SessionOver,
 }
 
 /// The steps of an app's sign-in (OpenID Connect): one `authreq#<id>` item,
@@ -140,6 +205,44 @@ pub trait SignInStore: Send + Sync + 'static {
         code_hash: &str,
         now: u64,
     ) -> Result<AuthStep, StoreError>;
+
+    /// Records `grant` on a stored request (as [`SignInStore::grant`]
+    /// does) and the use of a live session, in one transaction.
+    async fn grant_in_session(
+        &self,
+        id: &SignInId,
+        grant: &Grant,
+        ttl: u64,
+        session: &SessionUse,
+    ) -> Result<SessionBound, StoreError>;
+
+    /// Stores a request already granted by a live session (`prompt=none`)
+    /// and the use of that session, in one transaction.
+    async fn put_granted(
+        &self,
+        request: &AuthRequest,
+        grant: &Grant,
+        ttl: u64,
+        session: &SessionUse,
+    ) -> Result<SessionBound, StoreError>;
+
+    /// Rotates the refresh token: writes `rotation` if the current refresh
+    /// token is `check.presented_hash`, issued to `check.client_id`,
+    /// unexpired and not revoked, and the session it is bound to is live
+    /// (its use recorded in the same transaction). Only one of two
+    /// refreshes with one token wins. Raises the item's `ttl` to `ttl`.
+    async fn refresh(
+        &self,
+        id: &SignInId,
+        check: &RefreshCheck,
+        rotation: &Rotation,
+        session: &SessionUse,
+        ttl: u64,
+    ) -> Result<SessionBound, StoreError>;
+
+    /// Revokes a sign-in's refresh token and access token (a refresh token
+    /// presented again: its family is compromised), if not revoked yet.
+    async fn revoke_refresh(&self, id: &SignInId, now: u64) -> Result<AuthStep, StoreError>;
 }
 
 /// [`AuthRecord::grantable`] as a DynamoDB condition; binds `:now` and
@@ -151,15 +254,27 @@ pub(crate) const GRANTABLE: &str = "attribute_exists(pk) AND #expires_at > :now 
 /// [`AuthRecord::cancellable`] as a DynamoDB condition; binds `:now`.
 pub(crate) const CANCELLABLE: &str = "attribute_exists(pk) AND #expires_at > :now \
      AND attribute_not_exists(#cancelled_at) AND attribute_not_exists(#code_hash)";
-/// [`AuthRecord::redeemable`] as a DynamoDB condition; binds `:code_hash`,
-/// `:now`, `:client_id`, `:redirect_uri` and `:code_challenge`.
+/// [`AuthRecord::redeemable`] as a DynamoDB condition, followed by one of
+/// [`WITH_PKCE`] and [`WITHOUT_PKCE`]; binds `:code_hash`, `:now`,
+/// `:client_id` and `:redirect_uri`.
 pub(crate) const REDEEMABLE: &str = "#code_hash = :code_hash AND #code_expires_at > :now \
      AND attribute_not_exists(#token_hash) AND attribute_not_exists(#revoked_at) \
-     AND #client_id = :client_id AND #redirect_uri = :redirect_uri \
-     AND #code_challenge = :code_challenge";
+     AND #client_id = :client_id AND #redirect_uri = :redirect_uri";
+/// The PKCE part of [`REDEEMABLE`] for a verifier; binds `:code_challenge`.
+pub(crate) const WITH_PKCE: &str = " AND #code_challenge = :code_challenge";
+/// The PKCE part of [`REDEEMABLE`] without a verifier.
+pub(crate) const WITHOUT_PKCE: &str = " AND attribute_not_exists(#code_challenge)";
 /// [`AuthRecord::revocable`] as a DynamoDB condition; binds `:code_hash`.
 pub(crate) const REVOCABLE: &str = "#code_hash = :code_hash AND attribute_exists(#token_hash) \
      AND attribute_not_exists(#revoked_at)";
+/// [`AuthRecord::refreshable`] as a DynamoDB condition; binds
+/// `:presented_hash`, `:client_id` and `:now`.
+pub(crate) const REFRESHABLE: &str = "#refresh_hash = :presented_hash \
+     AND #client_id = :client_id AND attribute_not_exists(#revoked_at) \
+     AND #refresh_expires_at > :now";
+/// [`AuthRecord::refresh_revocable`] as a DynamoDB condition.
+pub(crate) const REFRESH_REVOCABLE: &str =
+    "attribute_exists(#refresh_hash) AND attribute_not_exists(#revoked_at)";
 
 /// The conditions of the steps, as rules on the record: the memory store
 /// applies them under its lock, and the DynamoDB conditions above say the
@@ -200,84 +315,22 @@ impl AuthRecord {
             && self.redemption.is_some()
             && self.revoked_at.is_none()
     }
-}
 
-/// Implements [`crate::store::SignInStore`] and
-/// [`crate::store::SuppressionStore`] for a store wrapper `$ty` by passing
-/// every call to its field `$inner` unchanged: for wrappers that hold or
-/// break only the verification steps (tests, benchmarks).
-#[macro_export]
-macro_rules! forward_sign_in_steps {
-    ($ty:ty, $inner:ident) => {
-        #[$crate::store::async_trait_for_macros]
-        impl $crate::store::SignInStore for $ty {
-            async fn put_auth_request(
-                &self,
-                request: &$crate::store::AuthRequest,
-                ttl: u64,
-            ) -> Result<(), $crate::store::StoreError> {
-                self.$inner.put_auth_request(request, ttl).await
-            }
-            async fn get_auth_request(
-                &self,
-                id: &$crate::domain::SignInId,
-            ) -> Result<Option<$crate::store::AuthRecord>, $crate::store::StoreError> {
-                self.$inner.get_auth_request(id).await
-            }
-            async fn grant(
-                &self,
-                id: &$crate::domain::SignInId,
-                grant: &$crate::store::Grant,
-                now: u64,
-                ttl: u64,
-            ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
-                self.$inner.grant(id, grant, now, ttl).await
-            }
-            async fn cancel_auth_request(
-                &self,
-                id: &$crate::domain::SignInId,
-                now: u64,
-            ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
-                self.$inner.cancel_auth_request(id, now).await
-            }
-            async fn redeem(
-                &self,
-                id: &$crate::domain::SignInId,
-                check: &$crate::store::RedeemCheck,
-                redemption: &$crate::store::Redemption,
-                ttl: u64,
-            ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
-                self.$inner.redeem(id, check, redemption, ttl).await
-            }
-            async fn revoke(
-                &self,
-                id: &$crate::domain::SignInId,
-                code_hash: &str,
-                now: u64,
-            ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
-                self.$inner.revoke(id, code_hash, now).await
-            }
-        }
+    /// The current refresh token, if one was issued.
+    pub fn refresh(&self) -> Option<&RefreshState> {
+        self.redemption.as_ref().and_then(|r| r.refresh.as_ref())
+    }
 
-        #[$crate::store::async_trait_for_macros]
-        impl $crate::store::SuppressionStore for $ty {
-            async fn suppress(
-                &self,
-                key: &str,
-                suppression: &$crate::store::Suppression,
-                ttl: u64,
-            ) -> Result<bool, $crate::store::StoreError> {
-                self.$inner.suppress(key, suppression, ttl).await
-            }
-            async fn suppression(
-                &self,
-                key: &str,
-            ) -> Result<Option<$crate::store::Suppression>, $crate::store::StoreError> {
-                self.$inner.suppression(key).await
-            }
-            async fn lift_suppression(&self, key: &str) -> Result<bool, $crate::store::StoreError> {
-                self.$inner.lift_suppression(key).await
-            }
-        }
-    };
+    /// [`crate::store::SignInStore::refresh`] may rotate for `check`.
+    pub(crate) fn refreshable(&self, check: &RefreshCheck) -> bool {
+        self.refresh()
+            .is_some_and(|r| r.hash == check.presented_hash && r.expires_at > check.now)
+            && self.request.client_id == check.client_id
+            && self.revoked_at.is_none()
+    }
+
+    /// [`crate::store::SignInStore::revoke_refresh`] may revoke.
+    pub(crate) fn refresh_revocable(&self) -> bool {
+        self.refresh().is_some() && self.revoked_at.is_none()
+    }
 }

@@ -50,7 +50,14 @@ const VERIFICATION: &[(Step, &[&str])] = &[
             "UpdateItem limit:verify-ip",
         ],
     ),
-    (Step::Verify, &["UpdateItem flow", "UpdateItem flow"]),
+    (
+        Step::Verify,
+        &[
+            "TransactWriteItems session+sessions",
+            "UpdateItem flow",
+            "UpdateItem flow",
+        ],
+    ),
 ];
 const SIGN_IN: &[(Step, &[&str])] = &[
     (Step::Authorize, &["PutItem authreq"]),
@@ -58,7 +65,13 @@ const SIGN_IN: &[(Step, &[&str])] = &[
     (Step::Send, &[SEND]),
     (
         Step::Verify,
-        &["UpdateItem authreq", "UpdateItem flow", "UpdateItem flow"],
+        &[
+            "GetItem authreq (consistent)",
+            "TransactWriteItems session+sessions",
+            "UpdateItem authreq",
+            "UpdateItem flow",
+            "UpdateItem flow",
+        ],
     ),
     (Step::Token, &["UpdateItem authreq"]),
     (Step::UserInfo, &["GetItem authreq (consistent)"]),

@@ -360,12 +360,23 @@ fn redirect_rows() -> Vec<(&'static str, RedirectRow)> {
             row(shop().set("code_challenge", ""), "invalid_request"),
         ),
         (
-            "prompt: none",
+            "prompt: none without a session",
             row(shop().set("prompt", "none"), "login_required"),
         ),
         (
             "prompt: login none",
-            row(shop().set("prompt", "login none"), "login_required"),
+            row(shop().set("prompt", "login none"), "invalid_request"),
+        ),
+        (
+            "max_age: not a number",
+            row(shop().set("max_age", "soon"), "invalid_request"),
+        ),
+        (
+            "id_token_hint: not an ID token of this provider",
+            row(
+                shop().set("id_token_hint", "eyJhbGciOiJSUzI1NiJ9.e30.sig"),
+                "invalid_request",
+            ),
         ),
         (
             "repeated: state (same value)",
@@ -577,10 +588,6 @@ fn accepted_rows() -> Vec<(&'static str, AuthParams)> {
         (
             "acr_values",
             AuthParams::new(SHOP).set("acr_values", "urn:mace:incommon:iap:silver"),
-        ),
-        (
-            "id_token_hint",
-            AuthParams::new(SHOP).set("id_token_hint", "eyJhbGciOiJSUzI1NiJ9.e30.sig"),
         ),
         (
             "unknown parameter (ignored, RFC 6749 §3.1)",

@@ -53,7 +53,18 @@ async fn the_discovery_document_describes_the_provider() {
     assert_eq!(d["jwks_uri"], format!("{iss}/.well-known/jwks.json"));
     assert_eq!(strings(&d["response_types_supported"]), ["code"]);
     assert_eq!(strings(&d["response_modes_supported"]), ["query"]);
-    assert_eq!(strings(&d["grant_types_supported"]), ["authorization_code"]);
+    assert_eq!(
+        strings(&d["grant_types_supported"]),
+        ["authorization_code", "refresh_token"]
+    );
+    assert_eq!(d["end_session_endpoint"], format!("{iss}/logout"));
+    assert_eq!(d["backchannel_logout_supported"], true);
+    assert_eq!(d["backchannel_logout_session_supported"], true);
+    assert_eq!(d["frontchannel_logout_supported"], false);
+    assert_eq!(
+        strings(&d["prompt_values_supported"]),
+        ["none", "login", "consent", "select_account"]
+    );
     assert_eq!(strings(&d["subject_types_supported"]), ["public"]);
     assert_eq!(
         strings(&d["id_token_signing_alg_values_supported"]),
@@ -80,6 +91,7 @@ async fn the_discovery_document_describes_the_provider() {
         "auth_time",
         "nonce",
         "amr",
+        "sid",
         "email",
         "email_verified",
         "at_hash",
@@ -97,7 +109,8 @@ async fn the_discovery_document_describes_the_provider() {
     // Nothing it does not do is advertised.
     for absent in [
         "registration_endpoint",
-        "end_session_endpoint",
+        "check_session_iframe",
+        "frontchannel_logout_session_supported",
         "introspection_endpoint",
         "revocation_endpoint",
     ] {

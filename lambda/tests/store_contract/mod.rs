@@ -21,18 +21,22 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 
 mod admission;
+mod bound;
 mod codes;
 mod guesses;
 mod keys;
 mod races;
+mod sessions;
 mod sign_in;
 mod suppression;
 
 use admission::*;
+use bound::*;
 use codes::*;
 use guesses::*;
 use keys::*;
 use races::*;
+use sessions::*;
 use sign_in::*;
 use suppression::*;
 
@@ -194,6 +198,17 @@ contract!(
     concurrent_cancel_and_grant_have_one_kind_of_winner,
     suppression_keeps_the_latest_end_and_lifts,
     admission_refused_while_suppressed,
+    session_round_trips_and_joins_its_identity,
+    renew_only_a_live_session_with_its_secret,
+    end_a_live_session_once,
+    concurrent_ends_have_one_winner,
+    concurrent_renewals_have_one_winner,
+    logout_request_is_used_once,
+    a_session_grants_only_while_it_lives,
+    refresh_rotates_the_current_token_once,
+    a_refresh_after_logout_loses,
+    concurrent_refreshes_have_one_winner,
+    a_logout_racing_a_refresh_is_never_overtaken,
 );
 
 #[tokio::test]

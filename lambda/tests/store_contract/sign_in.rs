@@ -2,7 +2,7 @@
 //! revoke), each won at most as often as its condition allows.
 
 use super::*;
-use otp::domain::SignInId;
+use otp::domain::{SessionId, SignInId};
 use otp::store::{AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption};
 
 /// Parallel grants and cancellations of one request.
@@ -17,9 +17,12 @@ fn auth_request(now: u64) -> AuthRequest {
         scope: "openid email".into(),
         state: Some("st-É-1".into()),
         nonce: Some("n-0S6_WzA2Mj".into()),
-        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         login_hint: Some("ann@example.com".into()),
         ui_locales: Some("en fr".into()),
+        prompt_login: true,
+        max_age: Some(300),
+        hint_subject: Some("c3ViamVjdC1vZi1hbm4tYXQtZXhhbXBsZS1jb20tMTIz".into()),
         created_at: now,
         expires_at: now + 1800,
     }
@@ -44,10 +47,12 @@ fn code_hash(digit: char) -> String {
 fn grant_of(hash: &str, now: u64) -> Grant {
     Grant {
         code_hash: hash.to_owned(),
-        flow_id: FlowId::generate(),
+        flow_id: Some(FlowId::generate()),
+        sid: Some(SessionId::generate()),
         email: "Ann@Example.com".into(),
         subject: "c3ViamVjdC1vZi1hbm4tYXQtZXhhbXBsZS1jb20tMTIz".into(),
         auth_time: now,
+        amr: "otp".into(),
         code_expires_at: now + 60,
     }
 }
@@ -68,6 +73,7 @@ fn redemption_at(now: u64, token: char) -> Redemption {
         token_hash: token.to_string().repeat(64),
         redeemed_at: now,
         token_expires_at: now + 600,
+        refresh: None,
     }
 }
 
@@ -291,7 +297,11 @@ pub(crate) async fn redeem_refused_on_any_mismatch(store: Arc<dyn Store>) {
             ..right.clone()
         },
         RedeemCheck {
-            code_challenge: "F9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+            code_challenge: Some("F9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+            ..right.clone()
+        },
+        RedeemCheck {
+            code_challenge: None,
             ..right.clone()
         },
         RedeemCheck {
@@ -372,7 +382,7 @@ pub(crate) async fn redeem_once_then_revoke_once(store: Arc<dyn Store>) {
 }
 
 /// Runs `call(store, i)` for `i` in `0..n` from tasks released at once.
-async fn race_n<T, F, Fut>(store: &Arc<dyn Store>, n: usize, call: F) -> Vec<T>
+pub(crate) async fn race_n<T, F, Fut>(store: &Arc<dyn Store>, n: usize, call: F) -> Vec<T>
 where
     T: Send + 'static,
     F: Fn(Arc<dyn Store>, usize) -> Fut,

@@ -6,8 +6,11 @@
 //!   `language` (the tag its messages are written in), `ttl` (`item.rs`)
 //! - an idempotency key: `flow_id`, `expires_at`, `ttl`
 //! - a lockout: `until`, `n`, `ttl`; a spent proof of work: `ttl`
-//! - an app's sign-in request and its grant, redemption, cancellation and
-//!   revocation (`sign_in.rs`)
+//! - an app's sign-in request and its grant, redemption, refresh token,
+//!   cancellation and revocation (`auth_item.rs`, `sign_in.rs`; the steps
+//!   a session allows, one transaction with the session, `bound.rs`)
+//! - a session, an identity's list of sessions, a logout request
+//!   (`session.rs`)
 //! - a suppressed mailbox: `until`, `reason`, `since`, `ttl`
 //!   (`suppression.rs`)
 //! - a budget counter: `count`, `ttl`
@@ -33,8 +36,11 @@ use rand::Rng;
 use std::time::Duration;
 
 mod admission;
+mod auth_item;
+mod bound;
 mod flow;
 mod item;
+mod session;
 mod sign_in;
 mod suppression;
 mod table;

@@ -1,114 +1,36 @@
 //! Apps' sign-in requests: one `authreq#<id>` item each (`client_id`,
-//! `redirect_uri`, `scope`, `state?`, `nonce?`, `code_challenge`,
-//! `login_hint?`, `ui_locales?`, `created_at`, `expires_at`, `ttl`; the grant
-//! `code_hash`, `flow_id`, `email`, `subject`, `auth_time`,
+//! `redirect_uri`, `scope`, `state?`, `nonce?`, `code_challenge?`,
+//! `login_hint?`, `ui_locales?`, `prompt_login?`, `max_age?`,
+//! `hint_subject?`, `created_at`, `expires_at`, `ttl`; the grant
+//! `code_hash`, `flow_id?`, `sid?`, `email`, `subject`, `auth_time`, `amr`,
 //! `code_expires_at`; the redemption `token_hash`, `redeemed_at`,
-//! `token_expires_at`; `cancelled_at?`, `revoked_at?`).
+//! `token_expires_at` and the refresh token's `refresh_hash?`,
+//! `refresh_generation?`, `refresh_expires_at?`; `cancelled_at?`,
+//! `revoked_at?`). The steps a session allows are in `bound.rs`.
 //!
 //! Each step is one `UpdateItem` whose condition holds every check, times
 //! included (TTL deletion is lazy), returning the item after the write or,
 //! refused, as it was. A grant and a redemption set the item's `ttl` in the
 //! same write, to when what they wrote stops mattering.
 
-use super::item::{Item, get_n, get_optional_n, get_s, malformed, n, s};
+use super::auth_item::{auth_from_item, auth_item, auth_key, grant_attributes, refresh_attributes};
+use super::item::{n, s};
 use super::{Conditional, DynamoStore, conditional, sdk_error, unexpected};
-use crate::domain::{FlowId, SignInId};
+use crate::domain::SignInId;
 use crate::store::flow::NEW_ITEM;
-use crate::store::sign_in::{CANCELLABLE, GRANTABLE, REDEEMABLE, REVOCABLE};
+use crate::store::sign_in::{
+    CANCELLABLE, GRANTABLE, REDEEMABLE, REFRESH_REVOCABLE, REVOCABLE, WITH_PKCE, WITHOUT_PKCE,
+};
 use crate::store::{
-    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, SignInStore, StoreError,
-    keys,
+    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, RefreshCheck, Rotation,
+    SessionBound, SessionUse, SignInStore, StoreError,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use std::collections::HashMap;
-
-fn auth_key(id: &SignInId) -> AttributeValue {
-    s(keys::auth_request(id))
-}
-
-pub(super) fn auth_item(request: &AuthRequest, ttl: u64) -> Item {
-    let mut item = HashMap::from([
-        ("pk".to_owned(), auth_key(&request.id)),
-        ("client_id".to_owned(), s(&request.client_id)),
-        ("redirect_uri".to_owned(), s(&request.redirect_uri)),
-        ("scope".to_owned(), s(&request.scope)),
-        ("code_challenge".to_owned(), s(&request.code_challenge)),
-        ("created_at".to_owned(), n(request.created_at)),
-        ("expires_at".to_owned(), n(request.expires_at)),
-        ("ttl".to_owned(), n(ttl)),
-    ]);
-    let optional = [
-        ("state", &request.state),
-        ("nonce", &request.nonce),
-        ("login_hint", &request.login_hint),
-        ("ui_locales", &request.ui_locales),
-    ];
-    for (name, value) in optional {
-        if let Some(value) = value {
-            item.insert(name.to_owned(), s(value));
-        }
-    }
-    item
-}
-
-fn string(item: &Item, name: &'static str) -> Result<String, StoreError> {
-    get_s(item, name).map(str::to_owned)
-}
-
-fn optional_string(item: &Item, name: &'static str) -> Result<Option<String>, StoreError> {
-    item.get(name).map(|_| string(item, name)).transpose()
-}
-
-pub(super) fn auth_from_item(item: &Item) -> Result<AuthRecord, StoreError> {
-    let id = keys::sign_in_id_of(get_s(item, "pk")?)
-        .ok_or_else(|| malformed("pk", "not a sign-in key"))?;
-    let request = AuthRequest {
-        id,
-        client_id: string(item, "client_id")?,
-        redirect_uri: string(item, "redirect_uri")?,
-        scope: string(item, "scope")?,
-        state: optional_string(item, "state")?,
-        nonce: optional_string(item, "nonce")?,
-        code_challenge: string(item, "code_challenge")?,
-        login_hint: optional_string(item, "login_hint")?,
-        ui_locales: optional_string(item, "ui_locales")?,
-        created_at: get_n(item, "created_at")?,
-        expires_at: get_n(item, "expires_at")?,
-    };
-    // The grant's and the redemption's attributes are written together.
-    let grant = match item.get("code_hash") {
-        None => None,
-        Some(_) => Some(Grant {
-            code_hash: string(item, "code_hash")?,
-            flow_id: FlowId::parse(get_s(item, "flow_id")?)
-                .ok_or_else(|| malformed("flow_id", "not a flow id"))?,
-            email: string(item, "email")?,
-            subject: string(item, "subject")?,
-            auth_time: get_n(item, "auth_time")?,
-            code_expires_at: get_n(item, "code_expires_at")?,
-        }),
-    };
-    let redemption = match item.get("token_hash") {
-        None => None,
-        Some(_) => Some(Redemption {
-            token_hash: string(item, "token_hash")?,
-            redeemed_at: get_n(item, "redeemed_at")?,
-            token_expires_at: get_n(item, "token_expires_at")?,
-        }),
-    };
-    Ok(AuthRecord {
-        request,
-        grant,
-        redemption,
-        cancelled_at: get_optional_n(item, "cancelled_at")?,
-        revoked_at: get_optional_n(item, "revoked_at")?,
-    })
-}
 
 /// The `#name` placeholders of expressions, each once.
-fn placeholders(expressions: &[&str]) -> Vec<String> {
+pub(super) fn placeholders(expressions: &[&str]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for expression in expressions {
         let mut rest = *expression;
@@ -134,7 +56,7 @@ struct Step<'a> {
     /// `SET …` without the `ttl`.
     update: &'a str,
     condition: &'a str,
-    values: Vec<(&'static str, AttributeValue)>,
+    values: Vec<(String, AttributeValue)>,
     /// The `ttl` the step sets in the same write, if it sets one.
     ttl: Option<u64>,
 }
@@ -144,7 +66,7 @@ impl DynamoStore {
         let mut values = step.values;
         let update = match step.ttl {
             Some(ttl) => {
-                values.push((":ttl", n(ttl)));
+                values.push((":ttl".to_owned(), n(ttl)));
                 format!("{}, #ttl = :ttl", step.update)
             }
             None => step.update.to_owned(),
@@ -158,7 +80,7 @@ impl DynamoStore {
         id: &SignInId,
         update: &str,
         condition: &str,
-        values: &[(&'static str, AttributeValue)],
+        values: &[(String, AttributeValue)],
     ) -> Result<AuthStep, StoreError> {
         let mut request = self
             .client
@@ -174,7 +96,7 @@ impl DynamoStore {
             request = request.expression_attribute_names(name, attribute);
         }
         for (placeholder, value) in values {
-            request = request.expression_attribute_values(*placeholder, value.clone());
+            request = request.expression_attribute_values(placeholder, value.clone());
         }
         Ok(match conditional(request.send().await)? {
             Conditional::Written(item) => {
@@ -232,24 +154,12 @@ impl SignInStore for DynamoStore {
         now: u64,
         ttl: u64,
     ) -> Result<AuthStep, StoreError> {
-        // A repeat of the same grant keeps the first one's fields.
+        let (update, mut values) = grant_update(grant);
+        values.push((":now".to_owned(), n(now)));
         let step = Step {
-            update: "SET #code_hash = if_not_exists(#code_hash, :code_hash), \
-                 #flow_id = if_not_exists(#flow_id, :flow_id), \
-                 #email = if_not_exists(#email, :email), \
-                 #subject = if_not_exists(#subject, :subject), \
-                 #auth_time = if_not_exists(#auth_time, :auth_time), \
-                 #code_expires_at = if_not_exists(#code_expires_at, :code_expires_at)",
+            update: &update,
             condition: GRANTABLE,
-            values: vec![
-                (":code_hash", s(&grant.code_hash)),
-                (":flow_id", s(grant.flow_id.as_str())),
-                (":email", s(&grant.email)),
-                (":subject", s(&grant.subject)),
-                (":auth_time", n(grant.auth_time)),
-                (":code_expires_at", n(grant.code_expires_at)),
-                (":now", n(now)),
-            ],
+            values,
             ttl: Some(ttl),
         };
         self.auth_step(id, step).await
@@ -260,7 +170,7 @@ impl SignInStore for DynamoStore {
         let step = Step {
             update: "SET #cancelled_at = :now",
             condition: CANCELLABLE,
-            values: vec![(":now", n(now))],
+            values: vec![(":now".to_owned(), n(now))],
             ttl: None,
         };
         self.auth_step(id, step).await
@@ -274,20 +184,32 @@ impl SignInStore for DynamoStore {
         redemption: &Redemption,
         ttl: u64,
     ) -> Result<AuthStep, StoreError> {
+        let mut written = vec![
+            ("token_hash", s(&redemption.token_hash)),
+            ("redeemed_at", n(redemption.redeemed_at)),
+            ("token_expires_at", n(redemption.token_expires_at)),
+        ];
+        if let Some(refresh) = &redemption.refresh {
+            written.extend(refresh_attributes(refresh));
+        }
+        let (update, mut values) = set_update(&written);
+        values.extend([
+            (":code_hash".to_owned(), s(&check.code_hash)),
+            (":now".to_owned(), n(check.now)),
+            (":client_id".to_owned(), s(&check.client_id)),
+            (":redirect_uri".to_owned(), s(&check.redirect_uri)),
+        ]);
+        let condition = match &check.code_challenge {
+            Some(challenge) => {
+                values.push((":code_challenge".to_owned(), s(challenge)));
+                format!("{REDEEMABLE}{WITH_PKCE}")
+            }
+            None => format!("{REDEEMABLE}{WITHOUT_PKCE}"),
+        };
         let step = Step {
-            update: "SET #token_hash = :token_hash, #redeemed_at = :redeemed_at, \
-                 #token_expires_at = :token_expires_at",
-            condition: REDEEMABLE,
-            values: vec![
-                (":token_hash", s(&redemption.token_hash)),
-                (":redeemed_at", n(redemption.redeemed_at)),
-                (":token_expires_at", n(redemption.token_expires_at)),
-                (":code_hash", s(&check.code_hash)),
-                (":now", n(check.now)),
-                (":client_id", s(&check.client_id)),
-                (":redirect_uri", s(&check.redirect_uri)),
-                (":code_challenge", s(&check.code_challenge)),
-            ],
+            update: &update,
+            condition: &condition,
+            values,
             ttl: Some(ttl),
         };
         self.auth_step(id, step).await
@@ -303,123 +225,94 @@ impl SignInStore for DynamoStore {
         let step = Step {
             update: "SET #revoked_at = :now",
             condition: REVOCABLE,
-            values: vec![(":code_hash", s(code_hash)), (":now", n(now))],
+            values: vec![
+                (":code_hash".to_owned(), s(code_hash)),
+                (":now".to_owned(), n(now)),
+            ],
+            ttl: None,
+        };
+        self.auth_step(id, step).await
+    }
+
+    #[tracing::instrument(skip_all, fields(sign_in = %id))]
+    async fn grant_in_session(
+        &self,
+        id: &SignInId,
+        grant: &Grant,
+        ttl: u64,
+        session: &SessionUse,
+    ) -> Result<SessionBound, StoreError> {
+        self.grant_bound(id, grant, ttl, session).await
+    }
+
+    #[tracing::instrument(skip_all, fields(sign_in = %request.id))]
+    async fn put_granted(
+        &self,
+        request: &AuthRequest,
+        grant: &Grant,
+        ttl: u64,
+        session: &SessionUse,
+    ) -> Result<SessionBound, StoreError> {
+        self.put_bound(request, grant, ttl, session).await
+    }
+
+    #[tracing::instrument(skip_all, fields(sign_in = %id))]
+    async fn refresh(
+        &self,
+        id: &SignInId,
+        check: &RefreshCheck,
+        rotation: &Rotation,
+        session: &SessionUse,
+        ttl: u64,
+    ) -> Result<SessionBound, StoreError> {
+        self.refresh_bound(id, check, rotation, session, ttl).await
+    }
+
+    #[tracing::instrument(skip_all, fields(sign_in = %id))]
+    async fn revoke_refresh(&self, id: &SignInId, now: u64) -> Result<AuthStep, StoreError> {
+        let step = Step {
+            update: "SET #revoked_at = :now",
+            condition: REFRESH_REVOCABLE,
+            values: vec![(":now".to_owned(), n(now))],
             ttl: None,
         };
         self.auth_step(id, step).await
     }
 }
 
+/// `SET #a = :a, …` for each attribute, and its values.
+pub(super) fn set_update(
+    attributes: &[(&'static str, AttributeValue)],
+) -> (String, Vec<(String, AttributeValue)>) {
+    let clauses: Vec<String> = attributes
+        .iter()
+        .map(|(name, _)| format!("#{name} = :{name}"))
+        .collect();
+    let values = attributes
+        .iter()
+        .map(|(name, value)| (format!(":{name}"), value.clone()))
+        .collect();
+    (format!("SET {}", clauses.join(", ")), values)
+}
+
+/// The grant's update: each attribute only if not there yet, so a repeat of
+/// the same grant keeps the first one's fields.
+pub(super) fn grant_update(grant: &Grant) -> (String, Vec<(String, AttributeValue)>) {
+    let attributes = grant_attributes(grant);
+    let clauses: Vec<String> = attributes
+        .iter()
+        .map(|(name, _)| format!("#{name} = if_not_exists(#{name}, :{name})"))
+        .collect();
+    let values = attributes
+        .into_iter()
+        .map(|(name, value)| (format!(":{name}"), value))
+        .collect();
+    (format!("SET {}", clauses.join(", ")), values)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn record() -> AuthRecord {
-        AuthRecord {
-            request: AuthRequest {
-                id: SignInId::generate(),
-                client_id: "app".into(),
-                redirect_uri: "https://app.example/cb".into(),
-                scope: "openid email".into(),
-                state: Some("st".into()),
-                nonce: Some("no".into()),
-                code_challenge: "c".repeat(43),
-                login_hint: Some("ann@example.com".into()),
-                ui_locales: Some("en".into()),
-                created_at: 100,
-                expires_at: 1900,
-            },
-            grant: Some(Grant {
-                code_hash: "a".repeat(64),
-                flow_id: FlowId::generate(),
-                email: "ann@example.com".into(),
-                subject: "sub".into(),
-                auth_time: 200,
-                code_expires_at: 260,
-            }),
-            redemption: Some(Redemption {
-                token_hash: "b".repeat(64),
-                redeemed_at: 210,
-                token_expires_at: 810,
-            }),
-            cancelled_at: None,
-            revoked_at: Some(220),
-        }
-    }
-
-    /// The whole record as the steps leave it in the item.
-    fn full_item(r: &AuthRecord) -> Item {
-        let mut item = auth_item(&r.request, 90_000);
-        let grant = r.grant.as_ref().unwrap();
-        let redemption = r.redemption.as_ref().unwrap();
-        let extra = [
-            ("code_hash", s(&grant.code_hash)),
-            ("flow_id", s(grant.flow_id.as_str())),
-            ("email", s(&grant.email)),
-            ("subject", s(&grant.subject)),
-            ("auth_time", n(grant.auth_time)),
-            ("code_expires_at", n(grant.code_expires_at)),
-            ("token_hash", s(&redemption.token_hash)),
-            ("redeemed_at", n(redemption.redeemed_at)),
-            ("token_expires_at", n(redemption.token_expires_at)),
-            ("revoked_at", n(r.revoked_at.unwrap())),
-        ];
-        for (name, value) in extra {
-            item.insert(name.to_owned(), value);
-        }
-        item
-    }
-
-    #[test]
-    fn items_round_trip() {
-        let full = record();
-        assert_eq!(auth_from_item(&full_item(&full)).unwrap(), full);
-        let bare = AuthRecord {
-            request: AuthRequest {
-                state: None,
-                nonce: None,
-                login_hint: None,
-                ui_locales: None,
-                ..full.request
-            },
-            grant: None,
-            redemption: None,
-            cancelled_at: Some(300),
-            revoked_at: None,
-        };
-        let mut item = auth_item(&bare.request, 90_000);
-        assert_eq!(item["ttl"], n(90_000));
-        assert!(!item.contains_key("state") && !item.contains_key("nonce"));
-        item.insert("cancelled_at".to_owned(), n(300));
-        assert_eq!(auth_from_item(&item).unwrap(), bare);
-    }
-
-    /// A damaged item is an error naming the attribute, never its value.
-    #[test]
-    fn malformed_items_are_errors() {
-        let good = full_item(&record());
-        let cases: [(&str, Option<AttributeValue>); 9] = [
-            ("pk", Some(s("flow#x"))),
-            ("client_id", None),
-            ("state", Some(n(1))),
-            ("expires_at", Some(s("1900"))),
-            ("flow_id", Some(s("ann@example.com"))),
-            ("email", None),
-            ("code_expires_at", None),
-            ("token_expires_at", Some(n(-1))),
-            ("revoked_at", Some(s("later"))),
-        ];
-        for (name, value) in cases {
-            let mut item = good.clone();
-            match value {
-                Some(v) => item.insert(name.to_owned(), v),
-                None => item.remove(name),
-            };
-            let err = auth_from_item(&item).expect_err(name).to_string();
-            assert!(err.contains(name), "{err}");
-            assert!(!err.contains("ann@"), "{err}");
-        }
-    }
 
     #[test]
     fn placeholders_are_each_name_once() {

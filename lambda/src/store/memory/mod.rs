@@ -1,5 +1,5 @@
 //! The store of a single process: every flow, idempotency key, counter,
-//! sign-in request and suppression behind one lock, so each call is one
+//! sign-in request, session, logout request and suppression behind one lock, so each call is one
 //! atomic step, exactly like one conditional write in DynamoDB. It is the
 //! local default and the reference the contract tests hold the DynamoDB
 //! store to.
@@ -14,17 +14,19 @@
 //!
 //! Every condition is the rule the DynamoDB store's condition expression
 //! mirrors, applied to the record under the lock (see [`super::flow`],
-//! [`super::admission`], [`super::sign_in`], [`super::suppression`]).
+//! [`super::admission`], [`super::sign_in`], [`super::session`],
+//! [`super::suppression`]).
 
 mod flow;
+mod session;
 mod sign_in;
 mod suppression;
 
 use super::admission::{Check, Found};
 use super::flow::key_claimable;
-use super::{Admission, AuthRecord, IdempotencyKey, Refusal, Suppression};
-use crate::domain::{FlowId, FlowRecord, SignInId};
-use std::collections::HashMap;
+use super::{Admission, AuthRecord, IdempotencyKey, LogoutRecord, Refusal, Session, Suppression};
+use crate::domain::{FlowId, FlowRecord, LogoutId, SessionId, SignInId};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -48,6 +50,12 @@ struct State {
     auth: HashMap<SignInId, StoredAuth>,
     /// The suppression list, with each item's `ttl`.
     suppressions: HashMap<String, (Suppression, u64)>,
+    /// Sessions, with each item's `ttl`.
+    sessions: HashMap<SessionId, (Session, u64)>,
+    /// Each identity's list of sessions, by `sub`, with the list's `ttl`.
+    session_lists: HashMap<String, (HashSet<SessionId>, u64)>,
+    /// Logout requests awaiting confirmation, with each item's `ttl`.
+    logouts: HashMap<LogoutId, (LogoutRecord, u64)>,
     writes: u64,
 }
 
@@ -116,6 +124,9 @@ impl State {
         self.proofs.retain(|_, ttl| *ttl > wall);
         self.auth.retain(|_, a| a.ttl > wall);
         self.suppressions.retain(|_, (_, ttl)| *ttl > wall);
+        self.sessions.retain(|_, (_, ttl)| *ttl > wall);
+        self.session_lists.retain(|_, (_, ttl)| *ttl > wall);
+        self.logouts.retain(|_, (_, ttl)| *ttl > wall);
     }
 
     /// Why `admission` cannot pass now, if it cannot: its checks in their

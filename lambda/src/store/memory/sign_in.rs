@@ -4,7 +4,8 @@
 use super::{MemoryStore, State, StoredAuth};
 use crate::domain::SignInId;
 use crate::store::{
-    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, SignInStore, StoreError,
+    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, RefreshCheck, Rotation,
+    SessionBound, SessionUse, SignInStore, StoreError,
 };
 use async_trait::async_trait;
 
@@ -31,6 +32,43 @@ fn auth_step(
     AuthStep::Done(stored.record.clone())
 }
 
+/// A step a session allows, under the lock: the step's own rule first
+/// (its refusal says what the caller holds), then the session's; both
+/// written together.
+fn session_step(
+    state: &mut State,
+    id: &SignInId,
+    ttl: u64,
+    session: &SessionUse,
+    allowed: impl FnOnce(&AuthRecord) -> bool,
+    apply: impl FnOnce(&mut AuthRecord),
+) -> SessionBound {
+    let live = state.session_live(session);
+    let Some(stored) = state.auth.get_mut(id) else {
+        return SessionBound::Refused(None);
+    };
+    if !allowed(&stored.record) {
+        return SessionBound::Refused(Some(Box::new(stored.record.clone())));
+    }
+    if !live {
+        return SessionBound::SessionOver;
+    }
+    apply(&mut stored.record);
+    stored.ttl = ttl;
+    state.use_session(session);
+    SessionBound::Done
+}
+
+fn new_record(request: &AuthRequest) -> AuthRecord {
+    AuthRecord {
+        request: request.clone(),
+        grant: None,
+        redemption: None,
+        cancelled_at: None,
+        revoked_at: None,
+    }
+}
+
 #[async_trait]
 impl SignInStore for MemoryStore {
     async fn put_auth_request(&self, request: &AuthRequest, ttl: u64) -> Result<(), StoreError> {
@@ -40,13 +78,7 @@ impl SignInStore for MemoryStore {
                 "a sign-in request with this id already exists",
             ));
         }
-        let record = AuthRecord {
-            request: request.clone(),
-            grant: None,
-            redemption: None,
-            cancelled_at: None,
-            revoked_at: None,
-        };
+        let record = new_record(request);
         state
             .auth
             .insert(request.id.clone(), StoredAuth { record, ttl });
@@ -117,6 +149,87 @@ impl SignInStore for MemoryStore {
             id,
             None,
             |r| r.revocable(code_hash),
+            |r| r.revoked_at = Some(now),
+        ))
+    }
+
+    async fn grant_in_session(
+        &self,
+        id: &SignInId,
+        grant: &Grant,
+        ttl: u64,
+        session: &SessionUse,
+    ) -> Result<SessionBound, StoreError> {
+        let mut state = self.write();
+        Ok(session_step(
+            &mut state,
+            id,
+            ttl,
+            session,
+            |r| r.grantable(grant, session.now),
+            |r| {
+                r.grant.get_or_insert_with(|| grant.clone());
+            },
+        ))
+    }
+
+    async fn put_granted(
+        &self,
+        request: &AuthRequest,
+        grant: &Grant,
+        ttl: u64,
+        session: &SessionUse,
+    ) -> Result<SessionBound, StoreError> {
+        let mut state = self.write();
+        if state.auth.contains_key(&request.id) {
+            return Err(StoreError::new(
+                "a sign-in request with this id already exists",
+            ));
+        }
+        if !state.session_live(session) {
+            return Ok(SessionBound::SessionOver);
+        }
+        let mut record = new_record(request);
+        record.grant = Some(grant.clone());
+        state
+            .auth
+            .insert(request.id.clone(), StoredAuth { record, ttl });
+        state.use_session(session);
+        Ok(SessionBound::Done)
+    }
+
+    async fn refresh(
+        &self,
+        id: &SignInId,
+        check: &RefreshCheck,
+        rotation: &Rotation,
+        session: &SessionUse,
+        ttl: u64,
+    ) -> Result<SessionBound, StoreError> {
+        let mut state = self.write();
+        Ok(session_step(
+            &mut state,
+            id,
+            ttl,
+            session,
+            |r| r.refreshable(check),
+            |r| {
+                if let Some(redemption) = &mut r.redemption {
+                    redemption.token_hash = rotation.token_hash.clone();
+                    redemption.token_expires_at = rotation.token_expires_at;
+                    redemption.refresh = Some(rotation.refresh.clone());
+                }
+            },
+        ))
+    }
+
+    async fn revoke_refresh(&self, id: &SignInId, now: u64) -> Result<AuthStep, StoreError> {
+        let mut state = self.write();
+        Ok(auth_step(
+            &mut state,
+            id,
+            None,
+            |r| r.refresh_revocable(),
             |r| r.revoked_at = Some(now),
         ))
     }

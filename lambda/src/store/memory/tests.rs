@@ -29,9 +29,12 @@ fn auth_request(expires_at: u64) -> AuthRequest {
         scope: "openid".into(),
         state: None,
         nonce: None,
-        code_challenge: "c".repeat(43),
+        code_challenge: Some("c".repeat(43)),
         login_hint: None,
         ui_locales: None,
+        prompt_login: false,
+        max_age: None,
+        hint_subject: None,
         created_at: 0,
         expires_at,
     }
