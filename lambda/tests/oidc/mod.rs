@@ -16,16 +16,28 @@
 //! - [`userinfo`]: bearer tokens at `/userinfo`;
 //! - [`discovery`]: the provider's metadata and its keys;
 //! - [`keys`]: configured signing keys and the subject key;
-//! - [`subjects`]: which spellings of an address are one `sub`.
+//! - [`subjects`]: which spellings of an address are one `sub`;
+//! - [`sessions`]: the session on the provider's origin as apps meet it
+//!   (`prompt=none`, `prompt=login`, `max_age`, `id_token_hint`, "Continue");
+//! - [`refresh`]: refresh tokens, their rotation and reuse;
+//! - [`logout`]: RP-initiated and back-channel logout, signing out everywhere;
+//! - [`session_refusals`]: what the session refuses, one test each.
 //!
 //! Runs on the memory store and the outbox without services, and on DynamoDB
 //! Local and maildev under
 //! `scripts/services -- cargo test -p otp-lambda --test integration oidc::`.
 
 mod authorize;
+mod browser;
 mod discovery;
 mod keys;
+mod logout;
+mod receiver;
+mod refresh;
 mod relying_party;
+mod rp;
+mod session_refusals;
+mod sessions;
 mod subjects;
 mod support;
 mod token;

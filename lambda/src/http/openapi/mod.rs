@@ -15,9 +15,10 @@
 use axum::http::header;
 use axum::response::IntoResponse;
 use otp_api::{
-    Challenge, ErrorBody, ErrorCode, ErrorDetail, HealthResponse, Proof, RedirectResponse,
-    ResendRequest, ResendResponse, SendRequest, SendResponse, SignInRequest, SignInResponse,
-    VerifyRequest, VerifyResponse, VerifyStatus,
+    Challenge, ErrorBody, ErrorCode, ErrorDetail, HealthResponse, LogoutDone, LogoutInfo,
+    LogoutRequest, Proof, RedirectResponse, ResendRequest, ResendResponse, SendRequest,
+    SendResponse, SessionChoice, SessionRequest, SessionResponse, SignInRequest, SignInResponse,
+    SignOutRequest, SignOutResponse, SignedIn, VerifyRequest, VerifyResponse, VerifyStatus,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -40,7 +41,10 @@ mod oidc;
             Under `/api`, every error answers in one shape, `{\"error\": {\"code\", \"message\", ...}}`; \
             each response lists the codes it can carry. Request bodies are JSON \
             (`Content-Type: application/json`) of at most 4 KiB with no fields beyond the \
-            documented ones. 429 and 503 answers carry `Retry-After` (seconds) when waiting helps.\n\n\
+            documented ones, and a `POST` whose `Origin` is another site's is refused (403 \
+            `forbidden_origin`). 429 and 503 answers carry `Retry-After` (seconds) when waiting helps.\n\n\
+            The browser's session is an `HttpOnly` cookie (`__Host-otp-session`) the service sets \
+            with an approving verify and reads in the session's steps; the page never sees it.\n\n\
             The OpenID Connect endpoints (`/token`, `/userinfo`, `/.well-known/…`) answer in \
             OAuth's shapes: RFC 6749 §5.2 errors `{\"error\", \"error_description\"}` and RFC 6750 \
             `WWW-Authenticate` challenges. `/authorize` (a browser's redirect, not an API) is \
@@ -57,7 +61,16 @@ mod oidc;
         VerifyStatus,
         SignInRequest,
         SignInResponse,
+        SessionChoice,
         RedirectResponse,
+        SessionRequest,
+        SessionResponse,
+        SignedIn,
+        SignOutRequest,
+        SignOutResponse,
+        LogoutRequest,
+        LogoutInfo,
+        LogoutDone,
         HealthResponse,
         ErrorBody,
         ErrorDetail,
@@ -86,8 +99,13 @@ type Errors = &'static [ErrorCode];
 
 /// Answers every JSON route can give whatever the body.
 const COMMON: Errors = &[ErrorCode::MethodNotAllowed, ErrorCode::Internal];
-/// Answers to a body that is not the step's JSON.
-const BODY: Errors = &[ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType];
+/// Answers to a body that is not the step's JSON, or sent from another
+/// site's page.
+const BODY: Errors = &[
+    ErrorCode::ForbiddenOrigin,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::UnsupportedMediaType,
+];
 
 fn document() -> Value {
     use ErrorCode as C;
@@ -135,9 +153,11 @@ fn document() -> Value {
         id: "verify",
         summary: "Check a code; approves the flow once",
         description: "Over the per-client budget every code, right or wrong, answers the same \
-            429. A flow started with `sign_in` answers with `redirect_to`, the way back to the \
-            app with its authorization code; if that sign-in is over (expired, cancelled, \
-            completed by another flow) the approval answers 410 `sign_in_expired`.",
+            429. An approval sets the session cookie (a new session, or the browser's session \
+            of the same address renewed with a new secret) and the device cookie. A flow started \
+            with `sign_in` answers with `redirect_to`, the way back to the app with its \
+            authorization code; if that sign-in is over (expired, cancelled, completed by \
+            another flow) the approval answers 410 `sign_in_expired`, the session set all the same.",
         request: Some("VerifyRequest"),
         status: 200,
         success: success("The address is verified.", "VerifyResponse"),
@@ -159,11 +179,84 @@ fn document() -> Value {
         summary: "What the page shows for an app's sign-in request",
         description: "The `sign_in` handle comes from the page's address, where `/authorize` \
             sent the person. A request that is unknown, expired, cancelled or completed answers \
-            410.",
+            410. With the browser's live session, `session` says whose it is and whether it may \
+            finish this request in one press.",
         request: Some("SignInRequest"),
         status: 200,
-        success: success("The app asking, and its hints.", "SignInResponse"),
+        success: success(
+            "The app asking, its hints, the session here.",
+            "SignInResponse",
+        ),
         errors: &[C::InvalidRequest, C::SignInExpired, C::Unavailable],
+    };
+    let continue_sign_in = Step {
+        id: "continueSignIn",
+        summary: "Finish an app's sign-in with the browser's session, without a mail",
+        description: "Answers with the way back to the app: its `redirect_uri` with `code`, \
+            `state` and `iss`. 401 `session_required` when the browser has no live session or \
+            the app asked for a new code (`prompt=login`, a `max_age` the session is older than) \
+            or for another person (`id_token_hint`).",
+        request: Some("SignInRequest"),
+        status: 200,
+        success: success("Where to send the person.", "RedirectResponse"),
+        errors: &[
+            C::InvalidRequest,
+            C::SessionRequired,
+            C::SignInExpired,
+            C::Unavailable,
+        ],
+    };
+    let session = Step {
+        id: "session",
+        summary: "Who is signed in in this browser",
+        description: "`session` is null without a live session (no cookie, an unknown one, or \
+            one that ended, sat idle too long or is too old: all the same answer); a cookie that \
+            names no live session is removed.",
+        request: Some("SessionRequest"),
+        status: 200,
+        success: success("The session here, if any.", "SessionResponse"),
+        errors: &[C::InvalidRequest, C::Unavailable],
+    };
+    let sign_out = Step {
+        id: "signOut",
+        summary: "Sign out: this browser's session, or every session of its address",
+        description: "Removes the session cookie in every case (the device cookie stays). Apps \
+            that got codes in an ended session are told by back-channel logout.",
+        request: Some("SignOutRequest"),
+        status: 200,
+        success: success("How many sessions ended.", "SignOutResponse"),
+        errors: &[C::InvalidRequest, C::Unavailable],
+    };
+    let logout_info = Step {
+        id: "logout",
+        summary: "What the confirmation of an app's logout asks",
+        description: "The `logout` handle comes from the page's address, where `/logout` sent \
+            the person. A request that is unknown, expired or done answers 410.",
+        request: Some("LogoutRequest"),
+        status: 200,
+        success: success("Who would be signed out, and the app.", "LogoutInfo"),
+        errors: &[
+            C::InvalidRequest,
+            C::LogoutExpired,
+            C::RateLimited,
+            C::Unavailable,
+        ],
+    };
+    let confirm_logout = Step {
+        id: "confirmLogout",
+        summary: "Confirm an app's logout: end the browser's session",
+        description: "Uses the request once, ends the session, removes its cookie; \
+            `redirect_to` is the app's registered `post_logout_redirect_uri` with its `state`, \
+            if it named one.",
+        request: Some("LogoutRequest"),
+        status: 200,
+        success: success("Where to send the person, if anywhere.", "LogoutDone"),
+        errors: &[
+            C::InvalidRequest,
+            C::LogoutExpired,
+            C::RateLimited,
+            C::Unavailable,
+        ],
     };
     let cancel = Step {
         id: "cancelSignIn",
@@ -202,7 +295,18 @@ fn document() -> Value {
     paths.insert("/api/otp/resend".into(), resend.item(HttpMethod::Post));
     paths.insert("/api/otp/verify".into(), verify.item(HttpMethod::Post));
     paths.insert("/api/sign-in".into(), sign_in.item(HttpMethod::Post));
+    paths.insert(
+        "/api/sign-in/continue".into(),
+        continue_sign_in.item(HttpMethod::Post),
+    );
     paths.insert("/api/sign-in/cancel".into(), cancel.item(HttpMethod::Post));
+    paths.insert("/api/session".into(), session.item(HttpMethod::Post));
+    paths.insert("/api/session/end".into(), sign_out.item(HttpMethod::Post));
+    paths.insert("/api/logout".into(), logout_info.item(HttpMethod::Post));
+    paths.insert(
+        "/api/logout/confirm".into(),
+        confirm_logout.item(HttpMethod::Post),
+    );
     paths.insert("/api/health".into(), health.item(HttpMethod::Get));
     paths.insert("/api/openapi.json".into(), openapi.item(HttpMethod::Get));
 

@@ -77,14 +77,19 @@ pub(super) fn add_endpoints(doc: &mut Value) {
 
     let mut token = json!({
         "operationId": "token",
-        "summary": "Redeem an authorization code (RFC 6749 §4.1.3, PKCE S256)",
+        "summary": "Redeem an authorization code (RFC 6749 §4.1.3, PKCE S256) or a refresh token (§6)",
         "description": format!("A form body (`application/x-www-form-urlencoded`; anything else is \
             `invalid_request`). The client authenticates with HTTP Basic (`client_secret_basic`: \
             id and secret form-urlencoded, then base64), with `client_id` and `client_secret` in \
             the body (`client_secret_post`), or, a public client, with `client_id` alone (`none`). \
             A code works once, within {CODE_TTL_SECS} seconds of the approval; presented again, \
-            it is refused and the access token it gave stops working. Too many failed requests \
-            (wrong client credentials or codes) per client or address answer 429."),
+            it is refused and the access token it gave stops working. `code_verifier` is required \
+            unless the request was made without PKCE by a client registered so. A confidential \
+            client's tokens include a `refresh_token`, bound to the person's session: \
+            `grant_type=refresh_token` answers new tokens and the next refresh token; one that was \
+            already used is refused, and its whole family and session end with it. Too many \
+            failed requests (wrong client credentials, codes or refresh tokens) per client or \
+            address answer 429."),
         "requestBody": {
             "required": true,
             "content": { "application/x-www-form-urlencoded": { "schema": schema_ref("TokenRequest") } },
@@ -95,11 +100,13 @@ pub(super) fn add_endpoints(doc: &mut Value) {
                 "content": json_content("TokenResponse"),
             },
             "400": oauth_error(
-                &["invalid_request", "invalid_grant", "unsupported_grant_type"],
+                &["invalid_request", "invalid_grant", "unsupported_grant_type", "invalid_scope"],
                 "`invalid_request`: a parameter is missing, repeated or malformed, or the body is \
                  not a form. `invalid_grant`: the code is unknown, expired, used, or was issued to \
-                 another client, redirect URI or code verifier. `unsupported_grant_type`: only \
-                 `authorization_code`.",
+                 another client, redirect URI or code verifier; or the refresh token is unknown, \
+                 used, revoked, another client's, or its session ended. `unsupported_grant_type`: \
+                 only `authorization_code` and `refresh_token`. `invalid_scope`: a refresh asked \
+                 for more than was granted.",
             ),
             "401": {
                 "description": "`invalid_client`: the client is unknown, its credentials are \
@@ -195,10 +202,12 @@ fn oidc_schemas() -> Vec<(&'static str, Value)> {
             "TokenRequest",
             json!({
                 "type": "object",
-                "description": "RFC 6749 §4.1.3 with RFC 7636 §4.5.",
-                "required": ["grant_type", "code", "redirect_uri", "code_verifier"],
+                "description": "RFC 6749 §4.1.3 with RFC 7636 §4.5 (`authorization_code`: `code`, \
+                    `redirect_uri` and, unless the request had no PKCE, `code_verifier`), or \
+                    RFC 6749 §6 (`refresh_token`: `refresh_token`, `scope`?).",
+                "required": ["grant_type"],
                 "properties": {
-                    "grant_type": { "type": "string", "enum": ["authorization_code"] },
+                    "grant_type": { "type": "string", "enum": ["authorization_code", "refresh_token"] },
                     "code": { "type": "string", "description": "From the redirect's `code`." },
                     "redirect_uri": { "type": "string", "description": "As in the authorization request." },
                     "code_verifier": {
@@ -206,6 +215,8 @@ fn oidc_schemas() -> Vec<(&'static str, Value)> {
                         "pattern": "^[A-Za-z0-9._~-]{43,128}$",
                         "description": "The PKCE verifier whose S256 was the request's `code_challenge`.",
                     },
+                    "refresh_token": { "type": "string", "description": "The latest refresh token." },
+                    "scope": { "type": "string", "description": "A refresh's scope, within the granted one." },
                     "client_id": { "type": "string", "description": "`client_secret_post` and `none`." },
                     "client_secret": { "type": "string", "description": "`client_secret_post`." },
                 },
@@ -220,7 +231,8 @@ fn oidc_schemas() -> Vec<(&'static str, Value)> {
                     "access_token": { "type": "string", "description": "For `/userinfo`." },
                     "token_type": { "type": "string", "enum": ["Bearer"] },
                     "expires_in": { "type": "integer", "minimum": 0, "description": "Seconds the access token works." },
-                    "id_token": { "type": "string", "description": "An RS256 JWT: iss, sub, aud, exp, iat, auth_time, nonce, amr, at_hash, and with the `email` scope email and email_verified." },
+                    "id_token": { "type": "string", "description": "An RS256 JWT: iss, sub, aud, exp, iat, auth_time, nonce, amr, sid, at_hash, and with the `email` scope email and email_verified. On a refresh the original auth_time and sid, no nonce." },
+                    "refresh_token": { "type": "string", "description": "A confidential client's: use it once, then the one the refresh answers." },
                     "scope": { "type": "string", "description": "`openid`, or `openid email`." },
                 },
             }),

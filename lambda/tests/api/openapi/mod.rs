@@ -7,8 +7,10 @@
 //!   schema for its path, method and status
 //! - [`patterns`]: each constrained field's schema against the parser the
 //!   service uses for it
+//! - [`session`]: the session's endpoints, with and without the cookie
 
 mod patterns;
+mod session;
 
 use crate::support::{TestApp, random_email, spawn_app_with, wrong};
 use reqwest::{Method, RequestBuilder};
@@ -57,6 +59,26 @@ impl Checker {
     async fn call(&mut self, app: &TestApp, method: Method, path: &str) -> Value {
         let request = app.client.request(method.clone(), app.url(path));
         self.check(method, path, request).await
+    }
+
+    /// A JSON `POST` of the page: from `origin`, with `cookie` if any.
+    async fn post_from(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        body: Value,
+        origin: &str,
+        cookie: Option<&str>,
+    ) -> Value {
+        let mut request = app
+            .client
+            .post(app.url(path))
+            .header("origin", origin)
+            .json(&body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        self.check(Method::POST, path, request).await
     }
 
     /// A body that is not the JSON the step takes: `content_type` and `body` as given.
