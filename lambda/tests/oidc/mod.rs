@@ -21,7 +21,8 @@
 //!   (`prompt=none`, `prompt=login`, `max_age`, `id_token_hint`, "Continue");
 //! - [`refresh`]: refresh tokens, their rotation and reuse;
 //! - [`logout`]: RP-initiated and back-channel logout, signing out everywhere;
-//! - [`session_refusals`]: what the session refuses, one test each.
+//! - [`session_refusals`]: what the session refuses, one test each;
+//! - [`without_pkce`]: a confidential client registered without PKCE.
 //!
 //! Runs on the memory store and the outbox without services, and on DynamoDB
 //! Local and maildev under
@@ -42,3 +43,4 @@ mod subjects;
 mod support;
 mod token;
 mod userinfo;
+mod without_pkce;
