@@ -161,6 +161,11 @@ impl AsyncNetworkStream {
                     IpAddr::V6(_) => Tokio1TcpSocket::new_v6(),
                 }
                 .map_err(error::connection)?;
+                // Every write goes out at once: lettre writes the message body
+                // and the final `.` separately, and with Nagle's algorithm the
+                // `.` waits for the server's delayed ACK of the body (40 ms or
+                // more per message).
+                socket.set_nodelay(true).map_err(error::connection)?;
                 if let Some(local_addr) = local_addr {
                     socket
                         .bind(SocketAddr::new(local_addr, 0))

@@ -115,6 +115,9 @@ impl NetworkStream {
                     Some(Protocol::TCP),
                 )
                 .map_err(error::connection)?;
+                // See `AsyncNetworkStream::connect_tokio1`: without it, every
+                // message waits for the server's delayed ACK.
+                socket.set_tcp_nodelay(true).map_err(error::connection)?;
                 bind_local_address(&socket, &addr, local_addr)?;
 
                 if let Some(timeout) = timeout {
