@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 
 const WEB_HOST: &str = "otp.example.com";
 /// How long a delivered message may take to show up before the test fails.
@@ -273,8 +272,6 @@ async fn a_server_that_never_answers_times_out_transiently() {
 /// How the scripted SMTP server departs from a well-behaved one.
 #[derive(Clone, Copy)]
 enum Script {
-    /// Accepts every message, as a relay does.
-    Accept,
     /// Answers RCPT with this reply, `{to}` replaced by the address (real
     /// servers quote it).
     RejectRecipient(&'static str),
@@ -285,12 +282,6 @@ enum Script {
 
 /// A scripted SMTP server on 127.0.0.1; returns its port.
 async fn spawn_scripted_server(script: Script) -> u16 {
-    spawn_server(script, None).await
-}
-
-/// A scripted SMTP server on 127.0.0.1 that also sends, for every message,
-/// how long after the first line of its body the final `.` arrived.
-async fn spawn_server(script: Script, body_to_end: Option<mpsc::UnboundedSender<Duration>>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -298,22 +289,16 @@ async fn spawn_server(script: Script, body_to_end: Option<mpsc::UnboundedSender<
         while let Ok((socket, _)) = listener.accept().await {
             let stall = first && matches!(script, Script::StallFirstMessage);
             first = false;
-            tokio::spawn(serve_scripted(socket, script, stall, body_to_end.clone()));
+            tokio::spawn(serve_scripted(socket, script, stall));
         }
     });
     port
 }
 
-async fn serve_scripted(
-    socket: TcpStream,
-    script: Script,
-    stall: bool,
-    body_to_end: Option<mpsc::UnboundedSender<Duration>>,
-) {
+async fn serve_scripted(socket: TcpStream, script: Script, stall: bool) {
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read).lines();
     let mut in_data = false;
-    let mut body_started = None;
     let mut reply = "220 fake ESMTP".to_owned();
     loop {
         if write
@@ -328,13 +313,8 @@ async fn serve_scripted(
                 return;
             };
             if in_data {
-                let started = *body_started.get_or_insert_with(Instant::now);
                 if line == "." {
                     in_data = false;
-                    body_started = None;
-                    if let Some(report) = &body_to_end {
-                        let _ = report.send(started.elapsed());
-                    }
                     if stall {
                         // Reads on, answers nothing, NOOP included.
                         while let Ok(Some(_)) = lines.next_line().await {}
@@ -362,42 +342,6 @@ async fn serve_scripted(
             };
         };
     }
-}
-
-/// lettre writes a message's body and its final `.` in two writes. With
-/// Nagle's algorithm on, the kernel holds the `.` back until the relay has
-/// acknowledged the body, and relays delay that acknowledgement (40 ms at
-/// least on Linux) in the hope of sending it with their reply, which waits
-/// for the `.`: every message then took 40 ms more. The relay connection
-/// sends each write at once (`TCP_NODELAY`). The median of five keeps a
-/// test thread descheduled between the two writes from failing the test.
-#[tokio::test]
-async fn the_end_of_a_message_follows_its_body_at_once() {
-    const MESSAGES: usize = 5;
-    let (report, mut body_to_end) = mpsc::unbounded_channel();
-    let port = spawn_server(Script::Accept, Some(report)).await;
-    let mailer = SmtpMailer::from_url(
-        &format!("smtp://127.0.0.1:{port}"),
-        template(),
-        Duration::from_secs(5),
-    )
-    .unwrap();
-    let mut waits = Vec::with_capacity(MESSAGES);
-    for _ in 0..MESSAGES {
-        mailer.send_code(&fresh_message()).await.unwrap();
-        waits.push(
-            body_to_end
-                .recv()
-                .await
-                .expect("the server saw the message"),
-        );
-    }
-    waits.sort();
-    let median = waits[MESSAGES / 2];
-    assert!(
-        median < Duration::from_millis(20),
-        "body to end of message: {waits:?}"
-    );
 }
 
 #[tokio::test]
