@@ -19,6 +19,7 @@ async fn the_binary_takes_sns_events_on_lambda() {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("OTP_TABLE".into(), table.clone()),
             ("OTP_HMAC_KEYS".into(), KEYS.into()),
+            ("OTP_SUBJECT_KEY".into(), SUBJECT_KEY.into()),
             ("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.clone()),
         ]);
         vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -44,6 +45,7 @@ async fn the_binary_takes_sns_events_on_lambda() {
     let store = [
         ("OTP_TABLE", table.as_str()),
         ("OTP_HMAC_KEYS", KEYS),
+        ("OTP_SUBJECT_KEY", SUBJECT_KEY),
         ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
         ("AWS_REGION", "us-east-1"),
         ("AWS_ACCESS_KEY_ID", "test"),

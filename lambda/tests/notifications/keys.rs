@@ -83,6 +83,7 @@ async fn the_operator_suppresses_an_identity_with_add() {
             .envs([
                 ("OTP_TABLE", table.as_str()),
                 ("OTP_HMAC_KEYS", KEYS),
+                ("OTP_SUBJECT_KEY", SUBJECT_KEY),
                 ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
                 ("AWS_REGION", "us-east-1"),
                 ("AWS_ACCESS_KEY_ID", "test"),
