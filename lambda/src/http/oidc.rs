@@ -11,6 +11,7 @@ use crate::metrics::{self, Metric, RefusedBy, TokenOutcome};
 use crate::oidc::authorize::PageError;
 use crate::oidc::token::TokenError;
 use crate::oidc::{AuthorizeFailure, Provider, UserinfoError};
+use crate::service::ServiceError;
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -151,6 +152,9 @@ pub async fn token(
     ClientIp(ip): ClientIp,
     request: Request,
 ) -> Response {
+    let Some(ip) = ip else {
+        return ApiError::from(ServiceError::ClientUnknown).into_response();
+    };
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)

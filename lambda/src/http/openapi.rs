@@ -425,9 +425,11 @@ fn add_openid_connect(doc: &mut Value) {
             `invalid_request`). The client authenticates with HTTP Basic (`client_secret_basic`: \
             id and secret form-urlencoded, then base64), with `client_id` and `client_secret` in \
             the body (`client_secret_post`), or, a public client, with `client_id` alone (`none`). \
-            A code works once, within 60 seconds of the approval; presented again, it is refused \
-            and the access token it gave stops working. Too many failed requests (wrong client \
-            credentials or codes) per client or address answer 429.",
+            A code works once, within 60 seconds of the approval; presented again by its own \
+            client (the same redirect URI and verifier), it is refused and the access token it \
+            gave stops working; presented by anyone else, it is refused and changes nothing. Too \
+            many failed client authentications (wrong or missing credentials) per client or \
+            address answer 429; a request whose client authenticates never does.",
         "requestBody": {
             "required": true,
             "content": { "application/x-www-form-urlencoded": { "schema": schema_ref("TokenRequest") } },
@@ -454,7 +456,7 @@ fn add_openid_connect(doc: &mut Value) {
                 "content": oauth_error(&["invalid_client"], "")["content"].clone(),
             },
             "429": {
-                "description": "Too many failed token requests of this client or address this hour.",
+                "description": "Too many failed client authentications of this client or address this hour.",
                 "headers": retry_after.clone(),
                 "content": oauth_error(&["invalid_request"], "")["content"].clone(),
             },

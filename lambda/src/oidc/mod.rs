@@ -14,7 +14,7 @@
 //! - [`authorize`]: checking an authorization request
 //! - [`grant`]: codes and tokens
 //! - [`token`]: checking a token request, the ID token's claims
-//! - `budget`: failed token requests per client and address
+//! - `budget`: failed client authentications per client and address
 
 pub mod authorize;
 mod budget;
@@ -32,7 +32,7 @@ use crate::store::{
 };
 use authorize::{AuthorizeError, PageError, with_query};
 use budget::Failures;
-use clients::Clients;
+use clients::{Client, Clients};
 use keys::{KeySource, Keys};
 use otp_api::SignInResponse;
 use serde::Serialize;
@@ -41,7 +41,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use subject::SubjectKey;
 use subtle::ConstantTimeEq;
-use token::{IdTokenClaims, TokenError};
+use token::{IdTokenClaims, TokenError, TokenParams};
 
 pub use budget::{PER_ADDRESS_PER_HOUR, PER_CLIENT_PER_HOUR};
 
@@ -301,57 +301,79 @@ impl Provider {
         with_query(&record.request.redirect_uri, &query)
     }
 
-    /// `POST /token`: `params` is the form body, `authorization` the header.
+    /// `POST /token`: `params` is the form body, `authorization` the header,
+    /// `ip` the client's address (budgets need one; see [`budget`]).
     pub async fn token(
         &self,
         params: &[(String, String)],
         authorization: Option<&str>,
-        ip: Option<IpAddr>,
+        ip: IpAddr,
     ) -> Result<TokenResponse, TokenError> {
         let now = self.clock.now();
-        if let Some(retry_after) = self.failures.closed(ip, now) {
-            return Err(TokenError::TooMany { retry_after });
+        let (client, request) = match token::check(params, authorization, &self.clients) {
+            Ok(checked) => checked,
+            Err((claimed, e)) => return Err(self.refused(claimed.as_deref(), e, ip, now).await),
+        };
+        self.redeem(client, &request, now).await.inspect_err(|e| {
+            tracing::info!(
+                client = %client.id,
+                error = e.code(),
+                reason = e.description(),
+                "token refused"
+            );
+        })
+    }
+
+    /// The answer to a token request refused before its client was
+    /// authenticated: a failed client authentication is counted (or, from
+    /// an address over its budget, refused in memory); the client id it
+    /// claimed reaches the log only if it has the form of one.
+    async fn refused(
+        &self,
+        claimed: Option<&str>,
+        e: TokenError,
+        ip: IpAddr,
+        now: u64,
+    ) -> TokenError {
+        let logged = claimed.map_or("-", |id| {
+            if clients::is_client_id(id) {
+                id
+            } else {
+                "(malformed)"
+            }
+        });
+        tracing::info!(
+            client = logged,
+            error = e.code(),
+            reason = e.description(),
+            "token refused"
+        );
+        if !matches!(e, TokenError::InvalidClient(_)) {
+            return e;
         }
-        let outcome = self.redeem(params, authorization, now).await;
-        match outcome {
-            Ok(answer) => Ok(answer),
-            Err((client_id, e)) if e.is_counted() => {
-                tracing::info!(
-                    client = client_id.as_deref().unwrap_or("-"),
-                    error = e.code(),
-                    reason = e.description(),
-                    "token refused"
-                );
-                let over = self
-                    .failures
-                    .count(&*self.store, client_id.as_deref(), ip, now)
-                    .await;
-                match over {
-                    Some(retry_after) => {
-                        tracing::warn!("failed token requests over budget");
-                        Err(TokenError::TooMany { retry_after })
-                    }
-                    None => Err(e),
-                }
+        let registered = claimed.filter(|id| self.clients.get(id).is_some());
+        match self
+            .failures
+            .failed_authentication(&*self.store, registered, ip, now)
+            .await
+        {
+            Some(retry_after) => {
+                tracing::warn!("failed client authentications over budget");
+                TokenError::TooMany { retry_after }
             }
-            Err((_, e)) => {
-                tracing::info!(error = e.code(), "token refused");
-                Err(e)
-            }
+            None => e,
         }
     }
 
+    /// Redeems the code of an authenticated client.
     async fn redeem(
         &self,
-        params: &[(String, String)],
-        authorization: Option<&str>,
+        client: &Client,
+        request: &TokenParams,
         now: u64,
-    ) -> Result<TokenResponse, (Option<String>, TokenError)> {
-        let (client, request) = token::check(params, authorization, &self.clients)?;
-        let client_id = Some(client.id.clone());
-        let fail = |e: TokenError| (client_id.clone(), e);
+    ) -> Result<TokenResponse, TokenError> {
         let id = grant::sign_in_of(&request.code)
-            .ok_or_else(|| fail(TokenError::InvalidGrant("The code is not valid.")))?;
+            .ok_or(TokenError::InvalidGrant("The code is not valid."))?;
         let code_hash = grant::hash(&request.code);
         let access_token = grant::new_access_token(&id);
         let check = RedeemCheck {
@@ -373,33 +395,35 @@ impl Provider {
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "store failed");
-                fail(TokenError::Unavailable)
+                TokenError::Unavailable
             })?;
         let record = match step {
             AuthStep::Done(record) => record,
-            AuthStep::Refused(Some(record))
-                if record.redemption.is_some()
-                    && record
-                        .grant
-                        .as_ref()
-                        .is_some_and(|g| g.code_hash == code_hash) =>
-            {
-                // RFC 6749 §4.1.2: a code used twice revokes what it gave.
-                tracing::warn!(sign_in = %id, "a redeemed code was presented again: token revoked");
-                if let Err(e) = self.store.revoke(&id, &code_hash, now).await {
-                    tracing::error!(error = %e, "could not revoke the token of a replayed code");
+            // RFC 6749 §4.1.2: a code used twice revokes what it gave, when
+            // its own client presents it again (the app's retry, or the app
+            // after a thief redeemed first). Anyone else changes nothing.
+            AuthStep::Refused(Some(record)) if record.revocable(&check) => {
+                match self.store.revoke(&id, &check, now).await {
+                    Ok(AuthStep::Done(_)) => tracing::warn!(
+                        sign_in = %id,
+                        "a redeemed code was presented again by its client: token revoked"
+                    ),
+                    Ok(AuthStep::Refused(_)) => {}
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not revoke the token of a replayed code")
+                    }
                 }
-                return Err(fail(TokenError::InvalidGrant("The code was already used.")));
+                return Err(TokenError::InvalidGrant("The code was already used."));
             }
             AuthStep::Refused(_) => {
-                return Err(fail(TokenError::InvalidGrant(
+                return Err(TokenError::InvalidGrant(
                     "The code is not valid, has expired, or was issued for another client, redirect_uri or code_verifier.",
-                )));
+                ));
             }
         };
         let Some(granted) = &record.grant else {
             tracing::error!("a redeemed request has no grant");
-            return Err(fail(TokenError::Unavailable));
+            return Err(TokenError::Unavailable);
         };
         let with_email = record.request.scope.split(' ').any(|s| s == "email");
         let at_hash = grant::at_hash(&access_token);
@@ -419,7 +443,7 @@ impl Provider {
         let keys = self.keys.get().await;
         let id_token = keys.signing.sign(&claims).map_err(|e| {
             tracing::error!(error = %e, "could not sign an ID token");
-            fail(TokenError::Unavailable)
+            TokenError::Unavailable
         })?;
         tracing::info!(client = %client.id, sign_in = %id, "code redeemed");
         Ok(TokenResponse {
