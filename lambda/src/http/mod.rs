@@ -6,7 +6,8 @@
 //! - [`extract`]: JSON bodies and the client address, rejecting in our shape
 //! - [`error`]: [`ApiError`], the one error answer
 //! - [`edge`]: behind CloudFront, the viewer's address and the origin secret
-//! - [`openapi`]: the OpenAPI document of the API, served and checked
+//! - [`openapi`]: the OpenAPI document of the API, served and checked;
+//!   `openapi_oidc`: its part for the OpenID Connect endpoints
 //! - `assets`: the page, embedded at build time, pre-compressed
 
 mod assets;
@@ -16,6 +17,7 @@ mod extract;
 mod handlers;
 mod oidc;
 pub mod openapi;
+mod openapi_oidc;
 
 pub use edge::VIEWER_ADDRESS_HEADER;
 pub use error::ApiError;

@@ -1,9 +1,9 @@
 //! Checking a code: each try counted before its one comparison, the
 //! approval one conditional write that a single request wins.
 
-use super::gate::{Busy, Step};
 use super::{Approved, Client, Service, ServiceError};
 use crate::domain::{Code, FlowId, FlowRecord, FlowState};
+use crate::gate::{Busy, Step};
 use crate::metrics::{self, Metric, RefusedBy, VerifyOutcome};
 use crate::store::{Approval, Attempt};
 use std::net::IpAddr;

@@ -75,6 +75,26 @@ pub(super) fn limits_from(env: &Env) -> Result<Limits, SettingsError> {
             defaults.verifies_per_ip_per_hour,
             1..=1_000_000,
         )?,
+        authorizes_per_ip_per_hour: env.bounded_or(
+            "OTP_AUTHORIZES_PER_IP_PER_HOUR",
+            defaults.authorizes_per_ip_per_hour,
+            1..=1_000_000,
+        )?,
+        sign_in_reads_per_ip_per_hour: env.bounded_or(
+            "OTP_SIGN_IN_READS_PER_IP_PER_HOUR",
+            defaults.sign_in_reads_per_ip_per_hour,
+            1..=1_000_000,
+        )?,
+        sign_in_cancels_per_ip_per_hour: env.bounded_or(
+            "OTP_SIGN_IN_CANCELS_PER_IP_PER_HOUR",
+            defaults.sign_in_cancels_per_ip_per_hour,
+            1..=1_000_000,
+        )?,
+        userinfo_failures_per_ip_per_hour: env.bounded_or(
+            "OTP_USERINFO_FAILURES_PER_IP_PER_HOUR",
+            defaults.userinfo_failures_per_ip_per_hour,
+            1..=1_000_000,
+        )?,
     };
     if limits.max_sends_per_email_per_day < limits.sends_per_email_per_day {
         return Err(SettingsError::Invalid {

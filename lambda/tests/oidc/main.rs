@@ -9,6 +9,10 @@
 //!   redirect with `error`, `state` and `iss`); the page's sign-in steps;
 //! - [`token`]: what `/token` refuses, code replay and expiry, races, the
 //!   failure budget;
+//! - [`strangers`]: what a stranger cannot do at `/token` (shut an app out,
+//!   revoke its tokens, go around the budgets);
+//! - [`logs`]: what a refused client authentication writes to the log;
+//! - [`budgets`]: the per-client budgets of the provider's endpoints;
 //! - [`userinfo`]: bearer tokens at `/userinfo`;
 //! - [`discovery`]: the provider's metadata and its keys;
 //! - [`keys`]: configured signing keys and the subject key;
@@ -22,6 +26,7 @@
 mod helpers;
 
 mod authorize;
+mod budgets;
 mod discovery;
 mod keys;
 mod logs;
