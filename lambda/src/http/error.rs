@@ -60,6 +60,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::InvalidCodeFormat => {
                 ApiError::new(StatusCode::BAD_REQUEST, C::InvalidCodeFormat)
             }
+            ServiceError::MalformedId(field) => {
+                ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest).with_message(format!(
+                    "{field} must be the 22-character id the service gave (128 bits in base64url)."
+                ))
+            }
             ServiceError::UnknownFlow => ApiError::new(StatusCode::NOT_FOUND, C::UnknownFlow),
             ServiceError::Expired => ApiError::new(StatusCode::GONE, C::Expired),
             ServiceError::AlreadyUsed => ApiError::new(StatusCode::GONE, C::AlreadyUsed),

@@ -284,14 +284,20 @@ pub async fn userinfo(
                 let mut tokens = params.into_iter().filter(|(k, _)| k == "access_token");
                 body_token = tokens.next().map(|(_, v)| v);
                 if tokens.next().is_some() {
-                    return userinfo_error(&UserinfoError::InvalidRequest);
+                    return userinfo_error(&UserinfoError::InvalidRequest(
+                        "Send one access_token form field, not several.",
+                    ));
                 }
             }
-            Err(_) => return userinfo_error(&UserinfoError::InvalidRequest),
+            Err(why) => return userinfo_error(&UserinfoError::InvalidRequest(why)),
         }
     }
     let token = match (header_token, body_token) {
-        (Some(_), Some(_)) => return userinfo_error(&UserinfoError::InvalidRequest),
+        (Some(_), Some(_)) => {
+            return userinfo_error(&UserinfoError::InvalidRequest(
+                "Send the access token once: in the Authorization header or as an access_token form field.",
+            ));
+        }
         (Some(t), None) | (None, Some(t)) if !t.is_empty() => t,
         _ if bearer_sent => return userinfo_error(&UserinfoError::InvalidToken),
         _ => return userinfo_error(&UserinfoError::Missing),
@@ -337,13 +343,10 @@ fn userinfo_error(e: &UserinfoError) -> Response {
                 "error_description": "The access token is unknown, expired or revoked.",
             }),
         ),
-        UserinfoError::InvalidRequest => (
+        UserinfoError::InvalidRequest(why) => (
             StatusCode::BAD_REQUEST,
             "Bearer realm=\"otp\", error=\"invalid_request\"",
-            json!({
-                "error": "invalid_request",
-                "error_description": "Send the access token once: in the Authorization header or as an access_token form field.",
-            }),
+            json!({ "error": "invalid_request", "error_description": why }),
         ),
         UserinfoError::TooMany { retry_after } => {
             let mut response = (

@@ -156,7 +156,7 @@ fn document() -> Value {
         summary: "What the page shows for an app's sign-in request",
         description: "The `sign_in` handle comes from the page's address, where `/authorize` \
             sent the person. A request that is unknown, expired, cancelled or completed answers \
-            410.",
+            410; a handle that does not match the documented pattern, 400 `invalid_request`.",
         request: Some("SignInRequest"),
         status: 200,
         success: success("The app asking, and its hints.", "SignInResponse"),

@@ -137,8 +137,8 @@ pub(super) fn add_openid_connect(doc: &mut Value) {
         let mut op = json!({
             "operationId": id,
             "summary": "The claims of an access token's sign-in (OpenID Connect Core §5.3)",
-            "description": "The access token comes in `Authorization: Bearer`, or (POST) as an \
-                `access_token` form field, not both. `email` and `email_verified` only with the \
+            "description": "The access token comes once: in `Authorization: Bearer`, or (POST) \
+                as one `access_token` form field, not both. `email` and `email_verified` only with the \
                 `email` scope.",
             "security": [{ "bearer": [] }],
             "responses": {
@@ -147,7 +147,10 @@ pub(super) fn add_openid_connect(doc: &mut Value) {
                     "content": json_content("UserInfo"),
                 },
                 "400": {
-                    "description": "The token came by two methods.",
+                    "description": "`invalid_request`: the token came twice (in the \
+                        `Authorization` header and the body, or as two `access_token` form \
+                        fields), or the form body could not be read (over 8 KiB); \
+                        `error_description` says which.",
                     "headers": challenge_header.clone(),
                     "content": json_content("BearerError"),
                 },

@@ -86,8 +86,9 @@ pub enum AuthorizeFailure {
 /// Why `/userinfo` refused.
 #[derive(Debug)]
 pub enum UserinfoError {
-    /// 400 `invalid_request`: the token came by two methods.
-    InvalidRequest,
+    /// 400 `invalid_request`, saying why: the token came twice (by two
+    /// methods, or as two form fields), or the form body could not be read.
+    InvalidRequest(&'static str),
     /// 401 without an error: no token.
     Missing,
     /// 401 `invalid_token`: unknown, expired or revoked.
@@ -270,7 +271,7 @@ impl Provider {
 
     /// What the page shows for a live sign-in request.
     pub async fn sign_in(&self, id: &str, ip: IpAddr) -> Result<SignInResponse, ServiceError> {
-        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
+        let id = SignInId::parse(id).ok_or(ServiceError::MalformedId("sign_in"))?;
         let now = self.clock.now();
         self.enter_page_step(Step::SignInRead, ip, now)?;
         let record = self.store.get_auth_request(&id).await?;
@@ -292,7 +293,7 @@ impl Provider {
     /// Cancels a live sign-in request: the way back to the app, with
     /// `error=access_denied`.
     pub async fn cancel(&self, id: &str, ip: IpAddr) -> Result<String, ServiceError> {
-        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
+        let id = SignInId::parse(id).ok_or(ServiceError::MalformedId("sign_in"))?;
         let now = self.clock.now();
         self.enter_page_step(Step::SignInCancel, ip, now)?;
         match self.store.cancel_auth_request(&id, now).await? {

@@ -45,6 +45,10 @@ pub enum ServiceError {
     InvalidLocale,
     #[error("invalid code format")]
     InvalidCodeFormat,
+    /// An id (`flow_id`, `sign_in`) that is not of the form the service
+    /// makes: a malformed request, not an unknown one.
+    #[error("malformed {0}")]
+    MalformedId(&'static str),
     #[error("unknown flow")]
     UnknownFlow,
     #[error("expired")]
@@ -64,8 +68,8 @@ pub enum ServiceError {
     },
     #[error("proof of work required")]
     ProofRequired(Challenge),
-    /// The sign-in request a step names is malformed, unknown, expired,
-    /// cancelled or finished.
+    /// The sign-in request a step names is unknown, expired, cancelled or
+    /// finished.
     #[error("sign-in request expired or unknown")]
     SignInExpired,
     /// The request carries no client address, so the per-client budgets

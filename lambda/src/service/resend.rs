@@ -30,7 +30,7 @@ impl Service {
     ) -> Result<Resent, ServiceError> {
         check_proof_shape(proof)?;
         let language = language(locale)?;
-        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::UnknownFlow)?;
+        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::MalformedId("flow_id"))?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();

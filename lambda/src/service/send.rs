@@ -46,7 +46,7 @@ impl SendInput {
         let sign_in = request
             .sign_in
             .as_deref()
-            .map(|id| SignInId::parse(id).ok_or(ServiceError::SignInExpired))
+            .map(|id| SignInId::parse(id).ok_or(ServiceError::MalformedId("sign_in")))
             .transpose()?;
         let request_id = request
             .request_id

@@ -31,10 +31,7 @@ impl Service {
         client: Client,
     ) -> Result<Approved, ServiceError> {
         let code = Code::parse(code).ok_or(ServiceError::InvalidCodeFormat)?;
-        let flow_id = FlowId::parse(flow_id).ok_or_else(|| {
-            metrics::record(Metric::Verify(VerifyOutcome::UnknownFlow));
-            ServiceError::UnknownFlow
-        })?;
+        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::MalformedId("flow_id"))?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();

@@ -13,6 +13,7 @@
 //!   revoke its tokens, go around the budgets);
 //! - [`logs`]: what a refused client authentication writes to the log;
 //! - [`budgets`]: the per-client budgets of the provider's endpoints;
+//! - [`contract`]: `/userinfo`'s 400, as the API document lists it;
 //! - [`userinfo`]: bearer tokens at `/userinfo`;
 //! - [`discovery`]: the provider's metadata and its keys;
 //! - [`keys`]: configured signing keys and the subject key;
@@ -27,6 +28,7 @@ mod helpers;
 
 mod authorize;
 mod budgets;
+mod contract;
 mod discovery;
 mod keys;
 mod logs;
