@@ -159,11 +159,16 @@ fn document() -> Value {
         summary: "What the page shows for an app's sign-in request",
         description: "The `sign_in` handle comes from the page's address, where `/authorize` \
             sent the person. A request that is unknown, expired, cancelled or completed answers \
-            410.",
+            410; a handle that does not match the documented pattern, 400 `invalid_request`.",
         request: Some("SignInRequest"),
         status: 200,
         success: success("The app asking, and its hints.", "SignInResponse"),
-        errors: &[C::InvalidRequest, C::SignInExpired, C::Unavailable],
+        errors: &[
+            C::InvalidRequest,
+            C::SignInExpired,
+            C::RateLimited,
+            C::Unavailable,
+        ],
     };
     let cancel = Step {
         id: "cancelSignIn",
@@ -173,7 +178,12 @@ fn document() -> Value {
         request: Some("SignInRequest"),
         status: 200,
         success: success("Where to send the person.", "RedirectResponse"),
-        errors: &[C::InvalidRequest, C::SignInExpired, C::Unavailable],
+        errors: &[
+            C::InvalidRequest,
+            C::SignInExpired,
+            C::RateLimited,
+            C::Unavailable,
+        ],
     };
     let health = Step {
         id: "health",
