@@ -10,7 +10,7 @@
 #
 # frontend/dist is committed, so running the service needs none of these
 # tools: dist/.sources holds a fingerprint of the sources it was built from
-# (scripts/lib/page_build.py `fresh` compares it), and `--check`, run by
+# (scripts/lib/page_sources.py `fresh` compares it), and `--check`, run by
 # scripts/test, proves every committed file is what the sources build.
 #
 # Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli at the exact
@@ -145,7 +145,7 @@ for f in "$stage"/*; do
   brotli -q 11 -f -k -o "$f.br" "$f"
   gzip -9 -n -k -c "$f" >"$f.gz"
 done
-"${PAGE_BUILD[@]}" sources "$ROOT" >"$stage/.sources"
+python3 "$ROOT/scripts/lib/page_sources.py" fingerprint "$ROOT" >"$stage/.sources"
 
 out="$DIST"
 if [[ -d "$DIST" ]] && diff -rq "$stage" "$DIST" >/dev/null 2>&1; then

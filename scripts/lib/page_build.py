@@ -5,8 +5,6 @@
     page_build.py minify-js IN OUT [--drop-stream-classes]
     page_build.py minify-css IN OUT
     page_build.py catalogs BUILD_JSON
-    page_build.py sources ROOT
-    page_build.py fresh ROOT DIST
 
 Layout:
 - `Module`: one reader of a WebAssembly binary's sections (imports,
@@ -21,9 +19,6 @@ Layout:
   module and its glue alike.
 - `minify_js`, `minify_css`: comments and whitespace out, nothing else.
 - `catalog_dir`: where the page crate's build script wrote the catalogs.
-- `sources_fingerprint`: a hash of everything the page is built from,
-  recorded in the built page (`SOURCES_FILE`) so a run can tell whether
-  the page it has is the one its sources build.
 
 Standard library only: the build runs on a fresh machine before anything
 from PyPI is installed.
@@ -32,13 +27,10 @@ from PyPI is installed.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -461,119 +453,6 @@ def catalog_dir(messages: list[str], package: str = "otp-frontend") -> str:
 
 
 # ---------------------------------------------------------------------------
-# What the page is built from.
-
-# Written into the built page; the backend embeds no file whose name starts
-# with a dot.
-SOURCES_FILE = ".sources"
-# The page's crates; the lock file's packages they reach are its dependencies.
-PAGE_PACKAGES = ("otp-frontend", "otp-pow", "otp-api")
-PAGE_MANIFESTS = ("frontend/Cargo.toml", "frontend/pow/Cargo.toml", "api/Cargo.toml")
-# Folders whose files the page is built from, but for these.
-PAGE_FOLDERS = ("frontend", "api", "locales")
-NOT_INPUTS = ("frontend/dist", "frontend/tests")
-BUILD_FILES = ("scripts/build-frontend.sh", "scripts/lib/page_build.py")
-
-
-def page_dependencies(lock: dict) -> list[dict]:
-    """The lock file's packages reachable from the page's crates (through
-    any kind of dependency, on any target), sorted."""
-    packages = lock.get("package", [])
-    by_name: dict[str, list[dict]] = {}
-    for p in packages:
-        by_name.setdefault(p["name"], []).append(p)
-
-    def resolve(spec: str) -> list[dict]:
-        name, _, rest = spec.partition(" ")
-        candidates = by_name.get(name, [])
-        version = rest.split(" ", 1)[0]
-        return [p for p in candidates if not version or p["version"] == version]
-
-    seen: dict[tuple[str, str], dict] = {}
-    todo = [p for name in PAGE_PACKAGES for p in by_name.get(name, [])]
-    while todo:
-        p = todo.pop()
-        key = (p["name"], p["version"])
-        if key in seen:
-            continue
-        seen[key] = p
-        for spec in p.get("dependencies", []):
-            todo.extend(resolve(spec))
-    return [seen[k] for k in sorted(seen)]
-
-
-def page_manifest_settings(workspace_manifest: dict, member_manifests: list[dict]) -> dict:
-    """What the root Cargo.toml says that a page build reads: the profiles,
-    the workspace's settings, and the workspace dependencies that the page's
-    crates name."""
-    named: set[str] = set()
-    for manifest in member_manifests:
-        tables = [manifest] + list(manifest.get("target", {}).values())
-        for table in tables:
-            for kind in ("dependencies", "dev-dependencies", "build-dependencies"):
-                named.update(table.get(kind, {}))
-    workspace = dict(workspace_manifest.get("workspace", {}))
-    dependencies = workspace.pop("dependencies", {})
-    return {
-        "profile": workspace_manifest.get("profile", {}),
-        "workspace": workspace,
-        "dependencies": {k: v for k, v in sorted(dependencies.items()) if k in named},
-    }
-
-
-def page_input_files(root: Path) -> list[str]:
-    """Every file under the page's folders but the built page, the browser
-    tests and Markdown, and the build's own files: relative paths, sorted."""
-    found = [f for f in BUILD_FILES if (root / f).is_file()]
-    for folder in PAGE_FOLDERS:
-        for dirpath, dirnames, filenames in os.walk(root / folder):
-            rel = Path(dirpath).relative_to(root).as_posix()
-            dirnames[:] = [d for d in dirnames if f"{rel}/{d}" not in NOT_INPUTS]
-            found.extend(f"{rel}/{f}" for f in filenames if not f.endswith(".md"))
-    return sorted(found)
-
-
-def sources_fingerprint(root: Path) -> str:
-    """A SHA-256 of what the page is built from (its files, the locked
-    versions of its dependencies, the workspace's settings for it).
-
-    Whom it protects: a person running the service, who must be served the
-    page the sources build. The safe direction is to count too much: a file
-    that does not matter costs one needless page build; one missed would
-    serve a stale page until the build's check (scripts/test) fails.
-    """
-    digest = hashlib.sha256()
-
-    def add(label: str, data: bytes) -> None:
-        digest.update(f"{label}\0{len(data)}\0".encode())
-        digest.update(data)
-
-    for rel in page_input_files(root):
-        add(rel, (root / rel).read_bytes())
-    with open(root / "Cargo.lock", "rb") as f:
-        lock = tomllib.load(f)
-    add("Cargo.lock", json.dumps(page_dependencies(lock), sort_keys=True).encode())
-    with open(root / "Cargo.toml", "rb") as f:
-        workspace = tomllib.load(f)
-    members = []
-    for rel in PAGE_MANIFESTS:
-        with open(root / rel, "rb") as f:
-            members.append(tomllib.load(f))
-    settings = page_manifest_settings(workspace, members)
-    add("Cargo.toml", json.dumps(settings, sort_keys=True).encode())
-    return digest.hexdigest()
-
-
-def is_fresh(root: Path, dist: Path) -> bool:
-    """Whether `dist` holds a page built from the sources under `root`."""
-    try:
-        recorded = (dist / SOURCES_FILE).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return False
-    return recorded == sources_fingerprint(root)
-
-
-# ---------------------------------------------------------------------------
 # Command line.
 
 
@@ -598,11 +477,6 @@ def main(argv: list[str]) -> int:
     css.add_argument("output")
     catalogs = commands.add_parser("catalogs", help="print where the catalogs were written")
     catalogs.add_argument("build_json")
-    sources = commands.add_parser("sources", help="print the fingerprint of the page's sources")
-    sources.add_argument("root", type=Path)
-    fresh = commands.add_parser("fresh", help="exit 0 if DIST was built from the sources under ROOT")
-    fresh.add_argument("root", type=Path)
-    fresh.add_argument("dist", type=Path)
     args = parser.parse_args(argv)
 
     if args.command == "stub":
@@ -632,10 +506,6 @@ def main(argv: list[str]) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     elif args.command == "catalogs":
         print(catalog_dir(Path(args.build_json).read_text(encoding="utf-8").splitlines()))
-    elif args.command == "sources":
-        print(sources_fingerprint(args.root))
-    elif args.command == "fresh":
-        return 0 if is_fresh(args.root, args.dist) else 1
     return 0
 
 
