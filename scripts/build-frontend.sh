@@ -53,13 +53,18 @@ start=$(date +%s%N)
 # v0 symbols name a generic's arguments, and the linker's map says which
 # symbols share a function; the stubbing below reads both. Only this
 # build's flags: the profile's artifacts are this script's alone.
+# The map's path goes to the page's own link only (`cargo rustc`), never
+# into RUSTFLAGS: cargo names every crate's files by a hash of RUSTFLAGS,
+# LTO merges the crates in the order of those names, and a path that
+# differs between checkouts would swap two crates of one name (hashbrown's
+# two versions), and so two functions of the module.
 # The build's messages name the folder where frontend/build.rs wrote each
 # language's catalog (i18n-<tag>-<hash>.json), copied into dist/ below.
 mkdir -p "$WORK"
-RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-Csymbol-mangling-version=v0 -Clink-arg=--Map=$WORK/otp.map" \
-  cargo build --manifest-path "$ROOT/Cargo.toml" -p otp-frontend --bin otp-frontend \
+RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-Csymbol-mangling-version=v0" \
+  cargo rustc --manifest-path "$ROOT/Cargo.toml" -p otp-frontend --bin otp-frontend \
   --target wasm32-unknown-unknown --profile "$PROFILE" --message-format=json-render-diagnostics \
-  >"$WORK/build.json"
+  -- -Clink-arg=--Map="$WORK/otp.map" >"$WORK/build.json"
 input="$TARGET_DIR/wasm32-unknown-unknown/$PROFILE/otp-frontend.wasm"
 catalogs="$("${PAGE_BUILD[@]}" catalogs "$WORK/build.json")"
 # A build of its own, so the page's build never sees otp-api's `pow` feature.
