@@ -61,7 +61,7 @@ class CargoArtifactsTest(unittest.TestCase):
             cargo_artifacts.binary(BUILD, "otp", "example")
 
     def test_a_binary_not_built_is_an_error(self):
-        with self.assertRaisesRegex(SystemExit, "expected one binary otp-frontend"):
+        with self.assertRaisesRegex(SystemExit, "expected one bin otp-frontend"):
             cargo_artifacts.binary(BUILD, "otp-frontend")
 
 
