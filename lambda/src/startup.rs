@@ -76,6 +76,7 @@ pub async fn build_with_store(
             refresh_lifetime: settings.sessions.refresh_lifetime,
             backchannel_timeout: settings.sessions.backchannel_timeout,
         },
+        service.gate(),
     ));
     Ok(Parts { service, provider })
 }
