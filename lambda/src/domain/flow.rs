@@ -93,6 +93,11 @@ random_id_type!(
     /// confirm: the handle the page is given.
     LogoutId
 );
+random_id_type!(
+    /// One WebAuthn ceremony (adding a passkey, or signing in with one)
+    /// waiting for the browser's answer: the handle of its stored challenge.
+    CeremonyId
+);
 
 /// A page's idempotency key for a send: 1 to [`MAX_REQUEST_ID_LEN`]
 /// visible ASCII characters, chosen by the page, so a retried send finds

@@ -22,4 +22,6 @@ pub mod session;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use code::{Code, CodeHash, CodeHasher, HmacKey, PseudonymKey};
 pub use email::{Email, EmailError};
-pub use flow::{FlowId, FlowRecord, FlowState, LogoutId, Policy, RequestId, SessionId, SignInId};
+pub use flow::{
+    CeremonyId, FlowId, FlowRecord, FlowState, LogoutId, Policy, RequestId, SessionId, SignInId,
+};

@@ -183,7 +183,8 @@ impl Provider {
             subject: self.subject_key.subject(&approved.email),
             email: approved.email.clone(),
             auth_time: approved.approved_at,
-            amr: "otp",
+            amr: "otp".to_owned(),
+            passkey: None,
         };
         let established = self
             .sessions
@@ -288,6 +289,7 @@ mod tests {
             subject: "ann".into(),
             amr: "otp".into(),
             auth_time: NOW - age,
+            passkey: None,
             created_at: NOW - age,
             expires_at: NOW + 1000,
             idle_expires_at: NOW + 1000,

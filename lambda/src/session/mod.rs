@@ -55,10 +55,12 @@ pub struct Proven {
     pub email: Email,
     /// The identity's `sub`.
     pub subject: String,
-    /// When the code was approved.
+    /// When the code was approved, or the passkey used.
     pub auth_time: u64,
-    /// How: `otp`.
-    pub amr: &'static str,
+    /// How, RFC 8176 values, space-separated: `otp`, or a passkey's.
+    pub amr: String,
+    /// The passkey (its credential id) that proved it, if one did.
+    pub passkey: Option<String>,
 }
 
 /// The browser's session after an approved code.
@@ -182,8 +184,9 @@ impl Sessions {
                     old_secret_hash: presented.secret_hash(),
                     secret_hash: cookie.secret_hash(),
                     subject: proven.subject.clone(),
-                    amr: proven.amr.to_owned(),
+                    amr: proven.amr.clone(),
                     auth_time: proven.auth_time,
+                    passkey: proven.passkey.clone(),
                     expires_at,
                     idle_expires_at,
                     client: client.map(str::to_owned),
@@ -196,6 +199,8 @@ impl Sessions {
                     let mut session = session.clone();
                     session.secret_hash = renewal.secret_hash;
                     session.auth_time = renewal.auth_time;
+                    session.amr = renewal.amr;
+                    session.passkey = renewal.passkey;
                     session.expires_at = expires_at;
                     session.idle_expires_at = idle_expires_at;
                     session.clients.extend(renewal.client);
@@ -215,8 +220,9 @@ impl Sessions {
             secret_hash: cookie.secret_hash(),
             email: proven.email.as_str().to_owned(),
             subject: proven.subject.clone(),
-            amr: proven.amr.to_owned(),
+            amr: proven.amr.clone(),
             auth_time: proven.auth_time,
+            passkey: proven.passkey.clone(),
             created_at: now,
             expires_at,
             idle_expires_at,

@@ -1,9 +1,10 @@
 //! A macro for store wrappers that change only the verification steps.
 
-/// Implements [`crate::store::SignInStore`], [`crate::store::SessionStore`]
-/// and [`crate::store::SuppressionStore`] for a store wrapper `$ty` by
-/// passing every call to its field `$inner` unchanged: for wrappers that
-/// hold or break only the verification steps (tests, benchmarks).
+/// Implements [`crate::store::SignInStore`], [`crate::store::SessionStore`],
+/// [`crate::store::PasskeyStore`] and [`crate::store::SuppressionStore`]
+/// for a store wrapper `$ty` by passing every call to its field `$inner`
+/// unchanged: for wrappers that hold or break only the verification steps
+/// (tests, benchmarks).
 #[macro_export]
 macro_rules! forward_sign_in_steps {
     ($ty:ty, $inner:ident) => {
@@ -155,6 +156,57 @@ macro_rules! forward_sign_in_steps {
                 now: u64,
             ) -> Result<Option<$crate::store::LogoutRecord>, $crate::store::StoreError> {
                 self.$inner.use_logout(id, now).await
+            }
+        }
+
+        #[$crate::store::async_trait_for_macros]
+        impl $crate::store::PasskeyStore for $ty {
+            async fn put_ceremony(
+                &self,
+                ceremony: &$crate::store::Ceremony,
+                ttl: u64,
+            ) -> Result<(), $crate::store::StoreError> {
+                self.$inner.put_ceremony(ceremony, ttl).await
+            }
+            async fn get_ceremony(
+                &self,
+                id: &$crate::domain::CeremonyId,
+            ) -> Result<Option<$crate::store::Ceremony>, $crate::store::StoreError> {
+                self.$inner.get_ceremony(id).await
+            }
+            async fn passkeys_of(
+                &self,
+                subject: &str,
+            ) -> Result<$crate::store::PasskeyList, $crate::store::StoreError> {
+                self.$inner.passkeys_of(subject).await
+            }
+            async fn get_passkey(
+                &self,
+                id: &str,
+            ) -> Result<Option<$crate::store::Passkey>, $crate::store::StoreError> {
+                self.$inner.get_passkey(id).await
+            }
+            async fn add_passkey(
+                &self,
+                ceremony: &$crate::domain::CeremonyId,
+                passkey: &$crate::store::Passkey,
+                now: u64,
+            ) -> Result<$crate::store::Added, $crate::store::StoreError> {
+                self.$inner.add_passkey(ceremony, passkey, now).await
+            }
+            async fn use_passkey(
+                &self,
+                ceremony: &$crate::domain::CeremonyId,
+                use_: &$crate::store::PasskeyUse,
+            ) -> Result<$crate::store::Used, $crate::store::StoreError> {
+                self.$inner.use_passkey(ceremony, use_).await
+            }
+            async fn remove_passkey(
+                &self,
+                subject: &str,
+                id: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                self.$inner.remove_passkey(subject, id).await
             }
         }
 

@@ -16,15 +16,18 @@
 //! | `session#<session id>` | a session on the service's origin |
 //! | `sessions#<subject>` | the ids of an identity's sessions |
 //! | `logout#<logout id>` | a logout an app asked for, awaiting confirmation |
+//! | `passkey#<credential id>` | a passkey |
+//! | `passkeys#<subject>` | an identity's user handle and the ids of its passkeys |
+//! | `ceremony#<ceremony id>` | a WebAuthn ceremony awaiting the browser's answer |
 //! | `suppress#<subject>` | a suppressed mailbox |
 //! | `warm#` | never written: what warming the DynamoDB client reads |
 //!
 //! The memory store keeps flows, idempotency keys, sign-in requests,
-//! sessions and logout requests in maps of their own and needs their
+//! sessions, logout requests, passkeys and ceremonies in maps of their own and needs their
 //! prefixes only to read keys back; the
 //! DynamoDB store writes every item under its key here.
 
-use crate::domain::{FlowId, LogoutId, SessionId, SignInId};
+use crate::domain::{CeremonyId, FlowId, LogoutId, SessionId, SignInId};
 
 const FLOW: &str = "flow#";
 const IDEMPOTENCY: &str = "idem#";
@@ -36,6 +39,9 @@ const SUPPRESSION: &str = "suppress#";
 const SESSION: &str = "session#";
 const SESSIONS: &str = "sessions#";
 const LOGOUT: &str = "logout#";
+const PASSKEY: &str = "passkey#";
+const PASSKEYS: &str = "passkeys#";
+const CEREMONY: &str = "ceremony#";
 
 /// The key warming the DynamoDB client reads: outside every prefix above.
 pub const WARM: &str = "warm#";
@@ -108,6 +114,31 @@ pub fn logout_id_of(key: &str) -> Option<LogoutId> {
     key.strip_prefix(LOGOUT).and_then(LogoutId::parse)
 }
 
+/// A passkey, by its credential id (base64url).
+pub fn passkey(id: &str) -> String {
+    format!("{PASSKEY}{id}")
+}
+
+/// The credential id a key names, if it is a passkey's key.
+pub fn passkey_id_of(key: &str) -> Option<&str> {
+    key.strip_prefix(PASSKEY)
+}
+
+/// An identity's user handle and passkeys, by its `sub`.
+pub fn passkeys(subject: &str) -> String {
+    format!("{PASSKEYS}{subject}")
+}
+
+/// A WebAuthn ceremony awaiting the browser's answer, by its id.
+pub fn ceremony(id: &CeremonyId) -> String {
+    format!("{CEREMONY}{}", id.as_str())
+}
+
+/// The ceremony a key names, if it is a ceremony's key.
+pub fn ceremony_id_of(key: &str) -> Option<CeremonyId> {
+    key.strip_prefix(CEREMONY).and_then(CeremonyId::parse)
+}
+
 /// A suppressed mailbox, by the hashed mailbox.
 pub fn suppression(subject: &str) -> String {
     format!("{SUPPRESSION}{subject}")
@@ -134,6 +165,14 @@ mod tests {
         assert_eq!(logout_id_of(&logout(&logout_id)), Some(logout_id.clone()));
         assert_eq!(logout_id_of(&session(&session_id)), None);
         assert_eq!(flow_id_of(&idempotency(flow_id.as_str())), None);
+        assert_eq!(passkey_id_of(&passkey("AbC-_9")), Some("AbC-_9"));
+        assert_eq!(passkey_id_of(&passkeys("AbC-_9")), None);
+        let ceremony_id = CeremonyId::generate();
+        assert_eq!(
+            ceremony_id_of(&ceremony(&ceremony_id)),
+            Some(ceremony_id.clone())
+        );
+        assert_eq!(ceremony_id_of(&logout(&logout_id)), None);
         let limit = counter("send-ip", "ab12", 7);
         assert_eq!(limit, "limit#send-ip#ab12#7");
         assert_eq!(counter_scope(&limit), Some("send-ip"));

@@ -25,6 +25,7 @@
 //! - [`sign_in`]: an app's sign-in request, its grant, redemption and
 //!   refresh token
 //! - [`session`]: sessions on the service's origin, and the logouts apps ask for
+//! - [`passkey`]: passkeys, and the WebAuthn ceremonies that add and use them
 //! - [`suppression`]: the suppression list
 //! - [`keys`]: every item's key and its prefix
 //!
@@ -40,6 +41,7 @@ pub mod flow;
 mod forward;
 pub mod keys;
 pub mod memory;
+pub mod passkey;
 pub mod session;
 pub mod sign_in;
 pub mod suppression;
@@ -54,6 +56,7 @@ pub use admission::{Admission, Charge, ProofMark, Refusal};
 pub use dynamodb::DynamoStore;
 pub use flow::{Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard};
 pub use memory::MemoryStore;
+pub use passkey::{Added, Ceremony, Passkey, PasskeyList, PasskeyStore, PasskeyUse, Purpose, Used};
 pub use session::{
     LogoutRecord, LogoutRequest, Renewal, Session, SessionStep, SessionStore, SessionUse,
 };
@@ -78,7 +81,7 @@ impl StoreError {
 /// The persistence port. Implementations must be linearizable per item: two
 /// concurrent calls never both win the same condition.
 #[async_trait]
-pub trait Store: SignInStore + SessionStore + SuppressionStore {
+pub trait Store: SignInStore + SessionStore + PasskeyStore + SuppressionStore {
     /// Writes a new flow if `admission` passes, charging it in the same
     /// atomic write; with `idempotency`, claims the key in that write too. A
     /// key held by a live flow yields `Created::Existing` and writes nothing.

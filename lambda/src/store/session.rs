@@ -3,7 +3,7 @@
 //!
 //! - `session#<session id>`: one session (its cookie's secret only as a
 //!   SHA-256, the identity it belongs to, when and how that identity was
-//!   proven, the apps that got codes in it, its two ends: the absolute
+//!   proven (and by which passkey, if one did), the apps that got codes in it, its two ends: the absolute
 //!   lifetime and the idle timeout). It belongs to an identity key (its
 //!   `subject`), never a budget key: merging there would sign one person in
 //!   as another.
@@ -35,10 +35,14 @@ pub struct Session {
     /// The identity's `sub`: a keyed hash of its identity key, stable across
     /// key rotations, so it also keys the identity's list of sessions.
     pub subject: String,
-    /// How the identity was proven, space-separated (`otp`).
+    /// How the identity was proven, space-separated (`otp`, or a
+    /// passkey's values).
     pub amr: String,
-    /// When the code that proved it was approved.
+    /// When the code that proved it was approved, or the passkey was used.
     pub auth_time: u64,
+    /// The passkey (its credential id) that proved it; `None` for a code.
+    /// Removing that passkey ends the session.
+    pub passkey: Option<String>,
     pub created_at: u64,
     /// The absolute end: the lifetime counted from the last code.
     pub expires_at: u64,
@@ -76,6 +80,8 @@ pub struct Renewal {
     pub subject: String,
     pub amr: String,
     pub auth_time: u64,
+    /// The passkey that proved it, if a passkey did.
+    pub passkey: Option<String>,
     pub expires_at: u64,
     pub idle_expires_at: u64,
     /// The app whose sign-in the code was for, if any.

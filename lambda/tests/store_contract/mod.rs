@@ -25,6 +25,7 @@ mod bound;
 mod codes;
 mod guesses;
 mod keys;
+mod passkeys;
 mod races;
 mod sessions;
 mod sign_in;
@@ -35,6 +36,7 @@ use bound::*;
 use codes::*;
 use guesses::*;
 use keys::*;
+use passkeys::*;
 use races::*;
 use sessions::*;
 use sign_in::*;
@@ -209,6 +211,11 @@ contract!(
     a_refresh_after_logout_loses,
     concurrent_refreshes_have_one_winner,
     a_logout_racing_a_refresh_is_never_overtaken,
+    a_ceremony_round_trips_once,
+    a_passkey_is_added_once_by_its_ceremony,
+    a_passkey_use_completes_its_ceremony_once,
+    concurrent_uses_of_one_challenge_have_one_winner,
+    only_its_identity_removes_a_passkey,
 );
 
 #[tokio::test]

@@ -15,6 +15,7 @@ fn session_at(subject: &str, now: u64) -> Session {
         subject: subject.to_owned(),
         amr: "otp".into(),
         auth_time: now,
+        passkey: None,
         created_at: now,
         expires_at: now + 30 * DAY,
         idle_expires_at: now + 7 * DAY,
@@ -41,6 +42,7 @@ fn renewal_of(session: &Session, now: u64) -> Renewal {
         subject: session.subject.clone(),
         amr: "otp".into(),
         auth_time: now,
+        passkey: None,
         expires_at: now + 30 * DAY,
         idle_expires_at: now + 7 * DAY,
         client: Some("shop".into()),
@@ -79,10 +81,16 @@ pub(crate) async fn session_round_trips_and_joins_its_identity(store: Arc<dyn St
     assert_eq!(store.sessions_of(&who).await.unwrap(), [other.id]);
 }
 
-/// A renewal needs the live session's current secret and its identity.
+/// A renewal needs the live session's current secret and its identity;
+/// it records how the identity was proven this time.
 pub(crate) async fn renew_only_a_live_session_with_its_secret(store: Arc<dyn Store>) {
     let (session, now) = stored_session(&*store, &subject()).await;
-    let right = renewal_of(&session, now + 5);
+    // Proven by a passkey this time.
+    let right = Renewal {
+        amr: "swk user mfa".into(),
+        passkey: Some("AbC-_9".into()),
+        ..renewal_of(&session, now + 5)
+    };
     let refused = [
         Renewal {
             old_secret_hash: "9".repeat(64),
@@ -132,7 +140,9 @@ pub(crate) async fn renew_only_a_live_session_with_its_secret(store: Arc<dyn Sto
         renewed,
         Session {
             secret_hash: right.secret_hash.clone(),
+            amr: right.amr.clone(),
             auth_time: now + 5,
+            passkey: right.passkey.clone(),
             expires_at: right.expires_at,
             idle_expires_at: right.idle_expires_at,
             clients: ["shop".to_owned()].into(),
@@ -146,6 +156,20 @@ pub(crate) async fn renew_only_a_live_session_with_its_secret(store: Arc<dyn Sto
             .await
             .unwrap()
     );
+    // A code proves it next: no passkey any more.
+    let by_code = Renewal {
+        old_secret_hash: right.secret_hash.clone(),
+        secret_hash: "3".repeat(64),
+        ..renewal_of(&session, now + 7)
+    };
+    assert!(
+        store
+            .renew_session(&session.id, &by_code, now + 7, now + 40 * DAY)
+            .await
+            .unwrap()
+    );
+    let renewed = store.get_session(&session.id).await.unwrap().unwrap();
+    assert_eq!((renewed.amr.as_str(), renewed.passkey), ("otp", None));
 }
 
 /// A live session ends once; an ended, expired or idle one does not.

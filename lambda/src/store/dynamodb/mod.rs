@@ -11,6 +11,8 @@
 //!   a session allows, one transaction with the session, `bound.rs`)
 //! - a session, an identity's list of sessions, a logout request
 //!   (`session.rs`)
+//! - a passkey, an identity's user handle and list of passkeys, a WebAuthn
+//!   ceremony (`passkey.rs`)
 //! - a suppressed mailbox: `until`, `reason`, `since`, `ttl`
 //!   (`suppression.rs`)
 //! - a budget counter: `count`, `ttl`
@@ -40,6 +42,7 @@ mod auth_item;
 mod bound;
 mod flow;
 mod item;
+mod passkey;
 mod session;
 mod sign_in;
 mod suppression;

@@ -1,5 +1,5 @@
 //! Sessions (`session#<id>`: `secret_hash`, `email`, `subject`, `amr`,
-//! `auth_time`, `created_at`, `expires_at`, `idle_expires_at`, `clients?`
+//! `auth_time`, `passkey?`, `created_at`, `expires_at`, `idle_expires_at`, `clients?`
 //! (a string set), `ended_at?`, `ttl`), each identity's list of them
 //! (`sessions#<subject>`: `ids`, a string set, `ttl`) and logout requests
 //! (`logout#<id>`: `client_id?`, `redirect_to?`, `ui_locales?`,
@@ -51,6 +51,9 @@ fn session_item(session: &Session, ttl: u64) -> Item {
     if let Some(ended_at) = session.ended_at {
         item.insert("ended_at".to_owned(), n(ended_at));
     }
+    if let Some(passkey) = &session.passkey {
+        item.insert("passkey".to_owned(), s(passkey));
+    }
     item
 }
 
@@ -74,6 +77,10 @@ fn session_from_item(item: &Item) -> Result<Session, StoreError> {
         subject: string("subject")?,
         amr: string("amr")?,
         auth_time: get_n(item, "auth_time")?,
+        passkey: match item.get("passkey") {
+            Some(_) => Some(string("passkey")?),
+            None => None,
+        },
         created_at: get_n(item, "created_at")?,
         expires_at: get_n(item, "expires_at")?,
         idle_expires_at: get_n(item, "idle_expires_at")?,
@@ -186,7 +193,7 @@ impl DynamoStore {
         })
     }
 
-    async fn put_new(&self, item: Item, what: &'static str) -> Result<(), StoreError> {
+    pub(super) async fn put_new(&self, item: Item, what: &'static str) -> Result<(), StoreError> {
         let result = self
             .client
             .put_item()
@@ -206,7 +213,7 @@ impl DynamoStore {
         }
     }
 
-    async fn get(&self, key: AttributeValue) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn get(&self, key: AttributeValue) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -271,6 +278,13 @@ impl SessionStore for DynamoStore {
             (":old_secret_hash", s(&renewal.old_secret_hash)),
             (":subject", s(&renewal.subject)),
         ];
+        match &renewal.passkey {
+            Some(passkey) => {
+                update.push_str(", #passkey = :passkey");
+                values.push((":passkey", s(passkey)));
+            }
+            None => update.push_str(" REMOVE #passkey"),
+        }
         if let Some(client) = &renewal.client {
             update.push_str(" ADD #clients :client");
             values.push((":client", AttributeValue::Ss(vec![client.clone()])));
@@ -399,6 +413,7 @@ mod tests {
             subject: "sub-of-ann".into(),
             amr: "otp".into(),
             auth_time: 100,
+            passkey: Some("AbC-_9".into()),
             created_at: 90,
             expires_at: 100 + 30 * 86_400,
             idle_expires_at: 100 + 7 * 86_400,
@@ -414,10 +429,15 @@ mod tests {
         let bare = Session {
             clients: Default::default(),
             ended_at: None,
+            passkey: None,
             ..full
         };
         let item = session_item(&bare, 9);
-        assert!(!item.contains_key("clients") && !item.contains_key("ended_at"));
+        assert!(
+            !item.contains_key("clients")
+                && !item.contains_key("ended_at")
+                && !item.contains_key("passkey")
+        );
         assert_eq!(session_from_item(&item).unwrap(), bare);
         let logout = LogoutRecord {
             request: LogoutRequest {

@@ -1,5 +1,6 @@
 //! The store of a single process: every flow, idempotency key, counter,
-//! sign-in request, session, logout request and suppression behind one lock, so each call is one
+//! sign-in request, session, logout request, suppression, passkey and
+//! WebAuthn ceremony behind one lock, so each call is one
 //! atomic step, exactly like one conditional write in DynamoDB. It is the
 //! local default and the reference the contract tests hold the DynamoDB
 //! store to.
@@ -15,17 +16,21 @@
 //! Every condition is the rule the DynamoDB store's condition expression
 //! mirrors, applied to the record under the lock (see [`super::flow`],
 //! [`super::admission`], [`super::sign_in`], [`super::session`],
-//! [`super::suppression`]).
+//! [`super::suppression`], [`super::passkey`]).
 
 mod flow;
+mod passkey;
 mod session;
 mod sign_in;
 mod suppression;
 
 use super::admission::{Check, Found};
 use super::flow::key_claimable;
-use super::{Admission, AuthRecord, IdempotencyKey, LogoutRecord, Refusal, Session, Suppression};
-use crate::domain::{FlowId, FlowRecord, LogoutId, SessionId, SignInId};
+use super::{
+    Admission, AuthRecord, Ceremony, IdempotencyKey, LogoutRecord, Passkey, PasskeyList, Refusal,
+    Session, Suppression,
+};
+use crate::domain::{CeremonyId, FlowId, FlowRecord, LogoutId, SessionId, SignInId};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -56,6 +61,12 @@ struct State {
     session_lists: HashMap<String, (HashSet<SessionId>, u64)>,
     /// Logout requests awaiting confirmation, with each item's `ttl`.
     logouts: HashMap<LogoutId, (LogoutRecord, u64)>,
+    /// WebAuthn ceremonies waiting for an answer, with each item's `ttl`.
+    ceremonies: HashMap<CeremonyId, (Ceremony, u64)>,
+    /// Passkeys, by credential id; they have no `ttl`.
+    passkeys: HashMap<String, Passkey>,
+    /// Each identity's user handle and passkeys, by `sub`.
+    passkey_lists: HashMap<String, PasskeyList>,
     writes: u64,
 }
 
@@ -127,6 +138,7 @@ impl State {
         self.sessions.retain(|_, (_, ttl)| *ttl > wall);
         self.session_lists.retain(|_, (_, ttl)| *ttl > wall);
         self.logouts.retain(|_, (_, ttl)| *ttl > wall);
+        self.ceremonies.retain(|_, (_, ttl)| *ttl > wall);
     }
 
     /// Why `admission` cannot pass now, if it cannot: its checks in their

@@ -70,6 +70,7 @@ impl SessionStore for MemoryStore {
         }
         session.secret_hash = renewal.secret_hash.clone();
         session.amr = renewal.amr.clone();
+        session.passkey = renewal.passkey.clone();
         session.auth_time = renewal.auth_time;
         session.expires_at = renewal.expires_at;
         session.idle_expires_at = renewal.idle_expires_at;
