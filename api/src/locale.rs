@@ -97,10 +97,10 @@ pub fn lookup(tag: &str) -> Option<&'static Language> {
         }
         // A single-letter subtag (an extension or private-use singleton) is
         // removed together with the subtag after it.
-        if let Some((head, singleton)) = range.rsplit_once('-') {
-            if singleton.len() == 1 {
-                range = head;
-            }
+        if let Some((head, singleton)) = range.rsplit_once('-')
+            && singleton.len() == 1
+        {
+            range = head;
         }
     }
     LANGUAGES.iter().find(|l| {

@@ -357,10 +357,11 @@ fn http_endpoints_answer_almost_valid_json_in_shape() {
             for (name, value) in fields {
                 object.insert(name, value);
             }
-            if aim_at_a_flow && path > 0 {
-                if let Some(id) = harness.known_flow(pick) {
-                    object.insert("flow_id".into(), id.into());
-                }
+            if aim_at_a_flow
+                && path > 0
+                && let Some(id) = harness.known_flow(pick)
+            {
+                object.insert("flow_id".into(), id.into());
             }
             let body = serde_json::Value::Object(object).to_string().into_bytes();
             harness.post(PATHS[path], "application/json", body)

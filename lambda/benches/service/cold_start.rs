@@ -38,7 +38,7 @@ fn once(options: &Options) -> anyhow::Result<Duration> {
         polls += 1;
         // Checking the child costs a system call; often enough to notice a
         // crash quickly, rarely enough not to slow the loop.
-        if polls % 256 == 0 {
+        if polls.is_multiple_of(256) {
             if let Some(status) = child.try_wait()? {
                 break Err(anyhow::anyhow!(
                     "the server exited during start-up ({status})"

@@ -203,7 +203,7 @@ fn send(
                     Err(e) => return Err(e.into()),
                 }
                 polls += 1;
-                if polls % 256 == 0 {
+                if polls.is_multiple_of(256) {
                     if let Some(status) = child.try_wait()? {
                         bail!("the server exited during start-up ({status})");
                     }

@@ -62,10 +62,10 @@ pub(crate) fn response(
 ) -> Option<Response> {
     let path = if path == "/" { INDEX } else { path };
     let asset = ASSETS.iter().find(|a| a.path == path)?;
-    if path == INDEX {
-        if let Some(index) = index_for(language) {
-            return Some(respond(&index, headers));
-        }
+    if path == INDEX
+        && let Some(index) = index_for(language)
+    {
+        return Some(respond(&index, headers));
     }
     Some(respond(asset, headers))
 }

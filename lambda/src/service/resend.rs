@@ -52,10 +52,10 @@ impl Service {
         // Every resend that reached the store keeps its token, refused or
         // not, except a message the service failed to hand over: its
         // charges are refunded, and so is its token.
-        if let Err(ServiceError::Mail(e)) = &outcome {
-            if e.failure() != MailFailure::Undeliverable {
-                self.gate.give_back(Step::Send, ip);
-            }
+        if let Err(ServiceError::Mail(e)) = &outcome
+            && e.failure() != MailFailure::Undeliverable
+        {
+            self.gate.give_back(Step::Send, ip);
         }
         outcome
     }

@@ -222,10 +222,10 @@ impl SuppressionList {
     pub async fn show(&self, email: &Email) -> Result<Option<Suppression>, StoreError> {
         let mut found: Option<Suppression> = None;
         for key in keys(&self.hasher, email) {
-            if let Some(s) = self.store.suppression(&key).await? {
-                if found.is_none_or(|f| s.until > f.until) {
-                    found = Some(s);
-                }
+            if let Some(s) = self.store.suppression(&key).await?
+                && found.is_none_or(|f| s.until > f.until)
+            {
+                found = Some(s);
             }
         }
         Ok(found)

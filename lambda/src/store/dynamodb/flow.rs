@@ -90,15 +90,15 @@ impl Store for DynamoStore {
             if reason_code(&reasons, 0) == Some(CONDITION_FAILED) {
                 return Err(unexpected("TransactWriteItems", "the flow id is taken"));
             }
-            if let Some(key) = idempotency {
-                if reason_code(&reasons, 1) == Some(CONDITION_FAILED) {
-                    match self
-                        .refused_key_holder(reasons[1].item(), key, admission.now)
-                        .await?
-                    {
-                        Some(id) => return Ok(Created::Existing(id)),
-                        None => continue,
-                    }
+            if let Some(key) = idempotency
+                && reason_code(&reasons, 1) == Some(CONDITION_FAILED)
+            {
+                match self
+                    .refused_key_holder(reasons[1].item(), key, admission.now)
+                    .await?
+                {
+                    Some(id) => return Ok(Created::Existing(id)),
+                    None => continue,
                 }
             }
             return match admission::refusal(admission, &reasons[first_check..])? {

@@ -118,7 +118,7 @@ impl MemoryStore {
     fn write(&self) -> MutexGuard<'_, State> {
         let mut state = self.read();
         state.writes += 1;
-        if state.writes % SWEEP_EVERY == 0 {
+        if state.writes.is_multiple_of(SWEEP_EVERY) {
             state.sweep(wall_clock());
         }
         state
