@@ -61,6 +61,16 @@ pub enum ErrorCode {
     /// A request that acts on the session cookie came from another site's
     /// page (its `Origin` is not the service's own).
     ForbiddenOrigin,
+    /// The passkey ceremony (its challenge) is unknown, already answered or
+    /// over: ask for new options.
+    CeremonyExpired,
+    /// The passkey's answer does not hold (its origin or relying party, its
+    /// signature, user verification, a counter that went backwards, a
+    /// passkey registered already); `message` says which. Nothing changed.
+    PasskeyRefused,
+    /// No passkey with this credential id is registered here (never, or it
+    /// was removed): the person signs in with a code.
+    UnknownPasskey,
     /// A dependency (store, mail) failed; safe to retry after `retry_after`.
     Unavailable,
     /// A fault on our side, logged with its cause.
@@ -92,6 +102,9 @@ impl ErrorCode {
             ErrorCode::SessionRequired => "session_required",
             ErrorCode::LogoutExpired => "logout_expired",
             ErrorCode::ForbiddenOrigin => "forbidden_origin",
+            ErrorCode::CeremonyExpired => "ceremony_expired",
+            ErrorCode::PasskeyRefused => "passkey_refused",
+            ErrorCode::UnknownPasskey => "unknown_passkey",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }
@@ -105,14 +118,15 @@ impl ErrorCode {
             ErrorCode::InvalidRequest | ErrorCode::InvalidEmail | ErrorCode::InvalidCodeFormat => {
                 400
             }
-            ErrorCode::SessionRequired => 401,
+            ErrorCode::SessionRequired | ErrorCode::PasskeyRefused => 401,
             ErrorCode::Forbidden | ErrorCode::ForbiddenOrigin => 403,
-            ErrorCode::NotFound | ErrorCode::UnknownFlow => 404,
+            ErrorCode::NotFound | ErrorCode::UnknownFlow | ErrorCode::UnknownPasskey => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Expired
             | ErrorCode::AlreadyUsed
             | ErrorCode::SignInExpired
-            | ErrorCode::LogoutExpired => 410,
+            | ErrorCode::LogoutExpired
+            | ErrorCode::CeremonyExpired => 410,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::WrongCode | ErrorCode::Undeliverable => 422,
@@ -168,6 +182,11 @@ impl ErrorCode {
                 "This sign-out request has expired or is finished. Go back to the app."
             }
             ErrorCode::ForbiddenOrigin => "Another site cannot do this for you. Use this page.",
+            ErrorCode::CeremonyExpired => "This passkey request is over. Try again.",
+            ErrorCode::PasskeyRefused => "This passkey could not be accepted.",
+            ErrorCode::UnknownPasskey => {
+                "This passkey is not registered here. Sign in with a code instead."
+            }
             ErrorCode::Unavailable => "The service is busy right now. Try again in a moment.",
             ErrorCode::Internal => "Something went wrong on our side. Try again in a moment.",
         }

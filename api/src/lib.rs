@@ -11,6 +11,8 @@
 //!   and `/api/health`
 //! - [`session`]: the session on the service's origin (`/api/session{,/end}`,
 //!   `/api/sign-in/continue`, `/api/logout{,/confirm}`)
+//! - [`passkey`]: adding a passkey in a session, signing in with one,
+//!   listing and removing them (`/api/passkey/…`, `/api/passkeys{,/remove}`)
 //! - [`error`]: [`ErrorCode`] and [`ErrorBody`], the one error shape every
 //!   failure answers in, and the HTTP status of each code
 //! - [`parse_code`]: what counts as a well-formed code, shared by page and server
@@ -37,11 +39,17 @@ pub mod error;
 pub mod locale;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod passkey;
 #[cfg(feature = "pow")]
 pub mod pow;
 pub mod session;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use passkey::{
+    MAX_PASSKEY_NAME_LEN, PasskeyInfo, PasskeyOptions, PasskeyRemoved, PasskeySignInRequest,
+    PasskeysRequest, PasskeysResponse, RegisterOptionsRequest, RegisterPasskeyRequest,
+    RemovePasskeyRequest, SignInOptionsRequest,
+};
 pub use session::{
     LogoutDone, LogoutInfo, LogoutRequest, SessionChoice, SessionRequest, SessionResponse,
     SignOutRequest, SignOutResponse, SignedIn,

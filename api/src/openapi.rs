@@ -150,6 +150,17 @@ pub fn logout() -> ObjectBuilder {
         ))
 }
 
+/// The handle of a passkey ceremony, from its options.
+pub fn ceremony() -> ObjectBuilder {
+    string()
+        .pattern(Some(FLOW_ID_PATTERN))
+        .min_length(Some(22))
+        .max_length(Some(22))
+        .description(Some(
+            "Opaque handle of a passkey ceremony: the `ceremony` its options came with.",
+        ))
+}
+
 /// `sign_in` of a send may also be `null`, which is the same as leaving it out.
 pub fn optional_sign_in() -> ObjectBuilder {
     sign_in().schema_type(SchemaType::from_iter([Type::String, Type::Null]))

@@ -46,8 +46,11 @@ pub fn error(code: ErrorCode) -> Text {
         ProofOfWorkRequired => id::ERROR_PROOF_OF_WORK_REQUIRED,
         Undeliverable => id::ERROR_UNDELIVERABLE,
         SignInExpired | LogoutExpired => id::ERROR_SIGN_IN_EXPIRED,
-        // The page answers these by showing the Email screen.
-        SessionRequired => id::ERROR_INVALID_REQUEST,
+        // The page answers these by showing the Email screen (a passkey
+        // that cannot sign in leaves the code to do it).
+        SessionRequired | CeremonyExpired | PasskeyRefused | UnknownPasskey => {
+            id::ERROR_INVALID_REQUEST
+        }
         // A request that bypassed the deployment's front door: to the person,
         // the service was not reached where it should be.
         Forbidden | ForbiddenOrigin => id::UNREACHABLE,

@@ -252,7 +252,7 @@ pub fn whole_number(n: f64) -> Option<u64> {
 /// ([`ErrorCode::as_str`]) rather than through serde's deserializer, whose
 /// error for an unknown name is formatted text (`core::fmt` in the
 /// download). A test fails when `otp-api` gains a code this list lacks.
-pub(crate) const ERROR_CODES: [ErrorCode; 23] = {
+pub(crate) const ERROR_CODES: [ErrorCode; 26] = {
     use ErrorCode::*;
     [
         InvalidRequest,
@@ -276,6 +276,9 @@ pub(crate) const ERROR_CODES: [ErrorCode; 23] = {
         SessionRequired,
         LogoutExpired,
         ForbiddenOrigin,
+        CeremonyExpired,
+        PasskeyRefused,
+        UnknownPasskey,
         Unavailable,
         Internal,
     ]

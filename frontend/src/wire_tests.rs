@@ -134,7 +134,9 @@ fn is_listed(code: ErrorCode) -> bool {
         | Forbidden | InvalidEmail | InvalidCodeFormat | UnknownFlow | Expired | AlreadyUsed
         | WrongCode | TooManyAttempts | ResendTooSoon | RateLimited | ProofOfWorkRequired
         | Undeliverable | SignInExpired | SessionRequired | LogoutExpired | ForbiddenOrigin
-        | Unavailable | Internal => ERROR_CODES.contains(&code),
+        | CeremonyExpired | PasskeyRefused | UnknownPasskey | Unavailable | Internal => {
+            ERROR_CODES.contains(&code)
+        }
     }
 }
 

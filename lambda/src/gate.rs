@@ -59,16 +59,20 @@ pub enum Step {
     SignInCancel,
     /// `/userinfo` that answers no claims.
     UserinfoFailure,
+    /// A passkey sign-in's options (a stored ceremony) or an answer that
+    /// does not sign in.
+    Passkey,
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [
+    pub const ALL: [Step; 7] = [
         Step::Send,
         Step::Verify,
         Step::Authorize,
         Step::SignInRead,
         Step::SignInCancel,
         Step::UserinfoFailure,
+        Step::Passkey,
     ];
 }
 

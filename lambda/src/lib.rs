@@ -21,6 +21,8 @@
 //!   store, for every step that reaches it
 //! - [`service`]: the send, resend and verify steps (one file each) and
 //!   the budgets beyond a flow
+//! - [`passkey`]: passkeys added in a session, and their WebAuthn
+//!   ceremonies on the store
 //! - [`oidc`]: the OpenID Connect provider: apps sign people in with a
 //!   verified address
 //! - [`http`]: the axum router that serves the API, the provider and the page
@@ -36,6 +38,7 @@ pub mod i18n;
 pub mod mailer;
 pub mod metrics;
 pub mod oidc;
+pub mod passkey;
 pub mod service;
 pub mod session;
 pub mod settings;

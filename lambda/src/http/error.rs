@@ -7,7 +7,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use otp_api::locale::LANGUAGES;
-use otp_api::{ErrorBody, ErrorCode, MAX_CHALLENGE_LEN};
+use otp_api::{ErrorBody, ErrorCode, MAX_CHALLENGE_LEN, MAX_PASSKEY_NAME_LEN};
 
 /// An error answer: its body, whose code fixes its status
 /// ([`ErrorCode::status`]).
@@ -86,6 +86,22 @@ impl From<ServiceError> for ApiError {
             ServiceError::SignInExpired => ApiError::new(C::SignInExpired),
             ServiceError::SessionRequired => ApiError::new(C::SessionRequired),
             ServiceError::LogoutExpired => ApiError::new(C::LogoutExpired),
+            ServiceError::PasskeysUnavailable => ApiError::new(C::NotFound).with_message(
+                "Passkeys need the service at a domain name (WebAuthn refuses an IP address): open it on localhost or its public name.",
+            ),
+            ServiceError::CeremonyExpired => ApiError::new(C::CeremonyExpired),
+            ServiceError::MalformedCredential => ApiError::new(C::InvalidRequest).with_message(
+                "credential must be the JSON of a WebAuthn PublicKeyCredential (its toJSON()).",
+            ),
+            ServiceError::InvalidPasskeyName => ApiError::new(C::InvalidRequest).with_message(
+                format!("name must be 1 to {MAX_PASSKEY_NAME_LEN} characters, without control characters."),
+            ),
+            ServiceError::PasskeyRefused(why) => ApiError::new(C::PasskeyRefused).with_message(*why),
+            ServiceError::UnknownPasskey => ApiError::new(C::UnknownPasskey),
+            ServiceError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal fault");
+                ApiError::new(C::Internal)
+            }
             ServiceError::ClientUnknown => {
                 // Budgets are never skipped: the operator must say which
                 // header carries the client's address.

@@ -5,6 +5,8 @@
 //! - [`oidc`]: the OpenID Connect endpoints and the page's sign-in endpoints
 //! - [`session`]: the session's endpoints, `/logout`, and the check that a
 //!   request that acts on the session cookie comes from this origin
+//! - `passkey`: adding a passkey in a session, signing in with one,
+//!   listing and removing them
 //! - [`extract`]: JSON bodies and the client address, rejecting in our shape
 //! - [`error`]: [`ApiError`], the one error answer
 //! - [`edge`]: behind CloudFront, the viewer's address and the origin secret
@@ -18,6 +20,7 @@ mod extract;
 mod handlers;
 mod oidc;
 pub mod openapi;
+mod passkey;
 pub mod session;
 
 pub use edge::VIEWER_ADDRESS_HEADER;
@@ -106,6 +109,18 @@ pub fn app(service: Arc<Service>, provider: Arc<Provider>, options: Options) -> 
         .route("/api/session/end", post(session::end))
         .route("/api/logout", post(session::logout_info))
         .route("/api/logout/confirm", post(session::confirm_logout))
+        .route(
+            "/api/passkey/register/options",
+            post(passkey::register_options),
+        )
+        .route("/api/passkey/register", post(passkey::register))
+        .route(
+            "/api/passkey/sign-in/options",
+            post(passkey::sign_in_options),
+        )
+        .route("/api/passkey/sign-in", post(passkey::sign_in))
+        .route("/api/passkeys", post(passkey::list))
+        .route("/api/passkeys/remove", post(passkey::remove))
         .route("/api/health", get(handlers::health))
         .route("/api/openapi.json", get(openapi::serve))
         .layer(axum::middleware::from_fn_with_state(
@@ -274,10 +289,11 @@ async fn fallback(
     Extension(PageLanguage(language)): Extension<PageLanguage>,
 ) -> Response {
     let path = uri.path();
-    if (method == Method::GET || method == Method::HEAD) && !path.starts_with("/api/") {
-        if let Some(response) = assets::response(path, &headers, language) {
-            return response;
-        }
+    if (method == Method::GET || method == Method::HEAD)
+        && !path.starts_with("/api/")
+        && let Some(response) = assets::response(path, &headers, language)
+    {
+        return response;
     }
     ApiError::new(ErrorCode::NotFound).into_response()
 }

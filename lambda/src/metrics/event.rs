@@ -51,6 +51,10 @@ pub enum RefusedBy {
     ClientSignInCancels,
     /// `/userinfo` requests without claims per client (in memory).
     ClientUserinfoFailures,
+    /// Passkey sign-in options and failed answers per client (in memory).
+    ClientPasskeySteps,
+    /// Failed passkey sign-ins per client address or per passkey.
+    PasskeyFailures,
     /// The mailbox is on the suppression list (a hard bounce or a complaint).
     Suppressed,
 }
@@ -177,6 +181,8 @@ impl Metric {
                         RefusedBy::ClientSignInReads => "client_sign_in_reads",
                         RefusedBy::ClientSignInCancels => "client_sign_in_cancels",
                         RefusedBy::ClientUserinfoFailures => "client_userinfo_failures",
+                        RefusedBy::ClientPasskeySteps => "client_passkey_steps",
+                        RefusedBy::PasskeyFailures => "passkey_failures",
                         RefusedBy::Suppressed => "suppressed",
                     },
                 )),
@@ -240,7 +246,7 @@ impl Metric {
 
 /// The route templates whose latency is measured; anything else (page
 /// assets, unknown paths) is `other`, so the dimension stays a fixed set.
-pub const ROUTES: [&str; 18] = [
+pub const ROUTES: [&str; 24] = [
     "/api/otp/send",
     "/api/otp/resend",
     "/api/otp/verify",
@@ -251,6 +257,12 @@ pub const ROUTES: [&str; 18] = [
     "/api/session/end",
     "/api/logout",
     "/api/logout/confirm",
+    "/api/passkey/register/options",
+    "/api/passkey/register",
+    "/api/passkey/sign-in/options",
+    "/api/passkey/sign-in",
+    "/api/passkeys",
+    "/api/passkeys/remove",
     "/api/health",
     "/api/openapi.json",
     "/.well-known/openid-configuration",

@@ -101,6 +101,8 @@ fn every_metric_is_a_valid_emf_object_with_a_plain_dimension() {
         Metric::Refused(RefusedBy::ClientSignInReads),
         Metric::Refused(RefusedBy::ClientSignInCancels),
         Metric::Refused(RefusedBy::ClientUserinfoFailures),
+        Metric::Refused(RefusedBy::ClientPasskeySteps),
+        Metric::Refused(RefusedBy::PasskeyFailures),
         Metric::Refused(RefusedBy::Suppressed),
         Metric::Notification(NotificationKind::Bounce),
         Metric::Notification(NotificationKind::Complaint),

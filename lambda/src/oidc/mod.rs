@@ -27,6 +27,8 @@
 //! - `backchannel`: telling apps a session ended (Back-Channel Logout)
 //! - `discovery`: the provider's metadata
 //! - `redeem`: `/token`, redeeming a code or a refresh token for the tokens
+//! - `passkey`: what a passkey sign-in does here (the session, the app's
+//!   code) and removing a passkey (the sessions it started end)
 //! - `budget`: failed client authentications and failed logouts per client
 //!   and address
 
@@ -40,6 +42,7 @@ mod hint;
 pub mod keys;
 pub mod logout;
 mod page;
+mod passkey;
 mod redeem;
 mod refresh;
 mod request;
@@ -49,6 +52,7 @@ pub mod token;
 use crate::domain::{Clock, CodeHasher, SignInId};
 use crate::gate::{Gate, Step};
 use crate::metrics::{self, Metric, RefusedBy};
+use crate::passkey::Passkeys;
 use crate::service::ServiceError;
 use crate::session::{SessionConfig, Sessions};
 use crate::store::{Store, StoreError};
@@ -159,6 +163,7 @@ pub struct Provider {
     failures: Failures,
     logout_failures: Failures,
     sessions: Sessions,
+    passkeys: Passkeys,
     refresh_lifetime: u64,
     backchannel: Backchannel,
     /// The service's gate: the per-client budgets of `/authorize`, the
@@ -174,6 +179,13 @@ impl Provider {
         gate: Arc<Gate>,
     ) -> Provider {
         Provider {
+            passkeys: Passkeys::new(
+                store.clone(),
+                clock.clone(),
+                &config.issuer,
+                config.hasher.clone(),
+                config.ttl_grace,
+            ),
             sessions: Sessions::new(
                 store.clone(),
                 clock.clone(),
@@ -227,6 +239,7 @@ impl Provider {
                     Step::UserinfoFailure => RefusedBy::ClientUserinfoFailures,
                     Step::Send => RefusedBy::ClientSends,
                     Step::Verify => RefusedBy::ClientVerifies,
+                    Step::Passkey => RefusedBy::ClientPasskeySteps,
                 };
                 metrics::record(Metric::Refused(budget));
                 tracing::info!(?step, "client refused in memory");

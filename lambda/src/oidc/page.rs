@@ -15,7 +15,7 @@ use crate::gate::Step;
 use crate::metrics::{self, Metric, SignInStage};
 use crate::service::{Approved, ServiceError};
 use crate::session::{Browser, Established, Proven};
-use crate::store::{AuthRecord, AuthRequest, AuthStep, Grant, Session, SessionBound};
+use crate::store::{AuthRecord, AuthRequest, AuthStep, Grant, Session};
 use otp_api::{SessionChoice, SignInResponse};
 use std::net::IpAddr;
 
@@ -117,23 +117,8 @@ impl Provider {
         browser: &Browser,
     ) -> Result<String, ServiceError> {
         let (record, session) = self.request_and_session(id, browser).await?;
-        let now = self.clock.now();
-        let session = session
-            .filter(|s| may_grant(&record.request, s, now))
-            .ok_or(ServiceError::SessionRequired)?;
-        let id = &record.request.id;
-        let (grant, code) = session_grant(self, id, &session, now);
-        let ttl = grant.code_expires_at + ACCESS_TOKEN_TTL_SECS + self.ttl_grace;
-        let use_ = self.sessions.use_by(&session, &record.request.client_id);
-        match self.store.grant_in_session(id, &grant, ttl, &use_).await? {
-            SessionBound::Done => {
-                metrics::record(Metric::SignIn(SignInStage::Continued));
-                tracing::info!(client = %record.request.client_id, sign_in = %id, "continued with the session");
-                Ok(self.redirect(&record, &[("code", &code)]))
-            }
-            SessionBound::Refused(_) => Err(ServiceError::SignInExpired),
-            SessionBound::SessionOver => Err(ServiceError::SessionRequired),
-        }
+        let session = session.ok_or(ServiceError::SessionRequired)?;
+        self.grant_with_session(&record, &session).await
     }
 
     /// Cancels a live sign-in request: the way back to the app, with
@@ -244,7 +229,7 @@ impl Provider {
     }
 
     /// The request's redirect URI with `params`, its `state` and our `iss`.
-    fn redirect(&self, record: &AuthRecord, params: &[(&str, &str)]) -> String {
+    pub(super) fn redirect(&self, record: &AuthRecord, params: &[(&str, &str)]) -> String {
         let mut query = params.to_vec();
         if let Some(state) = &record.request.state {
             query.push(("state", state));

@@ -79,6 +79,29 @@ pub enum ServiceError {
     /// The logout request is malformed, unknown, used or expired.
     #[error("logout request expired or unknown")]
     LogoutExpired,
+    /// The issuer is on an IP address, which WebAuthn refuses as a
+    /// relying-party id: this deployment has no passkeys.
+    #[error("passkeys are not available at this issuer")]
+    PasskeysUnavailable,
+    /// The passkey ceremony is unknown, answered already, expired, or not
+    /// for this step (or this session).
+    #[error("passkey ceremony over")]
+    CeremonyExpired,
+    /// The browser's WebAuthn answer is not the JSON of a credential.
+    #[error("malformed WebAuthn credential")]
+    MalformedCredential,
+    /// A passkey's name is empty, too long or has control characters.
+    #[error("invalid passkey name")]
+    InvalidPasskeyName,
+    /// The answer does not verify; the sentence says why.
+    #[error("passkey refused: {0}")]
+    PasskeyRefused(&'static str),
+    /// No registered passkey has the answer's credential id and user handle.
+    #[error("unknown passkey")]
+    UnknownPasskey,
+    /// A fault of ours that is not a dependency's.
+    #[error("internal: {0}")]
+    Internal(String),
     /// The request carries no client address, so the per-client budgets
     /// cannot be counted: a deployment mistake, refused rather than skipped.
     #[error(
@@ -96,6 +119,19 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
+    /// Whether this is a passkey answer the client got wrong, which its
+    /// failure budgets count (not a budget's refusal, not our fault).
+    pub fn is_failed_answer(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::CeremonyExpired
+                | ServiceError::MalformedCredential
+                | ServiceError::MalformedId(_)
+                | ServiceError::PasskeyRefused(_)
+                | ServiceError::UnknownPasskey
+        )
+    }
+
     /// Seconds a client should wait before retrying, if it makes sense to retry.
     pub fn retry_after(&self) -> Option<u64> {
         match self {

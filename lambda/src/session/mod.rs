@@ -177,41 +177,41 @@ impl Sessions {
         let ttl = expires_at + self.ttl_grace;
         let mut device = browser.device.clone().unwrap_or_default();
         device.mark(&self.hasher, &proven.email, now);
-        if let (Some(presented), Some(session)) = (&browser.session, &current) {
-            if session.subject == proven.subject {
-                let cookie = SessionCookie::renewed(session.id.clone());
-                let renewal = Renewal {
-                    old_secret_hash: presented.secret_hash(),
-                    secret_hash: cookie.secret_hash(),
-                    subject: proven.subject.clone(),
-                    amr: proven.amr.clone(),
-                    auth_time: proven.auth_time,
-                    passkey: proven.passkey.clone(),
-                    expires_at,
-                    idle_expires_at,
-                    client: client.map(str::to_owned),
-                };
-                if self
-                    .store
-                    .renew_session(&session.id, &renewal, now, ttl)
-                    .await?
-                {
-                    let mut session = session.clone();
-                    session.secret_hash = renewal.secret_hash;
-                    session.auth_time = renewal.auth_time;
-                    session.amr = renewal.amr;
-                    session.passkey = renewal.passkey;
-                    session.expires_at = expires_at;
-                    session.idle_expires_at = idle_expires_at;
-                    session.clients.extend(renewal.client);
-                    tracing::info!(session = %session.id, "session renewed");
-                    return Ok(Established {
-                        cookie,
-                        session,
-                        device,
-                        ended: None,
-                    });
-                }
+        if let (Some(presented), Some(session)) = (&browser.session, &current)
+            && session.subject == proven.subject
+        {
+            let cookie = SessionCookie::renewed(session.id.clone());
+            let renewal = Renewal {
+                old_secret_hash: presented.secret_hash(),
+                secret_hash: cookie.secret_hash(),
+                subject: proven.subject.clone(),
+                amr: proven.amr.clone(),
+                auth_time: proven.auth_time,
+                passkey: proven.passkey.clone(),
+                expires_at,
+                idle_expires_at,
+                client: client.map(str::to_owned),
+            };
+            if self
+                .store
+                .renew_session(&session.id, &renewal, now, ttl)
+                .await?
+            {
+                let mut session = session.clone();
+                session.secret_hash = renewal.secret_hash;
+                session.auth_time = renewal.auth_time;
+                session.amr = renewal.amr;
+                session.passkey = renewal.passkey;
+                session.expires_at = expires_at;
+                session.idle_expires_at = idle_expires_at;
+                session.clients.extend(renewal.client);
+                tracing::info!(session = %session.id, "session renewed");
+                return Ok(Established {
+                    cookie,
+                    session,
+                    device,
+                    ended: None,
+                });
             }
         }
         let cookie = SessionCookie::generate();
@@ -256,6 +256,29 @@ impl Sessions {
             }
             SessionStep::Refused(_) => Ok(None),
         }
+    }
+
+    /// Ends every live session of the identity `subject` that the passkey
+    /// `passkey` started (or last renewed); the sessions this call ended.
+    pub async fn end_started_by(
+        &self,
+        subject: &str,
+        passkey: &str,
+    ) -> Result<Vec<Session>, StoreError> {
+        let ids = self.store.sessions_of(subject).await?;
+        let sessions = join_all(ids.iter().map(|id| self.store.get_session(id))).await;
+        let now = self.clock.now();
+        let mut ended = Vec::new();
+        for session in sessions {
+            let Some(session) = session? else { continue };
+            if session.subject == subject
+                && session.passkey.as_deref() == Some(passkey)
+                && let SessionStep::Done(session) = self.store.end_session(&session.id, now).await?
+            {
+                ended.push(session);
+            }
+        }
+        Ok(ended)
     }
 
     /// Ends every live session of the identity `subject`, on every device;

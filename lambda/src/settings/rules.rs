@@ -95,6 +95,11 @@ pub(super) fn limits_from(env: &Env) -> Result<Limits, SettingsError> {
             defaults.userinfo_failures_per_ip_per_hour,
             1..=1_000_000,
         )?,
+        passkey_steps_per_ip_per_hour: env.bounded_or(
+            "OTP_PASSKEY_STEPS_PER_IP_PER_HOUR",
+            defaults.passkey_steps_per_ip_per_hour,
+            1..=1_000_000,
+        )?,
     };
     if limits.max_sends_per_email_per_day < limits.sends_per_email_per_day {
         return Err(SettingsError::Invalid {

@@ -27,12 +27,18 @@
 //! - [`refresh`]: refresh tokens, their rotation and reuse;
 //! - [`logout`]: RP-initiated and back-channel logout, signing out everywhere;
 //! - [`session_refusals`]: what the session refuses, one test each;
-//! - [`without_pkce`]: a confidential client registered without PKCE.
+//! - [`without_pkce`]: a confidential client registered without PKCE;
+//! - [`passkeys`]: adding a passkey after a code, signing in with it (no
+//!   mail; an app's ID token with the passkey's `amr`), removing it, and
+//!   two answers racing on one challenge; [`passkey_refusals`]: what a
+//!   passkey sign-in refuses, one test each; [`authenticator`]: the
+//!   software authenticator both use.
 //!
 //! Runs on the memory store and the outbox without services, and on DynamoDB
 //! Local and maildev under
 //! `scripts/services -- cargo test -p otp-lambda --test integration oidc::`.
 
+mod authenticator;
 mod authorize;
 mod browser;
 mod budgets;
@@ -41,6 +47,8 @@ mod discovery;
 mod keys;
 mod logout;
 mod logs;
+mod passkey_refusals;
+mod passkeys;
 mod receiver;
 mod refresh;
 mod relying_party;

@@ -222,13 +222,19 @@ pub async fn spawn_oidc() -> OidcApp {
 }
 
 pub async fn spawn_oidc_with(extra: Overrides<'_>) -> OidcApp {
+    spawn_oidc_on("127.0.0.1", extra).await
+}
+
+/// The provider whose issuer names it as `host` (`localhost`: a valid
+/// WebAuthn relying party, which an IP address is not).
+pub async fn spawn_oidc_on(host: &str, extra: Overrides<'_>) -> OidcApp {
     // The issuer is the server's own address: pick a free port first.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free loopback port")
         .port();
     let bind = format!("127.0.0.1:{port}");
-    let issuer = format!("http://127.0.0.1:{port}");
+    let issuer = format!("http://{host}:{port}");
     let clients = clients_json();
     let mut overrides: Vec<(&str, &str)> = vec![
         ("OTP_BIND", &bind),

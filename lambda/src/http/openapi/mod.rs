@@ -11,14 +11,18 @@
 //!
 //! - here: the API under `/api`, in the API's error shape
 //! - [`oidc`]: the OpenID Connect endpoints, in OAuth's shapes
+//! - `passkey`: adding a passkey, signing in with one, listing and removing them
 
 use axum::http::header;
 use axum::response::IntoResponse;
 use otp_api::{
     Challenge, ErrorBody, ErrorCode, ErrorDetail, HealthResponse, LogoutDone, LogoutInfo,
-    LogoutRequest, Proof, RedirectResponse, ResendRequest, ResendResponse, SendRequest,
-    SendResponse, SessionChoice, SessionRequest, SessionResponse, SignInRequest, SignInResponse,
-    SignOutRequest, SignOutResponse, SignedIn, VerifyRequest, VerifyResponse, VerifyStatus,
+    LogoutRequest, PasskeyInfo, PasskeyOptions, PasskeyRemoved, PasskeySignInRequest,
+    PasskeysRequest, PasskeysResponse, Proof, RedirectResponse, RegisterOptionsRequest,
+    RegisterPasskeyRequest, RemovePasskeyRequest, ResendRequest, ResendResponse, SendRequest,
+    SendResponse, SessionChoice, SessionRequest, SessionResponse, SignInOptionsRequest,
+    SignInRequest, SignInResponse, SignOutRequest, SignOutResponse, SignedIn, VerifyRequest,
+    VerifyResponse, VerifyStatus,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -30,6 +34,7 @@ use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Ref, SchemaType, Type
 use utoipa::openapi::{Content, Header, Required, Response, ResponseBuilder};
 
 mod oidc;
+mod passkey;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -71,6 +76,16 @@ mod oidc;
         LogoutRequest,
         LogoutInfo,
         LogoutDone,
+        RegisterOptionsRequest,
+        SignInOptionsRequest,
+        PasskeyOptions,
+        RegisterPasskeyRequest,
+        PasskeySignInRequest,
+        PasskeyInfo,
+        PasskeysRequest,
+        PasskeysResponse,
+        RemovePasskeyRequest,
+        PasskeyRemoved,
         HealthResponse,
         ErrorBody,
         ErrorDetail,
@@ -318,6 +333,7 @@ fn document() -> Value {
         "/api/logout/confirm".into(),
         confirm_logout.item(HttpMethod::Post),
     );
+    passkey::add_steps(paths);
     paths.insert("/api/health".into(), health.item(HttpMethod::Get));
     paths.insert("/api/openapi.json".into(), openapi.item(HttpMethod::Get));
 

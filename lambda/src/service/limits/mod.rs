@@ -83,6 +83,10 @@ pub struct Limits {
     /// `/userinfo` requests with a token that get no claims, per client per
     /// hour; kept only in the gate.
     pub userinfo_failures_per_ip_per_hour: u32,
+    /// Passkey sign-in options, and answers that sign no one in, per
+    /// client per hour; kept only in the gate (failed answers also have
+    /// budgets in the store, `passkey::budget`).
+    pub passkey_steps_per_ip_per_hour: u32,
 }
 
 impl Limits {
@@ -95,6 +99,7 @@ impl Limits {
             Step::SignInRead => self.sign_in_reads_per_ip_per_hour,
             Step::SignInCancel => self.sign_in_cancels_per_ip_per_hour,
             Step::UserinfoFailure => self.userinfo_failures_per_ip_per_hour,
+            Step::Passkey => self.passkey_steps_per_ip_per_hour,
         }
     }
 }
@@ -113,6 +118,7 @@ impl Default for Limits {
             sign_in_reads_per_ip_per_hour: 60,
             sign_in_cancels_per_ip_per_hour: 60,
             userinfo_failures_per_ip_per_hour: 60,
+            passkey_steps_per_ip_per_hour: 60,
         }
     }
 }

@@ -95,7 +95,7 @@ impl PasskeyStore for MemoryStore {
 
     async fn remove_passkey(&self, subject: &str, id: &str) -> Result<bool, StoreError> {
         let mut state = self.write();
-        if !state.passkeys.get(id).is_some_and(|p| p.subject == subject) {
+        if state.passkeys.get(id).is_none_or(|p| p.subject != subject) {
             return Ok(false);
         }
         state.passkeys.remove(id);
