@@ -324,6 +324,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 mail = %describe_mail(&settings.mail),
                 "serving on http://{addr}"
             );
+            tracing::info!("open the page at {}/", app.issuer());
             log_provider(&settings, app.issuer());
             app.run_until(async {
                 let _ = tokio::signal::ctrl_c().await;

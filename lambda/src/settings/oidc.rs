@@ -26,16 +26,17 @@ pub struct OidcSettings {
 
 impl OidcSettings {
     /// The issuer of a server bound to `bound`: `OTP_ISSUER` if set, else
-    /// `http://<bound>` (an unspecified address as 127.0.0.1).
+    /// `http://<bound>`, a loopback or unspecified address as `localhost`:
+    /// WebAuthn refuses an IP address as the relying-party id, so a local
+    /// run on `localhost` can use passkeys.
     pub fn issuer_for(&self, bound: SocketAddr) -> String {
         if let Some(issuer) = &self.issuer {
             return issuer.clone();
         }
-        let mut addr = bound;
-        if addr.ip().is_unspecified() {
-            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        if bound.ip().is_unspecified() || bound.ip().is_loopback() {
+            return format!("http://localhost:{}", bound.port());
         }
-        format!("http://{addr}")
+        format!("http://{bound}")
     }
 
     /// What the start log says about the provider.

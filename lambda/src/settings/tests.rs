@@ -100,10 +100,18 @@ fn the_provider_is_configured_or_local() {
     assert_eq!(local.oidc.issuer, None);
     assert!(local.oidc.subject_key_generated);
     assert!(local.oidc.clients.is_empty());
-    assert_eq!(local.oidc.issuer_for(bound), "http://127.0.0.1:4000");
+    assert_eq!(local.oidc.issuer_for(bound), "http://localhost:4000");
     assert_eq!(
         local.oidc.issuer_for("0.0.0.0:4000".parse().unwrap()),
-        "http://127.0.0.1:4000"
+        "http://localhost:4000"
+    );
+    assert_eq!(
+        local.oidc.issuer_for("[::1]:4000".parse().unwrap()),
+        "http://localhost:4000"
+    );
+    assert_eq!(
+        local.oidc.issuer_for("192.0.2.1:4000".parse().unwrap()),
+        "http://192.0.2.1:4000"
     );
     assert!(
         local

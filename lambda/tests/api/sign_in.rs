@@ -135,7 +135,7 @@ pub async fn token(
 #[tokio::test]
 async fn an_app_signs_a_person_in_end_to_end() {
     let app = spawn().await;
-    let issuer = format!("http://{}", app.addr);
+    let issuer = format!("http://localhost:{}", app.addr.port());
 
     let discovery: Value = app
         .client
@@ -334,5 +334,5 @@ async fn unknown_clients_and_redirects_get_a_page_never_a_redirect() {
     let query = query_of(location);
     assert_eq!(param(&query, "error").as_deref(), Some("invalid_request"));
     assert_eq!(param(&query, "state").as_deref(), Some("xyz"));
-    assert_eq!(param(&query, "iss"), Some(format!("http://{}", app.addr)));
+    assert_eq!(param(&query, "iss"), Some(format!("http://localhost:{}", app.addr.port())));
 }
