@@ -75,6 +75,9 @@ error-internal = حدث خطأ من جانبنا. يُرجى المحاولة م
 mail-subject = هو رمز التحقق الخاص بك في { $product }
 mail-title = رمز التحقق الخاص بك في { $product }
 mail-intro = رمز التحقق الخاص بك في { $product } هو:
+mail-subject-app = هو رمز { $product } الخاص بك لـ { $app }
+mail-title-app = رمز { $product } الخاص بك لـ { $app }
+mail-intro-app = رمز { $product } الخاص بك لتسجيل الدخول إلى { $app } هو:
 mail-expiry =
     أدخله في الصفحة التي طلبته منها. تنتهي صلاحيته خلال { $minutes ->
         [zero] { $minutes } دقيقة

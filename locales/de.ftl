@@ -62,6 +62,9 @@ error-internal = Bei uns ist etwas schiefgelaufen. Versuchen Sie es gleich noch 
 mail-subject = ist Ihr Bestätigungscode für { $product }
 mail-title = Ihr Bestätigungscode für { $product }
 mail-intro = Ihr Bestätigungscode für { $product } lautet:
+mail-subject-app = ist Ihr { $product }-Code für { $app }
+mail-title-app = Ihr { $product }-Code für { $app }
+mail-intro-app = Ihr { $product }-Code für die Anmeldung bei { $app } lautet:
 mail-expiry =
     Geben Sie ihn auf der Seite ein, auf der Sie ihn angefordert haben. Er ist { $minutes ->
         [one] { $minutes } Minute

@@ -82,6 +82,13 @@ mail-subject = is your { $product } verification code
 mail-title = Your { $product } verification code
 # Above the code, which follows on a line of its own.
 mail-intro = Your { $product } verification code is:
+
+# The same three when an app's sign-in asked for the code: $app is the
+# app's registered name, so that someone sent a code they did not ask for
+# can tell where it would go.
+mail-subject-app = is your { $product } code for { $app }
+mail-title-app = Your { $product } code for { $app }
+mail-intro-app = Your { $product } code to sign in to { $app } is:
 # $minutes is how long the code stays valid, from 1 to 60.
 mail-expiry =
     Enter it on the page where you asked for it. It expires in { $minutes ->

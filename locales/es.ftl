@@ -62,6 +62,9 @@ error-internal = Algo salió mal por nuestra parte. Inténtelo de nuevo en unos 
 mail-subject = es su código de verificación de { $product }
 mail-title = Su código de verificación de { $product }
 mail-intro = Su código de verificación de { $product } es:
+mail-subject-app = es su código de { $product } para { $app }
+mail-title-app = Su código de { $product } para { $app }
+mail-intro-app = Su código de { $product } para iniciar sesión en { $app } es:
 mail-expiry =
     Introdúzcalo en la página donde lo solicitó. Caduca en { $minutes ->
         [one] { $minutes } minuto

@@ -62,6 +62,9 @@ error-internal = Une erreur s’est produite de notre côté. Réessayez dans un
 mail-subject = est votre code de vérification { $product }
 mail-title = Votre code de vérification { $product }
 mail-intro = Votre code de vérification { $product } est :
+mail-subject-app = est votre code { $product } pour { $app }
+mail-title-app = Votre code { $product } pour { $app }
+mail-intro-app = Votre code { $product } pour vous connecter à { $app } est :
 mail-expiry =
     Saisissez-le sur la page où vous l’avez demandé. Il expire dans { $minutes ->
         [one] { $minutes } minute

@@ -62,6 +62,9 @@ error-internal = Algo deu errado do nosso lado. Tente novamente em instantes.
 mail-subject = é o seu código de verificação de { $product }
 mail-title = Seu código de verificação de { $product }
 mail-intro = Seu código de verificação de { $product } é:
+mail-subject-app = é o seu código de { $product } para { $app }
+mail-title-app = Seu código de { $product } para { $app }
+mail-intro-app = Seu código de { $product } para entrar em { $app } é:
 mail-expiry =
     Digite-o na página em que você o solicitou. Ele expira em { $minutes ->
         [one] { $minutes } minuto

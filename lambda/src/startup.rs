@@ -54,17 +54,9 @@ pub async fn build_with_store(
     issuer: String,
 ) -> anyhow::Result<Parts> {
     let mailer = build_mailer(settings).await?;
-    let service = Arc::new(Service::new(
-        store.clone(),
-        mailer,
-        clock.clone(),
-        settings.hasher.clone(),
-        settings.policy.clone(),
-        settings.limits.clone(),
-    ));
     let provider = Arc::new(Provider::new(
-        store,
-        clock,
+        store.clone(),
+        clock.clone(),
         ProviderConfig {
             issuer,
             clients: settings.oidc.clients.clone(),
@@ -77,7 +69,19 @@ pub async fn build_with_store(
             backchannel_timeout: settings.sessions.backchannel_timeout,
         },
     ));
-    Ok(Parts { service, provider })
+    let service = Service::new(
+        store,
+        mailer,
+        clock,
+        settings.hasher.clone(),
+        settings.policy.clone(),
+        settings.limits.clone(),
+    )
+    .with_app_names(provider.clone());
+    Ok(Parts {
+        service: Arc::new(service),
+        provider,
+    })
 }
 
 /// The whole application as a router, as [`build`] makes its parts.

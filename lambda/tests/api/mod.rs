@@ -8,4 +8,5 @@ mod flow;
 mod languages;
 mod limits;
 mod openapi;
+mod owner;
 mod sign_in;

@@ -62,7 +62,7 @@ const VERIFICATION: &[(Step, &[&str])] = &[
 const SIGN_IN: &[(Step, &[&str])] = &[
     (Step::Authorize, &["PutItem authreq"]),
     (Step::SignInPage, &["GetItem authreq (consistent)"]),
-    (Step::Send, &[SEND]),
+    (Step::Send, &["GetItem authreq (consistent)", SEND]),
     (
         Step::Verify,
         &[

@@ -21,6 +21,7 @@
 //!   (`prompt=none`, `prompt=login`, `max_age`, `id_token_hint`, "Continue");
 //! - [`refresh`]: refresh tokens, their rotation and reuse;
 //! - [`logout`]: RP-initiated and back-channel logout, signing out everywhere;
+//! - [`mail`]: a sign-in's code mail names the app;
 //! - [`session_refusals`]: what the session refuses, one test each;
 //! - [`without_pkce`]: a confidential client registered without PKCE.
 //!
@@ -33,6 +34,7 @@ mod browser;
 mod discovery;
 mod keys;
 mod logout;
+mod mail;
 mod receiver;
 mod refresh;
 mod relying_party;
