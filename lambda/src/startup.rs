@@ -54,9 +54,17 @@ pub async fn build_with_store(
     issuer: String,
 ) -> anyhow::Result<Parts> {
     let mailer = build_mailer(settings).await?;
-    let provider = Arc::new(Provider::new(
+    let service = Service::new(
         store.clone(),
+        mailer,
         clock.clone(),
+        settings.hasher.clone(),
+        settings.policy.clone(),
+        settings.limits.clone(),
+    );
+    let provider = Arc::new(Provider::new(
+        store,
+        clock,
         ProviderConfig {
             issuer,
             clients: settings.oidc.clients.clone(),
@@ -68,20 +76,10 @@ pub async fn build_with_store(
             refresh_lifetime: settings.sessions.refresh_lifetime,
             backchannel_timeout: settings.sessions.backchannel_timeout,
         },
+        service.gate(),
     ));
-    let service = Service::new(
-        store,
-        mailer,
-        clock,
-        settings.hasher.clone(),
-        settings.policy.clone(),
-        settings.limits.clone(),
-    )
-    .with_app_names(provider.clone());
-    Ok(Parts {
-        service: Arc::new(service),
-        provider,
-    })
+    let service = Arc::new(service.with_app_names(provider.clone()));
+    Ok(Parts { service, provider })
 }
 
 /// The whole application as a router, as [`build`] makes its parts.

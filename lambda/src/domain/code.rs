@@ -95,24 +95,61 @@ impl fmt::Debug for HmacKey {
     }
 }
 
-/// Hashes with the current key and checks against any known key, so keys can
-/// rotate without failing the codes already in flight.
+/// The key that names what budgets count ([`CodeHasher::subject`]): derived
+/// from the subject key (`OTP_SUBJECT_KEY`), which never rotates, under a
+/// label of its own, so it makes nothing the subject key makes (`sub`).
+#[derive(Clone)]
+pub struct PseudonymKey(SecretSlice<u8>);
+
+impl fmt::Debug for PseudonymKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PseudonymKey([redacted])")
+    }
+}
+
+impl PseudonymKey {
+    /// HMAC-SHA256(`subject_key`, `pseudonyms`).
+    pub fn derive(subject_key: &[u8]) -> PseudonymKey {
+        let mut m = Hmac::<Sha256>::new_from_slice(subject_key).expect("HMAC takes any key length");
+        m.update(b"pseudonyms");
+        PseudonymKey(SecretSlice::from(m.finalize().into_bytes().to_vec()))
+    }
+
+    /// A random key for this process (tests).
+    pub fn ephemeral() -> PseudonymKey {
+        PseudonymKey(random_secret())
+    }
+}
+
+/// The service's keyed hashes. Codes, proof-of-work tags and authorization
+/// codes live minutes: they are made under the current HMAC key and checked
+/// under every known one, so those keys rotate without failing what is in
+/// flight. Budget subjects (counters, lockouts, idempotency claims,
+/// suppressions) must outlive a rotation: they are named under the
+/// pseudonym key, which does not rotate, so rotating the HMAC keys forgets
+/// no spent budget, lifts no lockout or suppression and mails no retried
+/// send again.
 #[derive(Debug, Clone)]
 pub struct CodeHasher {
     current: HmacKey,
     previous: Vec<HmacKey>,
+    pseudonyms: PseudonymKey,
 }
 
 impl CodeHasher {
-    pub fn new(current: HmacKey, previous: Vec<HmacKey>) -> CodeHasher {
-        CodeHasher { current, previous }
+    pub fn new(current: HmacKey, previous: Vec<HmacKey>, pseudonyms: PseudonymKey) -> CodeHasher {
+        CodeHasher {
+            current,
+            previous,
+            pseudonyms,
+        }
     }
 
     /// The keys an operator configures, `id:base64key[,id:base64key…]`: the
     /// first hashes new codes, the others still verify codes made before a
     /// rotation. Ids are letters, digits, `-` and `_`, each once; a key has
     /// at least [`MIN_KEY_BYTES`]. The reason when the spec is not that.
-    pub fn from_spec(spec: &str) -> Result<CodeHasher, String> {
+    pub fn from_spec(spec: &str, pseudonyms: PseudonymKey) -> Result<CodeHasher, String> {
         let mut keys = Vec::new();
         for (n, entry) in spec.split(',').map(str::trim).enumerate() {
             let (id, b64) = entry
@@ -148,21 +185,25 @@ impl CodeHasher {
         }
         let mut keys = keys.into_iter();
         let current = keys.next().ok_or("no key given")?;
-        Ok(CodeHasher::new(current, keys.collect()))
+        Ok(CodeHasher::new(current, keys.collect(), pseudonyms))
     }
 
-    /// A hasher with a random key that lives as long as the process: for local
-    /// runs and tests, where codes need not survive a restart.
-    pub fn ephemeral() -> CodeHasher {
-        let mut bytes = vec![0u8; 32];
-        OsRng.unwrap_err().fill(&mut bytes[..]);
+    /// A hasher whose HMAC key lives as long as the process, for local runs
+    /// where codes need not survive a restart; subjects under `pseudonyms`.
+    pub fn with_random_key(pseudonyms: PseudonymKey) -> CodeHasher {
         CodeHasher::new(
             HmacKey {
                 id: "ephemeral".into(),
-                secret: SecretSlice::from(bytes),
+                secret: random_secret(),
             },
             Vec::new(),
+            pseudonyms,
         )
+    }
+
+    /// A hasher whose keys all live as long as the process: for tests.
+    pub fn ephemeral() -> CodeHasher {
+        CodeHasher::with_random_key(PseudonymKey::ephemeral())
     }
 
     pub fn current_key_id(&self) -> &str {
@@ -184,18 +225,21 @@ impl CodeHasher {
             .collect()
     }
 
-    /// A keyed, stable pseudonym for a rate-limit subject (an address, an IP
-    /// prefix), so counters never hold the raw value.
+    /// A keyed, stable pseudonym for what a budget counts (an address's key,
+    /// a client prefix), so the table never holds the raw value; under the
+    /// pseudonym key, so a rotation of the HMAC keys leaves it unchanged.
     pub fn subject(&self, scope: &str, value: &str) -> String {
-        subject_with(&self.current, scope, value)
+        subject_with(self.pseudonyms.0.expose_secret(), scope, value)
     }
 
-    /// [`CodeHasher::subject`] under every known key, the current one first:
-    /// for items that outlive a key rotation (a suppression lasts months).
-    pub fn subjects(&self, scope: &str, value: &str) -> Vec<String> {
+    /// [`CodeHasher::subject`] as it was named before subjects moved to the
+    /// pseudonym key: under each known HMAC key, the current one first. Only
+    /// suppressions still need them: they last months, and those written
+    /// then are found this way while their key is known.
+    pub fn subjects_before_pseudonyms(&self, scope: &str, value: &str) -> Vec<String> {
         std::iter::once(&self.current)
             .chain(&self.previous)
-            .map(|key| subject_with(key, scope, value))
+            .map(|key| subject_with(key.secret.expose_secret(), scope, value))
             .collect()
     }
 
@@ -228,8 +272,8 @@ impl CodeHasher {
     }
 }
 
-fn subject_with(key: &HmacKey, scope: &str, value: &str) -> String {
-    let mut m = new_mac(key);
+fn subject_with(key: &[u8], scope: &str, value: &str) -> String {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     m.update(b"subject\0");
     m.update(scope.as_bytes());
     m.update(b"\0");
@@ -250,6 +294,12 @@ fn tag_with(key: &HmacKey, label: &str, parts: &[&[u8]]) -> [u8; 16] {
     let mut tag = [0; 16];
     tag.copy_from_slice(&m.finalize().into_bytes()[..16]);
     tag
+}
+
+fn random_secret() -> SecretSlice<u8> {
+    let mut bytes = vec![0u8; 32];
+    OsRng.unwrap_err().fill(&mut bytes[..]);
+    SecretSlice::from(bytes)
 }
 
 fn new_mac(key: &HmacKey) -> Hmac<Sha256> {
@@ -364,7 +414,11 @@ mod tests {
             id: "k2".into(),
             secret: SecretSlice::from(vec![7u8; 32]),
         };
-        let rotated = CodeHasher::new(new_key, vec![old.current.clone()]);
+        let rotated = CodeHasher::new(
+            new_key,
+            vec![old.current.clone()],
+            PseudonymKey::ephemeral(),
+        );
         let candidates = rotated.candidates(&flow, &code);
         assert_eq!(candidates.len(), 2);
         assert!(hash.is_one_of(&candidates));
@@ -386,8 +440,10 @@ mod tests {
     #[test]
     fn a_spec_names_the_current_key_first_and_keeps_the_others() {
         let key = |byte: u8| STANDARD.encode([byte; MIN_KEY_BYTES]);
-        let old = CodeHasher::from_spec(&format!("k1:{}", key(1))).unwrap();
-        let rotated = CodeHasher::from_spec(&format!("k2:{}, k1:{}", key(2), key(1))).unwrap();
+        let pseudonyms = PseudonymKey::ephemeral;
+        let old = CodeHasher::from_spec(&format!("k1:{}", key(1)), pseudonyms()).unwrap();
+        let rotated =
+            CodeHasher::from_spec(&format!("k2:{}, k1:{}", key(2), key(1)), pseudonyms()).unwrap();
         assert_eq!(rotated.current_key_id(), "k2");
         let (flow, code) = (FlowId::generate(), Code::generate());
         let (before, id) = old.hash(&flow, &code);
@@ -399,7 +455,45 @@ mod tests {
             format!("k 1:{}", key(1)),
             format!("k1:{}", STANDARD.encode([1; MIN_KEY_BYTES - 1])),
         ] {
-            assert!(CodeHasher::from_spec(&bad).is_err(), "{bad}");
+            assert!(CodeHasher::from_spec(&bad, pseudonyms()).is_err(), "{bad}");
         }
+    }
+
+    /// A rotation of the HMAC keys leaves every budget subject as it was:
+    /// subjects are named under the pseudonym key, derived from the subject
+    /// key. The names from before that are still made under each known HMAC
+    /// key, exactly as then: HMAC(key, `subject\0` scope `\0` value), 128 bits.
+    #[test]
+    fn budget_subjects_outlive_a_rotation_of_the_hmac_keys() {
+        let key = |byte: u8| STANDARD.encode([byte; MIN_KEY_BYTES]);
+        let subject_key = [9u8; 32];
+        let old = CodeHasher::from_spec(
+            &format!("k1:{}", key(1)),
+            PseudonymKey::derive(&subject_key),
+        )
+        .unwrap();
+        let rotated = CodeHasher::from_spec(
+            &format!("k2:{}, k1:{}", key(2), key(1)),
+            PseudonymKey::derive(&subject_key),
+        )
+        .unwrap();
+        let other =
+            CodeHasher::from_spec(&format!("k1:{}", key(1)), PseudonymKey::derive(&[8u8; 32]))
+                .unwrap();
+        let name = |h: &CodeHasher| h.subject("send-email", "ann@example.com");
+        assert_eq!(name(&old), name(&rotated));
+        assert_ne!(name(&old), name(&other), "another subject key");
+        assert_eq!(name(&old).len(), 32);
+
+        let mut m = Hmac::<Sha256>::new_from_slice(&[1; MIN_KEY_BYTES]).unwrap();
+        m.update(b"subject\0suppress\0ann@example.com");
+        let then = hex::encode(&m.finalize().into_bytes()[..16]);
+        let before = old.subjects_before_pseudonyms("suppress", "ann@example.com");
+        let after = rotated.subjects_before_pseudonyms("suppress", "ann@example.com");
+        assert_eq!(before.len(), 1);
+        assert_eq!(before[0], then);
+        assert_eq!(after.len(), 2);
+        assert_eq!(after[1], then, "the old key still finds what it named");
+        assert!(!after.contains(&rotated.subject("suppress", "ann@example.com")));
     }
 }

@@ -148,7 +148,7 @@ fn is_identity(hasher: &CodeHasher, mark: &Mark, email: &Email) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::HmacKey;
+    use crate::domain::{HmacKey, PseudonymKey};
 
     const NOW: u64 = 1_800_000_000;
 
@@ -241,8 +241,9 @@ mod tests {
             id: id.to_owned(),
             secret: secrecy::SecretSlice::from(vec![byte; 32]),
         };
-        let before = CodeHasher::new(key("a", 1), vec![]);
-        let after = CodeHasher::new(key("b", 2), vec![key("a", 1)]);
+        let pseudonyms = || PseudonymKey::derive(&[7; 32]);
+        let before = CodeHasher::new(key("a", 1), vec![], pseudonyms());
+        let after = CodeHasher::new(key("b", 2), vec![key("a", 1)], pseudonyms());
         let mut marks = DeviceMarks::new();
         marks.mark(&before, &email("ann@example.com"), NOW);
         let read = DeviceMarks::read(&marks.write(&before), &after).unwrap();

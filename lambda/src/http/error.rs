@@ -61,6 +61,9 @@ impl From<ServiceError> for ApiError {
                     "proof.challenge must be the token of a challenge, 1 to {MAX_CHALLENGE_LEN} characters."
                 )),
             ServiceError::InvalidCodeFormat => ApiError::new(C::InvalidCodeFormat),
+            ServiceError::MalformedId(field) => ApiError::new(C::InvalidRequest).with_message(
+                format!("{field} must be the 22-character id the service gave (128 bits in base64url)."),
+            ),
             ServiceError::UnknownFlow => ApiError::new(C::UnknownFlow),
             ServiceError::Expired => ApiError::new(C::Expired),
             ServiceError::AlreadyUsed => ApiError::new(C::AlreadyUsed),

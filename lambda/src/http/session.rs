@@ -14,6 +14,7 @@ use super::extract::{ApiJson, ClientIp};
 use super::oidc::{error_page, form, pairs, see_other};
 use crate::oidc::Provider;
 use crate::oidc::logout::LogoutFailure;
+use crate::service::ServiceError;
 use crate::session::cookie;
 use axum::Json;
 use axum::extract::{Request, State};
@@ -155,6 +156,7 @@ pub async fn logout_info(
     headers: HeaderMap,
     ApiJson(request): ApiJson<LogoutRequest>,
 ) -> Result<Json<LogoutInfo>, ApiError> {
+    let ip = ip.ok_or(ServiceError::ClientUnknown)?;
     let browser = provider.sessions().browser(&headers);
     Ok(Json(
         provider.logout_info(&request.logout, &browser, ip).await?,
@@ -168,6 +170,7 @@ pub async fn confirm_logout(
     headers: HeaderMap,
     ApiJson(request): ApiJson<LogoutRequest>,
 ) -> Result<Response, ApiError> {
+    let ip = ip.ok_or(ServiceError::ClientUnknown)?;
     let browser = provider.sessions().browser(&headers);
     let done: LogoutDone = provider
         .confirm_logout(&request.logout, &browser, ip)
@@ -185,6 +188,17 @@ pub async fn logout(
     ClientIp(ip): ClientIp,
     request: Request,
 ) -> Response {
+    let Some(ip) = ip else {
+        tracing::error!(error = %ServiceError::ClientUnknown, "request refused: no client address");
+        let mut page = error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Sign-out not possible",
+            "The service is not available right now. Try again later.",
+        );
+        page.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return page;
+    };
     let headers = request.headers().clone();
     let params = if request.method() == Method::POST {
         form(request).await.unwrap_or_default()
@@ -228,7 +242,7 @@ pub async fn logout(
 }
 
 fn store_error(e: crate::store::StoreError) -> ApiError {
-    ApiError::from(crate::service::ServiceError::Store(e))
+    ApiError::from(ServiceError::Store(e))
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ pub enum RefusedBy {
     FlowSends,
     /// A resend within the cooldown.
     ResendCooldown,
-    /// Failed token requests per app or client address.
+    /// Failed client authentications at `/token`, per app or client address.
     TokenFailures,
     /// Failed logouts (links that are not valid, confirmations that are
     /// not open) per app or client address.
@@ -43,6 +43,14 @@ pub enum RefusedBy {
     /// Sends per device and identity per day: a device that proved the
     /// address, sending beyond its own budget.
     DeviceSends,
+    /// `/authorize` requests per client (in memory).
+    ClientAuthorizes,
+    /// `/api/sign-in` requests per client (in memory).
+    ClientSignInReads,
+    /// `/api/sign-in/cancel` requests per client (in memory).
+    ClientSignInCancels,
+    /// `/userinfo` requests without claims per client (in memory).
+    ClientUserinfoFailures,
     /// The mailbox is on the suppression list (a hard bounce or a complaint).
     Suppressed,
 }
@@ -165,6 +173,10 @@ impl Metric {
                         RefusedBy::TokenFailures => "token_failures",
                         RefusedBy::LogoutFailures => "logout_failures",
                         RefusedBy::DeviceSends => "device_sends",
+                        RefusedBy::ClientAuthorizes => "client_authorizes",
+                        RefusedBy::ClientSignInReads => "client_sign_in_reads",
+                        RefusedBy::ClientSignInCancels => "client_sign_in_cancels",
+                        RefusedBy::ClientUserinfoFailures => "client_userinfo_failures",
                         RefusedBy::Suppressed => "suppressed",
                     },
                 )),

@@ -61,7 +61,7 @@ impl Provider {
         &self,
         params: &[(String, String)],
         browser: &Browser,
-        ip: Option<IpAddr>,
+        ip: IpAddr,
     ) -> Result<LogoutAnswer, LogoutFailure> {
         let now = self.clock.now();
         if let Some(retry_after) = self.logout_failures.closed(ip, now) {
@@ -180,18 +180,19 @@ impl Provider {
         })
     }
 
-    /// Counts a failed logout of `client_id` (as claimed) from `ip`; the
-    /// failure to answer.
+    /// Counts a failed logout of `client_id` (as claimed; only a
+    /// registered client has a counter) from `ip`; the failure to answer.
     async fn logout_failed(
         &self,
         client_id: Option<&str>,
-        ip: Option<IpAddr>,
+        ip: IpAddr,
         why: &'static str,
     ) -> LogoutFailure {
         let now = self.clock.now();
+        let registered = client_id.filter(|id| self.clients.get(id).is_some());
         match self
             .logout_failures
-            .count(&*self.store, client_id, ip, now)
+            .failed(&*self.store, registered, ip, now)
             .await
         {
             Some(retry_after) => {
@@ -208,7 +209,7 @@ impl Provider {
         &self,
         id: &str,
         browser: &Browser,
-        ip: Option<IpAddr>,
+        ip: IpAddr,
     ) -> Result<LogoutInfo, ServiceError> {
         let now = self.clock.now();
         let request = match LogoutId::parse(id) {
@@ -238,7 +239,7 @@ impl Provider {
         &self,
         id: &str,
         browser: &Browser,
-        ip: Option<IpAddr>,
+        ip: IpAddr,
     ) -> Result<LogoutDone, ServiceError> {
         let now = self.clock.now();
         let used = match LogoutId::parse(id) {
@@ -256,14 +257,7 @@ impl Provider {
         })
     }
 
-    async fn logout_expired(&self, ip: Option<IpAddr>) -> ServiceError {
-        let now = self.clock.now();
-        if let Some(retry_after) = self.logout_failures.closed(ip, now) {
-            return ServiceError::RateLimited {
-                scope: "failed logouts per client",
-                retry_after,
-            };
-        }
+    async fn logout_expired(&self, ip: IpAddr) -> ServiceError {
         match self.logout_failed(None, ip, "expired").await {
             LogoutFailure::TooMany { retry_after } => ServiceError::RateLimited {
                 scope: "failed logouts per client",

@@ -26,7 +26,9 @@
 //! - [`logout`]: signing out, from the page or an app (RP-Initiated Logout)
 //! - `backchannel`: telling apps a session ended (Back-Channel Logout)
 //! - `discovery`: the provider's metadata
-//! - `budget`: failed token requests per client and address
+//! - `redeem`: `/token`, redeeming a code or a refresh token for the tokens
+//! - `budget`: failed client authentications and failed logouts per client
+//!   and address
 
 pub mod authorize;
 mod backchannel;
@@ -38,18 +40,22 @@ mod hint;
 pub mod keys;
 pub mod logout;
 mod page;
+mod redeem;
 mod refresh;
 mod request;
 pub mod subject;
 pub mod token;
 
-use crate::domain::{Clock, CodeHasher};
+use crate::domain::{Clock, CodeHasher, SignInId};
+use crate::gate::{Gate, Step};
+use crate::metrics::{self, Metric, RefusedBy};
+use crate::service::ServiceError;
 use crate::session::{SessionConfig, Sessions};
-use crate::store::{AuthStep, RedeemCheck, Redemption, RefreshState, Store, StoreError};
+use crate::store::{Store, StoreError};
 use authorize::PageError;
 use backchannel::Backchannel;
 use budget::Failures;
-use clients::{Client, Clients};
+use clients::Clients;
 use keys::{KeySource, Keys};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -58,7 +64,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use subject::SubjectKey;
 use subtle::ConstantTimeEq;
-use token::{IdTokenClaims, TokenError, TokenParams};
 
 pub use budget::{PER_ADDRESS_PER_HOUR, PER_CLIENT_PER_HOUR};
 pub use page::Verified;
@@ -103,18 +108,28 @@ pub enum AuthorizeFailure {
     Page(PageError),
     /// Send the person back to the app with this URL (an `error` on it).
     Redirect(String),
+    /// The client's budget of authorization requests is spent: an error
+    /// page, and retry after this many seconds.
+    TooMany {
+        retry_after: u64,
+    },
     Store(StoreError),
 }
 
 /// Why `/userinfo` refused.
 #[derive(Debug)]
 pub enum UserinfoError {
-    /// 400 `invalid_request`: the token came by two methods.
-    InvalidRequest,
+    /// 400 `invalid_request`, saying why: the token came twice (by two
+    /// methods, or as two form fields), or the form body could not be read.
+    InvalidRequest(&'static str),
     /// 401 without an error: no token.
     Missing,
     /// 401 `invalid_token`: unknown, expired or revoked.
     InvalidToken,
+    /// 429: the client's budget of requests without claims is spent.
+    TooMany {
+        retry_after: u64,
+    },
     Store(StoreError),
 }
 
@@ -146,10 +161,18 @@ pub struct Provider {
     sessions: Sessions,
     refresh_lifetime: u64,
     backchannel: Backchannel,
+    /// The service's gate: the per-client budgets of `/authorize`, the
+    /// page's sign-in steps and `/userinfo` are kept only there.
+    gate: Arc<Gate>,
 }
 
 impl Provider {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ProviderConfig) -> Provider {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: ProviderConfig,
+        gate: Arc<Gate>,
+    ) -> Provider {
         Provider {
             sessions: Sessions::new(
                 store.clone(),
@@ -160,6 +183,7 @@ impl Provider {
             ),
             store,
             clock,
+            gate,
             keys: Keys::new(&config.keys),
             issuer: config.issuer,
             clients: config.clients,
@@ -190,213 +214,55 @@ impl Provider {
         self.keys.get().await.jwks()
     }
 
-    /// `POST /token`: `params` is the form body, `authorization` the header.
-    pub async fn token(
-        &self,
-        params: &[(String, String)],
-        authorization: Option<&str>,
-        ip: Option<IpAddr>,
-    ) -> Result<TokenResponse, TokenError> {
-        let now = self.clock.now();
-        if let Some(retry_after) = self.failures.closed(ip, now) {
-            return Err(TokenError::TooMany { retry_after });
-        }
-        let outcome = match token::check(params, authorization, &self.clients) {
-            Ok((
-                client,
-                TokenParams::Code {
-                    code,
-                    redirect_uri,
-                    code_verifier,
-                },
-            )) => {
-                let fail = |e| (Some(client.id.clone()), e);
-                self.redeem(client, &code, &redirect_uri, code_verifier.as_deref(), now)
-                    .await
-                    .map_err(fail)
-            }
-            Ok((
-                client,
-                TokenParams::Refresh {
-                    refresh_token,
-                    scope,
-                },
-            )) => {
-                let fail = |e| (Some(client.id.clone()), e);
-                self.refresh(client, &refresh_token, scope.as_deref(), now)
-                    .await
-                    .map_err(fail)
-            }
-            Err(e) => Err(e),
-        };
-        match outcome {
-            Ok(answer) => Ok(answer),
-            Err((client_id, e)) if e.is_counted() => {
-                tracing::info!(
-                    client = client_id.as_deref().unwrap_or("-"),
-                    error = e.code(),
-                    reason = e.description(),
-                    "token refused"
-                );
-                let over = self
-                    .failures
-                    .count(&*self.store, client_id.as_deref(), ip, now)
-                    .await;
-                match over {
-                    Some(retry_after) => {
-                        tracing::warn!("failed token requests over budget");
-                        Err(TokenError::TooMany { retry_after })
-                    }
-                    None => Err(e),
-                }
-            }
-            Err((_, e)) => {
-                tracing::info!(error = e.code(), "token refused");
-                Err(e)
-            }
-        }
+    /// Passes the gate for `step` from `ip`, or the seconds to wait.
+    fn enter(&self, step: Step, ip: IpAddr, now: u64) -> Result<(), u64> {
+        self.gate
+            .enter(step, ip, now)
+            .map(|_| ())
+            .map_err(|closed| {
+                let budget = match step {
+                    Step::Authorize => RefusedBy::ClientAuthorizes,
+                    Step::SignInRead => RefusedBy::ClientSignInReads,
+                    Step::SignInCancel => RefusedBy::ClientSignInCancels,
+                    Step::UserinfoFailure => RefusedBy::ClientUserinfoFailures,
+                    Step::Send => RefusedBy::ClientSends,
+                    Step::Verify => RefusedBy::ClientVerifies,
+                };
+                metrics::record(Metric::Refused(budget));
+                tracing::info!(?step, "client refused in memory");
+                closed.retry_after
+            })
     }
 
-    async fn redeem(
-        &self,
-        client: &Client,
-        code: &str,
-        redirect_uri: &str,
-        code_verifier: Option<&str>,
-        now: u64,
-    ) -> Result<TokenResponse, TokenError> {
-        let id =
-            grant::sign_in_of(code).ok_or(TokenError::InvalidGrant("The code is not valid."))?;
-        let code_hash = grant::hash(code);
-        let access_token = grant::new_access_token(&id);
-        let check = RedeemCheck {
-            code_hash: code_hash.clone(),
-            client_id: client.id.clone(),
-            redirect_uri: redirect_uri.to_owned(),
-            code_challenge: code_verifier.map(grant::s256),
-            now,
-        };
-        // A confidential client's code also buys a refresh token, bound to
-        // the session the code was granted in.
-        let refresh_token = client
-            .is_confidential()
-            .then(|| refresh::token(&self.hasher, &id, 0));
-        let redemption = Redemption {
-            token_hash: grant::hash(&access_token),
-            redeemed_at: now,
-            token_expires_at: now + ACCESS_TOKEN_TTL_SECS,
-            refresh: refresh_token.as_ref().map(|token| RefreshState {
-                hash: grant::hash(token),
-                generation: 0,
-                expires_at: now + self.refresh_lifetime,
-            }),
-        };
-        let ttl = match &redemption.refresh {
-            Some(refresh) => refresh.expires_at,
-            None => redemption.token_expires_at,
-        } + self.ttl_grace;
-        let step = self
-            .store
-            .redeem(&id, &check, &redemption, ttl)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "store failed");
-                TokenError::Unavailable
-            })?;
-        let record = match step {
-            AuthStep::Done(record) => record,
-            AuthStep::Refused(Some(record))
-                if record.redemption.is_some()
-                    && record
-                        .grant
-                        .as_ref()
-                        .is_some_and(|g| g.code_hash == code_hash) =>
-            {
-                // RFC 6749 §4.1.2: a code used twice revokes what it gave.
-                tracing::warn!(sign_in = %id, "a redeemed code was presented again: token revoked");
-                if let Err(e) = self.store.revoke(&id, &code_hash, now).await {
-                    tracing::error!(error = %e, "could not revoke the token of a replayed code");
-                }
-                return Err(TokenError::InvalidGrant("The code was already used."));
-            }
-            AuthStep::Refused(_) => {
-                return Err(TokenError::InvalidGrant(
-                    "The code is not valid, has expired, or was issued for another client, redirect_uri or code_verifier.",
-                ));
-            }
-        };
-        let Some(granted) = &record.grant else {
-            tracing::error!("a redeemed request has no grant");
-            return Err(TokenError::Unavailable);
-        };
-        let nonce = record.request.nonce.as_deref();
-        let id_token = self
-            .id_token(
-                &client.id,
-                granted,
-                &record.request.scope,
-                nonce,
-                &access_token,
-                now,
-            )
-            .await?;
-        tracing::info!(client = %client.id, sign_in = %id, "code redeemed");
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in: ACCESS_TOKEN_TTL_SECS,
-            id_token,
-            // A grant without a session (made before grants had one) has
-            // nothing to bind a refresh token to.
-            refresh_token: refresh_token.filter(|_| granted.sid.is_some()),
-            scope: record.request.scope.clone(),
-        })
+    /// The page's steps refused in memory, as the API answers a budget.
+    fn enter_page_step(&self, step: Step, ip: IpAddr, now: u64) -> Result<(), ServiceError> {
+        self.enter(step, ip, now)
+            .map_err(|retry_after| ServiceError::RateLimited {
+                scope: "sign-in steps per client",
+                retry_after,
+            })
     }
 
-    /// A signed ID token for `client_id` of `granted`, with the claims of
-    /// `scope`, the `at_hash` of `access_token` and `nonce` if any.
-    async fn id_token(
-        &self,
-        client_id: &str,
-        granted: &crate::store::Grant,
-        scope: &str,
-        nonce: Option<&str>,
-        access_token: &str,
-        now: u64,
-    ) -> Result<String, TokenError> {
-        let with_email = scope.split(' ').any(|s| s == "email");
-        let at_hash = grant::at_hash(access_token);
-        let claims = IdTokenClaims {
-            iss: &self.issuer,
-            sub: &granted.subject,
-            aud: client_id,
-            exp: now + ID_TOKEN_TTL_SECS,
-            iat: now,
-            auth_time: granted.auth_time,
-            nonce,
-            amr: granted.amr.split(' ').collect(),
-            at_hash: &at_hash,
-            sid: granted.sid.as_ref().map(|sid| sid.as_str()),
-            email: with_email.then_some(granted.email.as_str()),
-            email_verified: with_email.then_some(true),
-        };
-        let keys = self.keys.get().await;
-        keys.signing.sign(&claims).map_err(|e| {
-            tracing::error!(error = %e, "could not sign an ID token");
-            TokenError::Unavailable
-        })
-    }
-
-    /// `/userinfo`: the claims an access token gives.
-    pub async fn userinfo(&self, token: &str) -> Result<Value, UserinfoError> {
+    /// `/userinfo`: the claims an access token gives. A token of the right
+    /// shape takes a token of `ip`'s bucket of failures before it is looked
+    /// up, and gives it back when it answers claims.
+    pub async fn userinfo(&self, token: &str, ip: IpAddr) -> Result<Value, UserinfoError> {
         let id = grant::sign_in_of(token).ok_or(UserinfoError::InvalidToken)?;
+        let now = self.clock.now();
+        self.enter(Step::UserinfoFailure, ip, now)
+            .map_err(|retry_after| UserinfoError::TooMany { retry_after })?;
+        let claims = self.claims(&id, token, now).await?;
+        self.gate.give_back(Step::UserinfoFailure, ip);
+        Ok(claims)
+    }
+
+    async fn claims(&self, id: &SignInId, token: &str, now: u64) -> Result<Value, UserinfoError> {
         let record = self
             .store
-            .get_auth_request(&id)
+            .get_auth_request(id)
             .await
             .map_err(UserinfoError::Store)?
             .ok_or(UserinfoError::InvalidToken)?;
-        let now = self.clock.now();
         let (Some(redemption), Some(granted)) = (&record.redemption, &record.grant) else {
             return Err(UserinfoError::InvalidToken);
         };

@@ -11,11 +11,13 @@
 use super::authorize::with_query;
 use super::{ACCESS_TOKEN_TTL_SECS, CODE_TTL_SECS, Provider, grant};
 use crate::domain::SignInId;
+use crate::gate::Step;
 use crate::metrics::{self, Metric, SignInStage};
 use crate::service::{AppNames, Approved, ServiceError};
 use crate::session::{Browser, Established, Proven};
 use crate::store::{AuthRecord, AuthRequest, AuthStep, Grant, Session, SessionBound};
 use otp_api::{SessionChoice, SignInResponse};
+use std::net::IpAddr;
 
 /// What an approved code did: the browser's session, and for a sign-in the
 /// way back to the app (or why not). The session is set either way.
@@ -85,7 +87,7 @@ impl Provider {
         id: &str,
         browser: &Browser,
     ) -> Result<(AuthRecord, Option<Session>), ServiceError> {
-        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
+        let id = SignInId::parse(id).ok_or(ServiceError::MalformedId("sign_in"))?;
         let (record, session) = tokio::join!(
             self.store.get_auth_request(&id),
             self.sessions.current(browser)
@@ -103,7 +105,9 @@ impl Provider {
         &self,
         id: &str,
         browser: &Browser,
+        ip: IpAddr,
     ) -> Result<SignInResponse, ServiceError> {
+        self.enter_page_step(Step::SignInRead, ip, self.clock.now())?;
         let (record, session) = self.request_and_session(id, browser).await?;
         let client = self
             .clients
@@ -150,9 +154,10 @@ impl Provider {
 
     /// Cancels a live sign-in request: the way back to the app, with
     /// `error=access_denied`.
-    pub async fn cancel(&self, id: &str) -> Result<String, ServiceError> {
-        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
+    pub async fn cancel(&self, id: &str, ip: IpAddr) -> Result<String, ServiceError> {
+        let id = SignInId::parse(id).ok_or(ServiceError::MalformedId("sign_in"))?;
         let now = self.clock.now();
+        self.enter_page_step(Step::SignInCancel, ip, now)?;
         match self.store.cancel_auth_request(&id, now).await? {
             AuthStep::Done(record) => {
                 metrics::record(Metric::SignIn(SignInStage::Cancelled));

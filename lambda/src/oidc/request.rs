@@ -8,9 +8,11 @@ use super::authorize::{self, AuthorizeError, ValidRequest, with_query};
 use super::page::{may_grant, session_grant};
 use super::{AuthorizeFailure, Provider, REQUEST_TTL_SECS, hint};
 use crate::domain::SignInId;
+use crate::gate::Step;
 use crate::metrics::{self, Metric, SignInStage};
 use crate::session::Browser;
 use crate::store::{AuthRequest, SessionBound};
+use std::net::IpAddr;
 
 /// What `/authorize` answers when it accepted the request.
 #[derive(Debug)]
@@ -28,7 +30,11 @@ impl Provider {
         &self,
         params: &[(String, String)],
         browser: &Browser,
+        ip: IpAddr,
     ) -> Result<Authorized, AuthorizeFailure> {
+        let now = self.clock.now();
+        self.enter(Step::Authorize, ip, now)
+            .map_err(|retry_after| AuthorizeFailure::TooMany { retry_after })?;
         let valid = match authorize::validate(params, &self.clients) {
             Ok(valid) => valid,
             Err(AuthorizeError::Page(page)) => {
@@ -61,7 +67,6 @@ impl Provider {
                 }
             }
         };
-        let now = self.clock.now();
         let request = AuthRequest {
             id: SignInId::generate(),
             client_id: valid.client_id.clone(),

@@ -20,7 +20,8 @@ pub enum TokenError {
     UnsupportedGrantType,
     /// 400 `invalid_scope`: a refresh asked for more than was granted.
     InvalidScope(&'static str),
-    /// 429: failed requests of this client or address are over budget.
+    /// 429: failed client authentications of this client or address are
+    /// over budget.
     TooMany { retry_after: u64 },
     /// 503: the store could not answer.
     Unavailable,
@@ -49,18 +50,9 @@ impl TokenError {
             TokenError::UnsupportedGrantType => {
                 "Only the grant_types authorization_code and refresh_token are supported."
             }
-            TokenError::TooMany { .. } => "Too many failed token requests; retry later.",
+            TokenError::TooMany { .. } => "Too many failed client authentications; retry later.",
             TokenError::Unavailable => "The service is busy; retry in a moment.",
         }
-    }
-
-    /// Whether the failure counts against the client's and address's
-    /// budgets of failed requests.
-    pub fn is_counted(&self) -> bool {
-        matches!(
-            self,
-            TokenError::InvalidClient(_) | TokenError::InvalidGrant(_)
-        )
     }
 }
 

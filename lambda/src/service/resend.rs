@@ -1,8 +1,8 @@
 //! A new code for a live flow, which replaces the one before.
 
-use super::gate::Step;
 use super::{Client, Resent, Service, ServiceError, check_proof_shape, language};
 use crate::domain::{Code, FlowId, FlowRecord, FlowState};
+use crate::gate::Step;
 use crate::mailer::MailFailure;
 use crate::metrics::{self, Metric, RefusedBy};
 use crate::session::Browser;
@@ -31,7 +31,7 @@ impl Service {
     ) -> Result<Resent, ServiceError> {
         check_proof_shape(proof)?;
         let language = language(locale)?;
-        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::UnknownFlow)?;
+        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::MalformedId("flow_id"))?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
@@ -50,15 +50,13 @@ impl Service {
             }) => metrics::record(Metric::Refused(RefusedBy::FlowSends)),
             _ => {}
         }
-        // The gate counts what the store counts: only a message sent (or
-        // undeliverable) keeps its token.
-        let charged = match &outcome {
-            Ok(_) => true,
-            Err(ServiceError::Mail(e)) => e.failure() == MailFailure::Undeliverable,
-            Err(_) => false,
-        };
-        if !charged {
-            self.gate.give_back(Step::Send, ip);
+        // Every resend that reached the store keeps its token, refused or
+        // not, except a message the service failed to hand over: its
+        // charges are refunded, and so is its token.
+        if let Err(ServiceError::Mail(e)) = &outcome {
+            if e.failure() != MailFailure::Undeliverable {
+                self.gate.give_back(Step::Send, ip);
+            }
         }
         outcome
     }

@@ -1,8 +1,8 @@
 //! The first step: a new flow and its first message.
 
-use super::gate::Step;
 use super::{Client, Sent, Service, ServiceError, check_proof_shape, language};
 use crate::domain::{Code, Email, FlowId, FlowRecord, RequestId, SignInId};
+use crate::gate::Step;
 use crate::metrics::{self, Metric, RefusedBy};
 use crate::store::{Created, IdempotencyKey};
 use otp_api::locale::Language;
@@ -46,7 +46,7 @@ impl SendInput {
         let sign_in = request
             .sign_in
             .as_deref()
-            .map(|id| SignInId::parse(id).ok_or(ServiceError::SignInExpired))
+            .map(|id| SignInId::parse(id).ok_or(ServiceError::MalformedId("sign_in")))
             .transpose()?;
         let request_id = request
             .request_id
@@ -126,11 +126,9 @@ impl Service {
             self.app_of(flow.sign_in.as_ref()),
         );
         let created = created?;
-        // The gate counts what the store counts: a request the store did not
-        // charge gives its token back.
-        if created != Created::New {
-            self.gate.give_back(Step::Send, ip);
-        }
+        // A request the store refused or answered with an earlier flow
+        // keeps its token: the gate counts every request that reaches the
+        // store, so a client hammering a spent address meets its own budget.
         match created {
             Created::New => {}
             Created::Existing(existing) => return self.repeated(existing, now).await,

@@ -1,9 +1,9 @@
 //! Checking a code: each try counted before its one comparison, the
 //! approval one conditional write that a single request wins.
 
-use super::gate::{Busy, Step};
 use super::{Approved, Client, Service, ServiceError};
 use crate::domain::{Code, FlowId, FlowRecord, FlowState};
+use crate::gate::{Busy, Step};
 use crate::metrics::{self, Metric, RefusedBy, VerifyOutcome};
 use crate::store::{Approval, Attempt};
 use std::net::IpAddr;
@@ -31,10 +31,7 @@ impl Service {
         client: Client,
     ) -> Result<Approved, ServiceError> {
         let code = Code::parse(code).ok_or(ServiceError::InvalidCodeFormat)?;
-        let flow_id = FlowId::parse(flow_id).ok_or_else(|| {
-            metrics::record(Metric::Verify(VerifyOutcome::UnknownFlow));
-            ServiceError::UnknownFlow
-        })?;
+        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::MalformedId("flow_id"))?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();

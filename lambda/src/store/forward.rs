@@ -50,10 +50,10 @@ macro_rules! forward_sign_in_steps {
             async fn revoke(
                 &self,
                 id: &$crate::domain::SignInId,
-                code_hash: &str,
+                check: &$crate::store::RedeemCheck,
                 now: u64,
             ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
-                self.$inner.revoke(id, code_hash, now).await
+                self.$inner.revoke(id, check, now).await
             }
             async fn grant_in_session(
                 &self,

@@ -197,12 +197,16 @@ pub trait SignInStore: Send + Sync + 'static {
         ttl: u64,
     ) -> Result<AuthStep, StoreError>;
 
-    /// Revokes the access token of a redeemed grant whose code is
-    /// `code_hash` (the code was presented again), if not revoked yet.
+    /// Revokes the access token of a redeemed grant when its code is
+    /// presented again by its own client: if the item has a grant with
+    /// `check.code_hash`, a redemption, no revocation yet, and the request's
+    /// client, redirect URI and code challenge equal the check's (the code's
+    /// expiry does not matter). Anyone else presenting the code changes
+    /// nothing.
     async fn revoke(
         &self,
         id: &SignInId,
-        code_hash: &str,
+        check: &RedeemCheck,
         now: u64,
     ) -> Result<AuthStep, StoreError>;
 
@@ -264,9 +268,12 @@ pub(crate) const REDEEMABLE: &str = "#code_hash = :code_hash AND #code_expires_a
 pub(crate) const WITH_PKCE: &str = " AND #code_challenge = :code_challenge";
 /// The PKCE part of [`REDEEMABLE`] without a verifier.
 pub(crate) const WITHOUT_PKCE: &str = " AND attribute_not_exists(#code_challenge)";
-/// [`AuthRecord::revocable`] as a DynamoDB condition; binds `:code_hash`.
+/// [`AuthRecord::revocable`] as a DynamoDB condition, followed by one of
+/// [`WITH_PKCE`] and [`WITHOUT_PKCE`]; binds `:code_hash`, `:client_id`
+/// and `:redirect_uri`.
 pub(crate) const REVOCABLE: &str = "#code_hash = :code_hash AND attribute_exists(#token_hash) \
-     AND attribute_not_exists(#revoked_at)";
+     AND attribute_not_exists(#revoked_at) \
+     AND #client_id = :client_id AND #redirect_uri = :redirect_uri";
 /// [`AuthRecord::refreshable`] as a DynamoDB condition; binds
 /// `:presented_hash`, `:client_id` and `:now`.
 pub(crate) const REFRESHABLE: &str = "#refresh_hash = :presented_hash \
@@ -307,13 +314,16 @@ impl AuthRecord {
             && self.request.code_challenge == check.code_challenge
     }
 
-    /// [`crate::store::SignInStore::revoke`] may revoke for `code_hash`.
-    pub(crate) fn revocable(&self, code_hash: &str) -> bool {
+    /// [`crate::store::SignInStore::revoke`] may revoke for `check`.
+    pub(crate) fn revocable(&self, check: &RedeemCheck) -> bool {
         self.grant
             .as_ref()
-            .is_some_and(|g| g.code_hash == code_hash)
+            .is_some_and(|g| g.code_hash == check.code_hash)
             && self.redemption.is_some()
             && self.revoked_at.is_none()
+            && self.request.client_id == check.client_id
+            && self.request.redirect_uri == check.redirect_uri
+            && self.request.code_challenge == check.code_challenge
     }
 
     /// The current refresh token, if one was issued.

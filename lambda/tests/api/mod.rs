@@ -9,4 +9,5 @@ mod languages;
 mod limits;
 mod openapi;
 mod owner;
+mod rotation;
 mod sign_in;

@@ -89,8 +89,9 @@ const SILENT: &[(Step, &[&str])] = &[
 ];
 /// A new message: the flow, its idempotency key and three budgets written
 /// together, with the address's lockouts (today's and yesterday's) and
-/// its suppression checked.
-const SEND: &str = "TransactWriteItems flow+idem+limit:send-ip+limit:send-pair+limit:send-email+check:lock+check:lock+check:suppress";
+/// its suppression checked (under the pseudonym key, and under the HMAC key
+/// for one recorded before suppressions moved there).
+const SEND: &str = "TransactWriteItems flow+idem+limit:send-ip+limit:send-pair+limit:send-email+check:lock+check:lock+check:suppress+check:suppress";
 
 /// Waits, without sleeping blindly, until `n` calls are recorded.
 async fn recorded(recorder: &Recorder, n: usize) {

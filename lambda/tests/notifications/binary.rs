@@ -21,6 +21,7 @@ async fn the_binary_takes_sns_events_on_lambda() {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("OTP_TABLE".into(), table.clone()),
             ("OTP_HMAC_KEYS".into(), KEYS.into()),
+            ("OTP_SUBJECT_KEY".into(), SUBJECT_KEY.into()),
             ("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.clone()),
         ]);
         vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -44,7 +45,11 @@ async fn the_binary_takes_sns_events_on_lambda() {
     let runtime = runtime.to_string();
     // The table and its keys, as the function and the operator's commands see them.
     let dynamodb = dynamodb_local_env(&endpoint);
-    let mut store = vec![("OTP_TABLE", table.as_str()), ("OTP_HMAC_KEYS", KEYS)];
+    let mut store = vec![
+        ("OTP_TABLE", table.as_str()),
+        ("OTP_HMAC_KEYS", KEYS),
+        ("OTP_SUBJECT_KEY", SUBJECT_KEY),
+    ];
     store.extend(dynamodb.iter().map(|(k, v)| (*k, v.as_str())));
     let lambda = [
         ("AWS_LAMBDA_RUNTIME_API", runtime.as_str()),

@@ -82,7 +82,11 @@ async fn the_operator_suppresses_an_identity_with_add() {
     let otp = |words: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_otp"))
             .env_clear()
-            .envs([("OTP_TABLE", table.as_str()), ("OTP_HMAC_KEYS", KEYS)])
+            .envs([
+                ("OTP_TABLE", table.as_str()),
+                ("OTP_HMAC_KEYS", KEYS),
+                ("OTP_SUBJECT_KEY", SUBJECT_KEY),
+            ])
             .envs(dynamodb.iter().map(|(k, v)| (*k, v.as_str())))
             .arg("suppression")
             .args(words)

@@ -37,6 +37,7 @@ const DELIVERY: &str = include_str!("../fixtures/sns-ses-delivery.json");
 
 const DAY: u64 = 24 * 3600;
 const KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const SUBJECT_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 /// How long a delivered message may take to show up before the test fails.
 const ARRIVAL_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -60,6 +61,7 @@ impl Drop for Harness {
 async fn harness() -> Harness {
     let (mut vars, inbox) = service_vars();
     vars.insert("OTP_HMAC_KEYS".into(), KEYS.into());
+    vars.insert("OTP_SUBJECT_KEY".into(), SUBJECT_KEY.into());
     let table = vars.get("OTP_TABLE").cloned();
     let settings = Settings::from_vars(vars).expect("test settings are valid");
     let store: Arc<dyn Store> =

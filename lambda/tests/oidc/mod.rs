@@ -13,6 +13,11 @@
 //!   redirect with `error`, `state` and `iss`); the page's sign-in steps;
 //! - [`token`]: what `/token` refuses, code replay and expiry, races, the
 //!   failure budget;
+//! - [`strangers`]: what a stranger cannot do at `/token` (shut an app out,
+//!   revoke its tokens, go around the budgets);
+//! - [`logs`]: what a refused client authentication writes to the log;
+//! - [`budgets`]: the per-client budgets of the provider's endpoints;
+//! - [`contract`]: `/userinfo`'s 400, as the API document lists it;
 //! - [`userinfo`]: bearer tokens at `/userinfo`;
 //! - [`discovery`]: the provider's metadata and its keys;
 //! - [`keys`]: configured signing keys and the subject key;
@@ -31,9 +36,12 @@
 
 mod authorize;
 mod browser;
+mod budgets;
+mod contract;
 mod discovery;
 mod keys;
 mod logout;
+mod logs;
 mod mail;
 mod receiver;
 mod refresh;
@@ -41,6 +49,7 @@ mod relying_party;
 mod rp;
 mod session_refusals;
 mod sessions;
+mod strangers;
 mod subjects;
 mod support;
 mod token;

@@ -179,7 +179,8 @@ fn document() -> Value {
         summary: "What the page shows for an app's sign-in request",
         description: "The `sign_in` handle comes from the page's address, where `/authorize` \
             sent the person. A request that is unknown, expired, cancelled or completed answers \
-            410. With the browser's live session, `session` says whose it is and whether it may \
+            410; a handle that does not match the documented pattern, 400 `invalid_request`. \
+            With the browser's live session, `session` says whose it is and whether it may \
             finish this request in one press.",
         request: Some("SignInRequest"),
         status: 200,
@@ -187,7 +188,12 @@ fn document() -> Value {
             "The app asking, its hints, the session here.",
             "SignInResponse",
         ),
-        errors: &[C::InvalidRequest, C::SignInExpired, C::Unavailable],
+        errors: &[
+            C::InvalidRequest,
+            C::SignInExpired,
+            C::RateLimited,
+            C::Unavailable,
+        ],
     };
     let continue_sign_in = Step {
         id: "continueSignIn",
@@ -266,7 +272,12 @@ fn document() -> Value {
         request: Some("SignInRequest"),
         status: 200,
         success: success("Where to send the person.", "RedirectResponse"),
-        errors: &[C::InvalidRequest, C::SignInExpired, C::Unavailable],
+        errors: &[
+            C::InvalidRequest,
+            C::SignInExpired,
+            C::RateLimited,
+            C::Unavailable,
+        ],
     };
     let health = Step {
         id: "health",

@@ -82,14 +82,15 @@ pub(super) fn add_endpoints(doc: &mut Value) {
             `invalid_request`). The client authenticates with HTTP Basic (`client_secret_basic`: \
             id and secret form-urlencoded, then base64), with `client_id` and `client_secret` in \
             the body (`client_secret_post`), or, a public client, with `client_id` alone (`none`). \
-            A code works once, within {CODE_TTL_SECS} seconds of the approval; presented again, \
-            it is refused and the access token it gave stops working. `code_verifier` is required \
-            unless the request was made without PKCE by a client registered so. A confidential \
-            client's tokens include a `refresh_token`, bound to the person's session: \
-            `grant_type=refresh_token` answers new tokens and the next refresh token; one that was \
-            already used is refused, and its whole family and session end with it. Too many \
-            failed requests (wrong client credentials, codes or refresh tokens) per client or \
-            address answer 429."),
+            A code works once, within {CODE_TTL_SECS} seconds of the approval; presented again by \
+            its own client (the same redirect URI and verifier), it is refused and the access \
+            token it gave stops working; presented by anyone else, it is refused and changes \
+            nothing. `code_verifier` is required unless the request was made without PKCE by a \
+            client registered so. A confidential client's tokens include a `refresh_token`, bound \
+            to the person's session: `grant_type=refresh_token` answers new tokens and the next \
+            refresh token; one that was already used is refused, and its whole family and session \
+            end with it. Too many failed client authentications (wrong or missing credentials) per \
+            client or address answer 429; a request whose client authenticates never does."),
         "requestBody": {
             "required": true,
             "content": { "application/x-www-form-urlencoded": { "schema": schema_ref("TokenRequest") } },
@@ -118,7 +119,7 @@ pub(super) fn add_endpoints(doc: &mut Value) {
                 "content": oauth_error(&["invalid_client"], "")["content"].clone(),
             },
             "429": {
-                "description": "Too many failed token requests of this client or address this hour.",
+                "description": "Too many failed client authentications of this client or address this hour.",
                 "headers": retry_after.clone(),
                 "content": oauth_error(&["invalid_request"], "")["content"].clone(),
             },
@@ -139,8 +140,8 @@ pub(super) fn add_endpoints(doc: &mut Value) {
         let mut op = json!({
             "operationId": id,
             "summary": "The claims of an access token's sign-in (OpenID Connect Core §5.3)",
-            "description": "The access token comes in `Authorization: Bearer`, or (POST) as an \
-                `access_token` form field, not both. `email` and `email_verified` only with the \
+            "description": "The access token comes once: in `Authorization: Bearer`, or (POST) \
+                as one `access_token` form field, not both. `email` and `email_verified` only with the \
                 `email` scope.",
             "security": [{ "bearer": [] }],
             "responses": {
@@ -149,7 +150,10 @@ pub(super) fn add_endpoints(doc: &mut Value) {
                     "content": json_content("UserInfo"),
                 },
                 "400": {
-                    "description": "The token came by two methods.",
+                    "description": "`invalid_request`: the token came twice (in the \
+                        `Authorization` header and the body, or as two `access_token` form \
+                        fields), or the form body could not be read (over 8 KiB); \
+                        `error_description` says which.",
                     "headers": challenge_header.clone(),
                     "content": json_content("BearerError"),
                 },
@@ -158,6 +162,12 @@ pub(super) fn add_endpoints(doc: &mut Value) {
                         that is unknown, expired or revoked (`error=\"invalid_token\"`).",
                     "headers": challenge_header.clone(),
                     "content": json_content("BearerError"),
+                },
+                "429": {
+                    "description": "Too many tokens from this client address got no claims \
+                        this hour; every request from it waits `Retry-After` seconds.",
+                    "headers": retry_after.clone(),
+                    "content": oauth_error(&["invalid_request"], "")["content"].clone(),
                 },
                 "503": {
                     "description": "The store could not answer.",

@@ -219,16 +219,26 @@ impl SignInStore for DynamoStore {
     async fn revoke(
         &self,
         id: &SignInId,
-        code_hash: &str,
+        check: &RedeemCheck,
         now: u64,
     ) -> Result<AuthStep, StoreError> {
+        let mut values = vec![
+            (":code_hash".to_owned(), s(&check.code_hash)),
+            (":client_id".to_owned(), s(&check.client_id)),
+            (":redirect_uri".to_owned(), s(&check.redirect_uri)),
+            (":now".to_owned(), n(now)),
+        ];
+        let condition = match &check.code_challenge {
+            Some(challenge) => {
+                values.push((":code_challenge".to_owned(), s(challenge)));
+                format!("{REVOCABLE}{WITH_PKCE}")
+            }
+            None => format!("{REVOCABLE}{WITHOUT_PKCE}"),
+        };
         let step = Step {
             update: "SET #revoked_at = :now",
-            condition: REVOCABLE,
-            values: vec![
-                (":code_hash".to_owned(), s(code_hash)),
-                (":now".to_owned(), n(now)),
-            ],
+            condition: &condition,
+            values,
             ttl: None,
         };
         self.auth_step(id, step).await
