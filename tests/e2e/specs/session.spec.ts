@@ -1,6 +1,9 @@
 import type { Browser } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
 import { test, expect } from '../support/fixtures';
 import { Inbox } from '../support/mail';
+import { solve } from '../support/pow';
+import { sendAsStranger } from '../support/stranger';
 import { OtpPage } from '../pages/otp-page';
 
 /**
@@ -174,4 +177,79 @@ test('a session endpoint that refuses or cannot be reached never blocks the Emai
     await expect(otp.retryButton).toHaveCount(0);
     await page.unroute('**/api/session');
   }
+});
+
+test.describe("when strangers on other networks have spent the address's cap", () => {
+  // The product's budgets (10 free sends an address a day, then proofs of
+  // work up to its cap of 20), with puzzles the strangers solve at once.
+  const url = process.env.OTP_E2E_CAP_URL;
+  test.skip(!url, 'OTP_E2E_CAP_URL is not set: run the tests with tests/e2e/run');
+  test.use({ baseURL: url });
+
+  /**
+   * Strangers on four other loopback addresses send until the address's cap
+   * refuses them, solving every proof of work asked on the way; how many
+   * messages they got out.
+   */
+  async function strangersSpendTheCap(email: string): Promise<number> {
+    let sent = 0;
+    for (const from of ['127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7']) {
+      for (;;) {
+        const request_id = randomBytes(16).toString('hex');
+        let answer = await sendAsStranger(url!, email, { from, request_id });
+        if (answer.status === 429) {
+          const refusal = JSON.parse(answer.body).error;
+          if (refusal.code !== 'proof_of_work_required') break;
+          const { token, difficulty } = refusal.challenge as { token: string; difficulty: number };
+          const proof = { challenge: token, nonce: solve(token, difficulty) };
+          answer = await sendAsStranger(url!, email, { from, request_id, proof });
+        }
+        if (answer.status !== 202) break;
+        sent += 1;
+      }
+    }
+    return sent;
+  }
+
+  test("the owner's browser gets a code; a browser seen for the first time does not", async ({
+    otp,
+    page,
+    request,
+    browser,
+  }, testInfo) => {
+    test.skip(testInfo.project.name !== 'desktop', 'the strangers are the same in every project');
+    const inbox = Inbox.fresh(request);
+    // The owner proves the address once in this browser.
+    await otp.signInWithCode(inbox);
+
+    const spent = await strangersSpendTheCap(inbox.address);
+    expect(spent, "the cap of 20, one of them the owner's first code").toBe(19);
+    expect(await inbox.count()).toBe(20);
+
+    // A browser seen for the first time meets the cap.
+    const context = await browser.newContext({ baseURL: url });
+    const newcomer = new OtpPage(await context.newPage());
+    await newcomer.open();
+    const answered = newcomer.page.waitForResponse((r) => r.url().endsWith('/api/otp/send'));
+    await newcomer.askForCode(inbox.address);
+    const refused = await answered;
+    expect(refused.status()).toBe(429);
+    expect((await refused.json()).error.code).toBe('rate_limited');
+    await expect(newcomer.error).toBeVisible();
+    await expect(newcomer.codeInput).toHaveCount(0);
+    await context.close();
+
+    // The owner's browser, signed out (the session ends, the device keeps
+    // its mark), asks again: a code in the mail, no proof of work.
+    await page.goto('/');
+    await otp.signOutButton.click();
+    await expect(otp.status).toHaveText('You are signed out.');
+    const mailbox = await Inbox.open(request, inbox.address);
+    const asked = page.waitForRequest((r) => r.url().endsWith('/api/otp/send'));
+    await otp.sendCodeTo(inbox.address);
+    expect((await asked).postData()).not.toContain('"proof"');
+    await otp.typeCode(await mailbox.nextCode());
+    await expect(otp.verified).toContainText(inbox.address);
+    expect(await inbox.count(), 'the cap and the owner\'s code').toBe(21);
+  });
 });
