@@ -44,7 +44,17 @@ wrong-code-tries =
     }
 wrong-code-last = الرمز غير صحيح، ولم تتبقَّ أي محاولة. يُرجى طلب رمز جديد.
 verified-heading = تم تأكيد البريد الإلكتروني
-verified-text = تم تأكيد { $email }. يمكنك الآن إغلاق هذه الصفحة.
+signed-in-as = تم تسجيل الدخول باسم { $email }
+sign-out = تسجيل الخروج
+sign-out-everywhere = تسجيل الخروج من كل الأجهزة
+use-another-address = استخدام عنوان آخر
+signed-out = تم تسجيل خروجك.
+continue-as = باسم { $email }
+continue = متابعة
+new-code-asked = يطلب منك { $client } التأكيد برمز جديد.
+sign-out-of = هل تريد تسجيل الخروج من { $client }؟
+sign-out-here = هل تريد تسجيل الخروج من هذه الخدمة؟
+stay-signed-in = البقاء مسجّلًا للدخول
 back-to = جارٍ إعادتك إلى { $client }.
 verified-back-to = تم تأكيد البريد الإلكتروني. جارٍ إعادتك إلى { $client }.
 cancel = إلغاء
@@ -67,6 +77,7 @@ error-rate-limited = طلبات كثيرة جدًا. يُرجى الانتظار
 error-proof-of-work-required = أُرسلت رموز كثيرة إلى هذا العنوان اليوم. يجب أن يُجري جهازك فحصًا قصيرًا أولًا.
 error-undeliverable = لا يمكننا إرسال البريد إلى هذا العنوان حاليًا. يُرجى التحقق من عدم وجود أخطاء في كتابته أو استخدام عنوان آخر. إذا كان صحيحًا، يُرجى طلب المساعدة من هذا الموقع.
 error-sign-in-expired = انتهت صلاحية تسجيل الدخول هذا أو اكتمل. يُرجى العودة إلى التطبيق والبدء من جديد.
+error-logout-expired = انتهت صلاحية طلب تسجيل الخروج هذا أو اكتمل. يُرجى العودة إلى التطبيق.
 error-unavailable = الخدمة مشغولة حاليًا. يُرجى المحاولة مرة أخرى بعد قليل.
 error-internal = حدث خطأ من جانبنا. يُرجى المحاولة مرة أخرى بعد قليل.
 
@@ -75,6 +86,9 @@ error-internal = حدث خطأ من جانبنا. يُرجى المحاولة م
 mail-subject = هو رمز التحقق الخاص بك في { $product }
 mail-title = رمز التحقق الخاص بك في { $product }
 mail-intro = رمز التحقق الخاص بك في { $product } هو:
+mail-subject-app = هو رمز { $product } الخاص بك لـ { $app }
+mail-title-app = رمز { $product } الخاص بك لـ { $app }
+mail-intro-app = رمز { $product } الخاص بك لتسجيل الدخول إلى { $app } هو:
 mail-expiry =
     أدخله في الصفحة التي طلبته منها. تنتهي صلاحيته خلال { $minutes ->
         [zero] { $minutes } دقيقة

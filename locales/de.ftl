@@ -31,7 +31,17 @@ wrong-code-tries =
     }
 wrong-code-last = Dieser Code ist nicht richtig, und es sind keine Versuche mehr übrig. Fordern Sie einen neuen Code an.
 verified-heading = E-Mail-Adresse bestätigt
-verified-text = { $email } ist bestätigt. Sie können diese Seite schließen.
+signed-in-as = Angemeldet als { $email }
+sign-out = Abmelden
+sign-out-everywhere = Überall abmelden
+use-another-address = Andere Adresse verwenden
+signed-out = Sie sind abgemeldet.
+continue-as = als { $email }
+continue = Weiter
+new-code-asked = { $client } bittet Sie um eine Bestätigung mit einem neuen Code.
+sign-out-of = Von { $client } abmelden?
+sign-out-here = Von diesem Dienst abmelden?
+stay-signed-in = Angemeldet bleiben
 back-to = Sie werden zu { $client } zurückgeleitet.
 verified-back-to = E-Mail-Adresse bestätigt. Sie werden zu { $client } zurückgeleitet.
 cancel = Abbrechen
@@ -54,6 +64,7 @@ error-rate-limited = Zu viele Anfragen. Warten Sie eine Weile und versuchen Sie 
 error-proof-of-work-required = An diese Adresse wurden heute viele Codes gesendet. Ihr Gerät muss zuerst eine kurze Prüfung durchführen.
 error-undeliverable = Wir können an diese Adresse derzeit keine E-Mails senden. Prüfen Sie sie auf Tippfehler oder verwenden Sie eine andere Adresse. Wenn sie stimmt, bitten Sie diese Website um Hilfe.
 error-sign-in-expired = Diese Anmeldung ist abgelaufen oder bereits abgeschlossen. Kehren Sie zur App zurück und beginnen Sie neu.
+error-logout-expired = Diese Abmeldung ist abgelaufen oder bereits abgeschlossen. Kehren Sie zur App zurück.
 error-unavailable = Der Dienst ist gerade ausgelastet. Versuchen Sie es gleich noch einmal.
 error-internal = Bei uns ist etwas schiefgelaufen. Versuchen Sie es gleich noch einmal.
 
@@ -62,6 +73,9 @@ error-internal = Bei uns ist etwas schiefgelaufen. Versuchen Sie es gleich noch 
 mail-subject = ist Ihr Bestätigungscode für { $product }
 mail-title = Ihr Bestätigungscode für { $product }
 mail-intro = Ihr Bestätigungscode für { $product } lautet:
+mail-subject-app = ist Ihr { $product }-Code für { $app }
+mail-title-app = Ihr { $product }-Code für { $app }
+mail-intro-app = Ihr { $product }-Code für die Anmeldung bei { $app } lautet:
 mail-expiry =
     Geben Sie ihn auf der Seite ein, auf der Sie ihn angefordert haben. Er ist { $minutes ->
         [one] { $minutes } Minute

@@ -38,8 +38,28 @@ wrong-code-tries =
     }
 wrong-code-last = That code is not right, and no tries are left. Ask for a new code.
 verified-heading = Email verified
-# $email is the confirmed address, shown in bold.
-verified-text = { $email } is confirmed. You can close this page.
+# Who is signed in on this device; $email is their address.
+signed-in-as = Signed in as { $email }
+# Ends the session on this device.
+sign-out = Sign out
+# Ends every session of this address, on every device.
+sign-out-everywhere = Sign out everywhere
+# Back to the address field, to confirm another address.
+use-another-address = Use another address
+# Said on the address screen once the person is signed out.
+signed-out = You are signed out.
+# Under "Continue to { $client }" when the person signed in here may go on without a code; $email is their address.
+continue-as = as { $email }
+# Finishes the app's sign-in as the person signed in here, without a code.
+continue = Continue
+# When the app wants a fresh code although someone is signed in here; $client is the app's name.
+new-code-asked = { $client } asks you to confirm with a new code.
+# The heading when an app asks to sign the person out; $client is the app's name.
+sign-out-of = Sign out of { $client }?
+# The same when the app did not name itself.
+sign-out-here = Sign out of this service?
+# Declines the app's sign-out.
+stay-signed-in = Stay signed in
 # Said while the page returns to the app; $client is the app's name.
 back-to = Taking you back to { $client }.
 verified-back-to = Email verified. Taking you back to { $client }.
@@ -68,6 +88,7 @@ error-rate-limited = Too many requests. Wait a while and try again.
 error-proof-of-work-required = Many codes were sent to this address today. Your device must do a short check first.
 error-undeliverable = We cannot send mail to this address right now. Check it for typos or use another address. If it is right, ask this site for help.
 error-sign-in-expired = This sign-in has expired or is finished. Go back to the app and start again.
+error-logout-expired = This sign-out request has expired or is finished. Go back to the app.
 error-unavailable = The service is busy right now. Try again in a moment.
 error-internal = Something went wrong on our side. Try again in a moment.
 
@@ -82,6 +103,13 @@ mail-subject = is your { $product } verification code
 mail-title = Your { $product } verification code
 # Above the code, which follows on a line of its own.
 mail-intro = Your { $product } verification code is:
+
+# The same three when an app's sign-in asked for the code: $app is the
+# app's registered name, so that someone sent a code they did not ask for
+# can tell where it would go.
+mail-subject-app = is your { $product } code for { $app }
+mail-title-app = Your { $product } code for { $app }
+mail-intro-app = Your { $product } code to sign in to { $app } is:
 # $minutes is how long the code stays valid, from 1 to 60.
 mail-expiry =
     Enter it on the page where you asked for it. It expires in { $minutes ->

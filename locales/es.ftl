@@ -31,7 +31,17 @@ wrong-code-tries =
     }
 wrong-code-last = El código no es correcto y no quedan intentos. Solicite un código nuevo.
 verified-heading = Correo electrónico verificado
-verified-text = La dirección { $email } está confirmada. Puede cerrar esta página.
+signed-in-as = Sesión iniciada como { $email }
+sign-out = Cerrar sesión
+sign-out-everywhere = Cerrar sesión en todos los dispositivos
+use-another-address = Usar otra dirección
+signed-out = Ha cerrado la sesión.
+continue-as = como { $email }
+continue = Continuar
+new-code-asked = { $client } le pide que confirme con un código nuevo.
+sign-out-of = ¿Cerrar sesión en { $client }?
+sign-out-here = ¿Cerrar sesión en este servicio?
+stay-signed-in = Mantener la sesión iniciada
 back-to = Volviendo a { $client }.
 verified-back-to = Correo electrónico verificado. Volviendo a { $client }.
 cancel = Cancelar
@@ -54,6 +64,7 @@ error-rate-limited = Demasiadas solicitudes. Espere un rato e inténtelo de nuev
 error-proof-of-work-required = Hoy se han enviado muchos códigos a esta dirección. Su dispositivo debe hacer primero una breve comprobación.
 error-undeliverable = No podemos enviar correo a esta dirección en este momento. Revise que no tenga errores o use otra dirección. Si es correcta, pida ayuda a este sitio.
 error-sign-in-expired = Este inicio de sesión ha caducado o ya ha terminado. Vuelva a la aplicación y empiece de nuevo.
+error-logout-expired = Esta solicitud de cierre de sesión ha caducado o ya ha terminado. Vuelva a la aplicación.
 error-unavailable = El servicio está ocupado en este momento. Inténtelo de nuevo en unos instantes.
 error-internal = Algo salió mal por nuestra parte. Inténtelo de nuevo en unos instantes.
 
@@ -62,6 +73,9 @@ error-internal = Algo salió mal por nuestra parte. Inténtelo de nuevo en unos 
 mail-subject = es su código de verificación de { $product }
 mail-title = Su código de verificación de { $product }
 mail-intro = Su código de verificación de { $product } es:
+mail-subject-app = es su código de { $product } para { $app }
+mail-title-app = Su código de { $product } para { $app }
+mail-intro-app = Su código de { $product } para iniciar sesión en { $app } es:
 mail-expiry =
     Introdúzcalo en la página donde lo solicitó. Caduca en { $minutes ->
         [one] { $minutes } minuto

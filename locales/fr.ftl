@@ -31,7 +31,17 @@ wrong-code-tries =
     }
 wrong-code-last = Ce code est incorrect et il ne reste plus aucun essai. Demandez un nouveau code.
 verified-heading = Adresse e-mail vérifiée
-verified-text = L’adresse { $email } est confirmée. Vous pouvez fermer cette page.
+signed-in-as = Connecté en tant que { $email }
+sign-out = Se déconnecter
+sign-out-everywhere = Se déconnecter partout
+use-another-address = Utiliser une autre adresse
+signed-out = Déconnexion effectuée.
+continue-as = en tant que { $email }
+continue = Continuer
+new-code-asked = { $client } vous demande de confirmer avec un nouveau code.
+sign-out-of = Se déconnecter de { $client } ?
+sign-out-here = Se déconnecter de ce service ?
+stay-signed-in = Rester connecté
 back-to = Redirection vers { $client }…
 verified-back-to = Adresse e-mail vérifiée. Redirection vers { $client }…
 cancel = Annuler
@@ -54,6 +64,7 @@ error-rate-limited = Trop de demandes. Patientez un moment, puis réessayez.
 error-proof-of-work-required = De nombreux codes ont été envoyés à cette adresse aujourd’hui. Votre appareil doit d’abord effectuer une courte vérification.
 error-undeliverable = Nous ne pouvons pas envoyer d’e-mails à cette adresse pour le moment. Vérifiez qu’elle ne contient pas de faute de frappe ou utilisez-en une autre. Si elle est correcte, demandez de l’aide à ce site.
 error-sign-in-expired = Cette connexion a expiré ou est terminée. Revenez à l’application et recommencez.
+error-logout-expired = Cette demande de déconnexion a expiré ou est terminée. Revenez à l’application.
 error-unavailable = Le service est très sollicité en ce moment. Réessayez dans un instant.
 error-internal = Une erreur s’est produite de notre côté. Réessayez dans un instant.
 
@@ -62,6 +73,9 @@ error-internal = Une erreur s’est produite de notre côté. Réessayez dans un
 mail-subject = est votre code de vérification { $product }
 mail-title = Votre code de vérification { $product }
 mail-intro = Votre code de vérification { $product } est :
+mail-subject-app = est votre code { $product } pour { $app }
+mail-title-app = Votre code { $product } pour { $app }
+mail-intro-app = Votre code { $product } pour vous connecter à { $app } est :
 mail-expiry =
     Saisissez-le sur la page où vous l’avez demandé. Il expire dans { $minutes ->
         [one] { $minutes } minute

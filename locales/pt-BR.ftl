@@ -31,7 +31,17 @@ wrong-code-tries =
     }
 wrong-code-last = Código incorreto, e não restam mais tentativas. Peça um novo código.
 verified-heading = E-mail verificado
-verified-text = O endereço { $email } foi confirmado. Você pode fechar esta página.
+signed-in-as = Conectado como { $email }
+sign-out = Sair
+sign-out-everywhere = Sair em todos os dispositivos
+use-another-address = Usar outro endereço
+signed-out = Você saiu da sua conta.
+continue-as = como { $email }
+continue = Continuar
+new-code-asked = { $client } pede que você confirme com um novo código.
+sign-out-of = Sair de { $client }?
+sign-out-here = Sair deste serviço?
+stay-signed-in = Continuar conectado
 back-to = Voltando para { $client }.
 verified-back-to = E-mail verificado. Voltando para { $client }.
 cancel = Cancelar
@@ -54,6 +64,7 @@ error-rate-limited = Muitas solicitações. Aguarde um pouco e tente novamente.
 error-proof-of-work-required = Muitos códigos foram enviados para este endereço hoje. Seu dispositivo precisa fazer uma verificação rápida primeiro.
 error-undeliverable = No momento, não conseguimos enviar e-mails para este endereço. Confira se há erros de digitação ou use outro endereço. Se ele estiver correto, peça ajuda a este site.
 error-sign-in-expired = Este login expirou ou já foi concluído. Volte ao aplicativo e comece de novo.
+error-logout-expired = Esta solicitação de saída expirou ou já foi concluída. Volte ao aplicativo.
 error-unavailable = O serviço está ocupado no momento. Tente novamente em instantes.
 error-internal = Algo deu errado do nosso lado. Tente novamente em instantes.
 
@@ -62,6 +73,9 @@ error-internal = Algo deu errado do nosso lado. Tente novamente em instantes.
 mail-subject = é o seu código de verificação de { $product }
 mail-title = Seu código de verificação de { $product }
 mail-intro = Seu código de verificação de { $product } é:
+mail-subject-app = é o seu código de { $product } para { $app }
+mail-title-app = Seu código de { $product } para { $app }
+mail-intro-app = Seu código de { $product } para entrar em { $app } é:
 mail-expiry =
     Digite-o na página em que você o solicitou. Ele expira em { $minutes ->
         [one] { $minutes } minuto

@@ -5,11 +5,11 @@
 //! Content-Security-Policy the service sends.
 
 use crate::browser::{self, new_request_id, now_ms};
-use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen, sign_in_param};
+use crate::flow::{CODE_INPUT_MAX, Flow, Notice, Screen};
 use crate::i18n::{Text, id};
 use crate::language::{self, say};
 use crate::wire::{Call, Reply};
-use leptos::either::EitherOf4;
+use leptos::either::EitherOf6;
 use leptos::ev::{Event, MouseEvent, SubmitEvent};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -24,12 +24,10 @@ const TICK: Duration = Duration::from_millis(250);
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    // Opened by an app's sign-in: learn which app before asking anything.
+    // Learn what to show before asking anything: who is signed in, which
+    // app asks for a sign-in, or what the logout an app asked for is about.
     let mut start = Flow::new();
-    let ask = browser::query()
-        .as_deref()
-        .and_then(sign_in_param)
-        .and_then(|id| start.start_sign_in(id));
+    let ask = start.open(&browser::query().unwrap_or_default());
     let flow = RwSignal::new(start);
     let tick = Trigger::new();
     if let Ok(timer) = set_interval_with_handle(move || tick.notify(), TICK) {
@@ -59,21 +57,26 @@ pub fn App() -> impl IntoView {
                 // `autofocus` element.
                 browser::focus_next();
                 let shown = match shown {
-                    Screen::Email { .. } => EitherOf4::A(view! { <EmailScreen page=page /> }),
-                    Screen::Code(sent) => EitherOf4::B(view! { <CodeScreen page=page sent_to=sent.to /> }),
-                    Screen::Verified { email } => EitherOf4::C(view! { <VerifiedScreen page=page email=email /> }),
-                    Screen::SignIn => EitherOf4::D(view! { <StatusRegion page=page /> }),
+                    Screen::Email { .. } => EitherOf6::A(view! { <EmailScreen page=page /> }),
+                    Screen::Code(sent) => EitherOf6::B(view! { <CodeScreen page=page sent_to=sent.to /> }),
+                    Screen::SignedIn { email, verified } => {
+                        EitherOf6::C(view! { <SignedInScreen page=page email=email verified=verified /> })
+                    }
+                    Screen::Status => EitherOf6::D(view! { <StatusRegion page=page /> }),
+                    Screen::Continue { email } => EitherOf6::E(view! {
+                        <Question page=page line=page.say(&Text::Named(id::CONTINUE_AS, email)) answers=CONTINUE />
+                    }),
+                    Screen::Logout { email, .. } => EitherOf6::F(view! {
+                        <Question
+                            page=page
+                            line=email.map(|email| page.say(&Text::Named(id::SIGNED_IN_AS, email))).unwrap_or_default()
+                            answers=LOGOUT
+                        />
+                    }),
                 };
                 // Back to the app without signing in; it learns that the
-                // person declined. Of the very type of "Try again", whose
-                // code it shares.
-                let cancel = can_cancel.then(|| {
-                    view! {
-                        <button type="button" class="secondary" data-testid="cancel-button" on:click=page.on_click(|f, _| f.cancel())>
-                            {page.t(id::CANCEL)}
-                        </button>
-                    }
-                });
+                // person declined.
+                let cancel = can_cancel.then(|| choice(page, "secondary", "cancel-button", id::CANCEL, |f, _| f.cancel()));
                 view! {
                     <h1>{title}</h1>
                     {shown}
@@ -109,6 +112,33 @@ fn LanguageMenu(flow: RwSignal<Flow>) -> impl IntoView {
 /// What a button or a form does: a change to the flow at the page's clock,
 /// and the call it makes, if any.
 type Action = fn(&mut Flow, f64) -> Option<Call>;
+
+/// One of a screen's choices: its `data-testid`, its label, what it does.
+type Answer = (&'static str, usize, Action);
+
+/// "Use another address": the Email screen with an empty box.
+const ANOTHER_ADDRESS: Answer = ("another-address-button", id::USE_ANOTHER_ADDRESS, |f, _| {
+    f.use_another_address();
+    None
+});
+
+/// An app's sign-in that the person signed in here may finish in one
+/// press: "Continue", or another address.
+const CONTINUE: [Answer; 2] = [
+    ("continue-button", id::CONTINUE, |f, _| f.continue_sign_in()),
+    ANOTHER_ADDRESS,
+];
+
+/// The logout an app asked for: "Sign out", or "Stay signed in".
+const LOGOUT: [Answer; 2] = [
+    ("confirm-logout-button", id::SIGN_OUT, |f, _| {
+        f.confirm_logout()
+    }),
+    ("stay-signed-in-button", id::STAY_SIGNED_IN, |f, _| {
+        f.stay_signed_in();
+        None
+    }),
+];
 
 /// What typing in a field does: a change to the flow with the field's
 /// text, and the call it makes, if any.
@@ -175,9 +205,15 @@ impl Page {
         spawn_local(async move {
             loop {
                 let reply = browser::post(&call).await;
-                // The app's languages come first.
-                if let Reply::SignIn(r) = &reply {
-                    language::switch(flow, language::chosen(r.ui_locales.as_deref()));
+                // The app's languages come first, in its sign-in and in
+                // the logout it asked for.
+                let asked = match &reply {
+                    Reply::SignIn(r) => Some(&r.ui_locales),
+                    Reply::Logout(r) => Some(&r.ui_locales),
+                    _ => None,
+                };
+                if let Some(ui_locales) = asked {
+                    language::switch(flow, language::chosen(ui_locales.as_deref()));
                 }
                 let at = now_ms();
                 let Some(challenge) = flow.try_update(|f| f.finish(reply, at)).flatten() else {
@@ -305,15 +341,65 @@ fn CodeScreen(page: Page, sent_to: String) -> impl IntoView {
     }
 }
 
-/// The service approved a code for `email`.
+/// `email` is signed in here. Right after their code was approved on this
+/// page (`verified`) the heading says so and the line under it who is
+/// signed in; on a visit the heading says who. The heading takes the
+/// focus, so a screen reader reads the outcome.
 #[component]
-fn VerifiedScreen(page: Page, email: String) -> impl IntoView {
-    // The heading takes the focus, so a screen reader reads the outcome.
+fn SignedInScreen(page: Page, email: String, verified: bool) -> impl IntoView {
+    let who = page.say(&Text::Named(id::SIGNED_IN_AS, email));
+    let (heading, line) = match verified {
+        true => (page.t(id::VERIFIED_HEADING), Some(who)),
+        false => (who, None),
+    };
+    let (id, label, action) = ANOTHER_ADDRESS;
     view! {
-        <section class="verified" data-testid="verified">
-            <h2 tabindex="-1" autofocus>{page.t(id::VERIFIED_HEADING)}</h2>
-            <p class="confirmed">{page.say(&Text::Named(id::VERIFIED_TEXT, email))}</p>
+        <section data-testid=if verified { "verified" } else { "signed-in" }>
+            <h2 tabindex="-1" autofocus>{heading}</h2>
+            {line.map(|line| view! { <p class="confirmed">{line}</p> })}
         </section>
+        <StatusRegion page=page />
+        <div class="stack">
+            {choice(page, "secondary", "sign-out-button", id::SIGN_OUT, |f, _| f.sign_out(false))}
+            {choice(page, "secondary", id, label, action)}
+            {choice(page, "link", "sign-out-everywhere-button", id::SIGN_OUT_EVERYWHERE, |f, _| f.sign_out(true))}
+        </div>
+    }
+}
+
+/// A question with two answers: `line` says who is signed in, and the
+/// first answer, the primary one, takes the focus with the line as its
+/// description. "Continue" to an app as the person signed in here, and
+/// the logout an app asked for.
+#[component]
+fn Question(page: Page, line: String, answers: [Answer; 2]) -> impl IntoView {
+    let [(test_id, label, action), (other_id, other_label, other)] = answers;
+    view! {
+        <p id="who" class="confirmed">{line}</p>
+        <StatusRegion page=page />
+        <div class="stack">
+            <button type="button" autofocus aria-describedby="who" data-testid=test_id on:click=page.on_click(action)>
+                {page.t(label)}
+            </button>
+            {choice(page, "secondary", other_id, other_label, other)}
+        </div>
+    }
+}
+
+/// A button of class `class` doing `action`: one type for Cancel, "Try
+/// again" and the session's other choices, so its code is in the download
+/// once.
+fn choice(
+    page: Page,
+    class: &'static str,
+    test_id: &'static str,
+    label: usize,
+    action: Action,
+) -> impl IntoView + use<> {
+    view! {
+        <button type="button" class=class data-testid=test_id on:click=page.on_click(action)>
+            {page.t(label)}
+        </button>
     }
 }
 
@@ -348,13 +434,7 @@ fn StatusRegion(page: Page) -> impl IntoView {
             }}
             {move || {
                 flow.with(Flow::can_retry)
-                    .then(|| {
-                        view! {
-                            <button type="button" class="secondary" data-testid="retry-button" on:click=page.on_click(|f, _| f.retry())>
-                                {page.t(id::TRY_AGAIN)}
-                            </button>
-                        }
-                    })
+                    .then(|| choice(page, "secondary", "retry-button", id::TRY_AGAIN, |f, _| f.retry()))
             }}
         </div>
         {move || {

@@ -70,6 +70,9 @@ impl Json for JsValue {
     fn number(&self) -> Option<f64> {
         self.as_f64()
     }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
 }
 
 /// Solves `challenge`, telling `progress` the nonces tried so far; `None`
@@ -115,7 +118,7 @@ pub fn new_request_id() -> Option<String> {
     Some(id)
 }
 
-/// The query of the page's address (`?sign_in=…`), if any.
+/// The query of the page's address (`?sign_in=…`, `?logout=…`), if any.
 pub fn query() -> Option<String> {
     web_sys::window()?.location().search().ok()
 }

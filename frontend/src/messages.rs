@@ -13,6 +13,9 @@ pub const UNREACHABLE: Text = Text::Plain(id::UNREACHABLE);
 /// Shown after a resend succeeded.
 pub const CODE_RESENT: Text = Text::Plain(id::CODE_RESENT);
 
+/// Shown on the Email screen once the session has ended.
+pub const SIGNED_OUT: Text = Text::Plain(id::SIGNED_OUT);
+
 /// The sentence for a refused request.
 ///
 /// A wrong code says how many tries remain, because that number changes what
@@ -45,12 +48,14 @@ pub fn error(code: ErrorCode) -> Text {
         RateLimited => id::ERROR_RATE_LIMITED,
         ProofOfWorkRequired => id::ERROR_PROOF_OF_WORK_REQUIRED,
         Undeliverable => id::ERROR_UNDELIVERABLE,
-        SignInExpired | LogoutExpired => id::ERROR_SIGN_IN_EXPIRED,
-        // The page answers these by showing the Email screen (a passkey
-        // that cannot sign in leaves the code to do it).
-        SessionRequired | CeremonyExpired | PasskeyRefused | UnknownPasskey => {
-            id::ERROR_INVALID_REQUEST
-        }
+        SignInExpired => id::ERROR_SIGN_IN_EXPIRED,
+        LogoutExpired => id::ERROR_LOGOUT_EXPIRED,
+        // The page answers it with the Email screen, saying that the app
+        // asks for a new code ([`new_code_asked`]), never with this.
+        SessionRequired => id::ERROR_INVALID_REQUEST,
+        // A passkey that cannot sign in leaves the code to do it: the page
+        // shows the Email screen.
+        CeremonyExpired | PasskeyRefused | UnknownPasskey => id::ERROR_INVALID_REQUEST,
         // A request that bypassed the deployment's front door: to the person,
         // the service was not reached where it should be.
         Forbidden | ForbiddenOrigin => id::UNREACHABLE,
@@ -67,6 +72,12 @@ pub fn tries_left(n: u32) -> Text {
 /// How long a fresh code stays valid, rounded up to whole minutes.
 pub fn code_sent(expires_in: u64) -> Text {
     Text::Count(id::CODE_SENT, expires_in.div_ceil(60).max(1))
+}
+
+/// Said on the Email screen when someone is signed in here but the app
+/// `client` wants a fresh code (or another person), or the session ended.
+pub fn new_code_asked(client: &str) -> Text {
+    Text::Named(id::NEW_CODE_ASKED, client.to_owned())
 }
 
 /// Said while the page goes back to the app: "Email verified. Taking you

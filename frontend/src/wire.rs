@@ -7,9 +7,10 @@
 //! directions against `serde_json` and the `otp-api` types.
 
 use otp_api::{
-    Challenge, ErrorCode, ErrorDetail, MAX_CHALLENGE_LEN, Proof, RedirectResponse, ResendRequest,
-    ResendResponse, SendRequest, SendResponse, SignInRequest, SignInResponse, VerifyRequest,
-    VerifyResponse, VerifyStatus,
+    Challenge, ErrorCode, ErrorDetail, LogoutDone, LogoutInfo, LogoutRequest, MAX_CHALLENGE_LEN,
+    Proof, RedirectResponse, ResendRequest, ResendResponse, SendRequest, SendResponse,
+    SessionChoice, SessionResponse, SignInRequest, SignInResponse, SignOutRequest, SignOutResponse,
+    SignedIn, VerifyRequest, VerifyResponse, VerifyStatus,
 };
 
 /// A request the page makes; kept whole so a failed one can be sent again
@@ -23,6 +24,16 @@ pub enum Call {
     Verify(VerifyRequest),
     /// The person does not want to sign in to the app after all.
     Cancel(SignInRequest),
+    /// Finish the app's sign-in as the person signed in here, without a code.
+    Continue(SignInRequest),
+    /// Who is signed in in this browser (`SessionRequest`, an empty object).
+    Session,
+    /// Sign out: this browser, or everywhere.
+    SignOut(SignOutRequest),
+    /// What the logout an app asked for (`?logout=<handle>`) is about.
+    Logout(LogoutRequest),
+    /// The person confirms that logout.
+    ConfirmLogout(LogoutRequest),
 }
 
 impl Call {
@@ -33,6 +44,11 @@ impl Call {
             Call::Verify(_) => "/api/otp/verify",
             Call::SignIn(_) => "/api/sign-in",
             Call::Cancel(_) => "/api/sign-in/cancel",
+            Call::Continue(_) => "/api/sign-in/continue",
+            Call::Session => "/api/session",
+            Call::SignOut(_) => "/api/session/end",
+            Call::Logout(_) => "/api/logout",
+            Call::ConfirmLogout(_) => "/api/logout/confirm",
         }
     }
 
@@ -71,7 +87,19 @@ impl Call {
                 push_field(&mut out, "code", &r.code);
                 (&None, None, &None)
             }
-            Call::SignIn(r) | Call::Cancel(r) => (&None, Some(r.sign_in.as_str()), &None),
+            Call::SignIn(r) | Call::Cancel(r) | Call::Continue(r) => {
+                (&None, Some(r.sign_in.as_str()), &None)
+            }
+            Call::Session => (&None, None, &None),
+            Call::SignOut(r) => {
+                push_name(&mut out, "everywhere");
+                out.push_str(if r.everywhere { "true" } else { "false" });
+                (&None, None, &None)
+            }
+            Call::Logout(r) | Call::ConfirmLogout(r) => {
+                push_field(&mut out, "logout", &r.logout);
+                (&None, None, &None)
+            }
         };
         if let Some(proof) = proof {
             push_name(&mut out, "proof");
@@ -139,7 +167,12 @@ pub enum Reply {
     Sent(SendResponse),
     Resent(ResendResponse),
     Verified(VerifyResponse),
-    Cancelled(RedirectResponse),
+    /// The way back to the app: after Cancel, or a sign-in continued.
+    Redirect(RedirectResponse),
+    Session(SessionResponse),
+    SignedOut(SignOutResponse),
+    Logout(LogoutInfo),
+    LoggedOut(LogoutDone),
     /// The service said no, in its own error shape.
     Refused(ErrorDetail),
     /// No answer, or one the page cannot read (a proxy's HTML error page,
@@ -154,6 +187,7 @@ pub trait Json: Sized {
     fn member(&self, key: &str) -> Option<Self>;
     fn string(&self) -> Option<String>;
     fn number(&self) -> Option<f64>;
+    fn boolean(&self) -> Option<bool>;
 }
 
 /// Reads an HTTP answer to `call`; `body` is `None` when it was not JSON.
@@ -167,9 +201,27 @@ pub fn decode<J: Json>(call: &Call, status: u16, body: Option<&J>) -> Reply {
             Call::Resend(_) => resend_response(body).map(Reply::Resent),
             Call::Verify(_) => verify_response(body).map(Reply::Verified),
             Call::SignIn(_) => sign_in_response(body).map(Reply::SignIn),
-            Call::Cancel(_) => {
-                redirect(body).map(|redirect_to| Reply::Cancelled(RedirectResponse { redirect_to }))
+            Call::Cancel(_) | Call::Continue(_) => {
+                redirect(body).map(|redirect_to| Reply::Redirect(RedirectResponse { redirect_to }))
             }
+            Call::Session => Some(Reply::Session(SessionResponse {
+                session: body.member("session").and_then(|s| {
+                    Some(SignedIn {
+                        email: string(&s, "email")?,
+                    })
+                }),
+            })),
+            Call::SignOut(_) => whole(body, "sessions_ended")
+                .and_then(|n| u32::try_from(n).ok())
+                .map(|sessions_ended| Reply::SignedOut(SignOutResponse { sessions_ended })),
+            Call::Logout(_) => Some(Reply::Logout(LogoutInfo {
+                email: string(body, "email"),
+                client_name: string(body, "client_name"),
+                ui_locales: string(body, "ui_locales"),
+            })),
+            Call::ConfirmLogout(_) => Some(Reply::LoggedOut(LogoutDone {
+                redirect_to: redirect(body),
+            })),
         }
     } else {
         error_detail(body).map(Reply::Refused)
@@ -205,7 +257,12 @@ fn sign_in_response<J: Json>(v: &J) -> Option<SignInResponse> {
         client_name: string(v, "client_name")?,
         login_hint: string(v, "login_hint"),
         ui_locales: string(v, "ui_locales"),
-        session: None,
+        session: v.member("session").and_then(|s| {
+            Some(SessionChoice {
+                email: string(&s, "email")?,
+                can_continue: s.member("can_continue").and_then(|b| b.boolean()) == Some(true),
+            })
+        }),
     })
 }
 

@@ -12,6 +12,9 @@ impl Json for Value {
     fn number(&self) -> Option<f64> {
         self.as_f64()
     }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
 }
 
 fn send() -> Call {
@@ -180,6 +183,11 @@ fn paths_match_the_api() {
     assert_eq!(verify().path(), "/api/otp/verify");
     assert_eq!(sign_in().path(), "/api/sign-in");
     assert_eq!(cancel().path(), "/api/sign-in/cancel");
+    assert_eq!(continued().path(), "/api/sign-in/continue");
+    assert_eq!(Call::Session.path(), "/api/session");
+    assert_eq!(sign_out(true).path(), "/api/session/end");
+    assert_eq!(Call::Logout(logout()).path(), "/api/logout");
+    assert_eq!(Call::ConfirmLogout(logout()).path(), "/api/logout/confirm");
 }
 
 fn sign_in() -> Call {
@@ -218,7 +226,7 @@ fn reads_the_sign_in_answers_as_otp_api_writes_them() {
         redirect_to: "http://127.0.0.1:8080/callback?error=access_denied&state=s".to_owned(),
     };
     let r = decode_json(&cancel(), 200, serde_json::to_value(&back).unwrap());
-    assert_eq!(r, Reply::Cancelled(back));
+    assert_eq!(r, Reply::Redirect(back));
 
     let verified = VerifyResponse {
         status: VerifyStatus::Approved,
@@ -376,5 +384,135 @@ proptest! {
         let body = Call::Send(req.clone()).body();
         prop_assert_eq!(&body, &serde_json::to_string(&req).unwrap());
         prop_assert_eq!(serde_json::from_str::<SendRequest>(&body).unwrap(), req);
+    }
+}
+
+fn continued() -> Call {
+    Call::Continue(SignInRequest {
+        sign_in: "s1".to_owned(),
+    })
+}
+
+fn sign_out(everywhere: bool) -> Call {
+    Call::SignOut(SignOutRequest { everywhere })
+}
+
+fn logout() -> LogoutRequest {
+    LogoutRequest {
+        logout: "AbC-_0123456789abcdefgh".to_owned(),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap()
+}
+
+#[test]
+fn session_bodies_match_serde_json() {
+    assert_eq!(Call::Session.body(), json(&otp_api::SessionRequest {}));
+    for everywhere in [false, true] {
+        assert_eq!(
+            sign_out(everywhere).body(),
+            json(&SignOutRequest { everywhere })
+        );
+    }
+    assert_eq!(Call::Logout(logout()).body(), json(&logout()));
+    assert_eq!(Call::ConfirmLogout(logout()).body(), json(&logout()));
+    let req = SignInRequest {
+        sign_in: "s1".to_owned(),
+    };
+    assert_eq!(continued().body(), json(&req));
+}
+
+#[test]
+fn reads_the_session_answers_as_otp_api_writes_them() {
+    for session in [
+        None,
+        Some(SignedIn {
+            email: "ada@example.com".to_owned(),
+        }),
+    ] {
+        let answer = SessionResponse { session };
+        let r = decode_json(&Call::Session, 200, serde_json::to_value(&answer).unwrap());
+        assert_eq!(r, Reply::Session(answer));
+    }
+    let ended = SignOutResponse { sessions_ended: 3 };
+    let r = decode_json(&sign_out(true), 200, serde_json::to_value(&ended).unwrap());
+    assert_eq!(r, Reply::SignedOut(ended));
+    assert_eq!(
+        decode_json(&sign_out(false), 200, json!({})),
+        Reply::Unreachable
+    );
+
+    let back = RedirectResponse {
+        redirect_to: "http://127.0.0.1:8080/callback?code=c&state=s&iss=i".to_owned(),
+    };
+    let r = decode_json(&continued(), 200, serde_json::to_value(&back).unwrap());
+    assert_eq!(r, Reply::Redirect(back));
+    let refused = json!({"error": {"code": "session_required", "message": ""}});
+    match decode_json(&continued(), 401, refused) {
+        Reply::Refused(d) => assert_eq!(d.code, ErrorCode::SessionRequired),
+        other => panic!("{other:?}"),
+    }
+
+    for info in [
+        LogoutInfo {
+            email: Some("ada@example.com".to_owned()),
+            client_name: Some("Example Shop".to_owned()),
+            ui_locales: Some("de en".to_owned()),
+        },
+        LogoutInfo {
+            email: None,
+            client_name: None,
+            ui_locales: None,
+        },
+    ] {
+        let call = Call::Logout(logout());
+        let r = decode_json(&call, 200, serde_json::to_value(&info).unwrap());
+        assert_eq!(r, Reply::Logout(info));
+    }
+    for done in [
+        LogoutDone {
+            redirect_to: Some("https://app.example/bye?state=s".to_owned()),
+        },
+        LogoutDone { redirect_to: None },
+    ] {
+        let call = Call::ConfirmLogout(logout());
+        let r = decode_json(&call, 200, serde_json::to_value(&done).unwrap());
+        assert_eq!(r, Reply::LoggedOut(done));
+    }
+    let not_web = json!({"redirect_to": "javascript:alert(1)"});
+    assert_eq!(
+        decode_json(&Call::ConfirmLogout(logout()), 200, not_web),
+        Reply::LoggedOut(LogoutDone { redirect_to: None }),
+        "the page only goes to web addresses"
+    );
+}
+
+#[test]
+fn reads_who_may_continue_a_sign_in() {
+    for can_continue in [true, false] {
+        let named = SignInResponse {
+            client_name: "Example Shop".to_owned(),
+            login_hint: None,
+            ui_locales: None,
+            session: Some(SessionChoice {
+                email: "ada@example.com".to_owned(),
+                can_continue,
+            }),
+        };
+        let r = decode_json(&sign_in(), 200, serde_json::to_value(&named).unwrap());
+        assert_eq!(r, Reply::SignIn(named));
+    }
+    // Only a plain `true` lets the page finish a sign-in without a code.
+    let odd = json!({"client_name": "Shop", "session": {"email": "a@b.c", "can_continue": "yes"}});
+    match decode_json(&sign_in(), 200, odd) {
+        Reply::SignIn(r) => assert_eq!(r.session.map(|s| s.can_continue), Some(false)),
+        other => panic!("{other:?}"),
+    }
+    let no_email = json!({"client_name": "Shop", "session": {"can_continue": true}});
+    match decode_json(&sign_in(), 200, no_email) {
+        Reply::SignIn(r) => assert_eq!(r.session, None),
+        other => panic!("{other:?}"),
     }
 }

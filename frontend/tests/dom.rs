@@ -144,8 +144,22 @@ const SENT: (u16, &str) = (
     r#"{"flow_id":"flow-1","expires_in":600,"resend_in":60}"#,
 );
 
+/// What a plain visit asks first, answered for a browser where nobody is
+/// signed in.
+const NO_SESSION: (u16, &str) = (200, r#"{"session":null}"#);
+
+/// Waits for the Email screen, which a plain visit shows once the service
+/// has said who is signed in.
+async fn email_screen(root: &Element) {
+    until("the email screen", || {
+        by_test_id(root, "email-input").is_some()
+    })
+    .await;
+}
+
 /// From a fresh page to the Code screen for ada@example.com.
 async fn to_code_screen(root: &Element) {
+    email_screen(root).await;
     fill(&get(root, "email-input"), "ada@example.com");
     click(root, "send-button");
     until("the code screen", || {
@@ -155,8 +169,10 @@ async fn to_code_screen(root: &Element) {
 }
 
 #[wasm_bindgen_test]
-fn email_screen_has_a_labelled_email_input() {
+async fn email_screen_has_a_labelled_email_input() {
+    script_service(vec![NO_SESSION]);
     let (root, _page) = mount();
+    email_screen(&root).await;
     let input = get(&root, "email-input");
     assert_eq!(input.get_attribute("type").as_deref(), Some("email"));
     assert_eq!(
@@ -177,6 +193,7 @@ fn email_screen_has_a_labelled_email_input() {
 #[wasm_bindgen_test]
 async fn a_pasted_spaced_code_enables_verify_and_verifies() {
     let seen = script_service(vec![
+        NO_SESSION,
         SENT,
         (200, r#"{"status":"approved","email":"ada@example.com"}"#),
     ]);
@@ -220,15 +237,15 @@ async fn a_pasted_spaced_code_enables_verify_and_verifies() {
     assert!(verified.contains("ada@example.com"), "{verified}");
 
     let seen = seen.borrow();
-    assert_eq!(seen[0].0, "/api/otp/send");
+    assert_eq!(seen[1].0, "/api/otp/send");
     assert!(
-        seen[0].1.contains(r#""email":"ada@example.com""#),
+        seen[1].1.contains(r#""email":"ada@example.com""#),
         "{}",
-        seen[0].1
+        seen[1].1
     );
-    assert!(seen[0].1.contains(r#""request_id":""#), "{}", seen[0].1);
+    assert!(seen[1].1.contains(r#""request_id":""#), "{}", seen[1].1);
     assert_eq!(
-        seen[1],
+        seen[2],
         (
             "/api/otp/verify".to_owned(),
             r#"{"flow_id":"flow-1","code":"123456"}"#.to_owned()
@@ -245,6 +262,7 @@ fn has_focus(root: &Element, selector: &str) -> bool {
 #[wasm_bindgen_test]
 async fn each_screen_puts_the_focus_where_the_person_goes_next() {
     script_service(vec![
+        NO_SESSION,
         SENT,
         (200, r#"{"status":"approved","email":"ada@example.com"}"#),
     ]);
@@ -263,6 +281,7 @@ async fn each_screen_puts_the_focus_where_the_person_goes_next() {
 #[wasm_bindgen_test]
 async fn a_wrong_code_says_how_many_tries_are_left() {
     script_service(vec![
+        NO_SESSION,
         SENT,
         (
             422,
@@ -304,7 +323,7 @@ async fn a_wrong_code_says_how_many_tries_are_left() {
 
 #[wasm_bindgen_test]
 async fn change_address_goes_back_with_the_address_kept() {
-    script_service(vec![SENT]);
+    script_service(vec![NO_SESSION, SENT]);
     let (root, _page) = mount();
     to_code_screen(&root).await;
     click(&root, "change-email-button");
@@ -346,6 +365,7 @@ fn script_solver(nonce: f64) -> Rc<RefCell<Vec<(String, f64)>>> {
 #[wasm_bindgen_test]
 async fn a_proof_of_work_shows_progress_and_sends_the_same_request_with_the_proof() {
     let seen = script_service(vec![
+        NO_SESSION,
         (
             429,
             r#"{"error":{"code":"proof_of_work_required","message":"x","challenge":{"token":"v1.tok","difficulty":18}}}"#,
@@ -354,6 +374,7 @@ async fn a_proof_of_work_shows_progress_and_sends_the_same_request_with_the_proo
     ]);
     let asked = script_solver(4242.0);
     let (root, _page) = mount();
+    email_screen(&root).await;
     fill(&get(&root, "email-input"), "ada@example.com");
     click(&root, "send-button");
 
@@ -393,10 +414,10 @@ async fn a_proof_of_work_shows_progress_and_sends_the_same_request_with_the_proo
     .await;
     assert!(by_test_id(&root, "check-progress").is_none());
     let seen = seen.borrow();
-    assert_eq!(seen.len(), 2);
-    let first = &seen[0].1;
-    let again = &seen[1].1;
-    assert_eq!(seen[1].0, "/api/otp/send");
+    assert_eq!(seen.len(), 3);
+    let first = &seen[1].1;
+    let again = &seen[2].1;
+    assert_eq!(seen[2].0, "/api/otp/send");
     assert_eq!(
         again,
         &format!(
@@ -409,15 +430,19 @@ async fn a_proof_of_work_shows_progress_and_sends_the_same_request_with_the_proo
 
 const SIGN_IN: &str = "AbC-_0123456789abcdefgh";
 
-/// Mounts the page as `/authorize` opens it for an app (`?sign_in=<id>`);
-/// the test page's own address is back as it was once the page has read it.
+/// Mounts the page as `/authorize` opens it for an app (`?sign_in=<id>`).
 fn mount_for_sign_in() -> (Element, impl Drop) {
+    mount_at(&format!("?sign_in={SIGN_IN}"))
+}
+
+/// Mounts the page opened at `/` with `query`; the test page's own address
+/// is back as it was once the page has read it.
+fn mount_at(query: &str) -> (Element, impl Drop + use<>) {
     let window = web_sys::window().unwrap();
     let history = window.history().unwrap();
     let before = window.location().href().unwrap();
-    let query = format!("?sign_in={SIGN_IN}");
     history
-        .replace_state_with_url(&JsValue::NULL, "", Some(&query))
+        .replace_state_with_url(&JsValue::NULL, "", Some(query))
         .unwrap();
     let page = mount();
     history
@@ -519,7 +544,7 @@ fn fake_catalog() -> String {
 
 #[wasm_bindgen_test]
 async fn the_page_speaks_the_preferred_language_once_its_catalog_is_here() {
-    let _service = script_service(vec![SENT]);
+    let _service = script_service(vec![NO_SESSION, SENT]);
     stand_in_for_boot("zz de-AT en", &fake_catalog());
     let (root, _page) = mount_as_is();
     let heading = format!("xx {}", id::PAGE_TITLE);
@@ -552,8 +577,10 @@ async fn the_page_speaks_the_preferred_language_once_its_catalog_is_here() {
 
 #[wasm_bindgen_test]
 async fn the_menu_switches_the_language_and_keeps_the_typed_address() {
+    script_service(vec![NO_SESSION]);
     stand_in_for_boot("en", &fake_catalog());
     let (root, _page) = mount_as_is();
+    email_screen(&root).await;
     fill(&get(&root, "email-input"), "ada@example.com");
     let menu: web_sys::HtmlSelectElement = get(&root, "language-select").unchecked_into();
     menu.set_value("ar");
@@ -576,4 +603,307 @@ async fn the_menu_switches_the_language_and_keeps_the_typed_address() {
     assert_eq!(input.value(), "ada@example.com");
     assert_eq!(menu.value(), "ar");
     stand_in_for_boot("en", "null");
+}
+
+const SIGNED_IN: (u16, &str) = (200, r#"{"session":{"email":"ada@example.com"}}"#);
+
+/// The page of a browser where ada@example.com is signed in.
+async fn signed_in_page(answers: Vec<(u16, &'static str)>) -> (Seen, Element, impl Drop) {
+    let seen = script_service([vec![SIGNED_IN], answers].concat());
+    let (root, page) = mount();
+    until("the signed-in screen", || {
+        by_test_id(&root, "signed-in").is_some()
+    })
+    .await;
+    (seen, root, page)
+}
+
+#[wasm_bindgen_test]
+async fn a_plain_visit_asks_who_is_signed_in_before_showing_a_form() {
+    let seen = script_service(vec![NO_SESSION]);
+    let (root, _page) = mount();
+    assert!(
+        by_test_id(&root, "email-input").is_none(),
+        "no form until the service has answered"
+    );
+    email_screen(&root).await;
+    assert_eq!(
+        seen.borrow()[0],
+        ("/api/session".to_owned(), "{}".to_owned())
+    );
+    assert_eq!(text(&root, "[data-testid=status]"), "", "nothing to say");
+    assert!(by_test_id(&root, "sign-out-button").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_service_that_does_not_know_sessions_leaves_the_email_screen_as_it_was() {
+    // Today's service answers 404 in its error shape; a proxy may answer
+    // with a page of its own.
+    for answer in [
+        (404, r#"{"error":{"code":"not_found","message":"x"}}"#),
+        (404, "<h1>Not Found</h1>"),
+    ] {
+        script_service(vec![answer, SENT]);
+        let (root, _page) = mount();
+        email_screen(&root).await;
+        assert!(by_test_id(&root, "error").is_none(), "{answer:?}");
+        assert!(by_test_id(&root, "retry-button").is_none(), "{answer:?}");
+        to_code_screen(&root).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_signed_in_visit_says_who_and_offers_the_choices() {
+    let (_seen, root, _page) = signed_in_page(vec![]).await;
+    let heading = root
+        .query_selector("[data-testid=signed-in] h2")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        heading.text_content().as_deref(),
+        Some("Signed in as ada@example.com")
+    );
+    until("the focus on the heading", || {
+        has_focus(&root, "[data-testid=signed-in] h2")
+    })
+    .await;
+    for (id, label) in [
+        ("sign-out-button", "Sign out"),
+        ("another-address-button", "Use another address"),
+        ("sign-out-everywhere-button", "Sign out everywhere"),
+    ] {
+        let button = get(&root, id);
+        assert_eq!(button.tag_name(), "BUTTON", "{id}");
+        assert_eq!(button.get_attribute("type").as_deref(), Some("button"));
+        assert_eq!(button.text_content().as_deref(), Some(label));
+    }
+    assert!(by_test_id(&root, "email-input").is_none());
+    assert_eq!(text(&root, "h1"), "Verify your email");
+}
+
+#[wasm_bindgen_test]
+async fn signing_out_ends_on_the_email_screen_saying_so() {
+    for (id, body) in [
+        ("sign-out-button", r#"{"everywhere":false}"#),
+        ("sign-out-everywhere-button", r#"{"everywhere":true}"#),
+    ] {
+        let (seen, root, _page) = signed_in_page(vec![(200, r#"{"sessions_ended":1}"#)]).await;
+        click(&root, id);
+        email_screen(&root).await;
+        assert_eq!(
+            seen.borrow()[1],
+            ("/api/session/end".to_owned(), body.to_owned())
+        );
+        assert_eq!(
+            text(&root, "[data-testid=status]"),
+            "You are signed out.",
+            "in the live region"
+        );
+        let input: HtmlInputElement = get(&root, "email-input").unchecked_into();
+        assert_eq!(input.value(), "", "the address is not left on the page");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn another_address_shows_the_email_screen_empty_without_a_request() {
+    let (seen, root, _page) = signed_in_page(vec![SENT]).await;
+    click(&root, "another-address-button");
+    email_screen(&root).await;
+    let input: HtmlInputElement = get(&root, "email-input").unchecked_into();
+    assert_eq!(input.value(), "");
+    fill(&input, "grace@example.com");
+    click(&root, "send-button");
+    until("the code screen", || {
+        by_test_id(&root, "code-input").is_some()
+    })
+    .await;
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 2, "no request for the choice itself");
+    assert_eq!(seen[1].0, "/api/otp/send");
+}
+
+#[wasm_bindgen_test]
+async fn the_verified_screen_says_so_and_who_is_signed_in() {
+    script_service(vec![
+        NO_SESSION,
+        SENT,
+        (200, r#"{"status":"approved","email":"ada@example.com"}"#),
+    ]);
+    let (root, _page) = mount();
+    to_code_screen(&root).await;
+    fill(&get(&root, "code-input"), "123456");
+    until("the verified screen", || {
+        by_test_id(&root, "verified").is_some()
+    })
+    .await;
+    assert_eq!(text(&root, "[data-testid=verified] h2"), "Email verified");
+    assert_eq!(
+        text(&root, "[data-testid=verified] p"),
+        "Signed in as ada@example.com"
+    );
+    assert!(by_test_id(&root, "sign-out-button").is_some());
+    assert!(by_test_id(&root, "sign-out-everywhere-button").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn a_sign_in_with_a_session_offers_continue_in_one_press() {
+    let seen = script_service(vec![
+        (
+            200,
+            r#"{"client_name":"Example Shop","session":{"email":"ada@example.com","can_continue":true}}"#,
+        ),
+        (
+            401,
+            r#"{"error":{"code":"session_required","message":"x"}}"#,
+        ),
+    ]);
+    let (root, _page) = mount_for_sign_in();
+    until("the continue screen", || {
+        by_test_id(&root, "continue-button").is_some()
+    })
+    .await;
+    assert_eq!(text(&root, "h1"), "Continue to Example Shop");
+    assert_eq!(text(&root, "#who"), "as ada@example.com");
+    let button = get(&root, "continue-button");
+    assert_eq!(button.tag_name(), "BUTTON");
+    assert_eq!(button.text_content().as_deref(), Some("Continue"));
+    assert_eq!(
+        button.get_attribute("aria-describedby").as_deref(),
+        Some("who")
+    );
+    until("the focus on Continue", || {
+        has_focus(&root, "[data-testid=continue-button]")
+    })
+    .await;
+    assert!(by_test_id(&root, "another-address-button").is_some());
+    assert!(cancel_offered(&root));
+    assert!(by_test_id(&root, "email-input").is_none());
+
+    // The session may not finish it after all: a code, then.
+    click(&root, "continue-button");
+    email_screen(&root).await;
+    assert_eq!(
+        seen.borrow()[1],
+        (
+            "/api/sign-in/continue".to_owned(),
+            format!(r#"{{"sign_in":"{SIGN_IN}"}}"#)
+        )
+    );
+    let input: HtmlInputElement = get(&root, "email-input").unchecked_into();
+    assert_eq!(input.value(), "ada@example.com");
+    assert_eq!(
+        text(&root, "[data-testid=status]"),
+        "Example Shop asks you to confirm with a new code."
+    );
+    assert!(cancel_offered(&root));
+}
+
+#[wasm_bindgen_test]
+async fn a_sign_in_that_wants_a_new_code_fills_in_the_address_and_says_why() {
+    script_service(vec![(
+        200,
+        r#"{"client_name":"Example Shop","session":{"email":"ada@example.com","can_continue":false}}"#,
+    )]);
+    let (root, _page) = mount_for_sign_in();
+    email_screen(&root).await;
+    let input: HtmlInputElement = get(&root, "email-input").unchecked_into();
+    assert_eq!(input.value(), "ada@example.com");
+    let status = get(&root, "status");
+    assert_eq!(
+        status.text_content().as_deref(),
+        Some("Example Shop asks you to confirm with a new code.")
+    );
+    assert_eq!(
+        input.get_attribute("aria-describedby").as_deref(),
+        Some("status"),
+        "read with the field"
+    );
+    assert!(by_test_id(&root, "continue-button").is_none());
+}
+
+const LOGOUT: &str = "LoGoUt_0123456789abcde";
+
+/// Mounts the page as `/logout` opens it when it asks first.
+async fn logout_page(answers: Vec<(u16, &'static str)>) -> (Seen, Element, impl Drop) {
+    let seen = script_service(
+        [
+            vec![(
+                200,
+                r#"{"email":"ada@example.com","client_name":"Example Shop"}"#,
+            )],
+            answers,
+        ]
+        .concat(),
+    );
+    let (root, page) = mount_at(&format!("?logout={LOGOUT}"));
+    until("the question", || {
+        by_test_id(&root, "confirm-logout-button").is_some()
+    })
+    .await;
+    (seen, root, page)
+}
+
+#[wasm_bindgen_test]
+async fn a_logout_an_app_asked_for_is_confirmed_first() {
+    let (seen, root, _page) = logout_page(vec![(200, r#"{"redirect_to":null}"#)]).await;
+    assert_eq!(
+        seen.borrow()[0],
+        (
+            "/api/logout".to_owned(),
+            format!(r#"{{"logout":"{LOGOUT}"}}"#)
+        )
+    );
+    assert_eq!(text(&root, "h1"), "Sign out of Example Shop?");
+    assert_eq!(text(&root, "#who"), "Signed in as ada@example.com");
+    let sign_out = get(&root, "confirm-logout-button");
+    assert_eq!(sign_out.text_content().as_deref(), Some("Sign out"));
+    assert_eq!(
+        get(&root, "stay-signed-in-button")
+            .text_content()
+            .as_deref(),
+        Some("Stay signed in")
+    );
+    until("the focus on Sign out", || {
+        has_focus(&root, "[data-testid=confirm-logout-button]")
+    })
+    .await;
+
+    click(&root, "confirm-logout-button");
+    email_screen(&root).await;
+    assert_eq!(
+        seen.borrow()[1],
+        (
+            "/api/logout/confirm".to_owned(),
+            format!(r#"{{"logout":"{LOGOUT}"}}"#)
+        )
+    );
+    assert_eq!(text(&root, "[data-testid=status]"), "You are signed out.");
+    assert_eq!(text(&root, "h1"), "Verify your email");
+}
+
+#[wasm_bindgen_test]
+async fn staying_signed_in_shows_who_is_without_a_request() {
+    let (seen, root, _page) = logout_page(vec![]).await;
+    click(&root, "stay-signed-in-button");
+    until("the signed-in screen", || {
+        by_test_id(&root, "signed-in").is_some()
+    })
+    .await;
+    assert_eq!(
+        text(&root, "[data-testid=signed-in] h2"),
+        "Signed in as ada@example.com"
+    );
+    assert_eq!(text(&root, "h1"), "Verify your email");
+    assert_eq!(seen.borrow().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_finished_logout_says_so_and_asks_nothing() {
+    let seen = script_service(vec![SENT]);
+    let (root, _page) = mount_at("?logout=done");
+    email_screen(&root).await;
+    assert_eq!(text(&root, "[data-testid=status]"), "You are signed out.");
+    // The first request the page makes is the person's own send.
+    to_code_screen(&root).await;
+    assert_eq!(seen.borrow()[0].0, "/api/otp/send");
 }

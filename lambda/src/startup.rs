@@ -54,14 +54,14 @@ pub async fn build_with_store(
     issuer: String,
 ) -> anyhow::Result<Parts> {
     let mailer = build_mailer(settings).await?;
-    let service = Arc::new(Service::new(
+    let service = Service::new(
         store.clone(),
         mailer,
         clock.clone(),
         settings.hasher.clone(),
         settings.policy.clone(),
         settings.limits.clone(),
-    ));
+    );
     let provider = Arc::new(Provider::new(
         store,
         clock,
@@ -78,6 +78,7 @@ pub async fn build_with_store(
         },
         service.gate(),
     ));
+    let service = Arc::new(service.with_app_names(provider.clone()));
     Ok(Parts { service, provider })
 }
 

@@ -36,6 +36,7 @@ fn fresh_message() -> CodeMessage {
         code: Code::generate(),
         expires_in_minutes: 10,
         language: otp_api::locale::SOURCE,
+        app: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn message_to(address: &str) -> CodeMessage {
         code: Code::generate(),
         expires_in_minutes: 10,
         language: otp_api::locale::SOURCE,
+        app: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The page's states and every transition between them.
 //!
-//! Email → Code → Verified. A dead code (expired, used up, unknown) leads back
+//! Email → Code → Signed in. A dead code (expired, used up, unknown) leads back
 //! to Email with the address still filled in; a request that got no answer
 //! stays where it was and offers to try again with the very same request.
 //! When others have spent an address's free sends, the service asks for a
@@ -10,12 +10,18 @@
 //! the app is, names it above the address, and after the approving verify
 //! (or Cancel) goes back to the app; a sign-in that is over says so and
 //! shows no form.
+//! A plain visit first asks who is signed in here ([`session`]): the Signed
+//! in screen, or the Email screen; an app's sign-in with a session offers
+//! "Continue" (no code), and a logout an app asked for (`/?logout=<handle>`)
+//! is confirmed first.
 //! The browser-facing component only forwards events here and renders what
 //! this says, so the whole story is testable without a browser.
 
 mod screen;
+mod session;
 
 pub use screen::{CODE_INPUT_MAX, Screen, Sent};
+pub use session::{logout_param, sign_in_param};
 
 use crate::countdown::Countdown;
 use crate::i18n::{Text, id};
@@ -99,7 +105,7 @@ impl Flow {
     /// The page was opened for an app's sign-in: asks the service which app
     /// it is before the address is asked for.
     pub fn start_sign_in(&mut self, sign_in: &str) -> Option<Call> {
-        self.screen = Screen::SignIn;
+        self.screen = Screen::Status;
         self.sign_in = Some(sign_in.to_owned());
         self.start(Call::SignIn(SignInRequest {
             sign_in: sign_in.to_owned(),
@@ -130,16 +136,25 @@ impl Flow {
     pub fn language(&self) -> &'static Language {
         self.language
     }
-    /// The page's heading: which app the person signs in to, once known.
+    /// The page's heading: which app the person signs in to, once known;
+    /// on a logout an app asked for, the question.
     pub fn title(&self) -> Text {
-        match &self.client {
-            Some(client) => Text::Named(id::CONTINUE_TO, client.clone()),
-            None => Text::Plain(id::PAGE_TITLE),
+        match (&self.screen, &self.client) {
+            (Screen::Logout { client, .. }, _) => match client {
+                Some(client) => Text::Named(id::SIGN_OUT_OF, client.clone()),
+                None => Text::Plain(id::SIGN_OUT_HERE),
+            },
+            (_, Some(client)) => Text::Named(id::CONTINUE_TO, client.clone()),
+            (_, None) => Text::Plain(id::PAGE_TITLE),
         }
     }
     /// Cancel is offered while the app's sign-in can still be cancelled.
     pub fn can_cancel(&self) -> bool {
-        self.client.is_some() && matches!(self.screen, Screen::Email { .. } | Screen::Code(_))
+        self.client.is_some()
+            && matches!(
+                self.screen,
+                Screen::Email { .. } | Screen::Code(_) | Screen::Continue { .. }
+            )
     }
     /// The app's address to go to now, once the sign-in is done or cancelled.
     pub fn leaving(&self) -> Option<&str> {
@@ -338,11 +353,9 @@ impl Flow {
             Reply::SignIn(r) => {
                 self.screen = Screen::Email { request_id: None };
                 self.client = Some(r.client_name);
-                if let Some(hint) = r.login_hint {
-                    self.email = hint;
-                }
+                self.offer_session(r.session, r.login_hint);
             }
-            Reply::Cancelled(r) => self.leave(r.redirect_to, false),
+            Reply::Redirect(r) => self.leave(r.redirect_to, false),
             Reply::Verified(VerifyResponse {
                 redirect_to: Some(to),
                 ..
@@ -370,10 +383,27 @@ impl Flow {
                 self.notice = Some(Notice::Info(messages::CODE_RESENT));
             }
             Reply::Verified(r) => {
-                self.screen = Screen::Verified { email: r.email };
+                self.screen = Screen::SignedIn {
+                    email: r.email,
+                    verified: true,
+                };
                 // The screen says it, and its heading takes the focus.
                 self.notice = None;
             }
+            Reply::Session(r) => self.found(r.session),
+            // Who is signed in only chooses the first screen ([`session`]).
+            Reply::Unreachable | Reply::Refused(_) if call == Call::Session => self.found(None),
+            Reply::SignedOut(_) => self.signed_out(None),
+            Reply::Logout(r) => {
+                if let Call::Logout(asked) = call {
+                    self.screen = Screen::Logout {
+                        logout: asked.logout,
+                        email: r.email,
+                        client: r.client_name,
+                    };
+                }
+            }
+            Reply::LoggedOut(r) => self.signed_out(r.redirect_to),
             Reply::Unreachable => {
                 self.failed = Some(call);
                 self.notice = Some(Notice::Error(messages::UNREACHABLE));
@@ -393,10 +423,11 @@ impl Flow {
         }
         let sentence = messages::error_sentence(&detail);
         match detail.code {
-            ErrorCode::SignInExpired => {
+            ErrorCode::SignInExpired | ErrorCode::LogoutExpired => {
                 self.restart(Some(sentence));
-                self.screen = Screen::SignIn;
+                self.screen = Screen::Status;
             }
+            ErrorCode::SessionRequired => self.ask_for_a_new_code(),
             ErrorCode::Expired
             | ErrorCode::AlreadyUsed
             | ErrorCode::TooManyAttempts
@@ -461,14 +492,6 @@ impl Flow {
         self.failed = None;
         self.notice = error.map(Notice::Error);
     }
-}
-
-/// The sign-in the page was opened for: `/authorize` sends the person to
-/// exactly `/?sign_in=<id>`. The id is base64url, so it needs no decoding;
-/// anything else after `?sign_in=` is sent as it is, refused by the service
-/// as malformed and shown like an expired sign-in.
-pub fn sign_in_param(query: &str) -> Option<&str> {
-    query.strip_prefix("?sign_in=").filter(|id| !id.is_empty())
 }
 
 #[cfg(test)]

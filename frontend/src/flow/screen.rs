@@ -10,9 +10,11 @@ pub const CODE_INPUT_MAX: usize = 16;
 /// The screen the page is on, with what only that screen has.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
-    /// Only the status line: while the app's sign-in is read, and once it
-    /// is over (expired, finished, cancelled elsewhere).
-    SignIn,
+    /// Only the status line: while the page asks the service what to show
+    /// (who is signed in, the app's sign-in, the logout an app asked for),
+    /// and once a sign-in or a logout is over (expired, finished, cancelled
+    /// elsewhere).
+    Status,
     /// The address is asked for.
     Email {
         /// One idempotency key per visit to this screen: a double click or
@@ -21,8 +23,22 @@ pub enum Screen {
     },
     /// The code that was sent is asked for.
     Code(Sent),
-    /// The service approved a code for `email`.
-    Verified { email: String },
+    /// `email` is signed in in this browser: `verified` right after the
+    /// service approved a code for it on this page, else found on a visit.
+    SignedIn { email: String, verified: bool },
+    /// An app's sign-in that the session of `email` may finish in one
+    /// press, without a code.
+    Continue { email: String },
+    /// An app asked to sign the person out (`/?logout=<handle>`) and the
+    /// page asks whether to.
+    Logout {
+        /// The logout request's handle.
+        logout: String,
+        /// Who would be signed out; `None` when nobody is signed in here.
+        email: Option<String>,
+        /// The app that asked, when it named itself.
+        client: Option<String>,
+    },
 }
 
 /// A code on its way to an address: what the Code screen holds.

@@ -80,8 +80,9 @@ fn happy_path_email_code_verified() {
     );
     assert_eq!(
         f.screen(),
-        &Screen::Verified {
-            email: EMAIL.to_owned()
+        &Screen::SignedIn {
+            email: EMAIL.to_owned(),
+            verified: true,
         }
     );
     assert_eq!(f.notice(), None, "the screen itself says it");
@@ -441,7 +442,7 @@ fn a_sign_in_names_the_app_and_prefills_the_hint() {
             sign_in: SIGN_IN.to_owned()
         }))
     );
-    assert_eq!(f.screen(), &Screen::SignIn);
+    assert_eq!(f.screen(), &Screen::Status);
     assert!(f.busy());
     assert!(!f.can_cancel(), "nothing to cancel before the app is known");
     f.finish(named(Some(EMAIL)), 0.0);
@@ -458,7 +459,7 @@ fn a_lost_sign_in_answer_offers_a_retry() {
     let mut f = Flow::new();
     let first = f.start_sign_in(SIGN_IN).unwrap();
     f.finish(Reply::Unreachable, 0.0);
-    assert_eq!(f.screen(), &Screen::SignIn);
+    assert_eq!(f.screen(), &Screen::Status);
     assert!(f.can_retry());
     assert_eq!(f.retry(), Some(first));
 }
@@ -508,7 +509,7 @@ fn cancel_asks_the_way_back_to_the_app() {
     assert!(f.cancel().is_none(), "once");
     let back = "http://127.0.0.1:9/callback?error=access_denied&state=s";
     f.finish(
-        Reply::Cancelled(otp_api::RedirectResponse {
+        Reply::Redirect(otp_api::RedirectResponse {
             redirect_to: back.to_owned(),
         }),
         0.0,
@@ -548,7 +549,7 @@ fn an_expired_sign_in_says_so_and_shows_no_form() {
             }
         }
         f.finish(refused(ErrorCode::SignInExpired, None, None), 0.0);
-        assert_eq!(f.screen(), &Screen::SignIn, "{at}");
+        assert_eq!(f.screen(), &Screen::Status, "{at}");
         assert_eq!(error_text(&f), ErrorCode::SignInExpired.message(), "{at}");
         assert!(!f.can_retry(), "{at}");
         assert!(!f.can_cancel(), "{at}");
@@ -563,7 +564,7 @@ fn a_malformed_sign_in_link_reads_like_an_expired_one() {
     let mut f = Flow::new();
     f.start_sign_in("AbC-_0123");
     f.finish(refused(ErrorCode::InvalidRequest, None, None), 0.0);
-    assert_eq!(f.screen(), &Screen::SignIn);
+    assert_eq!(f.screen(), &Screen::Status);
     assert_eq!(error_text(&f), ErrorCode::SignInExpired.message());
     assert!(!f.can_cancel());
 
@@ -571,7 +572,7 @@ fn a_malformed_sign_in_link_reads_like_an_expired_one() {
     f.set_email(EMAIL);
     f.submit_email(|| None).expect("a send");
     f.finish(refused(ErrorCode::InvalidRequest, None, None), 0.0);
-    assert_ne!(f.screen(), &Screen::SignIn);
+    assert_ne!(f.screen(), &Screen::Status);
     assert_ne!(error_text(&f), ErrorCode::SignInExpired.message());
 }
 
@@ -600,4 +601,424 @@ fn a_code_typed_in_arabic_indic_digits_is_read_as_ascii() {
         Some(Call::Verify(r)) => assert_eq!(r.code, "123456"),
         other => panic!("{other:?}"),
     }
+}
+
+const LOGOUT: &str = "LoGoUt_0123456789abcde";
+
+fn session(email: Option<&str>) -> Reply {
+    Reply::Session(otp_api::SessionResponse {
+        session: email.map(|email| otp_api::SignedIn {
+            email: email.to_owned(),
+        }),
+    })
+}
+
+/// A plain visit that found `EMAIL` signed in.
+fn signed_in() -> Flow {
+    let mut f = Flow::new();
+    assert_eq!(f.open(""), Some(Call::Session));
+    f.finish(session(Some(EMAIL)), 0.0);
+    f
+}
+
+/// The info line on show, in English.
+fn info_text(f: &Flow) -> String {
+    match f.notice() {
+        Some(Notice::Info(t)) => english(t),
+        other => panic!("expected an info line, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_plain_visit_asks_who_is_signed_in_before_any_form() {
+    let mut f = Flow::new();
+    assert_eq!(f.open(""), Some(Call::Session));
+    assert_eq!(f.screen(), &Screen::Status, "no form until the answer");
+    assert!(f.busy());
+    f.finish(session(Some(EMAIL)), 0.0);
+    assert_eq!(
+        f.screen(),
+        &Screen::SignedIn {
+            email: EMAIL.to_owned(),
+            verified: false
+        }
+    );
+    assert!(!f.busy());
+    assert_eq!(f.notice(), None);
+    assert_eq!(english(&f.title()), "Verify your email");
+    assert!(!f.can_cancel());
+
+    let mut f = Flow::new();
+    f.open("?unrelated=1");
+    f.finish(session(None), 0.0);
+    assert_eq!(f.screen(), &Screen::Email { request_id: None });
+    assert_eq!(f.notice(), None);
+}
+
+#[test]
+fn a_service_that_cannot_say_who_is_signed_in_never_blocks_the_email_screen() {
+    // Today's service answers the unknown call with 404; a proxy may refuse
+    // it, or no answer may come at all.
+    for reply in [
+        refused(ErrorCode::NotFound, None, None),
+        refused(ErrorCode::ForbiddenOrigin, None, None),
+        refused(ErrorCode::Internal, None, None),
+        Reply::Unreachable,
+    ] {
+        let mut f = Flow::new();
+        f.open("");
+        f.finish(reply.clone(), 0.0);
+        assert_eq!(f.screen(), &Screen::Email { request_id: None }, "{reply:?}");
+        assert_eq!(f.notice(), None, "{reply:?}: nothing to say about it");
+        assert!(!f.can_retry(), "{reply:?}");
+        assert!(!f.busy(), "{reply:?}");
+        f.set_email(EMAIL);
+        assert!(f.submit_email(|| None).is_some(), "{reply:?}: a send works");
+    }
+}
+
+#[test]
+fn the_page_address_picks_what_is_asked_first() {
+    let mut f = Flow::new();
+    assert_eq!(
+        f.open(&format!("?sign_in={SIGN_IN}")),
+        Some(Call::SignIn(otp_api::SignInRequest {
+            sign_in: SIGN_IN.to_owned()
+        }))
+    );
+    let mut f = Flow::new();
+    assert_eq!(
+        f.open(&format!("?logout={LOGOUT}")),
+        Some(Call::Logout(otp_api::LogoutRequest {
+            logout: LOGOUT.to_owned()
+        }))
+    );
+    assert_eq!(f.screen(), &Screen::Status);
+    for query in ["", "?", "?sign_in=", "?logout=", "?other=1"] {
+        assert_eq!(Flow::new().open(query), Some(Call::Session), "{query}");
+    }
+    assert_eq!(logout_param("?logout=done"), Some("done"));
+    assert_eq!(logout_param("?logout="), None);
+}
+
+#[test]
+fn a_finished_logout_says_so_on_the_email_screen_without_asking() {
+    let mut f = Flow::new();
+    assert_eq!(f.open("?logout=done"), None);
+    assert_eq!(f.screen(), &Screen::Email { request_id: None });
+    assert!(!f.busy());
+    assert_eq!(info_text(&f), "You are signed out.");
+}
+
+#[test]
+fn sign_out_ends_on_the_email_screen_with_the_address_gone() {
+    for everywhere in [false, true] {
+        let mut f = signed_in();
+        let call = f.sign_out(everywhere);
+        assert_eq!(
+            call,
+            Some(Call::SignOut(otp_api::SignOutRequest { everywhere }))
+        );
+        assert!(f.busy());
+        assert!(f.sign_out(everywhere).is_none(), "once");
+        f.finish(
+            Reply::SignedOut(otp_api::SignOutResponse { sessions_ended: 2 }),
+            0.0,
+        );
+        assert_eq!(f.screen(), &Screen::Email { request_id: None });
+        assert_eq!(f.email(), "", "nothing of the person is left on the page");
+        assert_eq!(info_text(&f), "You are signed out.");
+        assert!(!f.busy());
+    }
+}
+
+#[test]
+fn only_the_signed_in_screen_signs_out() {
+    let mut f = Flow::new();
+    assert!(f.sign_out(false).is_none());
+    let mut f = on_code_screen();
+    assert!(f.sign_out(true).is_none());
+}
+
+#[test]
+fn a_lost_sign_out_answer_offers_a_retry_of_the_same() {
+    let mut f = signed_in();
+    let first = f.sign_out(true).unwrap();
+    f.finish(Reply::Unreachable, 0.0);
+    assert!(matches!(f.screen(), Screen::SignedIn { .. }));
+    assert!(f.can_retry());
+    assert_eq!(f.retry(), Some(first));
+}
+
+#[test]
+fn another_address_empties_the_box_and_starts_a_new_flow() {
+    let mut f = signed_in();
+    f.use_another_address();
+    assert_eq!(f.screen(), &Screen::Email { request_id: None });
+    assert_eq!(f.email(), "");
+    assert_eq!(f.notice(), None);
+    f.set_email("grace@example.com");
+    match f.submit_email(|| Some("id-2".to_owned())) {
+        Some(Call::Send(s)) => assert_eq!(s.email, "grace@example.com"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_verified_screen_offers_what_the_signed_in_screen_does() {
+    let mut f = on_code_screen();
+    f.set_code("123456").unwrap();
+    f.finish(
+        Reply::Verified(VerifyResponse {
+            status: VerifyStatus::Approved,
+            email: EMAIL.to_owned(),
+            redirect_to: None,
+        }),
+        1.0,
+    );
+    assert!(matches!(
+        f.screen(),
+        Screen::SignedIn { verified: true, .. }
+    ));
+    assert!(f.sign_out(false).is_some());
+    f.finish(Reply::Unreachable, 1.0);
+    f.use_another_address();
+    assert!(matches!(f.screen(), Screen::Email { .. }));
+}
+
+fn named_with(session: Option<(&str, bool)>, login_hint: Option<&str>) -> Reply {
+    Reply::SignIn(otp_api::SignInResponse {
+        client_name: "Example Shop".to_owned(),
+        login_hint: login_hint.map(str::to_owned),
+        ui_locales: None,
+        session: session.map(|(email, can_continue)| otp_api::SessionChoice {
+            email: email.to_owned(),
+            can_continue,
+        }),
+    })
+}
+
+/// A sign-in whose session may finish it, on the Continue screen.
+fn may_continue() -> Flow {
+    let mut f = Flow::new();
+    f.start_sign_in(SIGN_IN);
+    f.finish(named_with(Some((EMAIL, true)), None), 0.0);
+    f
+}
+
+#[test]
+fn a_session_that_may_finish_the_sign_in_continues_in_one_press() {
+    let mut f = may_continue();
+    assert_eq!(
+        f.screen(),
+        &Screen::Continue {
+            email: EMAIL.to_owned()
+        }
+    );
+    assert_eq!(english(&f.title()), "Continue to Example Shop");
+    assert!(f.can_cancel());
+    assert_eq!(f.notice(), None);
+    let call = f.continue_sign_in();
+    assert_eq!(
+        call,
+        Some(Call::Continue(otp_api::SignInRequest {
+            sign_in: SIGN_IN.to_owned()
+        }))
+    );
+    assert!(f.continue_sign_in().is_none(), "once");
+    assert!(f.cancel().is_none(), "nothing else meanwhile");
+    let back = "http://127.0.0.1:9/callback?code=c&state=s&iss=i";
+    f.finish(
+        Reply::Redirect(otp_api::RedirectResponse {
+            redirect_to: back.to_owned(),
+        }),
+        0.0,
+    );
+    assert_eq!(f.leaving(), Some(back));
+    assert_eq!(info_text(&f), "Taking you back to Example Shop.");
+}
+
+#[test]
+fn continue_is_only_offered_on_its_screen() {
+    assert!(signing_in().continue_sign_in().is_none());
+    assert!(signed_in().continue_sign_in().is_none());
+}
+
+#[test]
+fn a_session_that_may_not_continue_falls_back_to_a_code() {
+    let mut f = may_continue();
+    f.continue_sign_in().unwrap();
+    f.finish(refused(ErrorCode::SessionRequired, None, None), 0.0);
+    assert!(matches!(f.screen(), Screen::Email { .. }));
+    assert_eq!(f.email(), EMAIL, "the session's address is filled in");
+    assert_eq!(
+        info_text(&f),
+        "Example Shop asks you to confirm with a new code."
+    );
+    assert!(!f.can_retry());
+    assert!(f.can_cancel());
+    match f.submit_email(|| None) {
+        Some(Call::Send(s)) => assert_eq!(s.sign_in.as_deref(), Some(SIGN_IN)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_app_that_wants_a_new_code_gets_the_email_screen_filled_in() {
+    let mut f = Flow::new();
+    f.start_sign_in(SIGN_IN);
+    f.finish(named_with(Some((EMAIL, false)), None), 0.0);
+    assert!(matches!(f.screen(), Screen::Email { .. }));
+    assert_eq!(f.email(), EMAIL);
+    assert_eq!(
+        info_text(&f),
+        "Example Shop asks you to confirm with a new code."
+    );
+    assert!(f.can_cancel());
+    // The app asking for another person names them in its hint.
+    let mut f = Flow::new();
+    f.start_sign_in(SIGN_IN);
+    f.finish(
+        named_with(Some((EMAIL, false)), Some("grace@example.com")),
+        0.0,
+    );
+    assert_eq!(f.email(), "grace@example.com");
+}
+
+#[test]
+fn another_address_leaves_continue_for_the_email_screen() {
+    let mut f = may_continue();
+    f.use_another_address();
+    assert_eq!(f.screen(), &Screen::Email { request_id: None });
+    assert_eq!(f.email(), "");
+    assert!(f.can_cancel(), "the app still waits");
+    assert_eq!(english(&f.title()), "Continue to Example Shop");
+}
+
+#[test]
+fn continuing_a_sign_in_that_is_over_says_so_with_no_form() {
+    let mut f = may_continue();
+    f.continue_sign_in().unwrap();
+    f.finish(refused(ErrorCode::SignInExpired, None, None), 0.0);
+    assert_eq!(f.screen(), &Screen::Status);
+    assert_eq!(error_text(&f), ErrorCode::SignInExpired.message());
+    assert!(!f.can_cancel());
+}
+
+fn logout_info(email: Option<&str>, client: Option<&str>) -> Reply {
+    Reply::Logout(otp_api::LogoutInfo {
+        email: email.map(str::to_owned),
+        client_name: client.map(str::to_owned),
+        ui_locales: None,
+    })
+}
+
+/// A logout an app asked for, on its question.
+fn asked_to_log_out(client: Option<&str>) -> Flow {
+    let mut f = Flow::new();
+    f.open(&format!("?logout={LOGOUT}")).unwrap();
+    f.finish(logout_info(Some(EMAIL), client), 0.0);
+    f
+}
+
+#[test]
+fn a_logout_an_app_asked_for_is_confirmed_first() {
+    let mut f = asked_to_log_out(Some("Example Shop"));
+    assert_eq!(
+        f.screen(),
+        &Screen::Logout {
+            logout: LOGOUT.to_owned(),
+            email: Some(EMAIL.to_owned()),
+            client: Some("Example Shop".to_owned()),
+        }
+    );
+    assert_eq!(english(&f.title()), "Sign out of Example Shop?");
+    assert!(!f.can_cancel());
+    let call = f.confirm_logout();
+    assert_eq!(
+        call,
+        Some(Call::ConfirmLogout(otp_api::LogoutRequest {
+            logout: LOGOUT.to_owned()
+        }))
+    );
+    assert!(f.confirm_logout().is_none(), "once");
+    let back = "http://127.0.0.1:9/signed-out?state=s";
+    f.finish(
+        Reply::LoggedOut(otp_api::LogoutDone {
+            redirect_to: Some(back.to_owned()),
+        }),
+        0.0,
+    );
+    assert_eq!(f.leaving(), Some(back));
+    assert_eq!(f.screen(), &Screen::Status, "no form while leaving");
+    assert_eq!(info_text(&f), "You are signed out.");
+}
+
+#[test]
+fn a_logout_without_a_way_back_ends_on_the_email_screen() {
+    let mut f = asked_to_log_out(None);
+    assert_eq!(english(&f.title()), "Sign out of this service?");
+    f.confirm_logout().unwrap();
+    f.finish(
+        Reply::LoggedOut(otp_api::LogoutDone { redirect_to: None }),
+        0.0,
+    );
+    assert_eq!(f.screen(), &Screen::Email { request_id: None });
+    assert_eq!(f.leaving(), None);
+    assert_eq!(f.email(), "");
+    assert_eq!(info_text(&f), "You are signed out.");
+    assert_eq!(english(&f.title()), "Verify your email");
+}
+
+#[test]
+fn staying_signed_in_asks_nothing_and_shows_who_is() {
+    let mut f = asked_to_log_out(Some("Example Shop"));
+    f.stay_signed_in();
+    assert_eq!(
+        f.screen(),
+        &Screen::SignedIn {
+            email: EMAIL.to_owned(),
+            verified: false
+        }
+    );
+    assert!(!f.busy());
+    assert_eq!(english(&f.title()), "Verify your email");
+    // Nobody signed in here any more: the Email screen.
+    let mut f = Flow::new();
+    f.open(&format!("?logout={LOGOUT}"));
+    f.finish(logout_info(None, Some("Example Shop")), 0.0);
+    f.stay_signed_in();
+    assert_eq!(f.screen(), &Screen::Email { request_id: None });
+}
+
+#[test]
+fn a_logout_that_is_over_says_so_with_no_form() {
+    let mut f = Flow::new();
+    f.open(&format!("?logout={LOGOUT}"));
+    f.finish(refused(ErrorCode::LogoutExpired, None, None), 0.0);
+    assert_eq!(f.screen(), &Screen::Status);
+    assert_eq!(
+        error_text(&f),
+        "This sign-out request has expired or is finished. Go back to the app."
+    );
+    assert!(!f.can_retry());
+    let mut f = asked_to_log_out(None);
+    f.confirm_logout();
+    f.finish(refused(ErrorCode::LogoutExpired, None, None), 0.0);
+    assert_eq!(f.screen(), &Screen::Status);
+}
+
+#[test]
+fn a_lost_logout_answer_offers_a_retry() {
+    let mut f = Flow::new();
+    let first = f.open(&format!("?logout={LOGOUT}")).unwrap();
+    f.finish(Reply::Unreachable, 0.0);
+    assert_eq!(f.screen(), &Screen::Status);
+    assert!(f.can_retry());
+    assert_eq!(f.retry(), Some(first));
+    let mut f = asked_to_log_out(None);
+    let confirm = f.confirm_logout().unwrap();
+    f.finish(Reply::Unreachable, 0.0);
+    assert!(matches!(f.screen(), Screen::Logout { .. }));
+    assert_eq!(f.retry(), Some(confirm));
 }

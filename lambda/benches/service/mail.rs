@@ -101,6 +101,7 @@ async fn measure(options: &Options, server: &Server) -> anyhow::Result<()> {
             code: Code::generate(),
             expires_in_minutes: 10,
             language: otp_api::locale::SOURCE,
+            app: None,
         };
         let started = Instant::now();
         mailer.send_code(&message).await?;

@@ -3,9 +3,14 @@
 //! mail going to maildev. Each sign-in is the five requests of the story,
 //! each timed: `GET /authorize` (to the page's 303), `POST /api/sign-in`,
 //! `POST /api/otp/send` (the message handed to SMTP), `POST /api/otp/verify`
-//! (the approval and the grant) and `POST /token` (the redemption and the
-//! signed ID token). Waiting for maildev to show the message is not timed:
-//! that is the person reading their mail.
+//! (the approval, the session and the grant) and `POST /token` (the
+//! redemption and the signed ID token). Waiting for maildev to show the
+//! message is not timed: that is the person reading their mail.
+//!
+//! After each, a silent sign-in with the session the code left in the
+//! browser, as an app re-checks it: `GET /authorize` with `prompt=none` and
+//! the session cookie (to the app's redirect with a code), then `POST
+//! /token`; no mail.
 
 use crate::load::code_from_maildev;
 use crate::server::{Server, free_addr};
@@ -30,6 +35,8 @@ const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 
 /// The steps, in order, as reported.
 const STEPS: [&str; 5] = ["authorize", "sign_in", "send", "verify", "token"];
+/// The steps of a silent sign-in.
+const SILENT_STEPS: [&str; 2] = ["authorize", "token"];
 
 pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
     let maildev = options
@@ -65,55 +72,184 @@ async fn measure(options: &Options, server: &Server, maildev: &str) -> anyhow::R
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let run_id = format!("{}-{}", std::process::id(), rand::rng().random::<u32>());
-    let mut totals = Vec::with_capacity(options.flows);
-    let mut steps: Vec<Vec<Duration>> = vec![Vec::with_capacity(options.flows); STEPS.len()];
+    let mut full = Timings::new(options.flows, STEPS.len());
+    let mut silent = Timings::new(options.flows, SILENT_STEPS.len());
     for round in 0..WARM_UP + options.flows {
         let email = format!("signin-{run_id}-{round}@example.com");
-        let times = sign_in(&http, server, maildev, &email)
+        let (times, cookie) = sign_in(&http, server, maildev, &email)
             .await
             .with_context(|| format!("sign-in {round}"))?;
+        let quiet = silently(&http, server, &cookie)
+            .await
+            .with_context(|| format!("silent sign-in {round}"))?;
         if round >= WARM_UP {
-            totals.push(times.iter().sum());
-            for (list, time) in steps.iter_mut().zip(times) {
-                list.push(time);
-            }
+            full.push(&times);
+            silent.push(&quiet);
         }
     }
-    totals.sort();
-    for list in &mut steps {
-        list.sort();
-    }
-    result("sign_in_flows", totals.len());
-    result("sign_in_p50_ms", ms(percentile(&totals, 0.5)));
-    result("sign_in_p90_ms", ms(percentile(&totals, 0.9)));
-    for (name, list) in STEPS.iter().zip(&steps) {
-        result(&format!("sign_in_{name}_p50_ms"), ms(percentile(list, 0.5)));
-    }
+    full.report("sign_in", &STEPS);
+    silent.report("sign_in_silent", &SILENT_STEPS);
     Ok(())
 }
 
-/// One sign-in; the time of each step of [`STEPS`].
+/// The time of each step of each sign-in, and of the whole.
+struct Timings {
+    totals: Vec<Duration>,
+    steps: Vec<Vec<Duration>>,
+}
+
+impl Timings {
+    fn new(flows: usize, steps: usize) -> Timings {
+        Timings {
+            totals: Vec::with_capacity(flows),
+            steps: vec![Vec::with_capacity(flows); steps],
+        }
+    }
+
+    fn push(&mut self, times: &[Duration]) {
+        self.totals.push(times.iter().sum());
+        for (list, time) in self.steps.iter_mut().zip(times) {
+            list.push(*time);
+        }
+    }
+
+    fn report(mut self, prefix: &str, names: &[&str]) {
+        self.totals.sort();
+        for list in &mut self.steps {
+            list.sort();
+        }
+        result(&format!("{prefix}_flows"), self.totals.len());
+        result(
+            &format!("{prefix}_p50_ms"),
+            ms(percentile(&self.totals, 0.5)),
+        );
+        result(
+            &format!("{prefix}_p90_ms"),
+            ms(percentile(&self.totals, 0.9)),
+        );
+        for (name, list) in names.iter().zip(&self.steps) {
+            result(
+                &format!("{prefix}_{name}_p50_ms"),
+                ms(percentile(list, 0.5)),
+            );
+        }
+    }
+}
+
+/// The `Authorization` of the bench client.
+fn basic() -> String {
+    format!(
+        "Basic {}",
+        STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
+    )
+}
+
+/// An authorization request's query and its PKCE verifier and state.
+fn request(prompt: Option<&str>) -> (String, String, String) {
+    let verifier = random(32);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let state = random(16);
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs([
+        ("response_type", "code"),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", REDIRECT_URI),
+        ("scope", "openid email"),
+        ("state", &state),
+        ("nonce", &random(16)),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    if let Some(prompt) = prompt {
+        query.append_pair("prompt", prompt);
+    }
+    (query.finish(), verifier, state)
+}
+
+/// The code of a redirect back to the app, its `state` checked.
+fn code_of(redirect_to: &str, state: &str) -> anyhow::Result<String> {
+    let callback = url::Url::parse(redirect_to)?;
+    let param = |name: &str| {
+        callback
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    ensure!(param("state").as_deref() == Some(state), "state");
+    param("code").context("no code in the redirect")
+}
+
+/// `POST /token` for `code`: its time; the answer must carry an ID token.
+async fn redeem(
+    http: &reqwest::Client,
+    server: &Server,
+    code: &str,
+    verifier: &str,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let response = http
+        .post(server.url("/token"))
+        .header("authorization", basic())
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    let token = started.elapsed();
+    ensure!(
+        status == 200,
+        "token answered {status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    let body: Value = serde_json::from_slice(&body)?;
+    ensure!(body["id_token"].is_string(), "no ID token");
+    Ok(token)
+}
+
+/// A silent sign-in with the session `cookie`: the time of each step of
+/// [`SILENT_STEPS`].
+async fn silently(
+    http: &reqwest::Client,
+    server: &Server,
+    cookie: &str,
+) -> anyhow::Result<[Duration; 2]> {
+    let (query, verifier, state) = request(Some("none"));
+    let started = Instant::now();
+    let response = http
+        .get(server.url(&format!("/authorize?{query}")))
+        .header("cookie", cookie)
+        .send()
+        .await?;
+    let authorize = started.elapsed();
+    ensure!(
+        response.status() == 303,
+        "authorize answered {}",
+        response.status()
+    );
+    let location = response
+        .headers()
+        .get("location")
+        .context("no Location")?
+        .to_str()?;
+    let code = code_of(location, &state)?;
+    let token = redeem(http, server, &code, &verifier).await?;
+    Ok([authorize, token])
+}
+
+/// One sign-in; the time of each step of [`STEPS`], and the session
+/// cookie the approval set.
 async fn sign_in(
     http: &reqwest::Client,
     server: &Server,
     maildev: &str,
     email: &str,
-) -> anyhow::Result<[Duration; 5]> {
-    let verifier = random(32);
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let state = random(16);
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("response_type", "code"),
-            ("client_id", CLIENT_ID),
-            ("redirect_uri", REDIRECT_URI),
-            ("scope", "openid email"),
-            ("state", &state),
-            ("nonce", &random(16)),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ])
-        .finish();
+) -> anyhow::Result<([Duration; 5], String)> {
+    let (query, verifier, state) = request(None);
 
     let started = Instant::now();
     let response = http
@@ -178,6 +314,14 @@ async fn sign_in(
         .send()
         .await?;
     let status = response.status();
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .find(|c| c.starts_with("__Host-otp-session="))
+        .context("no session cookie")?
+        .to_owned();
     let body = response.bytes().await?;
     let verify = started.elapsed();
     ensure!(
@@ -188,44 +332,9 @@ async fn sign_in(
     let redirect_to = serde_json::from_slice::<VerifyResponse>(&body)?
         .redirect_to
         .context("no redirect_to")?;
-    let callback = url::Url::parse(&redirect_to)?;
-    let param = |name: &str| {
-        callback
-            .query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    ensure!(param("state").as_deref() == Some(state.as_str()), "state");
-    let code = param("code").context("no code in the redirect")?;
-
-    let basic = format!(
-        "Basic {}",
-        STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
-    );
-    let started = Instant::now();
-    let response = http
-        .post(server.url("/token"))
-        .header("authorization", basic)
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", &verifier),
-        ])
-        .send()
-        .await?;
-    let status = response.status();
-    let body = response.bytes().await?;
-    let token = started.elapsed();
-    ensure!(
-        status == 200,
-        "token answered {status}: {}",
-        String::from_utf8_lossy(&body)
-    );
-    let body: Value = serde_json::from_slice(&body)?;
-    ensure!(body["id_token"].is_string(), "no ID token");
-
-    Ok([authorize, info, sent, verify, token])
+    let code = code_of(&redirect_to, &state)?;
+    let token = redeem(http, server, &code, &verifier).await?;
+    Ok(([authorize, info, sent, verify, token], cookie))
 }
 
 fn random(bytes: usize) -> String {

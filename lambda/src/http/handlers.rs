@@ -16,13 +16,18 @@ use otp_api::{
 };
 use std::sync::Arc;
 
+/// The browser's cookies go along: a device that proved the address is
+/// counted against its own budget.
 pub async fn send(
     State(service): State<Arc<Service>>,
+    State(provider): State<Arc<Provider>>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SendRequest>,
 ) -> Result<(StatusCode, Json<SendResponse>), ApiError> {
+    let browser = provider.sessions().browser(&headers);
     let sent = service
-        .send(SendInput::parse(&request)?, Client { ip })
+        .send(SendInput::parse(&request)?, Client { ip, browser })
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -36,15 +41,18 @@ pub async fn send(
 
 pub async fn resend(
     State(service): State<Arc<Service>>,
+    State(provider): State<Arc<Provider>>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<ResendRequest>,
 ) -> Result<(StatusCode, Json<ResendResponse>), ApiError> {
+    let browser = provider.sessions().browser(&headers);
     let resent = service
         .resend(
             &request.flow_id,
             request.proof.as_ref(),
             request.locale.as_deref(),
-            Client { ip },
+            Client { ip, browser },
         )
         .await?;
     Ok((
@@ -68,7 +76,7 @@ pub async fn verify(
     ApiJson(request): ApiJson<VerifyRequest>,
 ) -> Result<Response, ApiError> {
     let approved = service
-        .verify(&request.flow_id, &request.code, Client { ip })
+        .verify(&request.flow_id, &request.code, Client::at(ip))
         .await?;
     let browser = provider.sessions().browser(&headers);
     let verified = provider.approved(&approved, &browser).await?;

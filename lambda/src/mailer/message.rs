@@ -43,19 +43,32 @@ pub(crate) struct Wording {
 }
 
 impl Wording {
-    /// The sentences in `language`, with the product's name and the minutes
-    /// until the code expires (the catalogs choose the plural form).
-    pub(crate) fn new(language: &'static Language, product: &str, minutes: u64) -> Wording {
+    /// The sentences in `language`, with the product's name, the minutes
+    /// until the code expires (the catalogs choose the plural form) and the
+    /// app whose sign-in asked for the code, if any.
+    pub(crate) fn new(
+        language: &'static Language,
+        product: &str,
+        minutes: u64,
+        app: Option<&str>,
+    ) -> Wording {
         let catalog = Catalog::of(language);
         let mut args = FluentArgs::new();
         args.set("product", product);
         args.set("minutes", minutes);
+        if let Some(app) = app {
+            args.set("app", app);
+        }
         let text = |id| catalog.message(id, Some(&args));
+        let (subject, title, intro) = match app {
+            None => ("mail-subject", "mail-title", "mail-intro"),
+            Some(_) => ("mail-subject-app", "mail-title-app", "mail-intro-app"),
+        };
         Wording {
             language: catalog.language(),
-            subject: text("mail-subject"),
-            title: text("mail-title"),
-            intro: text("mail-intro"),
+            subject: text(subject),
+            title: text(title),
+            intro: text(intro),
             expiry: text("mail-expiry"),
             secret: text("mail-secret"),
             unasked: text("mail-unasked"),
@@ -74,7 +87,12 @@ impl MessageTemplate {
         let to = msg.to.delivery().parse().map_err(|e| {
             MailError::new(format!("recipient not accepted by the mail library: {e}"))
         })?;
-        let wording = Wording::new(msg.language, &self.product, msg.expires_in_minutes);
+        let wording = Wording::new(
+            msg.language,
+            &self.product,
+            msg.expires_in_minutes,
+            msg.app.as_deref(),
+        );
         Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(None, to))
@@ -214,12 +232,13 @@ mod tests {
             code: Code::parse(code).unwrap(),
             expires_in_minutes: 10,
             language: SOURCE,
+            app: None,
         }
     }
 
     /// The English sentences for a code valid 10 minutes.
     fn english(t: &MessageTemplate) -> Wording {
-        Wording::new(SOURCE, &t.product, 10)
+        Wording::new(SOURCE, &t.product, 10, None)
     }
 
     fn formatted(template: &MessageTemplate, code: &str) -> String {
@@ -316,6 +335,7 @@ mod tests {
             code: Code::parse("042137").unwrap(),
             expires_in_minutes: 10,
             language: SOURCE,
+            app: None,
         };
         let built = template("Example").build(&msg)?;
         let to = built.envelope().to();
@@ -375,7 +395,7 @@ mod tests {
 
     #[test]
     fn expiry_reads_naturally() {
-        let minutes = |n| Wording::new(SOURCE, "Example", n).expiry;
+        let minutes = |n| Wording::new(SOURCE, "Example", n, None).expiry;
         assert!(
             minutes(1).ends_with("It expires in 1 minute."),
             "{}",
@@ -391,7 +411,7 @@ mod tests {
     fn every_language_writes_the_whole_message_in_it() {
         let t = template("Example");
         for language in LANGUAGES {
-            let w = Wording::new(language, "Example", 10);
+            let w = Wording::new(language, "Example", 10, None);
             let english = english(&t);
             if language != SOURCE {
                 for (translated, source) in [
@@ -447,9 +467,12 @@ mod tests {
     #[test]
     fn arabic_is_written_right_to_left_and_german_formally() {
         let t = template("Example");
-        let arabic = t.html("042137", &Wording::new(exact("ar").unwrap(), "Example", 10));
+        let arabic = t.html(
+            "042137",
+            &Wording::new(exact("ar").unwrap(), "Example", 10, None),
+        );
         assert!(arabic.contains("<html lang=\"ar\" dir=\"rtl\">"));
-        let german = Wording::new(exact("de").unwrap(), "Example", 10);
+        let german = Wording::new(exact("de").unwrap(), "Example", 10, None);
         assert!(german.expiry.starts_with("Geben Sie"), "{}", german.expiry);
     }
 
@@ -459,7 +482,7 @@ mod tests {
     fn translated_sentences_are_escaped_in_html() {
         let t = template("<b>Co</b>");
         for language in LANGUAGES {
-            let html = t.html("042137", &Wording::new(language, &t.product, 10));
+            let html = t.html("042137", &Wording::new(language, &t.product, 10, None));
             assert!(!html.contains("<b>"), "{}: {html}", language.tag);
             assert!(html.contains("&lt;b&gt;Co&lt;/b&gt;"), "{}", language.tag);
         }

@@ -25,6 +25,9 @@ pub struct CodeMessage {
     pub expires_in_minutes: u64,
     /// The language the message is written in.
     pub language: &'static otp_api::locale::Language,
+    /// The app whose sign-in asked for the code, named in the subject and
+    /// the text ("your code for Example Shop").
+    pub app: Option<String>,
 }
 
 /// Delivery failed; nothing was sent (as far as the server told us).

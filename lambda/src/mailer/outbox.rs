@@ -97,6 +97,7 @@ mod tests {
             code: Code::parse(code).unwrap(),
             expires_in_minutes: 10,
             language: otp_api::locale::SOURCE,
+            app: None,
         }
     }
 

@@ -13,7 +13,7 @@ use super::{ACCESS_TOKEN_TTL_SECS, CODE_TTL_SECS, Provider, grant};
 use crate::domain::SignInId;
 use crate::gate::Step;
 use crate::metrics::{self, Metric, SignInStage};
-use crate::service::{Approved, ServiceError};
+use crate::service::{AppNames, Approved, ServiceError};
 use crate::session::{Browser, Established, Proven};
 use crate::store::{AuthRecord, AuthRequest, AuthStep, Grant, Session};
 use otp_api::{SessionChoice, SignInResponse};
@@ -62,6 +62,22 @@ pub(super) fn session_grant(
         code_expires_at: now + CODE_TTL_SECS,
     };
     (grant, code)
+}
+
+/// The app of a sign-in request, for its code mail.
+#[async_trait::async_trait]
+impl AppNames for Provider {
+    async fn app_name(&self, sign_in: &SignInId) -> Option<String> {
+        let record = match self.store.get_auth_request(sign_in).await {
+            Ok(record) => record?,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the sign-in to name its app");
+                return None;
+            }
+        };
+        let client = self.clients.get(&record.request.client_id)?;
+        Some(client.name.clone())
+    }
 }
 
 impl Provider {

@@ -21,7 +21,9 @@ use crate::domain::{Clock, Code, CodeHasher, Email, FlowId, FlowRecord, Policy, 
 use crate::gate::{Busy, Gate, Step};
 use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
 use crate::metrics::{self, Metric};
+use crate::session::{self, Browser};
 use crate::store::{Refusal, Store, StoreError};
+use async_trait::async_trait;
 use limits::{Limiter, Refused, SendAdmission};
 use otp_api::locale::{self, Language};
 use otp_api::{Challenge, MAX_CHALLENGE_LEN, Proof};
@@ -144,11 +146,36 @@ impl ServiceError {
     }
 }
 
-/// Who is asking, as far as the transport can tell; `None` when unknown,
-/// which the steps refuse ([`ServiceError::ClientUnknown`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Who is asking, as far as the transport can tell: its address (`None`
+/// when unknown, which the steps refuse, [`ServiceError::ClientUnknown`]),
+/// and what its browser's cookies say about its owner (see [`limits`]: a
+/// device that proved an address is counted against its own budget).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Client {
     pub ip: Option<IpAddr>,
+    pub browser: Browser,
+}
+
+impl Client {
+    /// A client at `ip` whose browser sent no cookie of ours.
+    pub const fn at(ip: Option<IpAddr>) -> Client {
+        Client {
+            ip,
+            browser: Browser {
+                session: None,
+                device: None,
+            },
+        }
+    }
+}
+
+/// The name of the app a sign-in request is for, so that the code mail of
+/// a sign-in names it ("your code for Example Shop") and a person sent a
+/// code they did not ask for can tell where it would go.
+#[async_trait]
+pub trait AppNames: Send + Sync {
+    /// `None` when the request is unknown or its app is no longer registered.
+    async fn app_name(&self, sign_in: &SignInId) -> Option<String>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,6 +221,7 @@ pub struct Service {
     policy: Policy,
     limiter: Limiter,
     gate: Arc<Gate>,
+    app_names: Option<Arc<dyn AppNames>>,
 }
 
 impl Service {
@@ -215,9 +243,44 @@ impl Service {
             policy,
             limiter,
             gate,
+            app_names: None,
         }
     }
 
+    /// Names the app of a sign-in in its code mails.
+    pub fn with_app_names(mut self, app_names: Arc<dyn AppNames>) -> Service {
+        self.app_names = Some(app_names);
+        self
+    }
+
+    /// The app a flow's sign-in is for, if it has one and it can be named;
+    /// a read, asked beside the write that admits the message.
+    async fn app_of(&self, sign_in: Option<&SignInId>) -> Option<String> {
+        let (names, sign_in) = (self.app_names.as_ref()?, sign_in?);
+        names.app_name(sign_in).await
+    }
+
+    /// The owner's own budget subject for a message to `email`, if `browser`
+    /// proved the address's identity: a mark of its device cookie within its
+    /// 30 days, or else its live session of that identity (one read). A
+    /// session the store cannot confirm is no proof: the message is then
+    /// counted against the address's budgets, the safe side.
+    async fn owner(&self, browser: &Browser, email: &Email, now: u64) -> Option<String> {
+        let marked = browser.device.as_ref();
+        if let Some(owner) = marked.and_then(|m| m.owner(&self.hasher, email, now)) {
+            return Some(owner);
+        }
+        let cookie = browser.session.as_ref()?;
+        let stored = match self.store.get_session(&cookie.id).await {
+            Ok(stored) => stored?,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the sender's session");
+                return None;
+            }
+        };
+        (session::holds(&stored, cookie, now) && stored.email == email.as_str())
+            .then(|| format!("session:{}", stored.id.as_str()))
+    }
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -277,6 +340,10 @@ impl Service {
                     retry_after,
                 }
             }
+            Refused::Device { retry_after } => ServiceError::RateLimited {
+                scope: "sends per device",
+                retry_after,
+            },
             Refused::Address => ServiceError::RateLimited {
                 scope: "address",
                 retry_after: limits::ADDRESS_RETRY_AFTER,
@@ -297,12 +364,14 @@ impl Service {
         to: &Email,
         code: Code,
         language: &'static Language,
+        app: Option<String>,
     ) -> Result<(), MailError> {
         let message = CodeMessage {
             to: to.clone(),
             code,
             expires_in_minutes: self.policy.code_ttl.as_secs().div_ceil(60),
             language,
+            app,
         };
         // The SMTP mailer logs each failure at the level it deserves (an
         // error for the operator's, info for a refused address).

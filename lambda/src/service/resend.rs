@@ -5,6 +5,7 @@ use crate::domain::{Code, FlowId, FlowRecord, FlowState};
 use crate::gate::Step;
 use crate::mailer::MailFailure;
 use crate::metrics::{self, Metric, RefusedBy};
+use crate::session::Browser;
 use crate::store::{NewCode, Replaced, ResendGuard};
 use otp_api::Proof;
 use otp_api::locale::Language;
@@ -37,7 +38,7 @@ impl Service {
         self.enter(Step::Send, ip, now)
             .inspect_err(|_| metrics::record(Metric::Refused(RefusedBy::ClientSends)))?;
         let outcome = self
-            .resend_admitted(flow_id, proof, language, ip, now)
+            .resend_admitted(flow_id, proof, language, ip, &client.browser, now)
             .await;
         match &outcome {
             Err(ServiceError::ResendTooSoon { .. }) => {
@@ -67,6 +68,7 @@ impl Service {
         proof: Option<&Proof>,
         language: Option<&'static Language>,
         ip: IpAddr,
+        browser: &Browser,
         now: u64,
     ) -> Result<Resent, ServiceError> {
         let current = self
@@ -97,14 +99,16 @@ impl Service {
             max_sends: self.policy.max_sends_per_flow,
             max_attempts: self.policy.max_attempts,
         };
-        let admission = self
-            .limiter
-            .send_admission(&current.email, ip, now, solved.as_ref());
-        match self
-            .store
-            .replace_code(&flow_id, &new, guard, &admission.admission)
-            .await?
-        {
+        let owner = self.owner(browser, &current.email, now).await;
+        let admission =
+            self.limiter
+                .send_admission(&current.email, ip, now, solved.as_ref(), owner.as_deref());
+        let (replaced, app) = tokio::join!(
+            self.store
+                .replace_code(&flow_id, &new, guard, &admission.admission),
+            self.app_of(current.sign_in.as_ref()),
+        );
+        match replaced? {
             Replaced::Done => {}
             Replaced::Refused(record) => {
                 // Another request changed the flow since we read it.
@@ -119,7 +123,7 @@ impl Service {
             }
         }
 
-        if let Err(mail_error) = self.deliver(&current.email, code, language).await {
+        if let Err(mail_error) = self.deliver(&current.email, code, language, app).await {
             let ttl = self.policy.gc_at(current.expires_at);
             if let Err(e) = self.store.restore_code(&current, ttl, &code_hash).await {
                 tracing::error!(error = %e, "could not restore the code after a failed resend");

@@ -116,13 +116,16 @@ impl Service {
             sign_in,
             language,
         };
-        let admission = self
-            .limiter
-            .send_admission(&email, ip, now, solved.as_ref());
-        let created = self
-            .store
-            .create_flow(&flow, ttl, idempotency.as_ref(), &admission.admission)
-            .await?;
+        let owner = self.owner(&client.browser, &email, now).await;
+        let admission =
+            self.limiter
+                .send_admission(&email, ip, now, solved.as_ref(), owner.as_deref());
+        let (created, app) = tokio::join!(
+            self.store
+                .create_flow(&flow, ttl, idempotency.as_ref(), &admission.admission),
+            self.app_of(flow.sign_in.as_ref()),
+        );
+        let created = created?;
         // A request the store refused or answered with an earlier flow
         // keeps its token: the gate counts every request that reaches the
         // store, so a client hammering a spent address meets its own budget.
@@ -140,7 +143,7 @@ impl Service {
         }
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
 
-        if let Err(mail_error) = self.deliver(&email, code, language).await {
+        if let Err(mail_error) = self.deliver(&email, code, language, app).await {
             // Undo: the person got nothing, so nothing may count against them.
             let cleanup = self
                 .store
@@ -159,7 +162,7 @@ impl Service {
             return Err(mail_error.into());
         }
         metrics::record(Metric::CodeSent);
-        tracing::info!(to = %email.masked(), proof = solved.is_some(), "code sent");
+        tracing::info!(to = %email.masked(), proof = solved.is_some(), owner = owner.is_some(), "code sent");
         Ok(Sent {
             flow_id,
             expires_in: self.policy.code_ttl.as_secs(),

@@ -152,9 +152,7 @@ impl Codes {
     }
 }
 
-const CLIENT: Client = Client {
-    ip: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-};
+const CLIENT: Client = Client::at(Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
 
 struct Fixture {
     store: Arc<Faulty>,
@@ -313,12 +311,15 @@ async fn replays_count_against_the_same_five_tries() {
 #[tokio::test]
 async fn a_request_without_a_client_address_is_refused() {
     let f = fixture();
-    let unknown = Client { ip: None };
-    let send = f.service.send(to("ann@example.com"), unknown).await;
+    let unknown = Client::at(None);
+    let send = f.service.send(to("ann@example.com"), unknown.clone()).await;
     assert!(matches!(send, Err(ServiceError::ClientUnknown)), "{send:?}");
     assert!(f.mailer.0.lock().unwrap().is_empty(), "nothing was sent");
     let (flow, code) = f.start().await;
-    let verify = f.service.verify(flow.as_str(), &code, unknown).await;
+    let verify = f
+        .service
+        .verify(flow.as_str(), &code, unknown.clone())
+        .await;
     assert!(
         matches!(verify, Err(ServiceError::ClientUnknown)),
         "{verify:?}"
@@ -375,17 +376,13 @@ async fn a_refused_request_costs_at_most_one_write() {
 
     // The address's free budget spent: the challenge costs the one write.
     let third = other(f.store.clone());
-    let owner = Client {
-        ip: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9))),
-    };
+    let owner = Client::at(Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9))));
     for _ in 0..Limits::default().sends_per_email_per_day {
-        let stranger = Client {
-            ip: Some(IpAddr::V4(Ipv4Addr::new(127, 0, 1, rand::random()))),
-        };
+        let stranger = Client::at(Some(IpAddr::V4(Ipv4Addr::new(127, 0, 1, rand::random()))));
         let _ = third.send(to("ann@example.com"), stranger).await;
     }
     let before = f.store.writes();
-    let asked = third.send(to("ann@example.com"), owner).await;
+    let asked = third.send(to("ann@example.com"), owner.clone()).await;
     assert!(
         matches!(asked, Err(ServiceError::ProofRequired(_))),
         "{asked:?}"

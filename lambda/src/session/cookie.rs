@@ -23,7 +23,7 @@ const ATTRIBUTES: &str = "Path=/; Secure; HttpOnly; SameSite=Lax";
 /// yet checked against the store) and its device's marks (their tag
 /// checked). A cookie that does not read as the service writes it is as if
 /// absent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Browser {
     pub session: Option<SessionCookie>,
     pub device: Option<DeviceMarks>,

@@ -60,6 +60,11 @@ pub(super) fn limits_from(env: &Env) -> Result<Limits, SettingsError> {
         // At most 24, so the hardest challenge (6 bits more) stays
         // solvable within its five minutes in a browser.
         pow_difficulty: env.bounded_or("OTP_POW_DIFFICULTY", defaults.pow_difficulty, 1..=24)?,
+        sends_per_device_per_day: env.bounded_or(
+            "OTP_SENDS_PER_DEVICE_PER_DAY",
+            defaults.sends_per_device_per_day,
+            1..=10_000,
+        )?,
         failures_per_email_per_day: env.bounded_or(
             "OTP_FAILURES_PER_EMAIL_PER_DAY",
             defaults.failures_per_email_per_day,

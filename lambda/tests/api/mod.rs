@@ -8,5 +8,6 @@ mod flow;
 mod languages;
 mod limits;
 mod openapi;
+mod owner;
 mod rotation;
 mod sign_in;

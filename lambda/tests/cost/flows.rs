@@ -3,7 +3,9 @@
 //!
 //! - a verification: send, one wrong code, the right code;
 //! - an app's sign-in: `/authorize`, the page's `/api/sign-in`, send, the
-//!   right code, `/token`, `/userinfo`.
+//!   right code, `/token`, `/userinfo`;
+//! - a silent sign-in with the session that sign-in left: `/authorize` with
+//!   `prompt=none`, `/token`, `/userinfo`; no mail.
 
 use crate::support::{Inbox, random_token, s256};
 use serde_json::{Value, json};
@@ -17,6 +19,7 @@ pub const REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Authorize,
+    SilentAuthorize,
     SignInPage,
     Send,
     WrongVerify,
@@ -99,50 +102,36 @@ impl Flows {
         after(Step::Verify);
     }
 
-    /// An app's sign-in, from `/authorize` to `/userinfo`; `after` runs
-    /// after each step.
-    pub async fn sign_in(&self, mut after: impl FnMut(Step)) {
+    /// `GET /authorize` for the shop, with `cookie` and `prompt=none` when
+    /// given: the answer and the PKCE verifier.
+    async fn authorize(&self, cookie: Option<&str>) -> (reqwest::Response, String) {
         let verifier = random_token(32);
         let challenge = s256(&verifier);
-        let response = self
-            .http
-            .get(format!("{}/authorize", self.base))
-            .query(&[
-                ("response_type", "code"),
-                ("client_id", CLIENT_ID),
-                ("redirect_uri", REDIRECT_URI),
-                ("scope", "openid email"),
-                ("state", &random_token(8)),
-                ("nonce", &random_token(8)),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let (state, nonce) = (random_token(8), random_token(8));
+        let mut query = vec![
+            ("response_type", "code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("scope", "openid email"),
+            ("state", &state),
+            ("nonce", &nonce),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ];
+        let mut request = self.http.get(format!("{}/authorize", self.base));
+        if let Some(cookie) = cookie {
+            query.push(("prompt", "none"));
+            request = request.header("cookie", cookie);
+        }
+        let response = request.query(&query).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 303);
-        let location = response.headers()["location"].to_str().unwrap().to_owned();
-        let sign_in = location
-            .strip_prefix("/?sign_in=")
-            .expect("the page with its sign-in")
-            .to_owned();
-        after(Step::Authorize);
+        (response, verifier)
+    }
 
-        let (status, answer) = self
-            .post_json("/api/sign-in", json!({ "sign_in": sign_in }))
-            .await;
-        assert_eq!(status, 200, "{answer}");
-        after(Step::SignInPage);
-
-        let email = format!("cost-{}@example.com", random_token(6).to_lowercase());
-        let flow_id = self.send(&email, Some(&sign_in)).await;
-        after(Step::Send);
-        let code = self.inbox.wait_for_code(&email, 1).await;
-        let (status, approved) = self.verify(&flow_id, &code).await;
-        assert_eq!(status, 200, "{approved}");
-        after(Step::Verify);
-
-        let redirect = url::Url::parse(approved["redirect_to"].as_str().unwrap()).unwrap();
+    /// `/token` for `redirect_to`'s code, then `/userinfo`; `after` runs
+    /// after each.
+    async fn redeem(&self, redirect_to: &str, verifier: &str, mut after: impl FnMut(Step)) {
+        let redirect = url::Url::parse(redirect_to).unwrap();
         let auth_code = redirect
             .query_pairs()
             .find(|(k, _)| k == "code")
@@ -156,7 +145,7 @@ impl Flows {
                 ("grant_type", "authorization_code"),
                 ("code", &auth_code),
                 ("redirect_uri", REDIRECT_URI),
-                ("code_verifier", &verifier),
+                ("code_verifier", verifier),
             ])
             .send()
             .await
@@ -174,5 +163,59 @@ impl Flows {
             .unwrap();
         assert_eq!(response.status().as_u16(), 200);
         after(Step::UserInfo);
+    }
+
+    /// An app's sign-in, from `/authorize` to `/userinfo`; `after` runs
+    /// after each step. The session cookie it left.
+    pub async fn sign_in(&self, mut after: impl FnMut(Step)) -> String {
+        let (response, verifier) = self.authorize(None).await;
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let sign_in = location
+            .strip_prefix("/?sign_in=")
+            .expect("the page with its sign-in")
+            .to_owned();
+        after(Step::Authorize);
+
+        let (status, answer) = self
+            .post_json("/api/sign-in", json!({ "sign_in": sign_in }))
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        after(Step::SignInPage);
+
+        let email = format!("cost-{}@example.com", random_token(6).to_lowercase());
+        let flow_id = self.send(&email, Some(&sign_in)).await;
+        after(Step::Send);
+        let code = self.inbox.wait_for_code(&email, 1).await;
+        let response = self
+            .http
+            .post(format!("{}/api/otp/verify", self.base))
+            .json(&json!({ "flow_id": flow_id, "code": code }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next())
+            .find(|c| c.starts_with("__Host-otp-session="))
+            .expect("a session cookie")
+            .to_owned();
+        let approved: Value = response.json().await.unwrap();
+        after(Step::Verify);
+        self.redeem(approved["redirect_to"].as_str().unwrap(), &verifier, after)
+            .await;
+        cookie
+    }
+
+    /// A silent sign-in with the session `cookie`: `/authorize` with
+    /// `prompt=none` straight back to the app, `/token`, `/userinfo`.
+    pub async fn silent_sign_in(&self, cookie: &str, mut after: impl FnMut(Step)) {
+        let (response, verifier) = self.authorize(Some(cookie)).await;
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with(REDIRECT_URI), "{location}");
+        after(Step::SilentAuthorize);
+        self.redeem(&location, &verifier, after).await;
     }
 }

@@ -97,15 +97,24 @@ fn each_flow_writes_this_much_log() {
     let verification = measure(&server.seen[from..]);
 
     let from = server.seen.len();
-    runtime.block_on(flows.sign_in(|_| {}));
+    let cookie = runtime.block_on(flows.sign_in(|_| {}));
     server.wait_until("six requests answered", |seen| answered(&seen[from..]) == 6);
     let sign_in = measure(&server.seen[from..]);
+
+    let from = server.seen.len();
+    runtime.block_on(flows.silent_sign_in(&cookie, |_| {}));
+    server.wait_until("three requests answered", |seen| {
+        answered(&seen[from..]) == 3
+    });
+    let silent = measure(&server.seen[from..]);
 
     println!();
     report("start (once per instance)", 0, &start);
     report("verification (flow a)", 3, &verification);
     report("sign-in (flow b)", 6, &sign_in);
+    report("silent sign-in (flow c)", 3, &silent);
     // Every request writes at least its latency metric.
     assert!(verification.metric_lines >= 3, "{verification:?}");
     assert!(sign_in.metric_lines >= 6, "{sign_in:?}");
+    assert!(silent.metric_lines >= 3, "{silent:?}");
 }

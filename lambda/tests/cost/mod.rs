@@ -62,7 +62,7 @@ const VERIFICATION: &[(Step, &[&str])] = &[
 const SIGN_IN: &[(Step, &[&str])] = &[
     (Step::Authorize, &["PutItem authreq"]),
     (Step::SignInPage, &["GetItem authreq (consistent)"]),
-    (Step::Send, &[SEND]),
+    (Step::Send, &["GetItem authreq (consistent)", SEND]),
     (
         Step::Verify,
         &[
@@ -71,6 +71,17 @@ const SIGN_IN: &[(Step, &[&str])] = &[
             "UpdateItem authreq",
             "UpdateItem flow",
             "UpdateItem flow",
+        ],
+    ),
+    (Step::Token, &["UpdateItem authreq"]),
+    (Step::UserInfo, &["GetItem authreq (consistent)"]),
+];
+const SILENT: &[(Step, &[&str])] = &[
+    (
+        Step::SilentAuthorize,
+        &[
+            "GetItem session (consistent)",
+            "TransactWriteItems authreq+session",
         ],
     ),
     (Step::Token, &["UpdateItem authreq"]),
@@ -191,16 +202,25 @@ async fn each_step_makes_exactly_these_store_calls() {
     let verification = check_flow("verification (flow a)", &steps, VERIFICATION);
 
     let mut steps = Vec::new();
-    flows
+    let cookie = flows
         .sign_in(|step| steps.push((step, recorder.take())))
         .await;
     let sign_in = check_flow("sign-in (flow b)", &steps, SIGN_IN);
 
+    let mut steps = Vec::new();
+    flows
+        .silent_sign_in(&cookie, |step| steps.push((step, recorder.take())))
+        .await;
+    let silent = check_flow("silent sign-in (flow c)", &steps, SILENT);
+
     println!(
-        "\nper 10 000: verifications {} RRU, {} WRU; sign-ins {} RRU, {} WRU",
+        "\nper 10 000: verifications {} RRU, {} WRU; sign-ins {} RRU, {} WRU; \
+         silent sign-ins {} RRU, {} WRU",
         verification.read * 1e4,
         verification.write * 1e4,
         sign_in.read * 1e4,
-        sign_in.write * 1e4
+        sign_in.write * 1e4,
+        silent.read * 1e4,
+        silent.write * 1e4
     );
 }

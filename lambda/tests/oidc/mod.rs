@@ -26,6 +26,7 @@
 //!   (`prompt=none`, `prompt=login`, `max_age`, `id_token_hint`, "Continue");
 //! - [`refresh`]: refresh tokens, their rotation and reuse;
 //! - [`logout`]: RP-initiated and back-channel logout, signing out everywhere;
+//! - [`mail`]: a sign-in's code mail names the app;
 //! - [`session_refusals`]: what the session refuses, one test each;
 //! - [`without_pkce`]: a confidential client registered without PKCE;
 //! - [`passkeys`]: adding a passkey after a code, signing in with it (no
@@ -47,6 +48,7 @@ mod discovery;
 mod keys;
 mod logout;
 mod logs;
+mod mail;
 mod passkey_refusals;
 mod passkeys;
 mod receiver;

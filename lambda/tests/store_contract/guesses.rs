@@ -159,9 +159,7 @@ impl Mailer for LastCode {
 /// budget stands between the guesses and the flow.
 fn client(i: usize) -> Client {
     let [_, _, a, b] = (i as u32).to_be_bytes();
-    Client {
-        ip: Some(IpAddr::V4(Ipv4Addr::new(10, 9, a, b))),
-    }
+    Client::at(Some(IpAddr::V4(Ipv4Addr::new(10, 9, a, b))))
 }
 
 pub(crate) async fn parallel_guesses_compare_at_most_five_codes(store: Arc<dyn Store>) {

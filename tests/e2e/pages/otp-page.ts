@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import type { Inbox } from '../support/mail';
 
 /**
  * The verification page as a person uses it: type an address, get a code,
@@ -22,6 +23,18 @@ export class OtpPage {
   readonly cancelButton: Locator;
   /** The page's heading: "Continue to {app}" when an app asked. */
   readonly heading: Locator;
+  /** The Signed in screen of a visit: "Signed in as {email}" and its choices. */
+  readonly signedIn: Locator;
+  readonly signOutButton: Locator;
+  readonly signOutEverywhereButton: Locator;
+  readonly anotherAddressButton: Locator;
+  /** On an app's sign-in with a session: finishes it without a code. */
+  readonly continueButton: Locator;
+  /** On the Continue and logout screens: who is signed in ("as {email}"). */
+  readonly who: Locator;
+  /** On a logout an app asked for: "Sign out" and "Stay signed in". */
+  readonly confirmLogoutButton: Locator;
+  readonly staySignedInButton: Locator;
 
   constructor(readonly page: Page) {
     const id = (testId: string) => page.getByTestId(testId);
@@ -38,6 +51,14 @@ export class OtpPage {
     this.checkProgress = id('check-progress');
     this.cancelButton = id('cancel-button');
     this.heading = page.getByRole('heading', { level: 1 });
+    this.signedIn = id('signed-in');
+    this.signOutButton = id('sign-out-button');
+    this.signOutEverywhereButton = id('sign-out-everywhere-button');
+    this.anotherAddressButton = id('another-address-button');
+    this.continueButton = id('continue-button');
+    this.who = page.locator('#who');
+    this.confirmLogoutButton = id('confirm-logout-button');
+    this.staySignedInButton = id('stay-signed-in-button');
   }
 
   /** Opens the page and waits until the WebAssembly app has drawn the first screen. */
@@ -60,6 +81,17 @@ export class OtpPage {
     expect(response.status(), await response.text()).toBe(202);
     await expect(this.codeInput).toBeVisible();
     return ((await response.json()) as { flow_id: string }).flow_id;
+  }
+
+  /**
+   * Signs in on the plain page with the code mailed to `inbox`'s address
+   * and waits for the Verified screen, which says who is signed in.
+   */
+  async signInWithCode(inbox: Inbox): Promise<void> {
+    await this.open();
+    await this.sendCodeTo(inbox.address);
+    await this.typeCode(await inbox.nextCode());
+    await expect(this.verified).toContainText(inbox.address);
   }
 
   /** Types `address` and asks for a code, without waiting for the outcome. */

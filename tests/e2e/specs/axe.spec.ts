@@ -1,29 +1,16 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
 import { test, expect } from '../support/fixtures';
+import { audit } from '../support/axe';
 import { Inbox } from '../support/mail';
 
 /**
  * The automated WCAG 2.2 A/AA audit (axe-core) of every screen the page can
  * show: the address, the code (also after a wrong one), verified, an app's
- * named sign-in, and a sign-in that is over; in English, and in Arabic
- * (right to left).
+ * named sign-in, and a sign-in that is over; signed in on a visit,
+ * "Continue" to an app, and a logout an app asked for; in English, and in
+ * Arabic (right to left).
  */
 const app = process.env.OTP_E2E_APP_URL;
 if (!app) throw new Error('OTP_E2E_APP_URL is not set: run the tests with tests/e2e/run');
-
-async function audit(page: Page, screen: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
-    .analyze();
-  const found = violations.map((v) => ({
-    rule: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.map((n) => n.target.join(' ')),
-  }));
-  expect(found, `axe violations on the ${screen} screen`).toEqual([]);
-}
 
 for (const [lang, continueTo] of [
   ['en', 'Continue to Example Shop'],
@@ -62,6 +49,22 @@ for (const [lang, continueTo] of [
       await page.goto('/?sign_in=AAAAAAAAAAAAAAAAAAAAAA');
       await expect(otp.error).toBeVisible();
       await audit(page, 'sign-in over');
+    });
+
+    test("the session's screens pass the WCAG audit", async ({ otp, page, request }) => {
+      const inbox = Inbox.fresh(request);
+      await otp.signInWithCode(inbox);
+      await page.goto('/');
+      await expect(otp.signedIn).toContainText(inbox.address);
+      await audit(page, 'signed in');
+
+      await page.goto(`${app}/login`);
+      await expect(otp.continueButton).toBeFocused();
+      await audit(page, 'continue');
+
+      await page.goto('/logout?client_id=example-shop');
+      await expect(otp.confirmLogoutButton).toBeFocused();
+      await audit(page, 'logout');
     });
   });
 }

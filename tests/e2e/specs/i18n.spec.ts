@@ -66,7 +66,7 @@ test.describe('a German browser', () => {
     await expect(otp.resendButton).toContainText(/^Code erneut senden/);
 
     await otp.typeCode(await inbox.nextCode());
-    await expect(otp.verified).toContainText(`${address} ist bestätigt.`);
+    await expect(otp.verified).toContainText(`Angemeldet als ${address}`);
     await expect(page.getByRole('heading', { level: 2 })).toHaveText('E-Mail-Adresse bestätigt');
   });
 });

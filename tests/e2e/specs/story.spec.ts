@@ -26,7 +26,7 @@ test('a person verifies their address with the code from the email', async ({
   await otp.pasteCode(`${code.slice(0, 3)} ${code.slice(3)}`);
 
   await expect(otp.verified).toBeVisible();
-  await expect(otp.verified).toContainText(`${address} is confirmed`);
+  await expect(otp.verified).toContainText(`Signed in as ${address}`);
   await expect(otp.codeInput).toHaveCount(0);
   // The heading takes the focus, so a screen reader reads the outcome, and
   // the outcome is said once.

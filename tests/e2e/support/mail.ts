@@ -54,6 +54,11 @@ export class Inbox {
     return new Inbox(request, address, (await messagesTo(request, address)).length);
   }
 
+  /** How many messages the address has received so far. */
+  async count(): Promise<number> {
+    return (await messagesTo(this.request, this.address)).length;
+  }
+
   /**
    * Waits for the next message and returns its code. The code is read from
    * the origin-bound last line (`@host #123456`) and must match the one in

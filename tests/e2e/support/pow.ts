@@ -27,3 +27,10 @@ export function proofRequired(token: string, difficulty: number): string {
     },
   });
 }
+
+/** The first nonce that `satisfies` the puzzle: what a client's solver finds. */
+export function solve(token: string, difficulty: number): number {
+  let nonce = 0;
+  while (!satisfies(token, nonce, difficulty)) nonce += 1;
+  return nonce;
+}

@@ -18,6 +18,8 @@ enum Scope {
     Client,
     AddressAndClient,
     Address,
+    /// The owner's device, in place of the two above.
+    Device,
 }
 
 /// A new message's admission and what each of its charges means.
@@ -36,6 +38,8 @@ pub(crate) struct SendAdmission {
 pub(crate) enum Refused {
     /// The client's own budget is spent until `retry_after` from now.
     Client { retry_after: u64 },
+    /// The owner's device has spent its own budget until `retry_after`.
+    Device { retry_after: u64 },
     /// A budget of the address is spent: answered with the one coarse wait
     /// of every address-scoped refusal.
     Address,
@@ -48,13 +52,15 @@ pub(crate) enum Refused {
 
 impl Limiter {
     /// What a message to `email` from `ip` must pass at `now`; `proof` is a
-    /// checked solution the request carried.
+    /// checked solution the request carried; `owner` the budget subject of
+    /// the owner's device, when the browser proved the address.
     pub(crate) fn send_admission(
         &self,
         email: &Email,
         ip: IpAddr,
         now: u64,
         proof: Option<&pow::Solved>,
+        owner: Option<&str>,
     ) -> SendAdmission {
         let client = ip_subject(ip);
         let free = self.limits.sends_per_email_per_day;
@@ -72,29 +78,42 @@ impl Limiter {
             }
             None => free,
         };
-        let budgets = [
-            (
-                Scope::Client,
-                "send-ip",
-                client.clone(),
-                self.limits.sends_per_ip_per_hour,
-                HOUR,
-            ),
-            (
-                Scope::AddressAndClient,
-                "send-pair",
-                format!("{}\0{client}", email.budget_key()),
-                self.limits.sends_per_email_per_client_per_day,
-                DAY,
-            ),
-            (
-                Scope::Address,
-                "send-email",
-                email.budget_key().to_owned(),
-                address_limit,
-                DAY,
-            ),
-        ];
+        let client_budget = (
+            Scope::Client,
+            "send-ip",
+            client.clone(),
+            self.limits.sends_per_ip_per_hour,
+            HOUR,
+        );
+        let budgets = match owner {
+            None => vec![
+                client_budget,
+                (
+                    Scope::AddressAndClient,
+                    "send-pair",
+                    format!("{}\0{client}", email.budget_key()),
+                    self.limits.sends_per_email_per_client_per_day,
+                    DAY,
+                ),
+                (
+                    Scope::Address,
+                    "send-email",
+                    email.budget_key().to_owned(),
+                    address_limit,
+                    DAY,
+                ),
+            ],
+            Some(owner) => vec![
+                client_budget,
+                (
+                    Scope::Device,
+                    "send-device",
+                    owner.to_owned(),
+                    self.limits.sends_per_device_per_day,
+                    DAY,
+                ),
+            ],
+        };
         let mut admission = Admission {
             now,
             ..Admission::default()
@@ -138,6 +157,7 @@ impl Limiter {
     pub(crate) fn refused_budget(&self, send: &SendAdmission, refusal: &Refusal) -> RefusedBy {
         match self.refused(send, *refusal) {
             Refused::Client { .. } => RefusedBy::ClientSends,
+            Refused::Device { .. } => RefusedBy::DeviceSends,
             Refused::NeedsProof { .. } => RefusedBy::ProofRequired,
             Refused::Suppressed => RefusedBy::Suppressed,
             Refused::Address => match refusal {
@@ -157,6 +177,11 @@ impl Limiter {
         match refusal {
             Refusal::Budget { index, count } => match send.scopes.get(index) {
                 Some(Scope::Client) => Refused::Client {
+                    retry_after: send.window_ends[index]
+                        .saturating_sub(send.admission.now)
+                        .max(1),
+                },
+                Some(Scope::Device) => Refused::Device {
                     retry_after: send.window_ends[index]
                         .saturating_sub(send.admission.now)
                         .max(1),

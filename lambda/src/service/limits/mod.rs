@@ -16,6 +16,19 @@
 //!    ([`crate::domain::pow`]) instead of being refused, so strangers cannot
 //!    lock the owner out; with a proof, up to the absolute cap.
 //!
+//! A message from the address's owner — a browser whose device cookie holds
+//! a mark of the address's identity from a code in the last 30 days, or
+//! whose live session is of that identity ([`crate::domain::device`]) — is
+//! counted instead against that device's own budget: sends per device and
+//! identity per day, in place of 2. and 3. So strangers who spend the
+//! address's budgets (from many clients, with proofs of work) never keep the
+//! owner's browser from a code. Only a code from the mailbox makes a mark, so
+//! marks are as many as devices that read the mailbox; a first-time device
+//! still meets the address's budgets. Lockouts and suppressions hold for
+//! the owner too. The device's budget keys on the device and the identity
+//! (split, the safe side: at worst one person's two spellings have two
+//! budgets, each bounded).
+//!
 //! Address-scoped refusals all answer alike, with a coarse wait
 //! ([`ADDRESS_RETRY_AFTER`]), so the answer does not tell which budget of the
 //! address is spent or when it renews. Every address budget keys on the
@@ -68,6 +81,9 @@ pub struct Limits {
     pub failures_per_email_per_day: u32,
     /// Messages one client (IPv4 address, IPv6 /64) may send per hour.
     pub sends_per_ip_per_hour: u32,
+    /// Messages a device that proved an address may have sent to it per
+    /// day, in place of the address's budgets.
+    pub sends_per_device_per_day: u32,
     /// Verifies that approve nothing, per client per hour.
     pub verifies_per_ip_per_hour: u32,
     /// Leading zero bits of the easiest proof of work.
@@ -112,6 +128,7 @@ impl Default for Limits {
             max_sends_per_email_per_day: 20,
             failures_per_email_per_day: 20,
             sends_per_ip_per_hour: 20,
+            sends_per_device_per_day: 10,
             verifies_per_ip_per_hour: 60,
             pow_difficulty: 18,
             authorizes_per_ip_per_hour: 60,

@@ -24,7 +24,7 @@ fn spellings_of_one_mailbox_share_the_address_budgets() {
     let ip: IpAddr = "203.0.113.7".parse().unwrap();
     let keys = |address: &str| {
         let email = Email::parse(address).unwrap();
-        let send = b.send_admission(&email, ip, 1_000_000, None);
+        let send = b.send_admission(&email, ip, 1_000_000, None, None);
         (
             send.admission.charges[1..].to_vec(),
             send.admission.locks,
@@ -45,7 +45,7 @@ fn the_client_comes_first_and_a_proof_pays_for_what_it_was_asked() {
     let b = budget();
     let ip: IpAddr = "203.0.113.7".parse().unwrap();
     let email = Email::parse("ann@example.com").unwrap();
-    let free = b.send_admission(&email, ip, 1_000_000, None);
+    let free = b.send_admission(&email, ip, 1_000_000, None, None);
     assert!(free.admission.charges[0].key.starts_with("limit#send-ip#"));
     assert_eq!(
         free.admission.charges[2].limit,
@@ -63,7 +63,7 @@ fn the_client_comes_first_and_a_proof_pays_for_what_it_was_asked() {
             expires_at: 1_000_300,
             difficulty,
         };
-        b.send_admission(&email, ip, 1_000_000, Some(&solved))
+        b.send_admission(&email, ip, 1_000_000, Some(&solved), None)
             .admission
     };
     let easiest = paid(18);
@@ -86,14 +86,14 @@ fn refusals_of_the_address_look_alike_and_its_free_budget_asks_for_work() {
     let b = budget();
     let ip: IpAddr = "203.0.113.7".parse().unwrap();
     let email = Email::parse("ann@example.com").unwrap();
-    let free = b.send_admission(&email, ip, 1_000_000, None);
+    let free = b.send_admission(&email, ip, 1_000_000, None, None);
     let pair = b.refused(&free, Refusal::Budget { index: 1, count: 5 });
     let solved = pow::Solved {
         mark: "ab".into(),
         expires_at: 1_000_300,
         difficulty: 18,
     };
-    let paid = b.send_admission(&email, ip, 1_000_000, Some(&solved));
+    let paid = b.send_admission(&email, ip, 1_000_000, Some(&solved), None);
     // Past what the proof paid for, under the cap: more work.
     assert_eq!(
         b.refused(
@@ -146,7 +146,7 @@ fn the_metrics_name_the_budget_the_answer_hides() {
     let b = budget();
     let ip: IpAddr = "203.0.113.7".parse().unwrap();
     let email = Email::parse("ann@example.com").unwrap();
-    let free = b.send_admission(&email, ip, 1_000_000, None);
+    let free = b.send_admission(&email, ip, 1_000_000, None, None);
     let budget = |refusal| b.refused_budget(&free, &refusal);
     use metrics::RefusedBy as B;
     assert_eq!(
@@ -174,6 +174,53 @@ fn the_metrics_name_the_budget_the_answer_hides() {
     assert_eq!(budget(Refusal::Locked { until: 0, n: 1 }), B::ProofRequired);
     assert_eq!(budget(Refusal::ProofSpent), B::ProofRequired);
     assert_eq!(budget(Refusal::Suppressed { until: 1 }), B::Suppressed);
+}
+
+/// The owner's device replaces the address's budgets with its own: the
+/// client's stays, lockouts and suppressions stay, and a refusal of the
+/// device's budget is told exactly, like the client's own.
+#[test]
+fn the_owners_device_is_charged_in_place_of_the_address() {
+    let b = budget();
+    let ip: IpAddr = "203.0.113.7".parse().unwrap();
+    let email = Email::parse("ann@example.com").unwrap();
+    let free = b.send_admission(&email, ip, 1_000_000, None, None);
+    let owned = b.send_admission(&email, ip, 1_000_000, None, Some("device:ann"));
+    let scopes = |send: &SendAdmission| -> Vec<String> {
+        send.admission
+            .charges
+            .iter()
+            .map(|c| keys::counter_scope(&c.key).unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(scopes(&free), ["send-ip", "send-pair", "send-email"]);
+    assert_eq!(scopes(&owned), ["send-ip", "send-device"]);
+    assert_eq!(owned.admission.charges[0], free.admission.charges[0]);
+    assert_eq!(
+        owned.admission.charges[1].limit,
+        Limits::default().sends_per_device_per_day
+    );
+    assert_eq!(owned.admission.locks, free.admission.locks);
+    assert_eq!(owned.admission.suppressions, free.admission.suppressions);
+    let other = b.send_admission(&email, ip, 1_000_000, None, Some("device:bob"));
+    assert_ne!(
+        other.admission.charges[1].key,
+        owned.admission.charges[1].key
+    );
+    let spent = Refusal::Budget {
+        index: 1,
+        count: 10,
+    };
+    assert_eq!(
+        b.refused(&owned, spent),
+        Refused::Device {
+            retry_after: DAY - 1_000_000 % DAY
+        }
+    );
+    assert_eq!(
+        b.refused_budget(&owned, &spent),
+        metrics::RefusedBy::DeviceSends
+    );
 }
 
 #[test]
