@@ -62,6 +62,15 @@ try-again = إعادة المحاولة
 checking-device = جارٍ فحص جهازك
 unreachable = تعذّر الوصول إلى الخدمة. يُرجى التحقق من اتصالك ثم إعادة المحاولة.
 language = اللغة
+passkey-sign-in = تسجيل الدخول بمفتاح مرور
+passkey-offer = سجّل الدخول أسرع في المرة القادمة بمفتاح مرور
+passkey-create = إنشاء مفتاح مرور
+not-now = ليس الآن
+passkeys = مفاتيح المرور
+passkey-remove = إزالة
+passkey-added = أُضيف في { $date }
+passkey-last-used = آخر استخدام في { $date }
+close = إغلاق
 
 error-invalid-request = تعذّرت قراءة الطلب. يُرجى إعادة تحميل الصفحة والمحاولة مرة أخرى.
 error-payload-too-large = الطلب كبير جدًا.

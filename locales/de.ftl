@@ -49,6 +49,15 @@ try-again = Erneut versuchen
 checking-device = Ihr Gerät wird geprüft
 unreachable = Der Dienst ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es dann erneut.
 language = Sprache
+passkey-sign-in = Mit einem Passkey anmelden
+passkey-offer = Melden Sie sich nächstes Mal schneller mit einem Passkey an
+passkey-create = Passkey erstellen
+not-now = Jetzt nicht
+passkeys = Passkeys
+passkey-remove = Entfernen
+passkey-added = Hinzugefügt am { $date }
+passkey-last-used = Zuletzt verwendet am { $date }
+close = Schließen
 
 error-invalid-request = Die Anfrage konnte nicht gelesen werden. Laden Sie die Seite neu und versuchen Sie es erneut.
 error-payload-too-large = Die Anfrage ist zu groß.

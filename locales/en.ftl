@@ -72,6 +72,20 @@ checking-device = Checking your device
 unreachable = The service could not be reached. Check your connection, then try again.
 # The label of the language menu.
 language = Language
+# Passkeys. The button under the address field: signs in with a passkey this device or phone has, without a code.
+passkey-sign-in = Sign in with a passkey
+# Offered once after a code was approved.
+passkey-offer = Sign in faster next time with a passkey
+passkey-create = Create a passkey
+# Declines the offer; it is not made again on this device.
+not-now = Not now
+# Opens the list of the person's passkeys; also the list's heading.
+passkeys = Passkeys
+passkey-remove = Remove
+# $date is when the passkey was added, or last used, as the device writes dates.
+passkey-added = Added { $date }
+passkey-last-used = Last used { $date }
+close = Close
 
 # The service's refusals (an address that does not receive mail, a code that expired, …).
 error-invalid-request = The request could not be read. Reload the page and try again.

@@ -49,6 +49,15 @@ try-again = Reintentar
 checking-device = Comprobando su dispositivo
 unreachable = No se pudo conectar con el servicio. Compruebe su conexión y vuelva a intentarlo.
 language = Idioma
+passkey-sign-in = Iniciar sesión con una llave de acceso
+passkey-offer = Inicia sesión más rápido la próxima vez con una llave de acceso
+passkey-create = Crear una llave de acceso
+not-now = Ahora no
+passkeys = Llaves de acceso
+passkey-remove = Eliminar
+passkey-added = Añadida el { $date }
+passkey-last-used = Último uso el { $date }
+close = Cerrar
 
 error-invalid-request = No se pudo leer la solicitud. Vuelva a cargar la página e inténtelo de nuevo.
 error-payload-too-large = La solicitud es demasiado grande.

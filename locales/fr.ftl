@@ -49,6 +49,15 @@ try-again = Réessayer
 checking-device = Vérification de votre appareil
 unreachable = Impossible de joindre le service. Vérifiez votre connexion, puis réessayez.
 language = Langue
+passkey-sign-in = Se connecter avec une clé d’accès
+passkey-offer = Connectez-vous plus vite la prochaine fois avec une clé d’accès
+passkey-create = Créer une clé d’accès
+not-now = Pas maintenant
+passkeys = Clés d’accès
+passkey-remove = Supprimer
+passkey-added = Ajoutée le { $date }
+passkey-last-used = Dernière utilisation le { $date }
+close = Fermer
 
 error-invalid-request = La demande n’a pas pu être lue. Rechargez la page et réessayez.
 error-payload-too-large = La demande est trop volumineuse.

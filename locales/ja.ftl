@@ -37,6 +37,15 @@ try-again = 再試行
 checking-device = お使いのデバイスを確認しています
 unreachable = サービスに接続できませんでした。接続を確認してから、もう一度お試しください。
 language = 言語
+passkey-sign-in = パスキーでサインイン
+passkey-offer = 次回はパスキーでもっと速くサインイン
+passkey-create = パスキーを作成
+not-now = 後で
+passkeys = パスキー
+passkey-remove = 削除
+passkey-added = 追加日: { $date }
+passkey-last-used = 最終使用日: { $date }
+close = 閉じる
 
 error-invalid-request = リクエストを読み取れませんでした。ページを再読み込みして、もう一度お試しください。
 error-payload-too-large = リクエストが大きすぎます。

@@ -49,6 +49,15 @@ try-again = Tentar novamente
 checking-device = Verificando seu dispositivo
 unreachable = Não foi possível acessar o serviço. Verifique sua conexão e tente novamente.
 language = Idioma
+passkey-sign-in = Entrar com uma chave de acesso
+passkey-offer = Entre mais rápido da próxima vez com uma chave de acesso
+passkey-create = Criar uma chave de acesso
+not-now = Agora não
+passkeys = Chaves de acesso
+passkey-remove = Remover
+passkey-added = Adicionada em { $date }
+passkey-last-used = Último uso em { $date }
+close = Fechar
 
 error-invalid-request = Não foi possível ler a solicitação. Recarregue a página e tente novamente.
 error-payload-too-large = A solicitação é grande demais.

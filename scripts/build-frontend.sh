@@ -16,7 +16,8 @@
 # Needs: the wasm32-unknown-unknown target, wasm-bindgen-cli at the exact
 # version in Cargo.lock, wasm-opt (binaryen), brotli, gzip, sha256sum,
 # python3 (scripts/lib/page_build.py: the minifiers, and the module edits:
-# dead functions stubbed, import names shortened). Re-running with nothing
+# dead functions stubbed, import names shortened), terser (frontend/tools,
+# from npm: the scripts compressed and mangled). Re-running with nothing
 # changed redoes only the solver's sub-second wasm-opt and leaves dist/
 # untouched, so the backend is not rebuilt either.
 set -euo pipefail
@@ -28,6 +29,10 @@ DIST="$FRONTEND/dist"
 WORK="$TARGET_DIR/otp-frontend"
 PROFILE=wasm-release
 PAGE_BUILD=(python3 "$ROOT/scripts/lib/page_build.py")
+# terser 5 (frontend/tools, installed by scripts/setup): compresses and
+# mangles the scripts beyond page_build.py's comment and space removal.
+TERSER="$FRONTEND/tools/node_modules/.bin/terser"
+terse() { "$TERSER" "$1" --module --compress --mangle --output "$2"; }
 
 die() { echo "build-frontend: $*" >&2; exit 1; }
 
@@ -41,6 +46,7 @@ esac
 for tool in wasm-bindgen wasm-opt brotli gzip sha256sum python3; do
   command -v "$tool" >/dev/null || die "$tool not found on PATH"
 done
+[[ -x "$TERSER" ]] || die "terser not found in frontend/tools: scripts/setup run installs it"
 
 # wasm-bindgen's output only works with the exact library version it was built against.
 locked="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$ROOT/Cargo.lock")"
@@ -113,8 +119,10 @@ mkdir -p "$stage"
 wasm="otp-$(hash8 "$stage/otp_bg.wasm").wasm"
 mv "$stage/otp_bg.wasm" "$stage/$wasm"
 # The glue without the classes of the stubbed stream code.
-"${PAGE_BUILD[@]}" minify-js --drop-stream-classes "$stage/otp_full.js" "$stage/otp.tmp"
+"${PAGE_BUILD[@]}" minify-js --drop-stream-classes "$stage/otp_full.js" "$stage/otp.min"
 rm "$stage/otp_full.js"
+terse "$stage/otp.min" "$stage/otp.tmp"
+rm "$stage/otp.min"
 js="otp-$(hash8 "$stage/otp.tmp").js"
 mv "$stage/otp.tmp" "$stage/$js"
 "${PAGE_BUILD[@]}" minify-css "$FRONTEND/styles/app.css" "$stage/app.tmp"
@@ -139,8 +147,15 @@ rm "$stage/pow.min"
 pow="pow-$(hash8 "$stage/pow.tmp").js"
 mv "$stage/pow.tmp" "$stage/$pow"
 "${PAGE_BUILD[@]}" minify-js "$FRONTEND/boot.js" "$stage/boot.min"
-sed -e "s/@JS@/$js/g" -e "s/@WASM@/$wasm/g" -e "s/@POW@/$pow/g" "$stage/boot.min" >"$stage/boot.tmp"
-rm "$stage/boot.min"
+# Adding and listing passkeys, fetched when the page offers one or opens the list.
+"${PAGE_BUILD[@]}" minify-js "$FRONTEND/passkey.js" "$stage/passkey.min"
+terse "$stage/passkey.min" "$stage/passkey.tmp"
+rm "$stage/passkey.min"
+passkey="passkey-$(hash8 "$stage/passkey.tmp").js"
+mv "$stage/passkey.tmp" "$stage/$passkey"
+terse "$stage/boot.min" "$stage/boot.terse"
+sed -e "s/@JS@/$js/g" -e "s/@WASM@/$wasm/g" -e "s/@POW@/$pow/g" -e "s/@PASSKEY@/$passkey/g" "$stage/boot.terse" >"$stage/boot.tmp"
+rm "$stage/boot.min" "$stage/boot.terse"
 boot="boot-$(hash8 "$stage/boot.tmp").js"
 mv "$stage/boot.tmp" "$stage/$boot"
 sed -e "s/@CSS@/$css/g" -e "s/@JS@/$js/g" -e "s/@WASM@/$wasm/g" -e "s/@BOOT@/$boot/g" \
@@ -189,6 +204,7 @@ table() {
 # work.
 table "first load" index.html "$css" "$boot" "$js" "$wasm"
 table "on demand: proof of work" "$pow" "$pow_worker" "$pow_wasm"
+table "on demand: passkeys" "$passkey"
 table "on demand: languages" "${catalog_files[@]}"
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 printf 'built in %d.%01d s\n' $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 100))

@@ -140,6 +140,19 @@ const LOGOUT: [Answer; 2] = [
     }),
 ];
 
+/// The offer of a passkey after an approved code: its line, create, not now.
+const OFFER: [usize; 3] = [id::PASSKEY_OFFER, id::PASSKEY_CREATE, id::NOT_NOW];
+
+/// The words of the list of passkeys (`{0}`: a date the browser writes).
+const MANAGE: [usize; 6] = [
+    id::PASSKEYS,
+    id::PASSKEY_CREATE,
+    id::PASSKEY_REMOVE,
+    id::PASSKEY_ADDED,
+    id::PASSKEY_LAST_USED,
+    id::CLOSE,
+];
+
 /// What typing in a field does: a change to the flow with the field's
 /// text, and the call it makes, if any.
 type Typed = fn(&mut Flow, &str) -> Option<Call>;
@@ -205,6 +218,7 @@ impl Page {
         spawn_local(async move {
             loop {
                 let reply = browser::post(&call).await;
+                let verified = matches!(reply, Reply::Verified(_));
                 // The app's languages come first, in its sign-in and in
                 // the logout it asked for.
                 let asked = match &reply {
@@ -218,9 +232,17 @@ impl Page {
                 let at = now_ms();
                 let Some(challenge) = flow.try_update(|f| f.finish(reply, at)).flatten() else {
                     // Done or cancelled: back to the app, in place of this
-                    // page in the history (its sign-in is over).
-                    let to = flow.try_with_untracked(|f| f.leaving().map(str::to_owned));
-                    if let Some(to) = to.flatten() {
+                    // page in the history (its sign-in is over). After an
+                    // approved code, `boot.js` first offers a passkey.
+                    let to = flow
+                        .try_with_untracked(|f| f.leaving().map(str::to_owned))
+                        .flatten();
+                    if verified {
+                        browser::offer_passkey(
+                            to.as_deref().unwrap_or_default(),
+                            &self.texts(&OFFER),
+                        );
+                    } else if let Some(to) = to {
                         browser::leave_for(&to);
                     }
                     return;
@@ -233,6 +255,17 @@ impl Page {
                 }
             }
         });
+    }
+
+    /// Messages `ids`, one a line: the words `boot.js` and `passkey.js`
+    /// show, in the page's language; a value stays `{0}`, for the script.
+    fn texts(self, ids: &[usize]) -> String {
+        let mut texts = String::new();
+        for &id in ids {
+            texts += &self.say(&Text::Named(id, "{0}".into()));
+            texts += "\n";
+        }
+        texts
     }
 
     fn busy(self) -> Memo<bool> {
@@ -258,7 +291,7 @@ fn EmailScreen(page: Page) -> impl IntoView {
                 name="email"
                 type="email"
                 dir="ltr"
-                autocomplete="email"
+                autocomplete="email webauthn"
                 inputmode="email"
                 required
                 aria-describedby="status"
@@ -276,6 +309,10 @@ fn EmailScreen(page: Page) -> impl IntoView {
                 {page.t(id::SEND_CODE)}
             </button>
         </form>
+        // Shown by `boot.js` where the browser has passkeys.
+        <button type="button" class="secondary" hidden data-passkey="sign-in" data-testid="passkey-button">
+            {page.t(id::PASSKEY_SIGN_IN)}
+        </button>
     }
 }
 
@@ -363,6 +400,11 @@ fn SignedInScreen(page: Page, email: String, verified: bool) -> impl IntoView {
             {choice(page, "secondary", "sign-out-button", id::SIGN_OUT, |f, _| f.sign_out(false))}
             {choice(page, "secondary", id, label, action)}
             {choice(page, "link", "sign-out-everywhere-button", id::SIGN_OUT_EVERYWHERE, |f, _| f.sign_out(true))}
+            // The list of passkeys, drawn by `passkey.js` (fetched then) in
+            // these words.
+            <button type="button" class="link" hidden data-passkey="manage" data-testid="passkeys-button" data-texts=page.texts(&MANAGE)>
+                {page.t(id::PASSKEYS)}
+            </button>
         </div>
     }
 }

@@ -27,6 +27,12 @@ extern "C" {
     /// a language: the screen is then drawn anew in it, and the focus stays).
     #[wasm_bindgen(js_name = otpFocus)]
     pub fn focus_next();
+
+    /// Set by `boot.js`: after an approved code, offers a passkey (once per
+    /// device, where the browser has them) in `texts` (its line, create,
+    /// not now: one a line), then goes to `to`, if not empty.
+    #[wasm_bindgen(js_name = otpOffer)]
+    pub fn offer_passkey(to: &str, texts: &str);
 }
 
 /// Sends `call` to the service on this page's own origin; an answer that

@@ -138,10 +138,10 @@ fn pattern(language: &Language, id: usize, count: Option<f64>) -> String {
                 .ok()
                 .and_then(|t| t.as_string())
         };
-        if message.is_object() {
-            if let Some(text) = get(&category(language.tag)).or_else(|| get("other")) {
-                return text;
-            }
+        if message.is_object()
+            && let Some(text) = get(&category(language.tag)).or_else(|| get("other"))
+        {
+            return text;
         }
     }
     match EN.get(id) {

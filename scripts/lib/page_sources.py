@@ -27,7 +27,7 @@ PAGE_PACKAGES = ("otp-frontend", "otp-pow", "otp-api")
 PAGE_MANIFESTS = ("frontend/Cargo.toml", "frontend/pow/Cargo.toml", "api/Cargo.toml")
 # Folders whose files the page is built from, but for these.
 PAGE_FOLDERS = ("frontend", "api", "locales")
-NOT_INPUTS = ("frontend/dist", "frontend/tests")
+NOT_INPUTS = ("frontend/dist", "frontend/tests", "frontend/tools/node_modules")
 BUILD_FILES = ("scripts/build-frontend.sh", "scripts/lib/page_build.py", "scripts/lib/page_sources.py")
 
 

@@ -31,6 +31,7 @@
 pub mod budget;
 
 use crate::domain::{CeremonyId, Clock, CodeHasher, SignInId};
+use crate::metrics::{self, Metric, RefusedBy};
 use crate::service::ServiceError;
 use crate::store::{
     Added, Ceremony, Passkey, PasskeyUse, Purpose, Session, Store, StoreError, Used,
@@ -313,10 +314,7 @@ impl Passkeys {
 
     fn not_closed(&self, ip: IpAddr) -> Result<(), ServiceError> {
         match self.failures.closed(ip, self.clock.now()) {
-            Some(retry_after) => Err(ServiceError::RateLimited {
-                scope: "failed passkey sign-ins per client",
-                retry_after,
-            }),
+            Some(retry_after) => Err(spent("failed passkey sign-ins per client", retry_after)),
             None => Ok(()),
         }
     }
@@ -372,10 +370,7 @@ impl Passkeys {
             .ok_or(ServiceError::UnknownPasskey)?;
         *named = Some(passkey.id.clone());
         if let Some(retry_after) = spent? {
-            return Err(ServiceError::RateLimited {
-                scope: "failed sign-ins per passkey",
-                retry_after,
-            });
+            return Err(self::spent("failed sign-ins per passkey", retry_after));
         }
         let state: DiscoverableAuthentication = from_json(&ceremony.state)?;
         let mut credential: Credential = from_json(&passkey.credential)?;
@@ -441,6 +436,12 @@ impl Passkeys {
         }
         Ok(removed)
     }
+}
+
+/// A failure budget's refusal, counted.
+fn spent(scope: &'static str, retry_after: u64) -> ServiceError {
+    metrics::record(Metric::Refused(RefusedBy::PasskeyFailures));
+    ServiceError::RateLimited { scope, retry_after }
 }
 
 /// The first characters of a credential id: enough to follow it in the
