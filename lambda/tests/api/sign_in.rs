@@ -334,5 +334,8 @@ async fn unknown_clients_and_redirects_get_a_page_never_a_redirect() {
     let query = query_of(location);
     assert_eq!(param(&query, "error").as_deref(), Some("invalid_request"));
     assert_eq!(param(&query, "state").as_deref(), Some("xyz"));
-    assert_eq!(param(&query, "iss"), Some(format!("http://localhost:{}", app.addr.port())));
+    assert_eq!(
+        param(&query, "iss"),
+        Some(format!("http://localhost:{}", app.addr.port()))
+    );
 }

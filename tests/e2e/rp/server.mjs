@@ -105,7 +105,8 @@ async function callback(req, res, url) {
     page(
       res,
       200,
-      `<p data-testid="signed-in">Signed in as <strong data-testid="email">${escape(claims.email)}</strong></p>`,
+      `<p data-testid="signed-in">Signed in as <strong data-testid="email">${escape(claims.email)}</strong></p>` +
+        `<p>Proven by <span data-testid="amr">${escape(claims.amr.join(' '))}</span></p>`,
     );
   } catch (e) {
     // The service's answer (e.g. access_denied when the person cancelled),
