@@ -13,10 +13,15 @@ pub enum LogFormat {
 }
 
 /// Logs: JSON lines on Lambda, readable lines at a terminal. `RUST_LOG`
-/// overrides the level; the AWS SDK and HTTP stack only speak up on warnings.
+/// overrides the level; the AWS SDK and HTTP stack only speak up on
+/// warnings. The WebAuthn library is silent: it logs a refused passkey
+/// answer (a person's mistake, or a stranger's) at `error`, which the
+/// service logs itself, at `info`, with the reason.
 pub fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,hyper=warn,lettre=warn")
+        EnvFilter::new(
+            "info,aws_config=warn,aws_smithy_runtime=warn,aws_smithy_runtime_api=warn,hyper=warn,lettre=warn,webauthn_rs=off,webauthn_rs_core=off",
+        )
     });
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let result = match format {

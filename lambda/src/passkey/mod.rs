@@ -444,10 +444,10 @@ fn spent(scope: &'static str, retry_after: u64) -> ServiceError {
     ServiceError::RateLimited { scope, retry_after }
 }
 
-/// The first characters of a credential id: enough to follow it in the
-/// logs, not to name it to the service.
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+/// A credential id as logs show ids: its first 6 characters, enough to
+/// follow it, not to name it to the service.
+fn short(id: &str) -> String {
+    format!("{}…", id.get(..6).unwrap_or(id))
 }
 
 fn info(passkey: &Passkey) -> PasskeyInfo {
