@@ -8,7 +8,8 @@
 //! - `latency --bin PATH [--flows N]`: an approving verify next to two
 //!   sequential bare `UpdateItem` calls on the same DynamoDB;
 //! - `sign-in --bin PATH --maildev-api URL [--flows N]`: an app's whole
-//!   sign-in (authorize, the page's sign-in, send, verify, token), N in a row;
+//!   sign-in (authorize, the page's sign-in, send, verify, token), N in a row,
+//!   then a silent one and one by passkey (no mail) as many times;
 //! - `mail --bin PATH (--maildev-api URL | --maildir DIR) [--flows N]`: a
 //!   warm send and the service's mailer alone, next to Python's `smtplib`
 //!   handing the same message to the same relay (`OTP_SMTP_URL`);
@@ -28,6 +29,7 @@ mod first_request;
 mod latency;
 mod load;
 mod mail;
+mod passkey;
 mod server;
 mod sign_in;
 

@@ -10,9 +10,12 @@
 //! After each, a silent sign-in with the session the code left in the
 //! browser, as an app re-checks it: `GET /authorize` with `prompt=none` and
 //! the session cookie (to the app's redirect with a code), then `POST
-//! /token`; no mail.
+//! /token`; no mail. Then as many sign-ins by passkey, each in a new
+//! browser ([`passkey`]); no mail either. The issuer is on `localhost`, a
+//! WebAuthn relying party.
 
 use crate::load::code_from_maildev;
+use crate::passkey;
 use crate::server::{Server, free_addr};
 use crate::{Options, ms, percentile, result};
 use anyhow::{Context, bail, ensure};
@@ -44,7 +47,7 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
         .clone()
         .context("sign-in needs --maildev-api")?;
     let addr = free_addr()?;
-    let issuer = format!("http://{addr}");
+    let issuer = format!("http://localhost:{}", addr.port());
     let clients = json!([{
         "id": CLIENT_ID,
         "name": "Bench",
@@ -64,10 +67,15 @@ pub(crate) fn run(options: &Options) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(measure(options, &server, &maildev))
+    runtime.block_on(measure(options, &server, &maildev, &issuer))
 }
 
-async fn measure(options: &Options, server: &Server, maildev: &str) -> anyhow::Result<()> {
+async fn measure(
+    options: &Options,
+    server: &Server,
+    maildev: &str,
+    issuer: &str,
+) -> anyhow::Result<()> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
@@ -89,6 +97,23 @@ async fn measure(options: &Options, server: &Server, maildev: &str) -> anyhow::R
     }
     full.report("sign_in", &STEPS);
     silent.report("sign_in_silent", &SILENT_STEPS);
+
+    let email = format!("passkey-{run_id}@example.com");
+    let mut key = passkey::register(&http, server, maildev, &email, issuer).await?;
+    let mut keyed = Timings::new(options.flows, passkey::STEPS.len());
+    for round in 0..WARM_UP + options.flows {
+        let (query, verifier, state) = request(None);
+        let ([authorize, asked, asserted], redirect_to) =
+            passkey::sign_in(&http, server, &mut key, &query)
+                .await
+                .with_context(|| format!("passkey sign-in {round}"))?;
+        let code = code_of(&redirect_to, &state)?;
+        let token = redeem(&http, server, &code, &verifier).await?;
+        if round >= WARM_UP {
+            keyed.push(&[authorize, asked, asserted, token]);
+        }
+    }
+    keyed.report("sign_in_passkey", &passkey::STEPS);
     Ok(())
 }
 

@@ -1,14 +1,15 @@
-//! A software authenticator for the tests: a P-256 key (aws-lc-rs) per
-//! credential, answering the service's options as a browser with a
-//! platform authenticator would (`toJSON()` of the credential), with the
-//! origin, relying party, counter and flags a test chooses, so each
-//! refusal can be provoked on its own.
+//! A software authenticator for the tests (and `scripts/bench`'s passkey
+//! sign-ins): a P-256 key (aws-lc-rs) per credential, answering the
+//! service's options as a browser with a platform authenticator would
+//! (`toJSON()` of the credential), with the origin, relying party, counter
+//! and flags a test chooses, so each refusal can be provoked on its own.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ciborium::Value as Cbor;
+use rand::Rng;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -56,7 +57,7 @@ impl Authenticator {
         let host = url::Url::parse(issuer).expect("an issuer URL");
         Authenticator {
             key,
-            id: crate::support::random_token(16).into_bytes(),
+            id: rand::rng().random::<[u8; 16]>().to_vec(),
             user_handle: Vec::new(),
             counter: 0,
             synced: true,
