@@ -81,6 +81,8 @@ pub enum SignInStage {
     Completed,
     /// The person continued with the browser's session: a code, no mail.
     Continued,
+    /// A passkey signed the person in: a code, no mail.
+    Passkey,
     /// `prompt=none` answered with a code from the session.
     Silent,
     /// The person went back to the app.
@@ -207,6 +209,7 @@ impl Metric {
                         SignInStage::Started => "started",
                         SignInStage::Completed => "completed",
                         SignInStage::Continued => "continued",
+                        SignInStage::Passkey => "passkey",
                         SignInStage::Silent => "silent",
                         SignInStage::Cancelled => "cancelled",
                         SignInStage::Refused => "refused",

@@ -110,6 +110,7 @@ fn every_metric_is_a_valid_emf_object_with_a_plain_dimension() {
         Metric::Notification(NotificationKind::Malformed),
         Metric::SignIn(SignInStage::Started),
         Metric::SignIn(SignInStage::Completed),
+        Metric::SignIn(SignInStage::Passkey),
         Metric::SignIn(SignInStage::Cancelled),
         Metric::SignIn(SignInStage::Refused),
         Metric::Token(TokenOutcome::Ok),

@@ -134,7 +134,8 @@ impl Provider {
     ) -> Result<String, ServiceError> {
         let (record, session) = self.request_and_session(id, browser).await?;
         let session = session.ok_or(ServiceError::SessionRequired)?;
-        self.grant_with_session(&record, &session).await
+        self.grant_with_session(&record, &session, SignInStage::Continued)
+            .await
     }
 
     /// Cancels a live sign-in request: the way back to the app, with

@@ -87,7 +87,7 @@ impl Provider {
             (None, _) => Ok(None),
             (Some(_), None) => Err(ServiceError::SignInExpired),
             (Some(_), Some(record)) => self
-                .grant_with_session(&record, &established.session)
+                .grant_with_session(&record, &established.session, SignInStage::Passkey)
                 .await
                 .map(Some),
         };
@@ -103,6 +103,7 @@ impl Provider {
         &self,
         record: &AuthRecord,
         session: &Session,
+        stage: SignInStage,
     ) -> Result<String, ServiceError> {
         let now = self.clock.now();
         if !may_grant(&record.request, session, now) {
@@ -114,7 +115,7 @@ impl Provider {
         let use_ = self.sessions.use_by(session, &record.request.client_id);
         match self.store.grant_in_session(id, &grant, ttl, &use_).await? {
             SessionBound::Done => {
-                metrics::record(Metric::SignIn(SignInStage::Continued));
+                metrics::record(Metric::SignIn(stage));
                 tracing::info!(client = %record.request.client_id, sign_in = %id, amr = %session.amr, "granted in the session");
                 Ok(self.redirect(record, &[("code", &code)]))
             }
