@@ -146,11 +146,6 @@ impl Passkeys {
         }
     }
 
-    /// Whether the issuer can be a relying party.
-    pub fn available(&self) -> bool {
-        self.webauthn.is_some()
-    }
-
     fn webauthn(&self) -> Result<&Webauthn, ServiceError> {
         self.webauthn
             .as_ref()
