@@ -237,7 +237,8 @@ fn document() -> Value {
         id: "logout",
         summary: "What the confirmation of an app's logout asks",
         description: "The `logout` handle comes from the page's address, where `/logout` sent \
-            the person. A request that is unknown, expired or done answers 410.",
+            the person. A handle not of its documented form answers 400; a request that is \
+            unknown, expired or done, 410.",
         request: Some("LogoutRequest"),
         status: 200,
         success: success("Who would be signed out, and the app.", "LogoutInfo"),
