@@ -1,7 +1,8 @@
 //! The rules of a verification, free of I/O.
 //!
 //! - [`email`]: parsing and normalizing an address
-//! - [`code`]: generating a code, its keyed hash, constant-time comparison
+//! - [`code`]: generating a code, its keyed hash, constant-time comparison,
+//!   sealing it for a resend
 //! - [`flow`]: flow ids, the flow record and the rules that decide each answer
 //! - [`pow`]: proof-of-work challenges, issued and checked
 //! - [`client`]: who is asking, as the per-client budgets count clients
@@ -15,6 +16,6 @@ pub mod flow;
 pub mod pow;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use code::{Code, CodeHash, CodeHasher, HmacKey};
+pub use code::{Code, CodeHash, CodeHasher, HmacKey, SealedCode};
 pub use email::{Email, EmailError};
 pub use flow::{FlowId, FlowRecord, FlowState, Policy, RequestId, SignInId};

@@ -1,5 +1,6 @@
-//! One-time codes: drawn uniformly from the OS CSPRNG and stored only as an
-//! HMAC, so that a copy of the table does not reveal them.
+//! One-time codes: drawn uniformly from the OS CSPRNG, stored as an HMAC
+//! for the comparison and sealed (`seal.rs`) so a resend can mail the same
+//! code again; a copy of the table reveals neither without the keys.
 //!
 //! A submitted code is checked by hashing it under every known key and asking
 //! the store to approve the flow only if its hash is one of those candidates:
@@ -7,6 +8,10 @@
 //! store, not in constant time here, and that is safe: the submitter chooses
 //! the code, not its hash, so how long two HMACs take to compare tells them
 //! nothing about the code behind the stored one.
+
+mod seal;
+
+pub use seal::SealedCode;
 
 use super::FlowId;
 use base64::Engine;
