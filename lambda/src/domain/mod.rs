@@ -18,4 +18,4 @@ pub mod pow;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use code::{Code, CodeHash, CodeHasher, HmacKey, SealedCode};
 pub use email::{Email, EmailError};
-pub use flow::{FlowId, FlowRecord, FlowState, Policy, RequestId, SignInId};
+pub use flow::{ApprovingTry, FlowId, FlowRecord, FlowState, Policy, RequestId, SignInId};

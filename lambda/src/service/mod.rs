@@ -6,6 +6,13 @@
 //! (`limits/`) in the same conditional write as the state change they
 //! guard, and undoes its own writes when the message cannot be delivered,
 //! so a failed step leaves nothing half-done and consumes no budget.
+//!
+//! A new message (a send or a resend) first reads the address's flows of
+//! the last days, to sum its failures into lockouts (`limits/lockout.rs`):
+//! one consistent read of the address's daily counters, one of the flows
+//! they list, then the one write that admits the message. A read that a
+//! try overtook (a flow's tries changed before the write, where that could
+//! start a lockout) writes nothing and is read again.
 
 mod gate;
 mod limits;
@@ -23,7 +30,7 @@ use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
 use crate::metrics::{self, Metric};
 use crate::store::{Refusal, Store, StoreError};
 use gate::{Busy, Gate, Step};
-use limits::{Limiter, Refused, SendAdmission};
+use limits::{Limiter, Message, Refused, SendAdmission};
 use otp_api::locale::{self, Language};
 use otp_api::{Challenge, MAX_CHALLENGE_LEN, Proof};
 use std::net::IpAddr;
@@ -31,6 +38,10 @@ use std::sync::Arc;
 
 /// How long a client should wait after a dependency failed.
 const UNAVAILABLE_RETRY_SECS: u64 = 2;
+/// Reads of the address's flows a new message makes before it gives up
+/// (503): each read again means a try was counted on one of its live flows
+/// meanwhile, and a flow takes at most `max_attempts` tries.
+const ADMISSION_READS: usize = 4;
 
 /// Every way a step can fail; the HTTP layer maps each to one status and code.
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +174,7 @@ impl Service {
             limits.sends_per_ip_per_hour,
             limits.verifies_per_ip_per_hour,
         );
-        let limiter = Limiter::new(limits, hasher.clone());
+        let limiter = Limiter::new(limits, hasher.clone(), policy.max_attempts);
         Service {
             store,
             mailer,
@@ -188,6 +199,14 @@ impl Service {
                 retry_after: closed.retry_after,
             }
         })
+    }
+
+    /// The admission of `message`, with the address's flows read for its
+    /// lockouts ([`Store::listed_flows`]).
+    async fn admission(&self, message: Message<'_>) -> Result<SendAdmission, ServiceError> {
+        let lists = self.limiter.flow_lists(message.email, message.now);
+        let flows = self.store.listed_flows(&lists).await?;
+        Ok(self.limiter.send_admission(message, &flows))
     }
 
     /// A checked proof, or `None` when there is none or it does not check
@@ -220,6 +239,10 @@ impl Service {
         metrics::record(Metric::Refused(
             self.limiter.refused_budget(admission, &refusal),
         ));
+        if let Refusal::Locked { n, .. } = refusal {
+            metrics::record(Metric::LockedOut);
+            tracing::info!(to = %email.masked(), lockout = n, "address locked out: a proof of work asked for");
+        }
         match self.limiter.refused(admission, refusal) {
             Refused::Client { retry_after } => {
                 self.gate.close(Step::Send, ip, now + retry_after);
@@ -243,16 +266,18 @@ impl Service {
         }
     }
 
+    /// Mails `code`, which expires `expires_in` seconds from now.
     async fn deliver(
         &self,
         to: &Email,
         code: Code,
+        expires_in: u64,
         language: &'static Language,
     ) -> Result<(), MailError> {
         let message = CodeMessage {
             to: to.clone(),
             code,
-            expires_in_minutes: self.policy.code_ttl.as_secs().div_ceil(60),
+            expires_in_minutes: expires_in.div_ceil(60),
             language,
         };
         // The SMTP mailer logs each failure at the level it deserves (an

@@ -9,4 +9,5 @@ mod helpers;
 mod languages;
 mod limits;
 mod openapi;
+mod resend;
 mod sign_in;

@@ -86,21 +86,36 @@ pub(crate) async fn admission_refused_while_suppressed(store: Arc<dyn Store>) {
             .unwrap(),
         Created::Refused(Refusal::Suppressed { until })
     );
+    // Locked out as well (a refusal read, not written): still suppressed.
+    let locked = Admission {
+        lockouts: vec![Lockout {
+            until: now + 900,
+            n: 1,
+        }],
+        ..admission(now, 10)
+    };
+    assert_eq!(
+        store
+            .create_flow(&record, ttl(&record), None, &locked)
+            .await
+            .unwrap(),
+        Created::Refused(Refusal::Suppressed { until })
+    );
 
     // A resend of a flow made before the suppression is refused alike.
     let (earlier, _) = stored(&*store, |_| {}).await;
-    let replaced = store
-        .replace_code(
+    let resent = store
+        .resend_code(
             &earlier.id,
-            &new_code(2, now + 60),
+            &same_code(now + 60),
             guard(now + 60, &earlier.code_hash),
             &admission(now + 60, 10),
         )
         .await
         .unwrap();
     assert_eq!(
-        replaced,
-        Replaced::OverBudget(Refusal::Suppressed { until })
+        resent,
+        ResendOutcome::OverBudget(Refusal::Suppressed { until })
     );
 
     // At its end (`until <= now`) the message passes.
