@@ -22,6 +22,7 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 
 mod admission;
+mod at_rest;
 mod codes;
 mod guesses;
 mod keys;
