@@ -216,7 +216,7 @@ fn document() -> Value {
     require_retry_after(&mut doc);
     add_openid_connect(&mut doc);
     doc["paths"]["/api/otp/send"]["post"]["responses"]["202"]["links"] = json!({
-        "resend": flow_link("resend", "Send a new code for this flow."),
+        "resend": flow_link("resend", "Send the code for this flow again."),
         "verify": flow_link("verify", "Check the code mailed for this flow."),
     });
     doc
