@@ -8,11 +8,18 @@
 //! so a failed step leaves nothing half-done and consumes no budget.
 //!
 //! A new message (a send or a resend) first reads the address's flows of
-//! the last days, to sum its failures into lockouts (`limits/lockout.rs`):
-//! one consistent read of the address's daily counters, one of the flows
-//! they list, then the one write that admits the message. A read that a
-//! try overtook (a flow's tries changed before the write, where that could
-//! start a lockout) writes nothing and is read again.
+//! the last days, to sum its failures into lockouts (`limits/lockout.rs`),
+//! then makes the one write that admits it. A read that a try overtook (a
+//! flow's tries changed before the write, where that could start a lockout)
+//! writes nothing and is read again. In sequence, each a round trip:
+//!
+//! | step | reads | the write | write units |
+//! |---|---|---|---|
+//! | send | the address's send counters of three days (3 units); the flows they list, if any (1 each) | one `TransactWriteItems`: the flow, its idempotency key, three budgets, the suppression check (and a spent proof, and a check per live flow while a lockout is within reach) | 12 (+2 per further item) |
+//! | resend | the flow (1); the counters and their flows, this one among them | one `TransactWriteItems`: the flow's message, three budgets, the suppression check (and the same extras) | 10 (+2 per further item) |
+//! | send or resend held by a lockout | the same; then the items of the other checks, to name the refusal | none | 0 |
+//!
+//! What a verify writes is in `verify.rs`.
 
 mod gate;
 mod limits;

@@ -3,7 +3,7 @@
 //!
 //! What each verify writes, and in how many round trips:
 //!
-//! | verify | round trip 1 | round trip 2 | writes |
+//! | verify | round trip 1 | round trip 2 | write units |
 //! |---|---|---|---|
 //! | a wrong code | count the try ∥ charge the client | – | 2 |
 //! | refused (expired, used, tries spent, unknown) | count (refused) ∥ charge | – | 2 |

@@ -21,12 +21,12 @@
 //! A try is counted only while its code is live, at most a code's lifetime
 //! (an hour at most) after the message that carried it, so every try of
 //! yesterday or today is on a flow listed by the counters of the last three
-//! days ([`Limiter::flow_lists`]); those counters and flows are kept long
-//! enough for it (a window past their own, and a day past other flows,
-//! [`crate::domain::Policy::flow_gc_at`]). A send reads them consistently
-//! ([`crate::store::Store::listed_flows`]): one read of at most three
-//! counters, then one of the flows they list (none for a first send of the
-//! day and the day before), before the admission's write.
+//! days ([`Limiter::flow_lists`]). Those counters are kept two windows past
+//! their own and flows a day longer than other items
+//! ([`crate::domain::Policy::flow_gc_at`]), so they are still there. A
+//! message reads them consistently ([`crate::store::Store::listed_flows`]):
+//! one read of the three counters, then one of the flows they list (none
+//! when they list none), before the admission's write.
 //!
 //! **Exact under concurrency.** A try counted on a live flow between that
 //! read and the write could start a lockout the read did not see. Whenever
