@@ -25,9 +25,19 @@ macro_rules! atext {
         "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
     };
 }
+// A domain label: letters, digits and inner hyphens, at most 63 long, and
+// never `-` in both its third and fourth places. Such a label (`xn--…`) is
+// an A-label, which parses only if it is valid Punycode, and a regular
+// expression cannot tell; the first character is the macro's argument.
 macro_rules! label {
-    () => {
-        "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    ($first:literal) => {
+        concat!(
+            "(?:",
+            $first,
+            "(?:[A-Za-z0-9-]{0,2}[A-Za-z0-9])?|",
+            $first,
+            "[A-Za-z0-9-](?:[A-Za-z0-9][A-Za-z0-9-]|-[A-Za-z0-9])[A-Za-z0-9-]{0,58}[A-Za-z0-9])"
+        )
     };
 }
 
@@ -44,8 +54,8 @@ pub const FLOW_ID_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
 /// A conservative ASCII address: a dot-atom local part of at most 32
 /// characters besides its dots (so at most 63 in all, under the limit of
 /// 64), and at least two domain labels of letters, digits and inner hyphens,
-/// each at most 63 long, the last starting with a letter (an all-digit
-/// top-level label is no domain). A regular expression cannot count the local part
+/// each at most 63 long and none an A-label (`xn--…`), the last starting
+/// with a letter (an all-digit top-level label is no domain). A regular expression cannot count the local part
 /// with its dots; this bound keeps every match within the limit.
 pub const EMAIL_PATTERN: &str = concat!(
     "^(?:",
@@ -53,8 +63,10 @@ pub const EMAIL_PATTERN: &str = concat!(
     "\\.?){0,31}",
     atext!(),
     "@(?:",
-    label!(),
-    "\\.)+[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+    label!("[A-Za-z0-9]"),
+    "\\.)+",
+    label!("[A-Za-z]"),
+    "$"
 );
 
 /// An idempotency key: printable ASCII, no space.

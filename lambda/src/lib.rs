@@ -15,8 +15,10 @@
 //! - [`metrics`]: what an operator counts, as CloudWatch Embedded Metric Format
 //! - [`suppression`]: mailboxes not mailed after a hard bounce or a
 //!   complaint, and the handler of SES's notifications
-//! - [`service`]: the send, resend and verify steps (one file each), the
-//!   in-memory gate and the budgets beyond a flow
+//! - [`gate`]: the per-client budgets kept in memory, in front of the
+//!   store, for every step that reaches it
+//! - [`service`]: the send, resend and verify steps (one file each) and
+//!   the budgets beyond a flow
 //! - [`oidc`]: the OpenID Connect provider: apps sign people in with a
 //!   verified address
 //! - [`http`]: the axum router that serves the API, the provider and the page
@@ -26,6 +28,7 @@
 //!   server, and the binary's other commands
 
 pub mod domain;
+pub mod gate;
 pub mod http;
 pub mod i18n;
 pub mod mailer;

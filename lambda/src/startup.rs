@@ -73,6 +73,7 @@ pub async fn build_with_store(
             hasher: settings.hasher.clone(),
             ttl_grace: settings.policy.ttl_grace.as_secs(),
         },
+        service.gate(),
     ));
     Ok(Parts { service, provider })
 }

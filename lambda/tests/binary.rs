@@ -1,11 +1,8 @@
 //! The `otp` binary as a newcomer runs it: no configuration, a local server,
 //! the code printed in the terminal and nowhere in the logs.
 
+use crate::support::Running;
 use std::process::Command;
-
-#[path = "support/running.rs"]
-mod running;
-use running::Running;
 
 fn post(addr: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
     let runtime = tokio::runtime::Builder::new_current_thread()

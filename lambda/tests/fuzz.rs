@@ -11,8 +11,8 @@
 //! five targets run in parallel):
 //!
 //! ```text
-//! OTP_FUZZ_CASES=2000000 cargo test --release -p otp-lambda --test fuzz -- --nocapture
-//! OTP_FUZZ_SECS=600 OTP_FUZZ_CASES=10000 cargo test -p otp-lambda --test fuzz -- --nocapture
+//! OTP_FUZZ_CASES=2000000 cargo test --release -p otp-lambda --test integration fuzz:: -- --nocapture
+//! OTP_FUZZ_SECS=600 OTP_FUZZ_CASES=10000 cargo test -p otp-lambda --test integration fuzz:: -- --nocapture
 //! ```
 //!
 //! Each target prints how many inputs it ran and how long it took; a failure

@@ -6,6 +6,7 @@
 //! `OTP_TEST_SERVICES=1` a test whose server is missing says so and passes;
 //! with it, a missing address is a failure.
 
+use crate::support::{Inbox, service_or_skip};
 use otp::domain::{Code, Email};
 use otp::mailer::message::MessageTemplate;
 use otp::mailer::{CodeMessage, MailFailure, Mailer, SmtpMailer};
@@ -18,21 +19,6 @@ const WEB_HOST: &str = "otp.example.com";
 /// How long a delivered message may take to show up before the test fails.
 const ARRIVAL_DEADLINE: Duration = Duration::from_secs(10);
 const POLL_INTERVAL: Duration = Duration::from_millis(50);
-
-/// The value of a service variable, or `None` after printing why the test is
-/// skipped. Under `scripts/test` a missing variable fails the test.
-fn service_var(name: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var("OTP_TEST_SERVICES").as_deref() == Ok("1") => {
-            panic!("{name} must be set when OTP_TEST_SERVICES=1")
-        }
-        _ => {
-            println!("skipped: {name} is not set (scripts/test starts the test services)");
-            None
-        }
-    }
-}
 
 fn template() -> MessageTemplate {
     MessageTemplate {
@@ -79,8 +65,8 @@ where
 #[tokio::test]
 async fn maildev_receives_the_code_message() {
     let (Some(smtp), Some(api)) = (
-        service_var("OTP_TEST_MAILDEV_SMTP"),
-        service_var("OTP_TEST_MAILDEV_API"),
+        service_or_skip("OTP_TEST_MAILDEV_SMTP"),
+        service_or_skip("OTP_TEST_MAILDEV_API"),
     ) else {
         return;
     };
@@ -94,7 +80,9 @@ async fn maildev_receives_the_code_message() {
     let message = fresh_message();
     mailer.send_code(&message).await.unwrap();
 
-    let mail = maildev_message(&api, message.to.as_str()).await;
+    let mail = Inbox::Maildev { api }
+        .wait_for_message(message.to.as_str())
+        .await;
 
     let code = message.code.expose();
     let subject = mail["subject"].as_str().expect("subject");
@@ -110,46 +98,26 @@ async fn maildev_receives_the_code_message() {
     assert!(!html.contains("<a "), "{html}");
 }
 
-/// The newest message in maildev to `to`, once it has arrived.
-async fn maildev_message(api: &str, to: &str) -> serde_json::Value {
-    let client = &reqwest::Client::new();
-    let url = &format!("{}/api/email", api.trim_end_matches('/'));
-    wait_for("delivery to maildev", move || async move {
-        let found: Vec<serde_json::Value> = client
-            .get(url.as_str())
-            .query(&[("to.address", to)])
-            .send()
-            .await
-            .ok()?
-            .error_for_status()
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        found.last().cloned()
-    })
-    .await
-}
-
 /// With `OTP_SES_CONFIGURATION_SET`, every message names the set in
 /// `X-SES-CONFIGURATION-SET` (SES reports its bounces and complaints to the
 /// set's event destination, and drops the header); without it, none does.
 #[tokio::test]
 async fn the_ses_configuration_set_is_named_only_when_configured() {
     let (Some(smtp), Some(api)) = (
-        service_var("OTP_TEST_MAILDEV_SMTP"),
-        service_var("OTP_TEST_MAILDEV_API"),
+        service_or_skip("OTP_TEST_MAILDEV_SMTP"),
+        service_or_skip("OTP_TEST_MAILDEV_API"),
     ) else {
         return;
     };
     let url = format!("smtp://{smtp}");
+    let inbox = Inbox::Maildev { api };
     for set in [Some("otp-feedback"), None] {
         let mailer = SmtpMailer::from_url(&url, template(), Duration::from_secs(5))
             .unwrap()
             .with_configuration_set(set.map(str::to_owned));
         let message = fresh_message();
         mailer.send_code(&message).await.unwrap();
-        let mail = maildev_message(&api, message.to.as_str()).await;
+        let mail = inbox.wait_for_message(message.to.as_str()).await;
         let header = mail["headers"]["x-ses-configuration-set"].as_str();
         assert_eq!(header, set, "{}", mail["headers"]);
     }
@@ -159,7 +127,7 @@ async fn the_ses_configuration_set_is_named_only_when_configured() {
 /// certificate). lettre tries every address `localhost` resolves to, so a
 /// refused `::1` falls through to the server on 127.0.0.1.
 fn starttls_url(password: &str) -> Option<String> {
-    let addr = service_var("OTP_TEST_STARTTLS_SMTP")?;
+    let addr = service_or_skip("OTP_TEST_STARTTLS_SMTP")?;
     let port = addr
         .rsplit_once(':')
         .expect("OTP_TEST_STARTTLS_SMTP is host:port")
@@ -170,7 +138,7 @@ fn starttls_url(password: &str) -> Option<String> {
 }
 
 fn starttls_ca() -> Option<Vec<u8>> {
-    let path = service_var("OTP_TEST_STARTTLS_CA")?;
+    let path = service_or_skip("OTP_TEST_STARTTLS_CA")?;
     Some(std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}")))
 }
 
@@ -190,7 +158,7 @@ async fn starttls_with_the_test_ca_delivers() {
     let (Some(url), Some(ca), Some(maildir)) = (
         starttls_url("otp-test-password"),
         starttls_ca(),
-        service_var("OTP_TEST_STARTTLS_MAILDIR").map(PathBuf::from),
+        service_or_skip("OTP_TEST_STARTTLS_MAILDIR").map(PathBuf::from),
     ) else {
         return;
     };
@@ -224,7 +192,7 @@ async fn starttls_with_the_test_ca_delivers() {
 async fn starttls_without_the_ca_refuses_the_untrusted_certificate() {
     let (Some(url), Some(maildir)) = (
         starttls_url("otp-test-password"),
-        service_var("OTP_TEST_STARTTLS_MAILDIR").map(PathBuf::from),
+        service_or_skip("OTP_TEST_STARTTLS_MAILDIR").map(PathBuf::from),
     ) else {
         return;
     };

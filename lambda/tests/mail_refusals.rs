@@ -8,6 +8,7 @@
 //! Without `OTP_TEST_SERVICES=1` a test whose server is missing says so and
 //! passes; with it, a missing address is a failure.
 
+use crate::support::service_or_skip;
 use otp::domain::{Code, Email};
 use otp::mailer::message::MessageTemplate;
 use otp::mailer::{CodeMessage, MailFailure, Mailer, SmtpMailer};
@@ -15,20 +16,9 @@ use std::time::Duration;
 
 const SENDER: &str = "no-reply@example.com";
 
-/// The refusing server's `host:port`, or `None` after printing why the test
-/// is skipped. Under `scripts/test` a missing variable fails the test.
+/// The refusing server's `host:port`, or `None` (the test is skipped).
 fn replies_server() -> Option<String> {
-    const NAME: &str = "OTP_TEST_REPLIES_SMTP";
-    match std::env::var(NAME) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var("OTP_TEST_SERVICES").as_deref() == Ok("1") => {
-            panic!("{NAME} must be set when OTP_TEST_SERVICES=1")
-        }
-        _ => {
-            println!("skipped: {NAME} is not set (scripts/test starts the test services)");
-            None
-        }
-    }
+    service_or_skip("OTP_TEST_REPLIES_SMTP")
 }
 
 /// A mailer for `url` that sends from `sender`.

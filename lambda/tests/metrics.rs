@@ -4,17 +4,15 @@
 //! with the right names, units, dimensions and values, and nothing that
 //! identifies the person, the flow or a secret.
 
+use crate::support::{
+    Running, STORE_TIMEOUT_MS, dynamodb_local_env, random_token, s256, service_env, service_or_skip,
+};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use rand::Rng;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-#[path = "support/running.rs"]
-mod running;
-use running::Running;
 
 const NAMESPACE: &str = "otp-test/metrics";
 const CLIENT_ID: &str = "shop";
@@ -154,12 +152,6 @@ fn assert_no_line_holds(lines: &[String], secrets: &[(&str, String)]) -> usize {
     json_lines
 }
 
-fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill(&mut buf[..]);
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
 #[test]
 fn a_flow_and_a_sign_in_write_their_metrics_and_nothing_about_the_person() {
     let started_ms = SystemTime::now()
@@ -189,20 +181,13 @@ fn a_flow_and_a_sign_in_write_their_metrics_and_nothing_about_the_person() {
         ("OTP_CLIENTS", clients),
     ];
     // On DynamoDB Local when the test services run, as deployed.
-    if let Some(endpoint) = std::env::var("OTP_TEST_DYNAMODB_ENDPOINT")
-        .ok()
-        .filter(|e| !e.is_empty())
-    {
+    if let Some(endpoint) = service_env("OTP_TEST_DYNAMODB_ENDPOINT") {
         envs.extend([
-            ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
             ("OTP_TABLE", format!("otp-metrics-{}", random_token(6))),
             ("OTP_CREATE_TABLE", "true".to_owned()),
-            ("OTP_STORE_TIMEOUT_MS", "15000".to_owned()),
-            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
-            ("AWS_REGION", "us-east-1".to_owned()),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("OTP_STORE_TIMEOUT_MS", STORE_TIMEOUT_MS.to_owned()),
         ]);
+        envs.extend(dynamodb_local_env(&endpoint));
     }
     let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut server = Running::start(&envs);
@@ -231,7 +216,7 @@ fn a_flow_and_a_sign_in_write_their_metrics_and_nothing_about_the_person() {
 
     // The app sends the person here.
     let verifier = random_token(32);
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = s256(&verifier);
     let location = runtime.block_on(async {
         let response = http
             .get(format!("{base}/authorize"))
@@ -355,27 +340,11 @@ fn a_flow_and_a_sign_in_write_their_metrics_and_nothing_about_the_person() {
     std::fs::remove_dir_all(&outbox).ok();
 }
 
-/// The refusing SMTP server of the test services (`scripts/services`), or
-/// `None` without them; with `OTP_TEST_SERVICES` set it must be there.
-fn replies_server() -> Option<String> {
-    const NAME: &str = "OTP_TEST_REPLIES_SMTP";
-    match std::env::var(NAME) {
-        Ok(value) if !value.is_empty() => Some(value),
-        _ if std::env::var_os("OTP_TEST_SERVICES").is_some() => {
-            panic!("{NAME} must be set when OTP_TEST_SERVICES is")
-        }
-        _ => {
-            println!("skipped: {NAME} is not set (scripts/services starts the test services)");
-            None
-        }
-    }
-}
-
 /// Messages the relay refuses count by whose move it is, and a client over
 /// its budget counts as a refusal; no code was sent, so none is counted.
 #[test]
 fn refused_messages_count_by_class_and_refusals_by_budget() {
-    let Some(relay) = replies_server() else {
+    let Some(relay) = service_or_skip("OTP_TEST_REPLIES_SMTP") else {
         return;
     };
     let started_ms = SystemTime::now()

@@ -12,7 +12,11 @@ if (!baseURL) {
 }
 const root = process.env.OTP_E2E_ROOT ?? path.resolve(__dirname, '../..');
 
-/** DESIGN §6: what makes Chromium quiet and offline-safe on this machine. */
+/**
+ * What keeps Debian's Chromium quiet and offline here: headless, without its
+ * sandbox or a GPU, and no QUIC, first-run setup, background requests,
+ * component updates or sync.
+ */
 const chromiumArgs = [
   '--headless',
   '--no-sandbox',

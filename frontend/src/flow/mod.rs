@@ -384,7 +384,13 @@ impl Flow {
     }
 
     /// The service said no to `call`.
-    fn refused(&mut self, call: Call, detail: ErrorDetail, now_ms: f64) -> Option<Challenge> {
+    fn refused(&mut self, call: Call, mut detail: ErrorDetail, now_ms: f64) -> Option<Challenge> {
+        // The page's link, cut short or mangled, names no sign-in: the
+        // service calls it malformed; the person gets the advice of an
+        // expired one (go back to the app).
+        if matches!(call, Call::SignIn(_)) && detail.code == ErrorCode::InvalidRequest {
+            detail.code = ErrorCode::SignInExpired;
+        }
         let sentence = messages::error_sentence(&detail);
         match detail.code {
             ErrorCode::SignInExpired => {
@@ -459,8 +465,8 @@ impl Flow {
 
 /// The sign-in the page was opened for: `/authorize` sends the person to
 /// exactly `/?sign_in=<id>`. The id is base64url, so it needs no decoding;
-/// anything else after `?sign_in=` is sent as it is and answered like an
-/// expired sign-in.
+/// anything else after `?sign_in=` is sent as it is, refused by the service
+/// as malformed and shown like an expired sign-in.
 pub fn sign_in_param(query: &str) -> Option<&str> {
     query.strip_prefix("?sign_in=").filter(|id| !id.is_empty())
 }

@@ -555,6 +555,25 @@ fn an_expired_sign_in_says_so_and_shows_no_form() {
     }
 }
 
+/// A link whose handle the service calls malformed (cut short, mangled) is
+/// shown like an expired sign-in; elsewhere a malformed request is not.
+#[test]
+fn a_malformed_sign_in_link_reads_like_an_expired_one() {
+    let mut f = Flow::new();
+    f.start_sign_in("AbC-_0123");
+    f.finish(refused(ErrorCode::InvalidRequest, None, None), 0.0);
+    assert_eq!(f.screen(), &Screen::SignIn);
+    assert_eq!(error_text(&f), ErrorCode::SignInExpired.message());
+    assert!(!f.can_cancel());
+
+    let mut f = signing_in();
+    f.set_email(EMAIL);
+    f.submit_email(|| None).expect("a send");
+    f.finish(refused(ErrorCode::InvalidRequest, None, None), 0.0);
+    assert_ne!(f.screen(), &Screen::SignIn);
+    assert_ne!(error_text(&f), ErrorCode::SignInExpired.message());
+}
+
 #[test]
 fn sends_and_resends_ask_for_the_mail_in_the_page_language() {
     let mut f = Flow::new();

@@ -150,26 +150,34 @@ async fn code_for(
 /// The code in the subject of the message to `email` among the `.eml`
 /// files of `dir`.
 async fn code_from_maildir(dir: &Path, email: &str) -> anyhow::Result<String> {
+    let raw = raw_from_maildir(dir, email).await?;
+    let subject = raw
+        .lines()
+        .find_map(|l| l.strip_prefix("Subject: "))
+        .context("a message without a subject")?;
+    let code: String = subject.chars().take(6).collect();
+    ensure!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "no code in the subject {subject:?}"
+    );
+    Ok(code)
+}
+
+/// The message to `email` among the `.eml` files of `dir` (the STARTTLS
+/// capture server writes each under a temporary name first), as received.
+pub(crate) async fn raw_from_maildir(dir: &Path, email: &str) -> anyhow::Result<String> {
     let to = format!("To: {email}\r\n");
     for _ in 0..250 {
         let entries = std::fs::read_dir(dir).with_context(|| format!("{}", dir.display()))?;
         for entry in entries.filter_map(Result::ok) {
-            let Ok(raw) = std::fs::read_to_string(entry.path()) else {
-                continue;
-            };
-            if !raw.contains(&to) {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "eml") {
                 continue;
             }
-            let subject = raw
-                .lines()
-                .find_map(|l| l.strip_prefix("Subject: "))
-                .context("a message without a subject")?;
-            let code: String = subject.chars().take(6).collect();
-            ensure!(
-                code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
-                "no code in the subject {subject:?}"
-            );
-            return Ok(code);
+            match std::fs::read_to_string(&path) {
+                Ok(raw) if raw.contains(&to) => return Ok(raw),
+                _ => {}
+            }
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -9,6 +9,9 @@
 //!   sequential bare `UpdateItem` calls on the same DynamoDB;
 //! - `sign-in --bin PATH --maildev-api URL [--flows N]`: an app's whole
 //!   sign-in (authorize, the page's sign-in, send, verify, token), N in a row;
+//! - `mail --bin PATH (--maildev-api URL | --maildir DIR) [--flows N]`: a
+//!   warm send and the service's mailer alone, next to Python's `smtplib`
+//!   handing the same message to the same relay (`OTP_SMTP_URL`);
 //! - `first-request --bin PATH (--maildev-api URL | --maildir DIR) [--runs N]`:
 //!   exec to the answer of the first `send`, and the first approving
 //!   `verify`, N fresh processes; and the first `send` of N processes
@@ -24,6 +27,7 @@ mod cold_start;
 mod first_request;
 mod latency;
 mod load;
+mod mail;
 mod server;
 mod sign_in;
 
@@ -100,7 +104,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(mode) = args.first().filter(|a| !a.starts_with("--")) else {
         println!(
-            "service: driven by scripts/bench (modes: cold-start, first-request, load, latency, sign-in)"
+            "service: driven by scripts/bench (modes: cold-start, first-request, load, latency, mail, sign-in)"
         );
         return ExitCode::SUCCESS;
     };
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
         "first-request" => first_request::run(&options),
         "load" => load::run(&options),
         "latency" => latency::run(&options),
+        "mail" => mail::run(&options),
         "sign-in" => sign_in::run(&options),
         other => Err(anyhow::anyhow!("unknown mode {other}")),
     };

@@ -2,7 +2,7 @@
 //!
 //! - [`email`]: parsing and normalizing an address
 //! - [`code`]: generating a code, its keyed hash, constant-time comparison,
-//!   sealing it for a resend
+//!   sealing it for a resend; the keys of the service's keyed hashes
 //! - [`flow`]: flow ids, the flow record and the rules that decide each answer
 //! - [`pow`]: proof-of-work challenges, issued and checked
 //! - [`client`]: who is asking, as the per-client budgets count clients
@@ -16,6 +16,6 @@ pub mod flow;
 pub mod pow;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use code::{Code, CodeHash, CodeHasher, HmacKey, SealedCode};
+pub use code::{Code, CodeHash, CodeHasher, HmacKey, PseudonymKey, SealedCode};
 pub use email::{Email, EmailError};
 pub use flow::{ApprovingTry, FlowId, FlowRecord, FlowState, Policy, RequestId, SignInId};

@@ -13,7 +13,6 @@
 
 use super::error::ApiError;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use otp_api::ErrorCode;
@@ -85,7 +84,7 @@ pub async fn require_origin_secret(
         path = request.uri().path(),
         "refused a request that did not come through the front door (no valid X-Origin-Verify)"
     );
-    ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden).into_response()
+    ApiError::new(ErrorCode::Forbidden).into_response()
 }
 
 #[cfg(test)]

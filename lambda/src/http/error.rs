@@ -9,18 +9,23 @@ use axum::response::{IntoResponse, Response};
 use otp_api::locale::LANGUAGES;
 use otp_api::{ErrorBody, ErrorCode, MAX_CHALLENGE_LEN};
 
+/// An error answer: its body, whose code fixes its status
+/// ([`ErrorCode::status`]).
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
     pub body: ErrorBody,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: ErrorCode) -> ApiError {
+    pub fn new(code: ErrorCode) -> ApiError {
         ApiError {
-            status,
             body: ErrorBody::new(code),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.body.error.code.status())
+            .expect("every error code's status is an HTTP status")
     }
 
     /// Replaces the default sentence, for answers where the detail helps the
@@ -41,59 +46,53 @@ impl From<ServiceError> for ApiError {
         use ErrorCode as C;
         let retry_after = e.retry_after();
         let error = match &e {
-            ServiceError::InvalidEmail => ApiError::new(StatusCode::BAD_REQUEST, C::InvalidEmail),
-            ServiceError::InvalidRequestId => {
-                ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest)
-                    .with_message("request_id must be 1 to 128 printable ASCII characters.")
-            }
+            ServiceError::InvalidEmail => ApiError::new(C::InvalidEmail),
+            ServiceError::InvalidRequestId => ApiError::new(C::InvalidRequest)
+                .with_message("request_id must be 1 to 128 printable ASCII characters."),
             ServiceError::InvalidLocale => {
                 let tags: Vec<&str> = LANGUAGES.iter().map(|l| l.tag).collect();
-                ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest).with_message(format!(
+                ApiError::new(C::InvalidRequest).with_message(format!(
                     "locale must be the tag of a supported language: {}.",
                     tags.join(", ")
                 ))
             }
-            ServiceError::InvalidProof => ApiError::new(StatusCode::BAD_REQUEST, C::InvalidRequest)
+            ServiceError::InvalidProof => ApiError::new(C::InvalidRequest)
                 .with_message(format!(
                     "proof.challenge must be the token of a challenge, 1 to {MAX_CHALLENGE_LEN} characters."
                 )),
-            ServiceError::InvalidCodeFormat => {
-                ApiError::new(StatusCode::BAD_REQUEST, C::InvalidCodeFormat)
-            }
-            ServiceError::UnknownFlow => ApiError::new(StatusCode::NOT_FOUND, C::UnknownFlow),
-            ServiceError::Expired => ApiError::new(StatusCode::GONE, C::Expired),
-            ServiceError::AlreadyUsed => ApiError::new(StatusCode::GONE, C::AlreadyUsed),
+            ServiceError::InvalidCodeFormat => ApiError::new(C::InvalidCodeFormat),
+            ServiceError::MalformedId(field) => ApiError::new(C::InvalidRequest).with_message(
+                format!("{field} must be the 22-character id the service gave (128 bits in base64url)."),
+            ),
+            ServiceError::UnknownFlow => ApiError::new(C::UnknownFlow),
+            ServiceError::Expired => ApiError::new(C::Expired),
+            ServiceError::AlreadyUsed => ApiError::new(C::AlreadyUsed),
             ServiceError::WrongCode { attempts_left } => {
-                let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, C::WrongCode);
+                let mut error = ApiError::new(C::WrongCode);
                 error.body.error.attempts_left = Some(*attempts_left);
                 error
             }
-            ServiceError::TooManyAttempts => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::TooManyAttempts)
-            }
-            ServiceError::ResendTooSoon { .. } => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::ResendTooSoon)
-            }
+            ServiceError::TooManyAttempts => ApiError::new(C::TooManyAttempts),
+            ServiceError::ResendTooSoon { .. } => ApiError::new(C::ResendTooSoon),
             ServiceError::RateLimited { scope, .. } => {
                 tracing::warn!(scope, "budget spent");
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::RateLimited)
+                ApiError::new(C::RateLimited)
             }
             ServiceError::ProofRequired(challenge) => {
-                let mut error =
-                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, C::ProofOfWorkRequired);
+                let mut error = ApiError::new(C::ProofOfWorkRequired);
                 error.body.error.challenge = Some(challenge.clone());
                 error
             }
-            ServiceError::SignInExpired => ApiError::new(StatusCode::GONE, C::SignInExpired),
+            ServiceError::SignInExpired => ApiError::new(C::SignInExpired),
             ServiceError::ClientUnknown => {
                 // Budgets are never skipped: the operator must say which
                 // header carries the client's address.
                 tracing::error!(error = %e, "request refused: no client address");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, C::Internal)
+                ApiError::new(C::Internal)
             }
             ServiceError::Store(cause) => {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(cause), "store failed");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, C::Unavailable)
+                ApiError::new(C::Unavailable)
             }
             // The service cannot mail the address: the relay refused it
             // (budgets were refunded by the service), or it is suppressed
@@ -104,14 +103,12 @@ impl From<ServiceError> for ApiError {
             // stranger learns only that this service cannot mail the address
             // now, not whether its owner complained or when.
             ServiceError::Mail(e) if e.failure() == MailFailure::Undeliverable => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, C::Undeliverable)
+                ApiError::new(C::Undeliverable)
             }
-            ServiceError::Suppressed => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, C::Undeliverable)
-            }
+            ServiceError::Suppressed => ApiError::new(C::Undeliverable),
             ServiceError::Mail(_) => {
                 // Already logged with its cause where delivery failed.
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, C::Unavailable)
+                ApiError::new(C::Unavailable)
             }
         };
         match retry_after {
@@ -124,7 +121,7 @@ impl From<ServiceError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = self.body.error.retry_after;
-        let mut response = (self.status, Json(self.body)).into_response();
+        let mut response = (self.status(), Json(self.body)).into_response();
         if let Some(secs) = retry_after {
             response
                 .headers_mut()

@@ -21,30 +21,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         if !is_json(req.headers().get(header::CONTENT_TYPE)) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorCode::UnsupportedMediaType,
-            ));
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
+                ApiError::new(ErrorCode::PayloadTooLarge)
             } else {
-                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
+                ApiError::new(ErrorCode::InvalidRequest)
             }
         })?;
         // serde reads a struct from a sequence too (`["a@example.com"]`); the
         // contract is an object, so anything else is refused before it.
         if !is_object(&bytes) {
-            return Err(
-                ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
-                    .with_message("The request body must be a JSON object."),
-            );
+            return Err(ApiError::new(ErrorCode::InvalidRequest)
+                .with_message("The request body must be a JSON object."));
         }
         serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
             // serde's message names the field and the expectation, which is
             // what a caller needs to fix the request.
-            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest)
+            ApiError::new(ErrorCode::InvalidRequest)
                 .with_message(format!("The request body is not valid: {e}."))
         })
     }

@@ -25,7 +25,7 @@ use crate::metrics;
 use crate::oidc::Provider;
 use crate::service::Service;
 use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -263,14 +263,14 @@ async fn fallback(
             return response;
         }
     }
-    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound).into_response()
+    ApiError::new(ErrorCode::NotFound).into_response()
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed)
+    ApiError::new(ErrorCode::MethodNotAllowed)
 }
 
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal).into_response()
+    ApiError::new(ErrorCode::Internal).into_response()
 }

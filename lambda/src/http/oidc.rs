@@ -11,6 +11,7 @@ use crate::metrics::{self, Metric, RefusedBy, TokenOutcome};
 use crate::oidc::authorize::PageError;
 use crate::oidc::token::TokenError;
 use crate::oidc::{AuthorizeFailure, Provider, UserinfoError};
+use crate::service::ServiceError;
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -73,16 +74,41 @@ fn pairs(bytes: &[u8]) -> Vec<(String, String)> {
 }
 
 /// `GET|POST /authorize`: the query (GET) or form body (POST).
-pub async fn authorize(State(provider): State<Arc<Provider>>, request: Request) -> Response {
+pub async fn authorize(
+    State(provider): State<Arc<Provider>>,
+    ClientIp(ip): ClientIp,
+    request: Request,
+) -> Response {
+    let Some(ip) = ip else {
+        tracing::error!(error = %ServiceError::ClientUnknown, "request refused: no client address");
+        let mut response = error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The sign-in service is not available right now. Go back to the app and try again later.",
+        );
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, NO_STORE);
+        return response;
+    };
     let params = if request.method() == Method::POST {
         form(request).await.unwrap_or_default()
     } else {
         pairs(request.uri().query().unwrap_or("").as_bytes())
     };
-    let mut response = match provider.authorize(&params).await {
+    let mut response = match provider.authorize(&params, ip).await {
         Ok(id) => see_other(&format!("/?sign_in={}", id.as_str())),
         Err(AuthorizeFailure::Redirect(to)) => see_other(&to),
         Err(AuthorizeFailure::Page(page)) => error_page(StatusCode::BAD_REQUEST, page_text(page)),
+        Err(AuthorizeFailure::TooMany { retry_after }) => {
+            let mut response = error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-ins were started from your network in the last hour. Wait a while, then go back to the app and try again.",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+        }
         Err(AuthorizeFailure::Store(e)) => {
             tracing::error!(error = %e, "store failed");
             error_page(
@@ -151,6 +177,9 @@ pub async fn token(
     ClientIp(ip): ClientIp,
     request: Request,
 ) -> Response {
+    let Some(ip) = ip else {
+        return ApiError::from(ServiceError::ClientUnknown).into_response();
+    };
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -222,7 +251,14 @@ fn token_error(e: &TokenError) -> Response {
 
 /// `GET|POST /userinfo`: the bearer token from `Authorization`, or (POST)
 /// from an `access_token` form field (RFC 6750 §2.1, §2.2), not both.
-pub async fn userinfo(State(provider): State<Arc<Provider>>, request: Request) -> Response {
+pub async fn userinfo(
+    State(provider): State<Arc<Provider>>,
+    ClientIp(ip): ClientIp,
+    request: Request,
+) -> Response {
+    let Some(ip) = ip else {
+        return ApiError::from(ServiceError::ClientUnknown).into_response();
+    };
     let header_token = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -248,19 +284,25 @@ pub async fn userinfo(State(provider): State<Arc<Provider>>, request: Request) -
                 let mut tokens = params.into_iter().filter(|(k, _)| k == "access_token");
                 body_token = tokens.next().map(|(_, v)| v);
                 if tokens.next().is_some() {
-                    return userinfo_error(&UserinfoError::InvalidRequest);
+                    return userinfo_error(&UserinfoError::InvalidRequest(
+                        "Send one access_token form field, not several.",
+                    ));
                 }
             }
-            Err(_) => return userinfo_error(&UserinfoError::InvalidRequest),
+            Err(why) => return userinfo_error(&UserinfoError::InvalidRequest(why)),
         }
     }
     let token = match (header_token, body_token) {
-        (Some(_), Some(_)) => return userinfo_error(&UserinfoError::InvalidRequest),
+        (Some(_), Some(_)) => {
+            return userinfo_error(&UserinfoError::InvalidRequest(
+                "Send the access token once: in the Authorization header or as an access_token form field.",
+            ));
+        }
         (Some(t), None) | (None, Some(t)) if !t.is_empty() => t,
         _ if bearer_sent => return userinfo_error(&UserinfoError::InvalidToken),
         _ => return userinfo_error(&UserinfoError::Missing),
     };
-    match provider.userinfo(&token).await {
+    match provider.userinfo(&token, ip).await {
         Ok(claims) => {
             let mut response = Json(claims).into_response();
             response
@@ -301,14 +343,25 @@ fn userinfo_error(e: &UserinfoError) -> Response {
                 "error_description": "The access token is unknown, expired or revoked.",
             }),
         ),
-        UserinfoError::InvalidRequest => (
+        UserinfoError::InvalidRequest(why) => (
             StatusCode::BAD_REQUEST,
             "Bearer realm=\"otp\", error=\"invalid_request\"",
-            json!({
-                "error": "invalid_request",
-                "error_description": "Send the access token once: in the Authorization header or as an access_token form field.",
-            }),
+            json!({ "error": "invalid_request", "error_description": why }),
         ),
+        UserinfoError::TooMany { retry_after } => {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({
+                    "error": "invalid_request",
+                    "error_description": "Too many requests without a valid access token; retry later.",
+                })),
+            )
+                .into_response();
+            let h = response.headers_mut();
+            h.insert(header::CACHE_CONTROL, NO_STORE);
+            h.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            return response;
+        }
         UserinfoError::Store(cause) => {
             tracing::error!(error = %cause, "store failed");
             let mut response = (
@@ -341,16 +394,20 @@ fn userinfo_error(e: &UserinfoError) -> Response {
 /// `POST /api/sign-in`: what the page shows for its sign-in request.
 pub async fn sign_in(
     State(provider): State<Arc<Provider>>,
+    ClientIp(ip): ClientIp,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> Result<Json<SignInResponse>, ApiError> {
-    Ok(Json(provider.sign_in(&request.sign_in).await?))
+    let ip = ip.ok_or(ServiceError::ClientUnknown)?;
+    Ok(Json(provider.sign_in(&request.sign_in, ip).await?))
 }
 
 /// `POST /api/sign-in/cancel`: the way back to the app, `access_denied`.
 pub async fn cancel(
     State(provider): State<Arc<Provider>>,
+    ClientIp(ip): ClientIp,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> Result<Json<RedirectResponse>, ApiError> {
-    let redirect_to = provider.cancel(&request.sign_in).await?;
+    let ip = ip.ok_or(ServiceError::ClientUnknown)?;
+    let redirect_to = provider.cancel(&request.sign_in, ip).await?;
     Ok(Json(RedirectResponse { redirect_to }))
 }

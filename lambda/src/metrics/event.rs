@@ -35,8 +35,16 @@ pub enum RefusedBy {
     FlowSends,
     /// A resend within the cooldown.
     ResendCooldown,
-    /// Failed token requests per app or client address.
+    /// Failed client authentications at `/token`, per app or client address.
     TokenFailures,
+    /// `/authorize` requests per client (in memory).
+    ClientAuthorizes,
+    /// `/api/sign-in` requests per client (in memory).
+    ClientSignInReads,
+    /// `/api/sign-in/cancel` requests per client (in memory).
+    ClientSignInCancels,
+    /// `/userinfo` requests without claims per client (in memory).
+    ClientUserinfoFailures,
     /// The mailbox is on the suppression list (a hard bounce or a complaint).
     Suppressed,
 }
@@ -140,6 +148,10 @@ impl Metric {
                         RefusedBy::FlowSends => "flow_sends",
                         RefusedBy::ResendCooldown => "resend_cooldown",
                         RefusedBy::TokenFailures => "token_failures",
+                        RefusedBy::ClientAuthorizes => "client_authorizes",
+                        RefusedBy::ClientSignInReads => "client_sign_in_reads",
+                        RefusedBy::ClientSignInCancels => "client_sign_in_cancels",
+                        RefusedBy::ClientUserinfoFailures => "client_userinfo_failures",
                         RefusedBy::Suppressed => "suppressed",
                     },
                 )),

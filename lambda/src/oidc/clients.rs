@@ -18,6 +18,13 @@ pub const MAX_CLIENT_NAME_LEN: usize = 64;
 /// Shortest secret: 32 characters, about 190 bits from a password generator.
 pub const MIN_SECRET_LEN: usize = 32;
 
+/// Whether `id` has the form of a client id: 1 to [`MAX_CLIENT_ID_LEN`]
+/// printable ASCII characters without spaces. Only such an id, claimed by a
+/// request, is ever written to the log.
+pub fn is_client_id(id: &str) -> bool {
+    (1..=MAX_CLIENT_ID_LEN).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
 /// One registered app.
 #[derive(Clone)]
 pub struct Client {
@@ -97,10 +104,7 @@ impl Clients {
                 format!("client `{}`", c.id.escape_debug())
             };
             let bad = |why: &str| format!("{label}: {why}");
-            if c.id.is_empty()
-                || c.id.len() > MAX_CLIENT_ID_LEN
-                || !c.id.bytes().all(|b| b.is_ascii_graphic())
-            {
+            if !is_client_id(&c.id) {
                 return Err(bad(&format!(
                     "the id must be 1 to {MAX_CLIENT_ID_LEN} printable ASCII characters without spaces"
                 )));

@@ -14,22 +14,23 @@
 //! - [`authorize`]: checking an authorization request
 //! - [`grant`]: codes and tokens
 //! - [`token`]: checking a token request, the ID token's claims
-//! - `budget`: failed token requests per client and address
+//! - `redeem`: `/token`, redeeming a code for the tokens
+//! - `budget`: failed client authentications per client and address
 
 pub mod authorize;
 mod budget;
 pub mod clients;
 pub mod grant;
 pub mod keys;
+mod redeem;
 pub mod subject;
 pub mod token;
 
 use crate::domain::{Clock, CodeHasher, SignInId};
-use crate::metrics::{self, Metric, SignInStage};
+use crate::gate::{Gate, Step};
+use crate::metrics::{self, Metric, RefusedBy, SignInStage};
 use crate::service::{Approved, ServiceError};
-use crate::store::{
-    AuthRecord, AuthRequest, AuthStep, Grant, RedeemCheck, Redemption, Store, StoreError,
-};
+use crate::store::{AuthRecord, AuthRequest, AuthStep, Grant, Store, StoreError};
 use authorize::{AuthorizeError, PageError, with_query};
 use budget::Failures;
 use clients::Clients;
@@ -41,7 +42,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use subject::SubjectKey;
 use subtle::ConstantTimeEq;
-use token::{IdTokenClaims, TokenError};
 
 pub use budget::{PER_ADDRESS_PER_HOUR, PER_CLIENT_PER_HOUR};
 
@@ -75,18 +75,28 @@ pub enum AuthorizeFailure {
     Page(PageError),
     /// Send the person back to the app with this URL (an `error` on it).
     Redirect(String),
+    /// The client's budget of authorization requests is spent: an error
+    /// page, and retry after this many seconds.
+    TooMany {
+        retry_after: u64,
+    },
     Store(StoreError),
 }
 
 /// Why `/userinfo` refused.
 #[derive(Debug)]
 pub enum UserinfoError {
-    /// 400 `invalid_request`: the token came by two methods.
-    InvalidRequest,
+    /// 400 `invalid_request`, saying why: the token came twice (by two
+    /// methods, or as two form fields), or the form body could not be read.
+    InvalidRequest(&'static str),
     /// 401 without an error: no token.
     Missing,
     /// 401 `invalid_token`: unknown, expired or revoked.
     InvalidToken,
+    /// 429: the client's budget of requests without claims is spent.
+    TooMany {
+        retry_after: u64,
+    },
     Store(StoreError),
 }
 
@@ -111,13 +121,22 @@ pub struct Provider {
     hasher: CodeHasher,
     ttl_grace: u64,
     failures: Failures,
+    /// The service's gate: the per-client budgets of `/authorize`, the
+    /// page's sign-in steps and `/userinfo` are kept only there.
+    gate: Arc<Gate>,
 }
 
 impl Provider {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ProviderConfig) -> Provider {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: ProviderConfig,
+        gate: Arc<Gate>,
+    ) -> Provider {
         Provider {
             store,
             clock,
+            gate,
             keys: Keys::new(&config.keys),
             issuer: config.issuer,
             clients: config.clients,
@@ -168,11 +187,45 @@ impl Provider {
         self.keys.get().await.jwks()
     }
 
-    /// Checks and stores an authorization request; the id is the page's handle.
+    /// Passes the gate for `step` from `ip`, or the seconds to wait.
+    fn enter(&self, step: Step, ip: IpAddr, now: u64) -> Result<(), u64> {
+        self.gate
+            .enter(step, ip, now)
+            .map(|_| ())
+            .map_err(|closed| {
+                let budget = match step {
+                    Step::Authorize => RefusedBy::ClientAuthorizes,
+                    Step::SignInRead => RefusedBy::ClientSignInReads,
+                    Step::SignInCancel => RefusedBy::ClientSignInCancels,
+                    Step::UserinfoFailure => RefusedBy::ClientUserinfoFailures,
+                    Step::Send => RefusedBy::ClientSends,
+                    Step::Verify => RefusedBy::ClientVerifies,
+                };
+                metrics::record(Metric::Refused(budget));
+                tracing::info!(?step, "client refused in memory");
+                closed.retry_after
+            })
+    }
+
+    /// The page's steps refused in memory, as the API answers a budget.
+    fn enter_page_step(&self, step: Step, ip: IpAddr, now: u64) -> Result<(), ServiceError> {
+        self.enter(step, ip, now)
+            .map_err(|retry_after| ServiceError::RateLimited {
+                scope: "sign-in steps per client",
+                retry_after,
+            })
+    }
+
+    /// Checks and stores an authorization request from `ip`; the id is the
+    /// page's handle.
     pub async fn authorize(
         &self,
         params: &[(String, String)],
+        ip: IpAddr,
     ) -> Result<SignInId, AuthorizeFailure> {
+        let now = self.clock.now();
+        self.enter(Step::Authorize, ip, now)
+            .map_err(|retry_after| AuthorizeFailure::TooMany { retry_after })?;
         let valid = match authorize::validate(params, &self.clients) {
             Ok(valid) => valid,
             Err(AuthorizeError::Page(page)) => {
@@ -194,7 +247,6 @@ impl Provider {
                 )));
             }
         };
-        let now = self.clock.now();
         let request = AuthRequest {
             id: SignInId::generate(),
             client_id: valid.client_id,
@@ -218,10 +270,11 @@ impl Provider {
     }
 
     /// What the page shows for a live sign-in request.
-    pub async fn sign_in(&self, id: &str) -> Result<SignInResponse, ServiceError> {
-        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
-        let record = self.store.get_auth_request(&id).await?;
+    pub async fn sign_in(&self, id: &str, ip: IpAddr) -> Result<SignInResponse, ServiceError> {
+        let id = SignInId::parse(id).ok_or(ServiceError::MalformedId("sign_in"))?;
         let now = self.clock.now();
+        self.enter_page_step(Step::SignInRead, ip, now)?;
+        let record = self.store.get_auth_request(&id).await?;
         let live = record.filter(|r| {
             r.request.expires_at > now && r.cancelled_at.is_none() && r.grant.is_none()
         });
@@ -239,9 +292,10 @@ impl Provider {
 
     /// Cancels a live sign-in request: the way back to the app, with
     /// `error=access_denied`.
-    pub async fn cancel(&self, id: &str) -> Result<String, ServiceError> {
-        let id = SignInId::parse(id).ok_or(ServiceError::SignInExpired)?;
+    pub async fn cancel(&self, id: &str, ip: IpAddr) -> Result<String, ServiceError> {
+        let id = SignInId::parse(id).ok_or(ServiceError::MalformedId("sign_in"))?;
         let now = self.clock.now();
+        self.enter_page_step(Step::SignInCancel, ip, now)?;
         match self.store.cancel_auth_request(&id, now).await? {
             AuthStep::Done(record) => {
                 metrics::record(Metric::SignIn(SignInStage::Cancelled));
@@ -301,146 +355,26 @@ impl Provider {
         with_query(&record.request.redirect_uri, &query)
     }
 
-    /// `POST /token`: `params` is the form body, `authorization` the header.
-    pub async fn token(
-        &self,
-        params: &[(String, String)],
-        authorization: Option<&str>,
-        ip: Option<IpAddr>,
-    ) -> Result<TokenResponse, TokenError> {
-        let now = self.clock.now();
-        if let Some(retry_after) = self.failures.closed(ip, now) {
-            return Err(TokenError::TooMany { retry_after });
-        }
-        let outcome = self.redeem(params, authorization, now).await;
-        match outcome {
-            Ok(answer) => Ok(answer),
-            Err((client_id, e)) if e.is_counted() => {
-                tracing::info!(
-                    client = client_id.as_deref().unwrap_or("-"),
-                    error = e.code(),
-                    reason = e.description(),
-                    "token refused"
-                );
-                let over = self
-                    .failures
-                    .count(&*self.store, client_id.as_deref(), ip, now)
-                    .await;
-                match over {
-                    Some(retry_after) => {
-                        tracing::warn!("failed token requests over budget");
-                        Err(TokenError::TooMany { retry_after })
-                    }
-                    None => Err(e),
-                }
-            }
-            Err((_, e)) => {
-                tracing::info!(error = e.code(), "token refused");
-                Err(e)
-            }
-        }
-    }
-
-    async fn redeem(
-        &self,
-        params: &[(String, String)],
-        authorization: Option<&str>,
-        now: u64,
-    ) -> Result<TokenResponse, (Option<String>, TokenError)> {
-        let (client, request) = token::check(params, authorization, &self.clients)?;
-        let client_id = Some(client.id.clone());
-        let fail = |e: TokenError| (client_id.clone(), e);
-        let id = grant::sign_in_of(&request.code)
-            .ok_or_else(|| fail(TokenError::InvalidGrant("The code is not valid.")))?;
-        let code_hash = grant::hash(&request.code);
-        let access_token = grant::new_access_token(&id);
-        let check = RedeemCheck {
-            code_hash: code_hash.clone(),
-            client_id: client.id.clone(),
-            redirect_uri: request.redirect_uri.clone(),
-            code_challenge: grant::s256(&request.code_verifier),
-            now,
-        };
-        let redemption = Redemption {
-            token_hash: grant::hash(&access_token),
-            redeemed_at: now,
-            token_expires_at: now + ACCESS_TOKEN_TTL_SECS,
-        };
-        let ttl = redemption.token_expires_at + self.ttl_grace;
-        let step = self
-            .store
-            .redeem(&id, &check, &redemption, ttl)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "store failed");
-                fail(TokenError::Unavailable)
-            })?;
-        let record = match step {
-            AuthStep::Done(record) => record,
-            AuthStep::Refused(Some(record))
-                if record.redemption.is_some()
-                    && record
-                        .grant
-                        .as_ref()
-                        .is_some_and(|g| g.code_hash == code_hash) =>
-            {
-                // RFC 6749 §4.1.2: a code used twice revokes what it gave.
-                tracing::warn!(sign_in = %id, "a redeemed code was presented again: token revoked");
-                if let Err(e) = self.store.revoke(&id, &code_hash, now).await {
-                    tracing::error!(error = %e, "could not revoke the token of a replayed code");
-                }
-                return Err(fail(TokenError::InvalidGrant("The code was already used.")));
-            }
-            AuthStep::Refused(_) => {
-                return Err(fail(TokenError::InvalidGrant(
-                    "The code is not valid, has expired, or was issued for another client, redirect_uri or code_verifier.",
-                )));
-            }
-        };
-        let Some(granted) = &record.grant else {
-            tracing::error!("a redeemed request has no grant");
-            return Err(fail(TokenError::Unavailable));
-        };
-        let with_email = record.request.scope.split(' ').any(|s| s == "email");
-        let at_hash = grant::at_hash(&access_token);
-        let claims = IdTokenClaims {
-            iss: &self.issuer,
-            sub: &granted.subject,
-            aud: &client.id,
-            exp: now + ID_TOKEN_TTL_SECS,
-            iat: now,
-            auth_time: granted.auth_time,
-            nonce: record.request.nonce.as_deref(),
-            amr: ["otp"],
-            at_hash: &at_hash,
-            email: with_email.then_some(granted.email.as_str()),
-            email_verified: with_email.then_some(true),
-        };
-        let keys = self.keys.get().await;
-        let id_token = keys.signing.sign(&claims).map_err(|e| {
-            tracing::error!(error = %e, "could not sign an ID token");
-            fail(TokenError::Unavailable)
-        })?;
-        tracing::info!(client = %client.id, sign_in = %id, "code redeemed");
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in: ACCESS_TOKEN_TTL_SECS,
-            id_token,
-            scope: record.request.scope.clone(),
-        })
-    }
-
-    /// `/userinfo`: the claims an access token gives.
-    pub async fn userinfo(&self, token: &str) -> Result<Value, UserinfoError> {
+    /// `/userinfo`: the claims an access token gives. A token of the right
+    /// shape takes a token of `ip`'s bucket of failures before it is looked
+    /// up, and gives it back when it answers claims.
+    pub async fn userinfo(&self, token: &str, ip: IpAddr) -> Result<Value, UserinfoError> {
         let id = grant::sign_in_of(token).ok_or(UserinfoError::InvalidToken)?;
+        let now = self.clock.now();
+        self.enter(Step::UserinfoFailure, ip, now)
+            .map_err(|retry_after| UserinfoError::TooMany { retry_after })?;
+        let claims = self.claims(&id, token, now).await?;
+        self.gate.give_back(Step::UserinfoFailure, ip);
+        Ok(claims)
+    }
+
+    async fn claims(&self, id: &SignInId, token: &str, now: u64) -> Result<Value, UserinfoError> {
         let record = self
             .store
-            .get_auth_request(&id)
+            .get_auth_request(id)
             .await
             .map_err(UserinfoError::Store)?
             .ok_or(UserinfoError::InvalidToken)?;
-        let now = self.clock.now();
         let (Some(redemption), Some(granted)) = (&record.redemption, &record.grant) else {
             return Err(UserinfoError::InvalidToken);
         };

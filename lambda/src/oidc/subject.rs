@@ -10,9 +10,11 @@
 //!
 //! Keyed under `OTP_SUBJECT_KEY`, a key of its own that never rotates (the
 //! HMAC keys of codes rotate; a subject must not move), so the subject
-//! reveals nothing of the address.
+//! reveals nothing of the address. The names of budgets and suppressions
+//! must not move either: they are made under a key derived from this one
+//! ([`SubjectKey::pseudonym_key`]), never with it directly.
 
-use crate::domain::Email;
+use crate::domain::{Email, PseudonymKey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -48,6 +50,12 @@ impl SubjectKey {
             .try_fill_bytes(&mut bytes)
             .expect("the OS random source is available");
         SubjectKey(SecretSlice::from(bytes))
+    }
+
+    /// The key that names budget subjects, derived from this one under a
+    /// label of its own: like `sub`, it never rotates.
+    pub fn pseudonym_key(&self) -> PseudonymKey {
+        PseudonymKey::derive(self.0.expose_secret())
     }
 
     /// base64url(HMAC-SHA256(key, "sub\0" ‖ identity key)), 43 characters.

@@ -18,7 +18,8 @@ pub enum TokenError {
     InvalidGrant(&'static str),
     /// 400 `unsupported_grant_type`.
     UnsupportedGrantType,
-    /// 429: failed requests of this client or address are over budget.
+    /// 429: failed client authentications of this client or address are
+    /// over budget.
     TooMany { retry_after: u64 },
     /// 503: the store could not answer.
     Unavailable,
@@ -45,18 +46,9 @@ impl TokenError {
             TokenError::UnsupportedGrantType => {
                 "Only the grant_type authorization_code is supported."
             }
-            TokenError::TooMany { .. } => "Too many failed token requests; retry later.",
+            TokenError::TooMany { .. } => "Too many failed client authentications; retry later.",
             TokenError::Unavailable => "The service is busy; retry in a moment.",
         }
-    }
-
-    /// Whether the failure counts against the client's and address's
-    /// budgets of failed requests.
-    pub fn is_counted(&self) -> bool {
-        matches!(
-            self,
-            TokenError::InvalidClient(_) | TokenError::InvalidGrant(_)
-        )
     }
 }
 

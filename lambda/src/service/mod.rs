@@ -2,7 +2,7 @@
 //! (`send.rs`), [`Service::resend`] (`resend.rs`), [`Service::verify`]
 //! (`verify.rs`); what they share is here.
 //!
-//! Each step passes the in-memory gate (`gate.rs`), then checks its budgets
+//! Each step passes the in-memory gate ([`crate::gate`]), then checks its budgets
 //! (`limits/`) in the same conditional write as the state change they
 //! guard, and undoes its own writes when the message cannot be delivered,
 //! so a failed step leaves nothing half-done and consumes no budget.
@@ -21,7 +21,6 @@
 //!
 //! What a verify writes is in `verify.rs`.
 
-mod gate;
 mod limits;
 mod resend;
 mod send;
@@ -33,10 +32,10 @@ pub use verify::REPLAY_WINDOW_SECS;
 
 use crate::domain::pow::{self, Solved};
 use crate::domain::{Clock, Code, CodeHasher, Email, FlowId, FlowRecord, Policy, SignInId};
+use crate::gate::{Busy, Gate, Step};
 use crate::mailer::{CodeMessage, MailError, MailFailure, Mailer};
 use crate::metrics::{self, Metric};
 use crate::store::{Refusal, Store, StoreError};
-use gate::{Busy, Gate, Step};
 use limits::{Limiter, Message, Refused, SendAdmission};
 use otp_api::locale::{self, Language};
 use otp_api::{Challenge, MAX_CHALLENGE_LEN, Proof};
@@ -64,6 +63,10 @@ pub enum ServiceError {
     InvalidLocale,
     #[error("invalid code format")]
     InvalidCodeFormat,
+    /// An id (`flow_id`, `sign_in`) that is not of the form the service
+    /// makes: a malformed request, not an unknown one.
+    #[error("malformed {0}")]
+    MalformedId(&'static str),
     #[error("unknown flow")]
     UnknownFlow,
     #[error("expired")]
@@ -83,8 +86,8 @@ pub enum ServiceError {
     },
     #[error("proof of work required")]
     ProofRequired(Challenge),
-    /// The sign-in request a step names is malformed, unknown, expired,
-    /// cancelled or finished.
+    /// The sign-in request a step names is unknown, expired, cancelled or
+    /// finished.
     #[error("sign-in request expired or unknown")]
     SignInExpired,
     /// The request carries no client address, so the per-client budgets
@@ -165,7 +168,7 @@ pub struct Service {
     hasher: CodeHasher,
     policy: Policy,
     limiter: Limiter,
-    gate: Gate,
+    gate: Arc<Gate>,
 }
 
 impl Service {
@@ -177,10 +180,7 @@ impl Service {
         policy: Policy,
         limits: Limits,
     ) -> Service {
-        let gate = Gate::new(
-            limits.sends_per_ip_per_hour,
-            limits.verifies_per_ip_per_hour,
-        );
+        let gate = Arc::new(Gate::new(|step| limits.per_client_per_hour(step)));
         let limiter = Limiter::new(limits, hasher.clone(), policy.max_attempts);
         Service {
             store,
@@ -195,6 +195,12 @@ impl Service {
 
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// The gate, which the provider's endpoints pass too: one table of
+    /// buckets for every step.
+    pub fn gate(&self) -> Arc<Gate> {
+        self.gate.clone()
     }
 
     /// Passes the in-memory gate for `step`, or answers as the budget would.

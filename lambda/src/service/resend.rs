@@ -15,11 +15,11 @@
 //! or stored before codes were sealed) is replaced by a fresh one, as after
 //! its expiry.
 
-use super::gate::Step;
 use super::{
     ADMISSION_READS, Client, Message, Resent, Service, ServiceError, check_proof_shape, language,
 };
 use crate::domain::{Code, FlowId, FlowRecord, FlowState};
+use crate::gate::Step;
 use crate::mailer::MailFailure;
 use crate::metrics::{self, Metric, RefusedBy};
 use crate::store::{FreshCode, NewMessage, ResendGuard, ResendOutcome, StoreError};
@@ -44,7 +44,7 @@ impl Service {
     ) -> Result<Resent, ServiceError> {
         check_proof_shape(proof)?;
         let language = language(locale)?;
-        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::UnknownFlow)?;
+        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::MalformedId("flow_id"))?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
@@ -63,15 +63,13 @@ impl Service {
             }) => metrics::record(Metric::Refused(RefusedBy::FlowSends)),
             _ => {}
         }
-        // The gate counts what the store counts: only a message sent (or
-        // undeliverable) keeps its token.
-        let charged = match &outcome {
-            Ok(_) => true,
-            Err(ServiceError::Mail(e)) => e.failure() == MailFailure::Undeliverable,
-            Err(_) => false,
-        };
-        if !charged {
-            self.gate.give_back(Step::Send, ip);
+        // Every resend that reached the store keeps its token, refused or
+        // not, except a message the service failed to hand over: its
+        // charges are refunded, and so is its token.
+        if let Err(ServiceError::Mail(e)) = &outcome {
+            if e.failure() != MailFailure::Undeliverable {
+                self.gate.give_back(Step::Send, ip);
+            }
         }
         outcome
     }

@@ -1,10 +1,10 @@
 //! The first step: a new flow and its first message.
 
-use super::gate::Step;
 use super::{
     ADMISSION_READS, Client, Message, Sent, Service, ServiceError, check_proof_shape, language,
 };
 use crate::domain::{Code, Email, FlowId, FlowRecord, RequestId, SignInId};
+use crate::gate::Step;
 use crate::metrics::{self, Metric, RefusedBy};
 use crate::store::{Created, IdempotencyKey, StoreError};
 use otp_api::locale::Language;
@@ -48,7 +48,7 @@ impl SendInput {
         let sign_in = request
             .sign_in
             .as_deref()
-            .map(|id| SignInId::parse(id).ok_or(ServiceError::SignInExpired))
+            .map(|id| SignInId::parse(id).ok_or(ServiceError::MalformedId("sign_in")))
             .transpose()?;
         let request_id = request
             .request_id
@@ -135,21 +135,18 @@ impl Service {
                 .store
                 .create_flow(&flow, ttl, idempotency.as_ref(), &admission.admission)
                 .await?;
-            // The gate counts what the store counts: a request the store did
-            // not charge gives its token back.
+            // A request the store refused or answered with an earlier flow
+            // keeps its token: the gate counts every request that reaches
+            // the store, so a client hammering a spent address meets its own
+            // budget.
             match created {
                 Created::New => break admission,
                 Created::Stale if reads + 1 < ADMISSION_READS => reads += 1,
                 Created::Stale => {
-                    self.gate.give_back(Step::Send, ip);
                     return Err(StoreError::new("the address's tries kept changing").into());
                 }
-                Created::Existing(existing) => {
-                    self.gate.give_back(Step::Send, ip);
-                    return self.repeated(existing, now).await;
-                }
+                Created::Existing(existing) => return self.repeated(existing, now).await,
                 Created::Refused(refusal) => {
-                    self.gate.give_back(Step::Send, ip);
                     // A repeat of a send that went through before the budget
                     // ran out is answered with its flow, not refused.
                     if let Some(existing) = self.first_flow_of(idempotency.as_ref(), now).await {

@@ -597,3 +597,45 @@ async fn an_unsupported_locale_is_refused_before_any_write() {
     assert_eq!(f.store.writes(), writes);
     assert_eq!(f.mailer.0.lock().unwrap().len(), sent);
 }
+
+/// Every refused request counts against its client in memory, whatever
+/// refused it: a client whose sends an address's budget refuses, or whose
+/// resends come too soon, spends its bucket all the same, and past its
+/// hourly number is refused without a store call.
+#[tokio::test]
+async fn refusals_by_any_budget_count_against_the_client_in_memory() {
+    let f = fixture();
+    let service = Service::new(
+        f.store.clone(),
+        f.mailer.clone(),
+        Arc::new(f.clock.clone()),
+        CodeHasher::ephemeral(),
+        Policy::default(),
+        Limits {
+            sends_per_ip_per_hour: 3,
+            sends_per_email_per_client_per_day: 1,
+            ..Limits::default()
+        },
+    );
+    let sent = service.send(to("ann@example.com"), CLIENT).await.unwrap();
+    let pair = service.send(to("ann@example.com"), CLIENT).await;
+    assert!(
+        matches!(pair, Err(ServiceError::RateLimited { .. })),
+        "{pair:?}"
+    );
+    let soon = service
+        .resend(sent.flow_id.as_str(), None, None, CLIENT)
+        .await;
+    assert!(
+        matches!(soon, Err(ServiceError::ResendTooSoon { .. })),
+        "{soon:?}"
+    );
+    let before = f.store.writes();
+    let refused = service.send(to("bob@example.com"), CLIENT).await;
+    assert!(
+        matches!(refused, Err(ServiceError::RateLimited { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(f.store.writes(), before, "refused in memory");
+    assert_eq!(f.mailer.0.lock().unwrap().len(), 1);
+}

@@ -19,9 +19,9 @@
 //! because a verify is far more often wrong than right; a right code gets
 //! it back beside its approval.
 
-use super::gate::{Busy, Step};
 use super::{Approved, Client, Service, ServiceError};
 use crate::domain::{Code, FlowId, FlowRecord, FlowState};
+use crate::gate::{Busy, Step};
 use crate::metrics::{self, Metric, RefusedBy, VerifyOutcome};
 use crate::store::{Approval, Attempt};
 use std::net::IpAddr;
@@ -49,10 +49,7 @@ impl Service {
         client: Client,
     ) -> Result<Approved, ServiceError> {
         let code = Code::parse(code).ok_or(ServiceError::InvalidCodeFormat)?;
-        let flow_id = FlowId::parse(flow_id).ok_or_else(|| {
-            metrics::record(Metric::Verify(VerifyOutcome::UnknownFlow));
-            ServiceError::UnknownFlow
-        })?;
+        let flow_id = FlowId::parse(flow_id).ok_or(ServiceError::MalformedId("flow_id"))?;
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();

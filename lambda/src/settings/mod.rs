@@ -8,7 +8,8 @@
 //! - `env`: reading a variable, its range, its error
 //! - `defaults`: what a local run uses where a variable is unset
 //! - `store`, `mail`: where flows live, how codes are delivered
-//! - `rules`: the code policy, the budgets and the HMAC keys
+//! - `rules`: the code policy, the budgets and the keys (HMAC keys, and
+//!   the subject key the names of budgets are derived from)
 //! - `telemetry`: the log format and the metrics namespace
 //! - `edge`: a front door's (CloudFront's) proof of passage and the client
 //!   address header
@@ -112,12 +113,12 @@ impl Settings {
         let on_lambda = runtime == Runtime::Lambda;
         let store = store::store_from(&env, on_lambda)?;
         let mail = mail::mail_from_env(&env, on_lambda)?;
-        let hasher = rules::hasher_from(&env, on_lambda)?;
+        let (hasher, subject_key, subject_key_generated) = rules::keys_from(&env, on_lambda)?;
         let policy = rules::policy_from(&env)?;
         let limits = rules::limits_from(&env)?;
         let client_ip_header = edge::client_ip_header_from(&env)?;
         let edge = EdgeSettings::from_env(&env)?;
-        let oidc = OidcSettings::from_env(&env, on_lambda)?;
+        let oidc = OidcSettings::from_env(&env, on_lambda, subject_key, subject_key_generated)?;
         let mail_from = mail::sender_from(&env)?;
         let (log_format, metrics_namespace) = telemetry::logs_from(&env, on_lambda)?;
         let suppression = suppression::suppression_from(&env)?;

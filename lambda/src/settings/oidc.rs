@@ -48,7 +48,14 @@ impl OidcSettings {
         }
     }
 
-    pub(super) fn from_env(env: &Env, on_lambda: bool) -> Result<OidcSettings, SettingsError> {
+    /// The provider's settings; the subject key is read with the HMAC keys
+    /// ([`super::rules::keys_from`]), which name budget subjects under it.
+    pub(super) fn from_env(
+        env: &Env,
+        on_lambda: bool,
+        subject_key: SubjectKey,
+        subject_key_generated: bool,
+    ) -> Result<OidcSettings, SettingsError> {
         let issuer = match env.get("OTP_ISSUER") {
             Some(raw) => Some(parse_issuer(raw).map_err(|why| SettingsError::Invalid {
                 var: "OTP_ISSUER",
@@ -84,31 +91,6 @@ impl OidcSettings {
             }
             None => KeySource::Generated,
         };
-        let (subject_key, subject_key_generated) = match env.get("OTP_SUBJECT_KEY") {
-            Some(b64) => {
-                let invalid = |why: String| SettingsError::Invalid {
-                    var: "OTP_SUBJECT_KEY",
-                    why,
-                };
-                let bytes = STANDARD
-                    .decode(b64)
-                    .map_err(|_| invalid("not base64".into()))?;
-                let len = bytes.len();
-                let key = SubjectKey::new(bytes).ok_or_else(|| {
-                    invalid(format!(
-                        "{len} bytes, at least {MIN_SUBJECT_KEY_BYTES} are needed (openssl rand -base64 32)"
-                    ))
-                })?;
-                (key, false)
-            }
-            None if on_lambda => {
-                return Err(SettingsError::Missing {
-                    var: "OTP_SUBJECT_KEY",
-                    why: "base64 of 32 random bytes (openssl rand -base64 32) that keys the `sub` of ID tokens; never rotate it",
-                });
-            }
-            None => (SubjectKey::generate(), true),
-        };
         Ok(OidcSettings {
             issuer,
             clients,
@@ -116,6 +98,37 @@ impl OidcSettings {
             subject_key,
             subject_key_generated,
         })
+    }
+}
+
+/// `OTP_SUBJECT_KEY` (required when `required`, as on Lambda), or a key of
+/// this process; and whether it was generated.
+pub(super) fn subject_key_from(
+    env: &Env,
+    required: bool,
+) -> Result<(SubjectKey, bool), SettingsError> {
+    match env.get("OTP_SUBJECT_KEY") {
+        Some(b64) => {
+            let invalid = |why: String| SettingsError::Invalid {
+                var: "OTP_SUBJECT_KEY",
+                why,
+            };
+            let bytes = STANDARD
+                .decode(b64)
+                .map_err(|_| invalid("not base64".into()))?;
+            let len = bytes.len();
+            let key = SubjectKey::new(bytes).ok_or_else(|| {
+                invalid(format!(
+                    "{len} bytes, at least {MIN_SUBJECT_KEY_BYTES} are needed (openssl rand -base64 32)"
+                ))
+            })?;
+            Ok((key, false))
+        }
+        None if required => Err(SettingsError::Missing {
+            var: "OTP_SUBJECT_KEY",
+            why: "base64 of 32 random bytes (openssl rand -base64 32) that keys the `sub` of ID tokens and the names of budgets and suppressions; never rotate it",
+        }),
+        None => Ok((SubjectKey::generate(), true)),
     }
 }
 

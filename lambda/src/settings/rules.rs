@@ -1,8 +1,10 @@
 //! The rules of a verification: the code policy, the budgets beyond a flow
-//! and the HMAC keys codes and budget subjects are hashed under.
+//! and the keys codes and budget subjects are hashed under.
 
+use super::oidc::subject_key_from;
 use super::{Env, SettingsError};
 use crate::domain::{CodeHasher, Policy};
+use crate::oidc::subject::SubjectKey;
 use crate::service::Limits;
 
 /// The code's lifetime, tries, resends and default language.
@@ -73,6 +75,26 @@ pub(super) fn limits_from(env: &Env) -> Result<Limits, SettingsError> {
             defaults.verifies_per_ip_per_hour,
             1..=1_000_000,
         )?,
+        authorizes_per_ip_per_hour: env.bounded_or(
+            "OTP_AUTHORIZES_PER_IP_PER_HOUR",
+            defaults.authorizes_per_ip_per_hour,
+            1..=1_000_000,
+        )?,
+        sign_in_reads_per_ip_per_hour: env.bounded_or(
+            "OTP_SIGN_IN_READS_PER_IP_PER_HOUR",
+            defaults.sign_in_reads_per_ip_per_hour,
+            1..=1_000_000,
+        )?,
+        sign_in_cancels_per_ip_per_hour: env.bounded_or(
+            "OTP_SIGN_IN_CANCELS_PER_IP_PER_HOUR",
+            defaults.sign_in_cancels_per_ip_per_hour,
+            1..=1_000_000,
+        )?,
+        userinfo_failures_per_ip_per_hour: env.bounded_or(
+            "OTP_USERINFO_FAILURES_PER_IP_PER_HOUR",
+            defaults.userinfo_failures_per_ip_per_hour,
+            1..=1_000_000,
+        )?,
     };
     if limits.max_sends_per_email_per_day < limits.sends_per_email_per_day {
         return Err(SettingsError::Invalid {
@@ -87,22 +109,34 @@ pub(super) fn limits_from(env: &Env) -> Result<Limits, SettingsError> {
     Ok(limits)
 }
 
-/// The HMAC keys: `OTP_HMAC_KEYS` (required when `required`, as on Lambda)
-/// or a key of this process.
-pub(super) fn hasher_from(env: &Env, required: bool) -> Result<CodeHasher, SettingsError> {
-    Ok(match env.get("OTP_HMAC_KEYS") {
-        Some(spec) => CodeHasher::from_spec(spec).map_err(|why| SettingsError::Invalid {
+/// The keys of the service's keyed hashes: the HMAC keys `OTP_HMAC_KEYS`
+/// (required when `required`, as on Lambda, else a key of this process),
+/// and the subject key `OTP_SUBJECT_KEY`, which keys `sub` and, through the
+/// pseudonym key derived from it, the names of budgets and suppressions; and
+/// whether the subject key was generated.
+pub(super) fn keys_from(
+    env: &Env,
+    required: bool,
+) -> Result<(CodeHasher, SubjectKey, bool), SettingsError> {
+    let spec = env.get("OTP_HMAC_KEYS");
+    if spec.is_none() && required {
+        return Err(SettingsError::Missing {
             var: "OTP_HMAC_KEYS",
-            why,
-        })?,
-        None if required => {
-            return Err(SettingsError::Missing {
+            why: "`id:base64key[,id:base64key…]`, the first hashes new codes",
+        });
+    }
+    let (subject_key, generated) = subject_key_from(env, required)?;
+    let pseudonyms = subject_key.pseudonym_key();
+    let hasher = match spec {
+        Some(spec) => {
+            CodeHasher::from_spec(spec, pseudonyms).map_err(|why| SettingsError::Invalid {
                 var: "OTP_HMAC_KEYS",
-                why: "`id:base64key[,id:base64key…]`, the first hashes new codes",
-            });
+                why,
+            })?
         }
-        None => CodeHasher::ephemeral(),
-    })
+        None => CodeHasher::with_random_key(pseudonyms),
+    };
+    Ok((hasher, subject_key, generated))
 }
 
 /// `en, de, …`: the tags of the supported languages, for error messages.

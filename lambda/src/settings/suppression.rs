@@ -1,9 +1,10 @@
 //! The suppression list's settings, and the smaller set the notifications
-//! handler and the `otp suppression` commands read: those need the table
-//! and the HMAC keys, never the SMTP URL or the provider's keys, so their
-//! function holds no secret it does not use.
+//! handler and the `otp suppression` commands read: those need the table,
+//! the HMAC keys and the subject key (suppressions are named under a key
+//! derived from it, older ones under the HMAC keys), never the SMTP URL or
+//! the signing keys, so their function holds no secret it does not use.
 
-use super::rules::hasher_from;
+use super::rules::keys_from;
 use super::store::{store_from, store_timeout_from};
 use super::telemetry::logs_from;
 use super::{Env, Runtime, SettingsError, StoreSettings};
@@ -101,7 +102,7 @@ impl ListSettings {
     }
 
     /// For the `otp suppression` commands, wherever they run: the table and
-    /// the keys are required (with a key of its own the command would look
+    /// the keys are required (with keys of its own the command would look
     /// under the wrong names and find nothing), and the table is never
     /// created.
     pub fn for_command(vars: HashMap<String, String>) -> Result<ListSettings, SettingsError> {
@@ -125,7 +126,7 @@ impl ListSettings {
             runtime,
             store: store_from(env, required)?,
             store_timeout: store_timeout_from(env)?,
-            hasher: hasher_from(env, required)?,
+            hasher: keys_from(env, required)?.0,
             suppression: suppression_from(env)?,
             log_format,
             metrics_namespace,
@@ -157,10 +158,18 @@ mod tests {
         let err = ListSettings::from_vars(vars(&lambda)).unwrap_err();
         assert!(err.to_string().contains("OTP_TABLE"), "{err}");
         let keys = format!("k1:{KEY}");
+        let err = ListSettings::from_vars(vars(&[
+            lambda[0],
+            ("OTP_TABLE", "otp"),
+            ("OTP_HMAC_KEYS", &keys),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("OTP_SUBJECT_KEY"), "{err}");
         let s = ListSettings::from_vars(vars(&[
             lambda[0],
             ("OTP_TABLE", "otp"),
             ("OTP_HMAC_KEYS", &keys),
+            ("OTP_SUBJECT_KEY", KEY),
             ("OTP_COMPLAINT_SUPPRESSION_DAYS", "0"),
         ]))
         .unwrap();
@@ -179,9 +188,14 @@ mod tests {
         assert!(err.to_string().contains("OTP_HMAC_KEYS"), "{err}");
         let err = ListSettings::for_command(vars(&[("OTP_HMAC_KEYS", &keys)])).unwrap_err();
         assert!(err.to_string().contains("OTP_TABLE"), "{err}");
+        let err =
+            ListSettings::for_command(vars(&[("OTP_TABLE", "otp"), ("OTP_HMAC_KEYS", &keys)]))
+                .unwrap_err();
+        assert!(err.to_string().contains("OTP_SUBJECT_KEY"), "{err}");
         let s = ListSettings::for_command(vars(&[
             ("OTP_TABLE", "otp"),
             ("OTP_HMAC_KEYS", &keys),
+            ("OTP_SUBJECT_KEY", KEY),
             ("OTP_CREATE_TABLE", "true"),
         ]))
         .unwrap();

@@ -211,3 +211,23 @@ fn secrets_do_not_print() {
     assert!(!printed.contains("correct-horse"), "{printed}");
     assert!(!printed.contains("PRIVATE"), "{printed}");
 }
+
+/// Budget subjects follow `OTP_SUBJECT_KEY`, not `OTP_HMAC_KEYS`: a rotation
+/// of the HMAC keys names every budget as before.
+#[test]
+fn budget_subjects_are_named_under_the_subject_key() {
+    let other = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let subject_of = |hmac_keys: &str, subject_key: &str| {
+        Settings::from_vars(vars(&[
+            ("OTP_HMAC_KEYS", hmac_keys),
+            ("OTP_SUBJECT_KEY", subject_key),
+        ]))
+        .unwrap()
+        .hasher
+        .subject("send-email", "ann@example.com")
+    };
+    let before = subject_of(&format!("k1:{KEY}"), KEY);
+    assert_eq!(before, subject_of(&format!("k2:{other},k1:{KEY}"), KEY));
+    assert_eq!(before, subject_of(&format!("k2:{other}"), KEY));
+    assert_ne!(before, subject_of(&format!("k1:{KEY}"), other));
+}

@@ -79,9 +79,10 @@ pub struct Admission {
     /// Flows whose tries must be as the caller saw them (see the module).
     pub untried: Vec<Untried>,
     pub proof: Option<ProofMark>,
-    /// Suppression items ([`super::keys::suppression`], one per known HMAC
-    /// key, see [`super::suppression`]): the write is refused while one of
-    /// them holds an `until` after `now`.
+    /// Suppression items ([`super::keys::suppression`]: the mailbox's under
+    /// the pseudonym key, then under each known HMAC key for those written
+    /// before, see [`super::suppression`]): the write is refused while one
+    /// of them holds an `until` after `now`.
     pub suppressions: Vec<String>,
     pub now: u64,
 }

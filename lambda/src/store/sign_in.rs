@@ -132,12 +132,16 @@ pub trait SignInStore: Send + Sync + 'static {
         ttl: u64,
     ) -> Result<AuthStep, StoreError>;
 
-    /// Revokes the access token of a redeemed grant whose code is
-    /// `code_hash` (the code was presented again), if not revoked yet.
+    /// Revokes the access token of a redeemed grant when its code is
+    /// presented again by its own client: if the item has a grant with
+    /// `check.code_hash`, a redemption, no revocation yet, and the request's
+    /// client, redirect URI and code challenge equal the check's (the code's
+    /// expiry does not matter). Anyone else presenting the code changes
+    /// nothing.
     async fn revoke(
         &self,
         id: &SignInId,
-        code_hash: &str,
+        check: &RedeemCheck,
         now: u64,
     ) -> Result<AuthStep, StoreError>;
 }
@@ -157,9 +161,12 @@ pub(crate) const REDEEMABLE: &str = "#code_hash = :code_hash AND #code_expires_a
      AND attribute_not_exists(#token_hash) AND attribute_not_exists(#revoked_at) \
      AND #client_id = :client_id AND #redirect_uri = :redirect_uri \
      AND #code_challenge = :code_challenge";
-/// [`AuthRecord::revocable`] as a DynamoDB condition; binds `:code_hash`.
+/// [`AuthRecord::revocable`] as a DynamoDB condition; binds `:code_hash`,
+/// `:client_id`, `:redirect_uri` and `:code_challenge`.
 pub(crate) const REVOCABLE: &str = "#code_hash = :code_hash AND attribute_exists(#token_hash) \
-     AND attribute_not_exists(#revoked_at)";
+     AND attribute_not_exists(#revoked_at) \
+     AND #client_id = :client_id AND #redirect_uri = :redirect_uri \
+     AND #code_challenge = :code_challenge";
 
 /// The conditions of the steps, as rules on the record: the memory store
 /// applies them under its lock, and the DynamoDB conditions above say the
@@ -192,13 +199,16 @@ impl AuthRecord {
             && self.request.code_challenge == check.code_challenge
     }
 
-    /// [`crate::store::SignInStore::revoke`] may revoke for `code_hash`.
-    pub(crate) fn revocable(&self, code_hash: &str) -> bool {
+    /// [`crate::store::SignInStore::revoke`] may revoke for `check`.
+    pub(crate) fn revocable(&self, check: &RedeemCheck) -> bool {
         self.grant
             .as_ref()
-            .is_some_and(|g| g.code_hash == code_hash)
+            .is_some_and(|g| g.code_hash == check.code_hash)
             && self.redemption.is_some()
             && self.revoked_at.is_none()
+            && self.request.client_id == check.client_id
+            && self.request.redirect_uri == check.redirect_uri
+            && self.request.code_challenge == check.code_challenge
     }
 }
 
@@ -252,10 +262,10 @@ macro_rules! forward_sign_in_steps {
             async fn revoke(
                 &self,
                 id: &$crate::domain::SignInId,
-                code_hash: &str,
+                check: &$crate::store::RedeemCheck,
                 now: u64,
             ) -> Result<$crate::store::AuthStep, $crate::store::StoreError> {
-                self.$inner.revoke(id, code_hash, now).await
+                self.$inner.revoke(id, check, now).await
             }
         }
 

@@ -160,10 +160,9 @@ fn date(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CodeHasher, HmacKey, ManualClock};
+    use crate::domain::{CodeHasher, ManualClock};
     use crate::store::MemoryStore;
     use crate::suppression::SuppressionSettings;
-    use secrecy::SecretSlice;
     use std::sync::Arc;
 
     fn args(words: &[&str]) -> Vec<String> {
@@ -264,13 +263,7 @@ mod tests {
         let clock = ManualClock::new(1_792_224_000);
         let list = SuppressionList::new(
             Arc::new(MemoryStore::new()),
-            CodeHasher::new(
-                HmacKey {
-                    id: "k1".into(),
-                    secret: SecretSlice::from(vec![1; 32]),
-                },
-                Vec::new(),
-            ),
+            CodeHasher::ephemeral(),
             Arc::new(clock.clone()),
             SuppressionSettings {
                 complaint: Duration::ZERO,

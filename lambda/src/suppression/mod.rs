@@ -36,13 +36,15 @@ const SCOPE: &str = "suppress";
 const GRACE_SECS: u64 = DAY;
 const DAY: u64 = 24 * 3600;
 
-/// The items a message to `email` must find unsuppressed: the item of its
-/// suppression key under each known HMAC key, so a rotation does not lift
-/// suppressions (new ones are written under the current key, the first).
+/// The items a message to `email` must find unsuppressed: first the item
+/// of its suppression key under the pseudonym key, which never rotates
+/// (where suppressions are written); then the items under each known HMAC
+/// key, where suppressions were written before they moved there, so an
+/// upgrade lifts none of them while their key is in `OTP_HMAC_KEYS`.
 pub fn keys(hasher: &CodeHasher, email: &Email) -> Vec<String> {
-    hasher
-        .subjects(SCOPE, email.suppression_key())
-        .into_iter()
+    let key = email.suppression_key();
+    std::iter::once(hasher.subject(SCOPE, key))
+        .chain(hasher.subjects_before_pseudonyms(SCOPE, key))
         .map(|subject| store::keys::suppression(&subject))
         .collect()
 }
@@ -250,8 +252,8 @@ impl SuppressionList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{HmacKey, ManualClock};
-    use crate::store::MemoryStore;
+    use crate::domain::{HmacKey, ManualClock, PseudonymKey};
+    use crate::store::{MemoryStore, SuppressionStore};
     use secrecy::SecretSlice;
 
     fn key(id: &str, byte: u8) -> HmacKey {
@@ -259,6 +261,13 @@ mod tests {
             id: id.into(),
             secret: SecretSlice::from(vec![byte; 32]),
         }
+    }
+
+    /// HMAC keys `keys` (the current one first), one subject key for all.
+    fn hasher(keys: &[(&str, u8)]) -> CodeHasher {
+        let mut keys = keys.iter().map(|(id, byte)| key(id, *byte));
+        let current = keys.next().unwrap();
+        CodeHasher::new(current, keys.collect(), PseudonymKey::derive(&[7; 32]))
     }
 
     fn list(store: &Arc<MemoryStore>, hasher: CodeHasher, clock: &ManualClock) -> SuppressionList {
@@ -271,46 +280,44 @@ mod tests {
     }
 
     #[test]
-    fn one_item_per_suppression_key_and_hmac_key_without_the_address() {
-        let rotated = CodeHasher::new(key("k2", 2), vec![key("k1", 1)]);
-        let old = CodeHasher::new(key("k1", 1), Vec::new());
+    fn one_item_under_the_pseudonym_key_then_one_per_hmac_key_without_the_address() {
+        let rotated = hasher(&[("k2", 2), ("k1", 1)]);
+        let old = hasher(&[("k1", 1)]);
         let ann = Email::parse("ann@example.com").unwrap();
         let keys_of =
             |hasher: &CodeHasher, address: &str| keys(hasher, &Email::parse(address).unwrap());
-        let both = keys(&rotated, &ann);
-        assert_eq!(both.len(), 2);
-        assert_eq!(
-            both[1],
-            keys(&old, &ann)[0],
-            "the old key's item is checked"
-        );
-        assert_eq!(both, keys_of(&rotated, "Ann@EXAMPLE.com"));
-        assert_ne!(both, keys_of(&rotated, "bob@example.com"));
+        let all = keys(&rotated, &ann);
+        let before = keys(&old, &ann);
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[0], before[0], "the pseudonym key does not rotate");
+        assert_eq!(all[2], before[1], "the old key's item is checked");
+        assert_ne!(all[1], before[1]);
+        assert_eq!(all, keys_of(&rotated, "Ann@EXAMPLE.com"));
+        assert_ne!(all, keys_of(&rotated, "bob@example.com"));
         // The identity key, not the budget key: a tag off the provider list
         // is another address, a provably equal Gmail spelling is the same.
-        assert_ne!(both, keys_of(&rotated, "ann+shop@example.com"));
+        assert_ne!(all, keys_of(&rotated, "ann+shop@example.com"));
         assert_eq!(
             keys_of(&rotated, "a.nn+news@gmail.com"),
             keys_of(&rotated, "ann@googlemail.com")
         );
         assert!(
-            both.iter()
+            all.iter()
                 .all(|k| k.starts_with("suppress#") && !k.contains("ann"))
         );
     }
 
-    /// A suppression made before a key rotation is still found and lifted
-    /// after it; a new one is made under the current key; an off kind makes none.
+    /// A suppression outlives every rotation of the HMAC keys, the removal
+    /// of the old key included: it is written under the pseudonym key. One
+    /// written under an HMAC key (before suppressions moved) is still found
+    /// and lifted while that key is known. An off kind makes none.
     #[tokio::test]
-    async fn suppressions_survive_a_key_rotation() {
+    async fn suppressions_survive_key_rotations_and_the_upgrade() {
         let store = Arc::new(MemoryStore::new());
         let clock = ManualClock::new(1_000_000);
-        let before = list(&store, CodeHasher::new(key("k1", 1), Vec::new()), &clock);
-        let after = list(
-            &store,
-            CodeHasher::new(key("k2", 2), vec![key("k1", 1)]),
-            &clock,
-        );
+        let before = list(&store, hasher(&[("k1", 1)]), &clock);
+        let during = list(&store, hasher(&[("k2", 2), ("k1", 1)]), &clock);
+        let after = list(&store, hasher(&[("k2", 2)]), &clock);
         let ann = Email::parse("ann@example.com").unwrap();
         assert!(
             before
@@ -318,14 +325,31 @@ mod tests {
                 .await
                 .unwrap()
         );
-        let shown = after.show(&ann).await.unwrap().expect("found under k1");
+        let shown = after
+            .show(&ann)
+            .await
+            .unwrap()
+            .expect("k1 is gone, still found");
         assert_eq!(shown.until, 1_000_000 + 90 * 24 * 3600);
         assert!(after.lift(&ann).await.unwrap());
         assert_eq!(before.show(&ann).await.unwrap(), None);
 
+        // Written by a version that named suppressions under the current HMAC key.
+        let bob = Email::parse("bob@example.com").unwrap();
+        let legacy = keys(&hasher(&[("k1", 1)]), &bob).swap_remove(1);
+        let then = Suppression {
+            until: 1_000_000 + 3600,
+            reason: SuppressionReason::Complaint,
+            since: 1_000_000,
+        };
+        assert!(store.suppress(&legacy, &then, then.until).await.unwrap());
+        assert_eq!(during.show(&bob).await.unwrap(), Some(then));
+        assert!(during.lift(&bob).await.unwrap());
+        assert_eq!(during.show(&bob).await.unwrap(), None);
+
         let off = SuppressionList::new(
             store.clone(),
-            CodeHasher::new(key("k2", 2), Vec::new()),
+            hasher(&[("k2", 2)]),
             Arc::new(clock.clone()),
             SuppressionSettings {
                 complaint: Duration::ZERO,
@@ -337,8 +361,8 @@ mod tests {
                 .await
                 .unwrap()
         );
-        assert_eq!(after.show(&ann).await.unwrap(), None);
+        assert_eq!(during.show(&ann).await.unwrap(), None);
         assert!(off.suppress(&ann, SuppressionReason::Bounce).await.unwrap());
-        assert!(after.show(&ann).await.unwrap().is_some());
+        assert!(during.show(&ann).await.unwrap().is_some());
     }
 }

@@ -2,8 +2,8 @@
 //! stranger spending a person's budget, proofs of work used twice, forged
 //! request ids. Other clients are other loopback addresses (127.0.0.2, …).
 
-use crate::helpers::{expect_error, random_suffix, solve, spawn_app_with};
-use crate::limits::expect_challenge;
+use super::limits::expect_challenge;
+use crate::support::{expect_error, random_suffix, solve, spawn_app_with};
 use otp::domain::Email;
 use otp_api::{ErrorCode, SendResponse};
 use reqwest::StatusCode;

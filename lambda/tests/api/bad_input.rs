@@ -1,7 +1,7 @@
 //! A table of hostile and broken requests: every one is answered in the JSON
 //! error shape with a 4xx, never a 5xx, and none sends a message.
 
-use crate::helpers::{TestApp, expect_error, random_suffix, spawn_app};
+use crate::support::{TestApp, expect_error, random_suffix, spawn_app};
 use otp_api::{ErrorBody, ErrorCode};
 use reqwest::StatusCode;
 
@@ -404,56 +404,56 @@ async fn bad_input_always_answers_in_the_error_shape() {
             VERIFY,
             JSON,
             verify_body("AAAA"),
-            S::NOT_FOUND,
-            C::UnknownFlow,
+            S::BAD_REQUEST,
+            C::InvalidRequest,
         ),
         case(
             "flow id too long",
             VERIFY,
             JSON,
             verify_body(&long_flow),
-            S::NOT_FOUND,
-            C::UnknownFlow,
+            S::BAD_REQUEST,
+            C::InvalidRequest,
         ),
         case(
             "flow id with a path",
             RESEND,
             JSON,
             r#"{"flow_id":"../../../etc/passwd"}"#,
-            S::NOT_FOUND,
-            C::UnknownFlow,
+            S::BAD_REQUEST,
+            C::InvalidRequest,
         ),
         case(
             "flow id with a key prefix",
             VERIFY,
             JSON,
             verify_body("flow#AAAAAAAAAAAAAAAAAAAAAA"),
-            S::NOT_FOUND,
-            C::UnknownFlow,
+            S::BAD_REQUEST,
+            C::InvalidRequest,
         ),
         case(
             "flow id, non-canonical base64",
             VERIFY,
             JSON,
             verify_body("AAAAAAAAAAAAAAAAAAAAAB"),
-            S::NOT_FOUND,
-            C::UnknownFlow,
+            S::BAD_REQUEST,
+            C::InvalidRequest,
         ),
         case(
             "flow id in Unicode",
             RESEND,
             JSON,
             r#"{"flow_id":"ÅÅÅÅÅÅÅÅÅÅÅ"}"#,
-            S::NOT_FOUND,
-            C::UnknownFlow,
+            S::BAD_REQUEST,
+            C::InvalidRequest,
         ),
         case(
             "flow id with NUL",
             VERIFY,
             JSON,
             verify_body("AAAAAAAAAAAAAAAAAAAAA\u{0}"),
-            S::NOT_FOUND,
-            C::UnknownFlow,
+            S::BAD_REQUEST,
+            C::InvalidRequest,
         ),
     ];
     for case in cases {
@@ -509,7 +509,7 @@ async fn invisible_characters_in_addresses_are_refused() {
 #[tokio::test]
 async fn only_json_objects_are_requests() {
     let app = spawn_app().await;
-    let email = format!("array-{}@example.com", crate::helpers::random_suffix());
+    let email = format!("array-{}@example.com", crate::support::random_suffix());
     let flow = "AAAAAAAAAAAAAAAAAAAAAA";
     for (path, body) in [
         (SEND, format!(r#"["{email}"]"#)),

@@ -1,8 +1,8 @@
 //! Dependencies that fail: the person gets a clear 503, nothing is left
 //! half-written, and no budget or cooldown is consumed.
 
-use crate::helpers::{
-    Inbox, TestApp, expect_error, random_email, random_suffix, service_env, spawn_app_with,
+use crate::support::{
+    Inbox, TestApp, expect_error, random_email, random_suffix, service_or_skip, spawn_app_with,
     spawn_with_settings,
 };
 use otp::settings::Settings;
@@ -81,10 +81,7 @@ impl Switch {
 
 /// An app whose SMTP traffic to maildev passes through a [`Switch`].
 async fn app_behind_switch() -> Option<(Switch, TestApp)> {
-    let Some(maildev) = service_env("OTP_TEST_MAILDEV_SMTP") else {
-        eprintln!("skipped: needs maildev (run scripts/test)");
-        return None;
-    };
+    let maildev = service_or_skip("OTP_TEST_MAILDEV_SMTP")?;
     let switch = Switch::to(maildev).await;
     let url = format!("smtp://{}", switch.addr);
     let app = spawn_app_with(&[("OTP_SMTP_URL", &url)]).await;
@@ -234,24 +231,15 @@ struct OwnDynamo {
 }
 
 impl OwnDynamo {
-    /// `None` (after saying why) when DynamoDB Local is not installed and
-    /// the test services are not expected.
+    /// Where the test services say DynamoDB Local is installed
+    /// (`OTP_TEST_DYNAMODB_HOME`); `None` (after saying so) without them.
     fn find() -> Option<OwnDynamo> {
-        // scripts/setup unpacks it here; `OTP_TEST_DYNAMODB_HOME` overrides.
-        let home = std::env::var_os("OTP_TEST_DYNAMODB_HOME")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.local/dynamodb/current")
-            });
-        if !home.join("DynamoDBLocal.jar").is_file() {
-            assert!(
-                std::env::var_os("OTP_TEST_SERVICES").is_none(),
-                "DynamoDBLocal.jar is not in {} (OTP_TEST_DYNAMODB_HOME), but OTP_TEST_SERVICES says the test services run",
-                home.display()
-            );
-            eprintln!("skipped: needs DynamoDB Local (run scripts/setup)");
-            return None;
-        }
+        let home = std::path::PathBuf::from(service_or_skip("OTP_TEST_DYNAMODB_HOME")?);
+        assert!(
+            home.join("DynamoDBLocal.jar").is_file(),
+            "DynamoDBLocal.jar is not in {} (OTP_TEST_DYNAMODB_HOME)",
+            home.display()
+        );
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -450,7 +438,7 @@ where
 /// policy refusal after the message) stays a 503.
 #[tokio::test]
 async fn a_recipient_refused_for_good_is_undeliverable_not_an_outage() {
-    let Some(relay) = service_env("OTP_TEST_REPLIES_SMTP") else {
+    let Some(relay) = service_or_skip("OTP_TEST_REPLIES_SMTP") else {
         return;
     };
     let url = format!("smtp://{relay}");

@@ -1,4 +1,4 @@
-use crate::helpers::{expect_error, expect_retry_after, random_email, spawn_app, wrong};
+use crate::support::{expect_error, expect_retry_after, random_email, spawn_app, wrong};
 use otp_api::{ErrorCode, VerifyResponse, VerifyStatus};
 use reqwest::StatusCode;
 

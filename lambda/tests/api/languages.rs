@@ -3,7 +3,7 @@
 //! the code leads the subject, and the plain part ends with `@<host> #<code>`.
 //! A resend keeps the flow's language unless it names another.
 
-use crate::helpers::{TestApp, expect_error, random_email, spawn_app, spawn_app_with};
+use crate::support::{TestApp, expect_error, random_email, spawn_app, spawn_app_with};
 use fluent_bundle::FluentArgs;
 use otp::i18n::Catalog;
 use otp_api::locale::{LANGUAGES, Language, exact};

@@ -4,7 +4,7 @@
 //! anything about the address, or asked for a proof of work where the
 //! address's budget would otherwise lock its owner out.
 
-use crate::helpers::{
+use crate::support::{
     TestApp, expect_error, expect_retry_after, random_email, solve, spawn_app_with, wrong,
 };
 use otp::domain::Clock;

@@ -2,7 +2,7 @@
 //! expiry, so the code of any message that arrives works; once the code
 //! has expired, a resend mails a fresh one; spent tries are never given back.
 
-use crate::helpers::{Inbox, TestApp, expect_error, random_email, spawn_app, wrong};
+use crate::support::{Inbox, TestApp, expect_error, random_email, spawn_app, wrong};
 use otp_api::{ErrorCode, ResendResponse};
 use reqwest::StatusCode;
 

@@ -3,7 +3,7 @@
 //! page's endpoints answer. The relying-party library's view and the full
 //! refusal table live in `tests/oidc`.
 
-use crate::helpers::{TestApp, expect_error, random_email, spawn_app_with};
+use crate::support::{TestApp, expect_error, random_email, spawn_app_with};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use otp_api::{ErrorCode, SignInResponse, VerifyResponse};
@@ -261,10 +261,12 @@ async fn the_page_can_cancel_and_refusals_are_gone() {
     );
     assert_eq!(param(&query, "state").as_deref(), Some("st@te 1"));
     for path in ["/api/sign-in", "/api/sign-in/cancel"] {
-        for id in [sign_in.as_str(), "AAAAAAAAAAAAAAAAAAAAAA", "nope"] {
+        for id in [sign_in.as_str(), "AAAAAAAAAAAAAAAAAAAAAA"] {
             let response = app.post(path, json!({ "sign_in": id })).await;
             expect_error(response, StatusCode::GONE, ErrorCode::SignInExpired).await;
         }
+        let response = app.post(path, json!({ "sign_in": "nope" })).await;
+        expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
     }
     // A flow bound to a cancelled request is verified, and says the sign-in is over.
     let email = random_email();

@@ -5,12 +5,8 @@
 //! - an app's sign-in: `/authorize`, the page's `/api/sign-in`, send, the
 //!   right code, `/token`, `/userinfo`.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::Rng;
+use crate::support::{Inbox, random_token, s256};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use std::time::Duration;
 
 pub const CLIENT_ID: &str = "shop";
 pub const CLIENT_SECRET: &str = "cost-test-secret-0123456789abcdefghijkl";
@@ -39,23 +35,18 @@ pub fn clients_json() -> String {
     .to_string()
 }
 
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill(&mut buf[..]);
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
 pub struct Flows {
     base: String,
-    maildev: String,
+    inbox: Inbox,
     http: reqwest::Client,
 }
 
 impl Flows {
-    pub fn new(base: String, maildev: String) -> Flows {
+    /// The flows against the service at `base`, whose mail reaches `inbox`.
+    pub fn new(base: String, inbox: Inbox) -> Flows {
         Flows {
             base,
-            maildev,
+            inbox,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -73,32 +64,6 @@ impl Flows {
             .expect("the service answers");
         let status = response.status().as_u16();
         (status, response.json().await.expect("a JSON answer"))
-    }
-
-    /// The code mailed to `email`, the first six digits of its subject.
-    async fn code_for(&self, email: &str) -> String {
-        for _ in 0..500 {
-            let messages: Vec<Value> = self
-                .http
-                .get(format!("{}/api/email", self.maildev))
-                .query(&[("to.address", email)])
-                .send()
-                .await
-                .expect("maildev answers")
-                .json()
-                .await
-                .unwrap();
-            if let Some(message) = messages.last() {
-                let subject = message["subject"].as_str().unwrap_or_default();
-                return subject
-                    .split(|c: char| !c.is_ascii_digit())
-                    .find(|run| run.len() == 6)
-                    .unwrap_or_else(|| panic!("no code in the subject {subject:?}"))
-                    .to_owned();
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("no message to {email} in maildev")
     }
 
     async fn send(&self, email: &str, sign_in: Option<&str>) -> String {
@@ -124,7 +89,7 @@ impl Flows {
         let email = format!("cost-{}@example.com", random_token(6).to_lowercase());
         let flow_id = self.send(&email, None).await;
         after(Step::Send);
-        let code = self.code_for(&email).await;
+        let code = self.inbox.wait_for_code(&email, 1).await;
         let wrong = if code == "000000" { "111111" } else { "000000" };
         let (status, answer) = self.verify(&flow_id, wrong).await;
         assert_eq!(status, 422, "{answer}");
@@ -138,7 +103,7 @@ impl Flows {
     /// after each step.
     pub async fn sign_in(&self, mut after: impl FnMut(Step)) {
         let verifier = random_token(32);
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let challenge = s256(&verifier);
         let response = self
             .http
             .get(format!("{}/authorize", self.base))
@@ -172,7 +137,7 @@ impl Flows {
         let email = format!("cost-{}@example.com", random_token(6).to_lowercase());
         let flow_id = self.send(&email, Some(&sign_in)).await;
         after(Step::Send);
-        let code = self.code_for(&email).await;
+        let code = self.inbox.wait_for_code(&email, 1).await;
         let (status, approved) = self.verify(&flow_id, &code).await;
         assert_eq!(status, 200, "{approved}");
         after(Step::Verify);

@@ -3,9 +3,9 @@
 //! lines included) on DynamoDB Local and maildev, every line of its
 //! standard output and error counted with its newline.
 
-use crate::flows::{self, Flows};
-use crate::running::Running;
-use crate::services;
+use super::flows::{self, Flows};
+use super::services;
+use crate::support::{Inbox, Running, STORE_TIMEOUT_MS, dynamodb_local_env, random_token};
 use serde_json::Value;
 
 /// Bytes, lines and the part of them that are metric (EMF) lines.
@@ -63,23 +63,21 @@ fn each_flow_writes_this_much_log() {
     let Some((endpoint, smtp, maildev)) = services() else {
         return;
     };
-    let table = format!("otp-cost-log-{}", flows::random_token(6));
+    let table = format!("otp-cost-log-{}", random_token(6));
     let smtp_url = format!("smtp://{smtp}");
     let clients = flows::clients_json();
-    let mut server = Running::start(&[
+    let dynamodb = dynamodb_local_env(&endpoint);
+    let mut envs = vec![
         ("OTP_BIND", "127.0.0.1:0"),
         ("OTP_LOG_FORMAT", "json"),
         ("OTP_TABLE", &table),
-        ("AWS_ENDPOINT_URL_DYNAMODB", &endpoint),
         ("OTP_CREATE_TABLE", "true"),
-        ("OTP_STORE_TIMEOUT_MS", "15000"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("OTP_STORE_TIMEOUT_MS", STORE_TIMEOUT_MS),
         ("OTP_SMTP_URL", &smtp_url),
         ("OTP_CLIENTS", &clients),
-    ]);
+    ];
+    envs.extend(dynamodb.iter().map(|(k, v)| (*k, v.as_str())));
+    let mut server = Running::start(&envs);
     let base = format!("http://{}", server.address());
     server.wait_for("the provider's start line", |line| {
         line.contains("OpenID Connect provider").then_some(())
@@ -89,7 +87,7 @@ fn each_flow_writes_this_much_log() {
         .enable_all()
         .build()
         .unwrap();
-    let flows = Flows::new(base, maildev);
+    let flows = Flows::new(base, Inbox::Maildev { api: maildev });
 
     let from = server.seen.len();
     runtime.block_on(flows.verification(|_| {}));

@@ -2,6 +2,9 @@
 //! commands, against DynamoDB Local.
 
 use super::*;
+use crate::support::{
+    Running, STORE_TIMEOUT_MS, dynamodb_local_env, random_suffix, service_or_skip,
+};
 
 /// The built binary with `OTP_HANDLER=notifications` under a Lambda Runtime
 /// API: the recorded events reach the handler through `lambda_runtime`, a
@@ -10,8 +13,7 @@ use super::*;
 /// no log line holds the address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_takes_sns_events_on_lambda() {
-    let Some(endpoint) = service_env("OTP_TEST_DYNAMODB_ENDPOINT") else {
-        eprintln!("skipped: OTP_TEST_DYNAMODB_ENDPOINT is not set");
+    let Some(endpoint) = service_or_skip("OTP_TEST_DYNAMODB_ENDPOINT") else {
         return;
     };
     let table = format!("otp-test-{}", random_suffix());
@@ -19,6 +21,7 @@ async fn the_binary_takes_sns_events_on_lambda() {
         let mut vars: HashMap<String, String> = HashMap::from([
             ("OTP_TABLE".into(), table.clone()),
             ("OTP_HMAC_KEYS".into(), KEYS.into()),
+            ("OTP_SUBJECT_KEY".into(), SUBJECT_KEY.into()),
             ("AWS_ENDPOINT_URL_DYNAMODB".into(), endpoint.clone()),
         ]);
         vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -41,23 +44,22 @@ async fn the_binary_takes_sns_events_on_lambda() {
     .await;
     let runtime = runtime.to_string();
     // The table and its keys, as the function and the operator's commands see them.
-    let store = [
+    let dynamodb = dynamodb_local_env(&endpoint);
+    let mut store = vec![
         ("OTP_TABLE", table.as_str()),
         ("OTP_HMAC_KEYS", KEYS),
-        ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("OTP_SUBJECT_KEY", SUBJECT_KEY),
     ];
+    store.extend(dynamodb.iter().map(|(k, v)| (*k, v.as_str())));
     let lambda = [
         ("AWS_LAMBDA_RUNTIME_API", runtime.as_str()),
         ("AWS_LAMBDA_FUNCTION_NAME", "otp-notifications"),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
         ("OTP_HANDLER", "notifications"),
-        ("OTP_STORE_TIMEOUT_MS", "15000"),
+        ("OTP_STORE_TIMEOUT_MS", STORE_TIMEOUT_MS),
     ];
-    let mut function = running::Running::start(&[&lambda[..], &store[..]].concat());
+    let mut function = Running::start(&[&lambda[..], &store[..]].concat());
 
     // Each invocation writes its metric line before it answers; reading the
     // output as it comes shows it all if something stalls.
@@ -112,7 +114,7 @@ async fn the_binary_takes_sns_events_on_lambda() {
     let command = |verb: &str| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_otp"))
             .env_clear()
-            .envs(store)
+            .envs(store.iter().copied())
             .args(["suppression", verb, "Jane.Doe+otp@googlemail.com"])
             .output()
             .expect("the binary runs");

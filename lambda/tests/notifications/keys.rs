@@ -7,6 +7,7 @@
 //! add`.
 
 use super::*;
+use crate::support::{dynamodb_local_env, random_suffix, service_or_skip};
 
 /// A fresh local part, so runs sharing maildev do not count each other's mail.
 fn someone() -> String {
@@ -71,23 +72,22 @@ async fn a_bounce_of_a_gmail_spelling_suppresses_the_gmail_mailbox() {
 #[tokio::test]
 async fn the_operator_suppresses_an_identity_with_add() {
     let app = harness().await;
-    let (Some(table), Some(endpoint)) =
-        (app.table.clone(), service_env("OTP_TEST_DYNAMODB_ENDPOINT"))
-    else {
-        eprintln!("skipped: OTP_TEST_DYNAMODB_ENDPOINT is not set");
+    let (Some(table), Some(endpoint)) = (
+        app.table.clone(),
+        service_or_skip("OTP_TEST_DYNAMODB_ENDPOINT"),
+    ) else {
         return;
     };
+    let dynamodb = dynamodb_local_env(&endpoint);
     let otp = |words: &[&str]| {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_otp"))
             .env_clear()
             .envs([
                 ("OTP_TABLE", table.as_str()),
                 ("OTP_HMAC_KEYS", KEYS),
-                ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.as_str()),
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_ACCESS_KEY_ID", "test"),
-                ("AWS_SECRET_ACCESS_KEY", "test"),
+                ("OTP_SUBJECT_KEY", SUBJECT_KEY),
             ])
+            .envs(dynamodb.iter().map(|(k, v)| (*k, v.as_str())))
             .arg("suppression")
             .args(words)
             .output()

@@ -7,12 +7,12 @@
 //! (RFC 9207). The tables run each row on one server and name the rows that
 //! failed.
 
-use crate::helpers::expect_error;
-use crate::support::{
+use super::support::{
     AuthParams, Callback, OTHER, OidcApp, SHOP, SHOP_QUERY_URI, SHOP_SECOND_URI, SPA,
     expect_error_page, expect_error_redirect, header, random_email, random_token, sign_in_of,
     spawn_oidc,
 };
+use crate::support::expect_error;
 use otp_api::{ErrorCode, RedirectResponse};
 use reqwest::StatusCode;
 use std::future::Future;
@@ -649,19 +649,28 @@ async fn the_page_learns_the_app_and_its_hints() {
     assert_eq!(info.ui_locales, None);
 }
 
+/// A handle of the documented form that names no request is over (410); one
+/// that does not match the document's pattern is a malformed request (400).
 #[tokio::test]
-async fn unknown_or_malformed_handles_are_expired() {
+async fn unknown_handles_are_expired_and_malformed_ones_invalid() {
     let app = spawn_oidc().await;
-    for handle in [
-        "AAAAAAAAAAAAAAAAAAAAAA".to_owned(),
-        random_token(16),
-        "short".to_owned(),
-        "x".repeat(22),
-    ] {
+    for handle in ["AAAAAAAAAAAAAAAAAAAAAA".to_owned(), random_token(16)] {
         let response = app.sign_in_info(&handle).await;
         expect_error(response, StatusCode::GONE, ErrorCode::SignInExpired).await;
         let response = app.cancel(&handle).await;
         expect_error(response, StatusCode::GONE, ErrorCode::SignInExpired).await;
+    }
+    for handle in [
+        "short".to_owned(),
+        "x".repeat(22),
+        "AAAAAAAAAAAAAAAAAAAAAB".to_owned(),
+    ] {
+        let response = app.sign_in_info(&handle).await;
+        expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
+        let response = app.cancel(&handle).await;
+        expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
+        let response = app.send(&handle, "ann@example.com").await;
+        expect_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest).await;
     }
 }
 

@@ -1,7 +1,7 @@
 //! The provider's metadata (OpenID Connect Discovery 1.0 §3, §4; RFC 8414;
 //! RFC 9207 §3) and its keys (RFC 7517, 7518 §6.3, 7638).
 
-use crate::support::{OidcApp, header, spawn_oidc};
+use super::support::{OidcApp, header, spawn_oidc};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;

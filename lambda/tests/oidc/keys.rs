@@ -2,8 +2,8 @@
 //! published, RFC 7517 key rotation) and `OTP_SUBJECT_KEY` (a key of its
 //! own: `sub` survives restarts and the rotation of the codes' HMAC keys).
 
-use crate::helpers::random_suffix;
-use crate::support::{AuthParams, OidcApp, SHOP, jwt_parts, spawn_oidc_with, verified_claims};
+use super::support::{AuthParams, OidcApp, SHOP, jwt_parts, spawn_oidc_with, verified_claims};
+use crate::support::random_suffix;
 use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::KeyPair as _;
@@ -71,7 +71,7 @@ async fn the_first_configured_key_signs_and_the_others_are_published() {
         assert!(jwk.get("d").is_none(), "only public halves");
     }
 
-    let id_token = id_token_of(&app, &crate::support::random_email()).await;
+    let id_token = id_token_of(&app, &super::support::random_email()).await;
     let (header, _) = jwt_parts(&id_token);
     assert_eq!(header["kid"], published[0]["kid"], "the first key signs");
     verified_claims(&app, &id_token, SHOP.id).await;

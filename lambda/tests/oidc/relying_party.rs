@@ -5,10 +5,10 @@
 //! library validate the ID token (signature from the JWKS, `iss`, `aud`,
 //! `nonce`, `exp`) and asks UserInfo.
 
-use crate::helpers::random_suffix;
-use crate::support::{
+use super::support::{
     Callback, Client, OidcApp, SHOP, SPA, jwt_parts, random_email, sign_in_of, spawn_oidc,
 };
+use crate::support::random_suffix;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
 };

@@ -5,8 +5,8 @@
 //! documents that dots and `+tag`s reach one mailbox, so `a.nn+x@gmail.com`
 //! and `ann@gmail.com` sign in as one.
 
-use crate::helpers::random_suffix;
-use crate::support::{AuthParams, OidcApp, SHOP, spawn_oidc, verified_claims};
+use super::support::{AuthParams, OidcApp, SHOP, spawn_oidc, verified_claims};
+use crate::support::random_suffix;
 use serde_json::Value;
 
 /// A whole sign-in of `email` at the shop: the verified ID token's claims.

@@ -1,12 +1,12 @@
 //! The provider with three registered apps, and the steps an app, the page
 //! and a person take, each as one call.
 
-use crate::helpers::{Overrides, TestApp, random_suffix, spawn_app_with};
+use crate::support::{Overrides, TestApp, spawn_app_with};
+pub use crate::support::{random_email, random_token, s256};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use otp::domain::Email;
 use otp_api::{SendResponse, SignInResponse, VerifyResponse};
-use rand::Rng;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -76,18 +76,6 @@ pub fn clients_json() -> String {
         },
     ])
     .to_string()
-}
-
-/// A random base64url string of `bytes` random bytes.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill(&mut buf[..]);
-    URL_SAFE_NO_PAD.encode(buf)
-}
-
-/// RFC 7636 §4.2: `BASE64URL(SHA256(ASCII(code_verifier)))`.
-pub fn s256(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// An authorization request's parameters, in order, repeats allowed.
@@ -263,11 +251,6 @@ pub fn no_redirects() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a client")
-}
-
-/// A fresh address per sign-in, so tests share no budget and no inbox.
-pub fn random_email() -> String {
-    format!("signin-{}@example.com", random_suffix())
 }
 
 impl OidcApp {

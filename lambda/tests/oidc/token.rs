@@ -1,7 +1,7 @@
 //! `POST /token`: the code exchange (RFC 6749 §4.1.3, §5; RFC 7636 §4.5–4.6;
 //! OpenID Connect Core 3.1.3), what it refuses and how.
 
-use crate::support::{
+use super::support::{
     AuthParams, OTHER, OidcApp, SHOP, SHOP_SECOND_URI, SPA, at_hash, basic_auth,
     expect_token_error, header, jwt_parts, random_email, random_token, s256, spawn_oidc,
     verified_claims,
@@ -555,9 +555,9 @@ async fn other_content_types_are_invalid_request() {
 // ---------------------------------------------------------------------------
 // Races and budgets.
 
-/// One code, 50 redemptions at once (each from its own address, so no
-/// address budget interferes): exactly one wins; the others are refused
-/// and, having presented a redeemed code, revoke the winner's token.
+/// One code, 50 redemptions at once by its own client, each from its own
+/// address: exactly one wins; the others are refused and, the code's own
+/// client having presented it again, revoke the winner's token.
 #[tokio::test]
 async fn fifty_parallel_redemptions_of_one_code_yield_one_token() {
     let app = spawn_oidc().await;
@@ -598,68 +598,71 @@ async fn fifty_parallel_redemptions_of_one_code_yield_one_token() {
     );
 }
 
-/// Failed redemptions are counted per address: 30 an hour, then 429 with
-/// `Retry-After`.
+/// Failed client authentications are counted per address: 30 an hour, then
+/// 429 with `Retry-After`.
 #[tokio::test]
-async fn failed_token_requests_past_the_address_budget_are_429() {
+async fn failed_client_authentications_past_the_address_budget_are_429() {
     let app = spawn_oidc().await;
     let (code, params) = shop_code(&app).await;
-    let wrong_verifier = random_token(32);
-    let mut bad = form(&code, &params);
-    bad[3] = ("code_verifier", &wrong_verifier);
+    let guess = Some((SHOP.id, "wrong-secret-0123456789abcdefghijkl"));
     for n in 1..=30 {
-        let response = app.token(&bad, shop_basic()).await;
+        let response = app.token(&form(&code, &params), guess).await;
         assert_eq!(
             response.status(),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNAUTHORIZED,
             "failure {n} is within the budget"
         );
     }
-    let response = app.token(&bad, shop_basic()).await;
+    let response = app.token(&form(&code, &params), guess).await;
+    expect_too_many(response).await;
+    // Unknown clients count for the address too.
+    let response = app
+        .token(&form(&code, &params), Some(("nobody", "secret")))
+        .await;
     expect_too_many(response).await;
     // Another address is not this one.
     let elsewhere = app.app.client_at("127.0.0.9");
-    let response = app.token_from(&elsewhere, &bad, shop_basic()).await;
-    expect_token_error(response, StatusCode::BAD_REQUEST, "invalid_grant").await;
+    let response = app
+        .token_from(&elsewhere, &form(&code, &params), guess)
+        .await;
+    expect_invalid_client(response).await;
 }
 
-/// And per client: 60 an hour, whatever the addresses.
+/// And per registered client: 60 an hour, whatever the addresses. Counted
+/// after the fact and never refusing an authenticated request, so the app's
+/// own server still redeems (strangers cannot lock the app out).
 #[tokio::test]
-async fn failed_token_requests_past_the_client_budget_are_429() {
+async fn failed_client_authentications_past_the_client_budget_are_429() {
     let app = spawn_oidc().await;
     let (code, params) = shop_code(&app).await;
-    let wrong_verifier = random_token(32);
-    let mut bad = form(&code, &params);
-    bad[3] = ("code_verifier", &wrong_verifier);
+    let guess = Some((SHOP.id, "wrong-secret-0123456789abcdefghijkl"));
     let addresses: Vec<reqwest::Client> = (0..3)
         .map(|i| app.app.client_at(&format!("127.0.1.{}", 10 + i)))
         .collect();
     for n in 0..60 {
-        let response = app.token_from(&addresses[n % 3], &bad, shop_basic()).await;
+        let response = app
+            .token_from(&addresses[n % 3], &form(&code, &params), guess)
+            .await;
         assert_eq!(
             response.status(),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNAUTHORIZED,
             "failure {} is within the budget",
             n + 1
         );
     }
     let fresh = app.app.client_at("127.0.1.99");
-    let response = app.token_from(&fresh, &bad, shop_basic()).await;
+    let response = app.token_from(&fresh, &form(&code, &params), guess).await;
     expect_too_many(response).await;
-    // Wrong secrets count for the client they name as well.
+    // Another app's budget is its own.
     let response = app
         .token_from(
             &fresh,
-            &bad,
-            Some((SHOP.id, "wrong-secret-0123456789abcdefghijkl")),
+            &form(&code, &params),
+            Some((OTHER.id, "wrong-secret-0123456789abcdefghijkl")),
         )
         .await;
-    expect_too_many(response).await;
-    // Counted after the fact: the client's own server, from an address
-    // with no failures, still redeems (strangers cannot lock the app out).
-    let params = AuthParams::new(SHOP);
-    let code = app.code(&params).await;
-    let server = app.app.client_at("127.0.2.1");
+    expect_invalid_client(response).await;
+    let server = app.app.client_at("127.0.1.10");
     let response = app
         .token_from(&server, &form(&code, &params), shop_basic())
         .await;

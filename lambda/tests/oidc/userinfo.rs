@@ -1,6 +1,6 @@
 //! `/userinfo` (OpenID Connect Core 5.3) with bearer tokens (RFC 6750).
 
-use crate::support::{AuthParams, OidcApp, SHOP, SPA, header, random_email, spawn_oidc};
+use super::support::{AuthParams, OidcApp, SHOP, SPA, header, random_email, spawn_oidc};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -10,7 +10,7 @@ async fn access_token(app: &OidcApp) -> (String, String, String) {
     let email = random_email();
     let code = app.sign_in(&params, &email).await.must("code").to_owned();
     let body = app.redeem(SHOP, &code, &params).await;
-    let claims = crate::support::jwt_parts(body["id_token"].as_str().unwrap()).1;
+    let claims = super::support::jwt_parts(body["id_token"].as_str().unwrap()).1;
     (
         body["access_token"].as_str().unwrap().to_owned(),
         claims["sub"].as_str().unwrap().to_owned(),
@@ -102,7 +102,7 @@ async fn bad_tokens_are_401_invalid_token() {
     let mut flipped = secret.to_owned().into_bytes();
     flipped[0] = if flipped[0] == b'A' { b'B' } else { b'A' };
     let flipped = format!("{handle}.{}", String::from_utf8(flipped).unwrap());
-    let other_handle = format!("{}.{secret}", crate::support::random_token(16));
+    let other_handle = format!("{}.{secret}", super::support::random_token(16));
     for bad in [
         flipped.as_str(),
         other_handle.as_str(),

@@ -333,7 +333,9 @@ pub(crate) async fn redeem_refused_on_any_mismatch(store: Arc<dyn Store>) {
     assert!(matches!(step.unwrap(), AuthStep::Done(_)));
 }
 
-/// A code is redeemed once; presenting it again revokes its token, once.
+/// A code is redeemed once; presented again by its own client (the same
+/// client, redirect URI and code challenge), it revokes its token, once.
+/// Presented by anyone else, it changes nothing.
 pub(crate) async fn redeem_once_then_revoke_once(store: Arc<dyn Store>) {
     let (request, grant, record, now) = redeemed(&*store).await;
     assert!(record.redemption.is_some());
@@ -348,26 +350,52 @@ pub(crate) async fn redeem_once_then_revoke_once(store: Arc<dyn Store>) {
         .await;
     assert_eq!(again.unwrap(), AuthStep::Refused(Some(record.clone())));
 
-    let other_code = store.revoke(&request.id, &code_hash('c'), now + 3).await;
-    assert_eq!(other_code.unwrap(), AuthStep::Refused(Some(record.clone())));
+    let strangers = [
+        RedeemCheck {
+            code_hash: code_hash('c'),
+            ..check.clone()
+        },
+        RedeemCheck {
+            client_id: "other".into(),
+            ..check.clone()
+        },
+        RedeemCheck {
+            redirect_uri: "https://app.example/other".into(),
+            ..check.clone()
+        },
+        RedeemCheck {
+            code_challenge: "another-challenge".into(),
+            ..check.clone()
+        },
+    ];
+    for stranger in &strangers {
+        let step = store.revoke(&request.id, stranger, now + 3).await;
+        assert_eq!(
+            step.unwrap(),
+            AuthStep::Refused(Some(record.clone())),
+            "{stranger:?}"
+        );
+        assert_eq!(get(&*store, &request.id).await, record, "{stranger:?}");
+    }
 
     let revoked = AuthRecord {
         revoked_at: Some(now + 3),
         ..record
     };
-    let step = store.revoke(&request.id, &grant.code_hash, now + 3).await;
+    // The code's own client, after the code expired as well.
+    let late = check_of(&request, &grant, now + 3 + DAY);
+    let step = store.revoke(&request.id, &late, now + 3).await;
     assert_eq!(step.unwrap(), AuthStep::Done(revoked.clone()));
-    let twice = store.revoke(&request.id, &grant.code_hash, now + 4).await;
+    let twice = store.revoke(&request.id, &check, now + 4).await;
     assert_eq!(twice.unwrap(), AuthStep::Refused(Some(revoked.clone())));
     assert_eq!(get(&*store, &request.id).await, revoked);
 
     // Nothing redeemed, nothing to revoke.
     let (request, grant, record, now) = granted(&*store).await;
-    let step = store.revoke(&request.id, &grant.code_hash, now).await;
+    let check = check_of(&request, &grant, now);
+    let step = store.revoke(&request.id, &check, now).await;
     assert_eq!(step.unwrap(), AuthStep::Refused(Some(record)));
-    let missing = store
-        .revoke(&SignInId::generate(), &grant.code_hash, now)
-        .await;
+    let missing = store.revoke(&SignInId::generate(), &check, now).await;
     assert_eq!(missing.unwrap(), AuthStep::Refused(None));
 }
 
@@ -549,7 +577,7 @@ async fn dynamodb_sign_in_steps_set_the_ttl_they_are_given() {
     assert_eq!(stored_ttl(&client, &table, &request.id).await, now + 200);
     done(
         store
-            .revoke(&request.id, &grant.code_hash, now + 2)
+            .revoke(&request.id, &check_of(&request, &grant, now + 2), now + 2)
             .await
             .unwrap(),
     );

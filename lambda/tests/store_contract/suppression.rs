@@ -102,14 +102,17 @@ pub(crate) async fn admission_refused_while_suppressed(store: Arc<dyn Store>) {
         Created::Refused(Refusal::Suppressed { until })
     );
 
-    // A resend of a flow made before the suppression is refused alike.
-    let (earlier, _) = stored(&*store, |_| {}).await;
+    // A resend of a flow made before the suppression is refused alike (a
+    // cooldown after that flow's own send, which a slow store may have
+    // stamped a second later than `now`).
+    let (earlier, sent_at) = stored(&*store, |_| {}).await;
+    let resend_at = sent_at + 60;
     let resent = store
         .resend_code(
             &earlier.id,
-            &same_code(now + 60),
-            guard(now + 60, &earlier.code_hash),
-            &admission(now + 60, 10),
+            &same_code(resend_at),
+            guard(resend_at, &earlier.code_hash),
+            &admission(resend_at, 10),
         )
         .await
         .unwrap();

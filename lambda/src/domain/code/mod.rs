@@ -100,24 +100,61 @@ impl fmt::Debug for HmacKey {
     }
 }
 
-/// Hashes with the current key and checks against any known key, so keys can
-/// rotate without failing the codes already in flight.
+/// The key that names what budgets count ([`CodeHasher::subject`]): derived
+/// from the subject key (`OTP_SUBJECT_KEY`), which never rotates, under a
+/// label of its own, so it makes nothing the subject key makes (`sub`).
+#[derive(Clone)]
+pub struct PseudonymKey(SecretSlice<u8>);
+
+impl fmt::Debug for PseudonymKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PseudonymKey([redacted])")
+    }
+}
+
+impl PseudonymKey {
+    /// HMAC-SHA256(`subject_key`, `pseudonyms`).
+    pub fn derive(subject_key: &[u8]) -> PseudonymKey {
+        let mut m = Hmac::<Sha256>::new_from_slice(subject_key).expect("HMAC takes any key length");
+        m.update(b"pseudonyms");
+        PseudonymKey(SecretSlice::from(m.finalize().into_bytes().to_vec()))
+    }
+
+    /// A random key for this process (tests).
+    pub fn ephemeral() -> PseudonymKey {
+        PseudonymKey(random_secret())
+    }
+}
+
+/// The service's keyed hashes. Codes, proof-of-work tags and authorization
+/// codes live minutes: they are made under the current HMAC key and checked
+/// under every known one, so those keys rotate without failing what is in
+/// flight. Budget subjects (counters, lockouts, idempotency claims,
+/// suppressions) must outlive a rotation: they are named under the
+/// pseudonym key, which does not rotate, so rotating the HMAC keys forgets
+/// no spent budget, lifts no lockout or suppression and mails no retried
+/// send again.
 #[derive(Debug, Clone)]
 pub struct CodeHasher {
     current: HmacKey,
     previous: Vec<HmacKey>,
+    pseudonyms: PseudonymKey,
 }
 
 impl CodeHasher {
-    pub fn new(current: HmacKey, previous: Vec<HmacKey>) -> CodeHasher {
-        CodeHasher { current, previous }
+    pub fn new(current: HmacKey, previous: Vec<HmacKey>, pseudonyms: PseudonymKey) -> CodeHasher {
+        CodeHasher {
+            current,
+            previous,
+            pseudonyms,
+        }
     }
 
     /// The keys an operator configures, `id:base64key[,id:base64key…]`: the
     /// first hashes new codes, the others still verify codes made before a
     /// rotation. Ids are letters, digits, `-` and `_`, each once; a key has
     /// at least [`MIN_KEY_BYTES`]. The reason when the spec is not that.
-    pub fn from_spec(spec: &str) -> Result<CodeHasher, String> {
+    pub fn from_spec(spec: &str, pseudonyms: PseudonymKey) -> Result<CodeHasher, String> {
         let mut keys = Vec::new();
         for (n, entry) in spec.split(',').map(str::trim).enumerate() {
             let (id, b64) = entry
@@ -153,21 +190,25 @@ impl CodeHasher {
         }
         let mut keys = keys.into_iter();
         let current = keys.next().ok_or("no key given")?;
-        Ok(CodeHasher::new(current, keys.collect()))
+        Ok(CodeHasher::new(current, keys.collect(), pseudonyms))
     }
 
-    /// A hasher with a random key that lives as long as the process: for local
-    /// runs and tests, where codes need not survive a restart.
-    pub fn ephemeral() -> CodeHasher {
-        let mut bytes = vec![0u8; 32];
-        OsRng.unwrap_err().fill(&mut bytes[..]);
+    /// A hasher whose HMAC key lives as long as the process, for local runs
+    /// where codes need not survive a restart; subjects under `pseudonyms`.
+    pub fn with_random_key(pseudonyms: PseudonymKey) -> CodeHasher {
         CodeHasher::new(
             HmacKey {
                 id: "ephemeral".into(),
-                secret: SecretSlice::from(bytes),
+                secret: random_secret(),
             },
             Vec::new(),
+            pseudonyms,
         )
+    }
+
+    /// A hasher whose keys all live as long as the process: for tests.
+    pub fn ephemeral() -> CodeHasher {
+        CodeHasher::with_random_key(PseudonymKey::ephemeral())
     }
 
     pub fn current_key_id(&self) -> &str {
@@ -189,18 +230,21 @@ impl CodeHasher {
             .collect()
     }
 
-    /// A keyed, stable pseudonym for a rate-limit subject (an address, an IP
-    /// prefix), so counters never hold the raw value.
+    /// A keyed, stable pseudonym for what a budget counts (an address's key,
+    /// a client prefix), so the table never holds the raw value; under the
+    /// pseudonym key, so a rotation of the HMAC keys leaves it unchanged.
     pub fn subject(&self, scope: &str, value: &str) -> String {
-        subject_with(&self.current, scope, value)
+        subject_with(self.pseudonyms.0.expose_secret(), scope, value)
     }
 
-    /// [`CodeHasher::subject`] under every known key, the current one first:
-    /// for items that outlive a key rotation (a suppression lasts months).
-    pub fn subjects(&self, scope: &str, value: &str) -> Vec<String> {
+    /// [`CodeHasher::subject`] as it was named before subjects moved to the
+    /// pseudonym key: under each known HMAC key, the current one first. Only
+    /// suppressions still need them: they last months, and those written
+    /// then are found this way while their key is known.
+    pub fn subjects_before_pseudonyms(&self, scope: &str, value: &str) -> Vec<String> {
         std::iter::once(&self.current)
             .chain(&self.previous)
-            .map(|key| subject_with(key, scope, value))
+            .map(|key| subject_with(key.secret.expose_secret(), scope, value))
             .collect()
     }
 
@@ -233,8 +277,8 @@ impl CodeHasher {
     }
 }
 
-fn subject_with(key: &HmacKey, scope: &str, value: &str) -> String {
-    let mut m = new_mac(key);
+fn subject_with(key: &[u8], scope: &str, value: &str) -> String {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
     m.update(b"subject\0");
     m.update(scope.as_bytes());
     m.update(b"\0");
@@ -257,6 +301,12 @@ fn tag_with(key: &HmacKey, label: &str, parts: &[&[u8]]) -> [u8; 16] {
     tag
 }
 
+fn random_secret() -> SecretSlice<u8> {
+    let mut bytes = vec![0u8; 32];
+    OsRng.unwrap_err().fill(&mut bytes[..]);
+    SecretSlice::from(bytes)
+}
+
 fn new_mac(key: &HmacKey) -> Hmac<Sha256> {
     Hmac::<Sha256>::new_from_slice(key.secret.expose_secret()).expect("HMAC takes any key length")
 }
@@ -274,137 +324,4 @@ fn mac(key: &HmacKey, flow: &FlowId, code: &Code) -> CodeHash {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fixture() -> (CodeHasher, FlowId) {
-        (CodeHasher::ephemeral(), FlowId::generate())
-    }
-
-    #[test]
-    fn generated_codes_are_six_digits() {
-        for _ in 0..1000 {
-            let code = Code::generate();
-            assert_eq!(code.expose().len(), 6);
-            assert!(code.expose().bytes().all(|b| b.is_ascii_digit()));
-        }
-    }
-
-    /// Every digit must appear in every position with equal probability.
-    /// 60 000 codes give 6 000 expected per (position, digit); the chi-square
-    /// statistic over the 10 digits of one position has 9 degrees of freedom,
-    /// and 27.88 is its 0.999 quantile (a false alarm once in a thousand runs
-    /// per position). A generator that drops one digit, favours low values
-    /// through a modulus, or repeats itself lands far above it.
-    #[test]
-    fn codes_are_uniform_per_position() {
-        const N: usize = 60_000;
-        let mut counts = [[0u32; 10]; CODE_LENGTH];
-        for _ in 0..N {
-            for (pos, b) in Code::generate().expose().bytes().enumerate() {
-                counts[pos][(b - b'0') as usize] += 1;
-            }
-        }
-        let expected = N as f64 / 10.0;
-        for (pos, row) in counts.iter().enumerate() {
-            assert!(
-                row.iter().all(|&c| c > 0),
-                "position {pos} misses a digit: {row:?}"
-            );
-            let chi2: f64 = row
-                .iter()
-                .map(|&c| (c as f64 - expected).powi(2) / expected)
-                .sum();
-            assert!(
-                chi2 < 27.88,
-                "position {pos}: chi-square {chi2:.1}, counts {row:?}"
-            );
-        }
-    }
-
-    /// The test above must be able to fail: a biased generator (n % 1_000_000
-    /// of a 20-bit draw, which favours 0–48575) is caught by it.
-    #[test]
-    fn uniformity_check_catches_modulo_bias() {
-        const N: usize = 60_000;
-        let mut rng = OsRng.unwrap_err();
-        let mut first = [0u32; 10];
-        for _ in 0..N {
-            let n = rng.random_range(0..(1u32 << 20)) % CODE_SPACE;
-            let code = format!("{n:06}");
-            first[(code.as_bytes()[0] - b'0') as usize] += 1;
-        }
-        let expected = N as f64 / 10.0;
-        let chi2: f64 = first
-            .iter()
-            .map(|&c| (c as f64 - expected).powi(2) / expected)
-            .sum();
-        assert!(
-            chi2 > 27.88,
-            "biased generator passed: chi-square {chi2:.1}"
-        );
-    }
-
-    #[test]
-    fn a_hash_is_a_candidate_only_for_the_same_code_and_flow() {
-        let (hasher, flow) = fixture();
-        let code = Code::parse("042137").unwrap();
-        let (hash, key_id) = hasher.hash(&flow, &code);
-        assert_eq!(key_id, "ephemeral");
-        assert!(hash.is_one_of(&hasher.candidates(&flow, &code)));
-        let other_code = Code::parse("042138").unwrap();
-        assert!(!hash.is_one_of(&hasher.candidates(&flow, &other_code)));
-        assert!(!hash.is_one_of(&hasher.candidates(&FlowId::generate(), &code)));
-        // Another key (another deployment, or a key retired too early).
-        assert!(!hash.is_one_of(&CodeHasher::ephemeral().candidates(&flow, &code)));
-        assert!(!hash.is_one_of(&[]));
-    }
-
-    #[test]
-    fn rotated_keys_still_verify_codes_in_flight() {
-        let (old, flow) = fixture();
-        let code = Code::generate();
-        let (hash, _) = old.hash(&flow, &code);
-        let new_key = HmacKey {
-            id: "k2".into(),
-            secret: SecretSlice::from(vec![7u8; 32]),
-        };
-        let rotated = CodeHasher::new(new_key, vec![old.current.clone()]);
-        let candidates = rotated.candidates(&flow, &code);
-        assert_eq!(candidates.len(), 2);
-        assert!(hash.is_one_of(&candidates));
-        let (new_hash, key_id) = rotated.hash(&flow, &code);
-        assert_eq!(key_id, "k2");
-        assert_eq!(candidates[0], new_hash, "the current key comes first");
-    }
-
-    #[test]
-    fn debug_output_hides_secrets() {
-        let code = Code::parse("123456").unwrap();
-        assert!(!format!("{code:?}").contains("123456"));
-        let hasher = CodeHasher::ephemeral();
-        assert!(format!("{hasher:?}").contains("redacted"));
-    }
-
-    /// The first key of a spec hashes new codes; a code hashed under a
-    /// later one (before a rotation) still checks out.
-    #[test]
-    fn a_spec_names_the_current_key_first_and_keeps_the_others() {
-        let key = |byte: u8| STANDARD.encode([byte; MIN_KEY_BYTES]);
-        let old = CodeHasher::from_spec(&format!("k1:{}", key(1))).unwrap();
-        let rotated = CodeHasher::from_spec(&format!("k2:{}, k1:{}", key(2), key(1))).unwrap();
-        assert_eq!(rotated.current_key_id(), "k2");
-        let (flow, code) = (FlowId::generate(), Code::generate());
-        let (before, id) = old.hash(&flow, &code);
-        assert_eq!(id, "k1");
-        assert!(before.is_one_of(&rotated.candidates(&flow, &code)));
-        for bad in [
-            String::new(),
-            format!("k1:{},k1:{}", key(1), key(2)),
-            format!("k 1:{}", key(1)),
-            format!("k1:{}", STANDARD.encode([1; MIN_KEY_BYTES - 1])),
-        ] {
-            assert!(CodeHasher::from_spec(&bad).is_err(), "{bad}");
-        }
-    }
-}
+mod tests;

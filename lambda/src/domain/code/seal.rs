@@ -84,7 +84,7 @@ fn sealing_key(key: &HmacKey) -> RandomizedNonceKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::FlowId;
+    use crate::domain::{FlowId, PseudonymKey};
     use secrecy::SecretSlice;
 
     fn key(id: &str, byte: u8) -> HmacKey {
@@ -144,13 +144,14 @@ mod tests {
     /// once that key is retired, they do not.
     #[test]
     fn codes_sealed_before_a_rotation_still_open() {
-        let old = CodeHasher::new(key("k1", 1), Vec::new());
+        let pseudonyms = PseudonymKey::ephemeral;
+        let old = CodeHasher::new(key("k1", 1), Vec::new(), pseudonyms());
         let (flow, code) = (FlowId::generate(), Code::generate());
         let sealed = old.seal(&flow, &code);
-        let rotated = CodeHasher::new(key("k2", 2), vec![key("k1", 1)]);
+        let rotated = CodeHasher::new(key("k2", 2), vec![key("k1", 1)], pseudonyms());
         assert_eq!(rotated.open(&flow, "k1", &sealed), Some(code));
         assert_eq!(rotated.open(&flow, "k2", &sealed), None);
-        let retired = CodeHasher::new(key("k2", 2), Vec::new());
+        let retired = CodeHasher::new(key("k2", 2), Vec::new(), pseudonyms());
         assert_eq!(retired.open(&flow, "k1", &sealed), None);
     }
 }

@@ -1,4 +1,7 @@
-//! Budgets that outlive a single flow, and the order they are checked in.
+//! Budgets that outlive a single flow, and the order they are checked in;
+//! and the numbers of the per-client budgets of every step, which the gate
+//! ([`crate::gate`]) keeps in memory (for the provider's endpoints, only
+//! there).
 //!
 //! A new message (a first code or a resend) passes, in one atomic write with
 //! the flow change (see [`crate::store::Admission`]):
@@ -49,6 +52,7 @@ pub(crate) use admission::{Message, Refused, SendAdmission};
 use super::ServiceError;
 use crate::domain::client::ip_subject;
 use crate::domain::{CodeHasher, Email};
+use crate::gate::Step;
 use crate::store::{Store, keys};
 use std::net::IpAddr;
 
@@ -79,6 +83,31 @@ pub struct Limits {
     pub verifies_per_ip_per_hour: u32,
     /// Leading zero bits of the easiest proof of work.
     pub pow_difficulty: u32,
+    /// `/authorize` requests per client per hour (each stores a sign-in
+    /// request); kept only in the gate.
+    pub authorizes_per_ip_per_hour: u32,
+    /// `/api/sign-in` requests per client per hour; kept only in the gate.
+    pub sign_in_reads_per_ip_per_hour: u32,
+    /// `/api/sign-in/cancel` requests per client per hour; kept only in the
+    /// gate.
+    pub sign_in_cancels_per_ip_per_hour: u32,
+    /// `/userinfo` requests with a token that get no claims, per client per
+    /// hour; kept only in the gate.
+    pub userinfo_failures_per_ip_per_hour: u32,
+}
+
+impl Limits {
+    /// How many times a client may ask `step` per hour on one instance.
+    pub fn per_client_per_hour(&self, step: Step) -> u32 {
+        match step {
+            Step::Send => self.sends_per_ip_per_hour,
+            Step::Verify => self.verifies_per_ip_per_hour,
+            Step::Authorize => self.authorizes_per_ip_per_hour,
+            Step::SignInRead => self.sign_in_reads_per_ip_per_hour,
+            Step::SignInCancel => self.sign_in_cancels_per_ip_per_hour,
+            Step::UserinfoFailure => self.userinfo_failures_per_ip_per_hour,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -91,6 +120,10 @@ impl Default for Limits {
             sends_per_ip_per_hour: 20,
             verifies_per_ip_per_hour: 60,
             pow_difficulty: 18,
+            authorizes_per_ip_per_hour: 60,
+            sign_in_reads_per_ip_per_hour: 60,
+            sign_in_cancels_per_ip_per_hour: 60,
+            userinfo_failures_per_ip_per_hour: 60,
         }
     }
 }

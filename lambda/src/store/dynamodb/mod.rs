@@ -110,10 +110,7 @@ impl DynamoStore {
                 },
             };
             let reasons = cancelled.cancellation_reasons();
-            if !reasons
-                .iter()
-                .any(|r| r.code() == Some("TransactionConflict"))
-            {
+            if !worth_trying_again(reasons) {
                 return Ok(Err(reasons.to_vec()));
             }
             backoff(attempt).await;
@@ -234,3 +231,38 @@ fn reason_code(reasons: &[CancellationReason], index: usize) -> Option<&str> {
 }
 
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+/// Whether a cancelled transaction is tried again: only when it met another
+/// transaction on one of its items (`TransactionConflict`) and none of its
+/// conditions failed. A failed condition is an answer already (the request
+/// is refused as the store stood before the other transaction), and trying
+/// it again would only make every refusal on a busy counter collide again.
+fn worth_trying_again(reasons: &[CancellationReason]) -> bool {
+    let code = |code: &str| reasons.iter().any(|r| r.code() == Some(code));
+    code("TransactionConflict") && !code(CONDITION_FAILED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_conflict_without_a_failed_condition_is_tried_again() {
+        let reasons = |codes: &[&str]| -> Vec<CancellationReason> {
+            codes
+                .iter()
+                .map(|code| CancellationReason::builder().code(*code).build())
+                .collect()
+        };
+        assert!(worth_trying_again(&reasons(&[
+            "None",
+            "TransactionConflict"
+        ])));
+        assert!(!worth_trying_again(&reasons(&[
+            "TransactionConflict",
+            CONDITION_FAILED
+        ])));
+        assert!(!worth_trying_again(&reasons(&["None", CONDITION_FAILED])));
+        assert!(!worth_trying_again(&reasons(&[])));
+    }
+}

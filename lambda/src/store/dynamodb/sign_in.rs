@@ -297,13 +297,19 @@ impl SignInStore for DynamoStore {
     async fn revoke(
         &self,
         id: &SignInId,
-        code_hash: &str,
+        check: &RedeemCheck,
         now: u64,
     ) -> Result<AuthStep, StoreError> {
         let step = Step {
             update: "SET #revoked_at = :now",
             condition: REVOCABLE,
-            values: vec![(":code_hash", s(code_hash)), (":now", n(now))],
+            values: vec![
+                (":code_hash", s(&check.code_hash)),
+                (":client_id", s(&check.client_id)),
+                (":redirect_uri", s(&check.redirect_uri)),
+                (":code_challenge", s(&check.code_challenge)),
+                (":now", n(now)),
+            ],
             ttl: None,
         };
         self.auth_step(id, step).await

@@ -108,7 +108,7 @@ impl SignInStore for MemoryStore {
     async fn revoke(
         &self,
         id: &SignInId,
-        code_hash: &str,
+        check: &RedeemCheck,
         now: u64,
     ) -> Result<AuthStep, StoreError> {
         let mut state = self.write();
@@ -116,7 +116,7 @@ impl SignInStore for MemoryStore {
             &mut state,
             id,
             None,
-            |r| r.revocable(code_hash),
+            |r| r.revocable(check),
             |r| r.revoked_at = Some(now),
         ))
     }

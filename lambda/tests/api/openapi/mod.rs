@@ -10,7 +10,7 @@
 
 mod patterns;
 
-use crate::helpers::{TestApp, random_email, spawn_app_with, wrong};
+use crate::support::{TestApp, random_email, spawn_app_with, wrong};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -32,7 +32,7 @@ fn openapi_checked_in_copy_is_the_generated_document() {
     assert!(
         checked_in == generated,
         "docs/openapi.json is not the generated document; rewrite it with\n  \
-         OTP_WRITE_OPENAPI=1 cargo test -p otp-lambda --test api openapi_checked_in"
+         OTP_WRITE_OPENAPI=1 cargo test -p otp-lambda --test integration openapi_checked_in"
     );
 }
 
@@ -281,7 +281,7 @@ async fn openapi_real_responses_match_the_document() {
 /// checked against the document.
 #[tokio::test]
 async fn openapi_sign_in_responses_match_the_document() {
-    use crate::sign_in::{REDIRECT, SECRET, VERIFIER, clients, complete, start};
+    use crate::api::sign_in::{REDIRECT, SECRET, VERIFIER, clients, complete, start};
     let app = spawn_app_with(&[("OTP_CLIENTS", &clients())]).await;
     let mut check = Checker::new(document());
 

@@ -243,6 +243,7 @@ fn openapi_email_samples() {
         "o'neil@mail.example.co.uk",
         "x@a.b",
         "!#$%&'*+/=?^_`{|}~-@x-1.example",
+        "ann@a-b.c-d-e.example",
     ] {
         assert!(valid(&EMAIL, ok), "{ok:?} should match");
         assert!(Email::parse(ok).is_ok(), "{ok:?} should parse");
@@ -260,6 +261,11 @@ fn openapi_email_samples() {
         "ann@example-.com",
         " ann@example.com",
         "\"ann\"@example.com",
+        // A-labels: valid Punycode or not, a pattern cannot tell.
+        "/@xn--A.a",
+        "ann@xn--bcher-kva.de",
+        "ann@example.xn--p1ai",
+        "ann@ab--cd.example",
     ] {
         assert!(!valid(&EMAIL, outside), "{outside:?} should not match");
     }
