@@ -16,8 +16,8 @@
 //! however many arrive at once); it also records when the try was counted,
 //! which is all a wrong code writes towards its address's lockouts
 //! (`limits/lockout.rs`). The client's charge goes out beside the count,
-//! because a verify is far more often wrong than right; a right code gets
-//! it back beside its approval.
+//! so a wrong code is answered after one round trip; a right code gets the
+//! charge back beside its approval, in the round trip it needs anyway.
 
 use super::{Approved, Client, Service, ServiceError};
 use crate::domain::{Code, FlowId, FlowRecord, FlowState};
