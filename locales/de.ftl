@@ -18,7 +18,7 @@ code-sent =
         [one] Code gesendet. Er ist { $minutes } Minute gültig.
        *[other] Code gesendet. Er ist { $minutes } Minuten gültig.
     }
-code-resent = Ein neuer Code ist unterwegs. Verwenden Sie die neueste E-Mail.
+code-resent = Erneut gesendet. Der Code bleibt gleich, bis er abläuft.
 tries-left =
     { $count ->
         [one] Noch { $count } Versuch

@@ -24,7 +24,9 @@ code-sent =
         [one] Code sent. It works for { $minutes } minute.
        *[other] Code sent. It works for { $minutes } minutes.
     }
-code-resent = A new code is on its way. Use the newest email.
+# After a resend: while a code lives, every email for it carries the same
+# code, so the code of an earlier email works too.
+code-resent = Sent again. The code stays the same until it expires.
 # After a wrong code; $count is how many more codes may be tried.
 tries-left =
     { $count ->

@@ -18,7 +18,7 @@ code-sent =
         [one] Código enviado. Es válido durante { $minutes } minuto.
        *[other] Código enviado. Es válido durante { $minutes } minutos.
     }
-code-resent = Hay un código nuevo en camino. Use el correo más reciente.
+code-resent = Enviado de nuevo. El código es el mismo hasta que caduque.
 tries-left =
     { $count ->
         [one] Queda { $count } intento

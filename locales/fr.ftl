@@ -18,7 +18,7 @@ code-sent =
         [one] Code envoyé. Il est valable { $minutes } minute.
        *[other] Code envoyé. Il est valable { $minutes } minutes.
     }
-code-resent = Un nouveau code est en route. Utilisez l’e-mail le plus récent.
+code-resent = Renvoyé. Le code reste le même jusqu’à son expiration.
 tries-left =
     { $count ->
         [one] { $count } essai restant

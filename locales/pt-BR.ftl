@@ -18,7 +18,7 @@ code-sent =
         [one] Código enviado. Ele é válido por { $minutes } minuto.
        *[other] Código enviado. Ele é válido por { $minutes } minutos.
     }
-code-resent = Um novo código está a caminho. Use o e-mail mais recente.
+code-resent = Enviado de novo. O código continua o mesmo até expirar.
 tries-left =
     { $count ->
         [one] Resta { $count } tentativa

@@ -188,7 +188,10 @@ pub struct ResendRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResendResponse {
+    /// Seconds until the code expires: what is left of it when it is sent
+    /// again, a whole lifetime for a fresh code.
     pub expires_in: u64,
+    /// Seconds until a resend is allowed.
     pub resend_in: u64,
 }
 

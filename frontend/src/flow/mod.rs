@@ -415,11 +415,8 @@ impl Flow {
 
     /// The service said no to `call`.
     fn refused(&mut self, call: Call, mut detail: ErrorDetail, now_ms: f64) -> Option<Challenge> {
-        // The page's link, cut short or mangled, names no sign-in: the
-        // service calls it malformed; the person gets the advice of an
-        // expired one (go back to the app).
-        if matches!(call, Call::SignIn(_)) && detail.code == ErrorCode::InvalidRequest {
-            detail.code = ErrorCode::SignInExpired;
+        if detail.code == ErrorCode::InvalidRequest {
+            detail.code = session::expired_handle(&call).unwrap_or(detail.code);
         }
         let sentence = messages::error_sentence(&detail);
         match detail.code {

@@ -11,7 +11,7 @@
 use super::{Flow, Notice, Screen};
 use crate::messages;
 use crate::wire::Call;
-use otp_api::{LogoutRequest, SessionChoice, SignInRequest, SignOutRequest, SignedIn};
+use otp_api::{ErrorCode, LogoutRequest, SessionChoice, SignInRequest, SignOutRequest, SignedIn};
 
 impl Flow {
     /// The page was opened with `query`, its address's `?…`: asks the
@@ -147,6 +147,17 @@ impl Flow {
             self.screen = Screen::Status;
             self.leaving = Some(to);
         }
+    }
+}
+
+/// What a malformed handle of the page's link (cut short or mangled) is
+/// shown as: the service names no sign-in or logout by it, and the person
+/// gets the advice of an expired one (go back to the app).
+pub(super) fn expired_handle(call: &Call) -> Option<ErrorCode> {
+    match call {
+        Call::SignIn(_) => Some(ErrorCode::SignInExpired),
+        Call::Logout(_) | Call::ConfirmLogout(_) => Some(ErrorCode::LogoutExpired),
+        _ => None,
     }
 }
 

@@ -1008,6 +1008,18 @@ fn a_logout_that_is_over_says_so_with_no_form() {
     assert_eq!(f.screen(), &Screen::Status);
 }
 
+/// A logout link whose handle the service calls malformed reads like one
+/// that is over.
+#[test]
+fn a_malformed_logout_link_reads_like_one_that_is_over() {
+    let mut f = Flow::new();
+    f.open("?logout=mangled");
+    f.finish(refused(ErrorCode::InvalidRequest, None, None), 0.0);
+    assert_eq!(f.screen(), &Screen::Status);
+    assert_eq!(error_text(&f), ErrorCode::LogoutExpired.message());
+    assert!(!f.can_retry());
+}
+
 #[test]
 fn a_lost_logout_answer_offers_a_retry() {
     let mut f = Flow::new();

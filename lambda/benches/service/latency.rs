@@ -1,7 +1,7 @@
 //! Verify latency: sequential flows (send, read the code from the outbox
-//! line, verify), timing only the approving verify; interleaved with the
-//! baseline, two sequential bare `UpdateItem` calls from the same SDK on the
-//! same DynamoDB, so both see the same server in the same state.
+//! line, a wrong code, the right one), timing only the verifies; interleaved
+//! with the baseline, two sequential bare `UpdateItem` calls from the same
+//! SDK on the same DynamoDB, so both see the same server in the same state.
 
 use crate::server::Server;
 use crate::{Options, ms, percentile, result};
@@ -34,8 +34,8 @@ struct Samples {
     wrong: Vec<Duration>,
     pair: Vec<Duration>,
     single: Vec<Duration>,
-    /// Verify's store shape with bare writes: two in parallel (the approval
-    /// and the per-client budget).
+    /// A verify's round trip with bare writes: two in parallel (the try's
+    /// count and the client's charge; the approval and the charge given back).
     shape: Vec<Duration>,
     health: Vec<Duration>,
 }
@@ -221,7 +221,7 @@ fn report(mut samples: Samples) {
     result("wrong_p50_ms", ms(wrong_p50));
     result("wrong_p99_ms", ms(percentile(&samples.wrong, 0.99)));
     // Each against the floor, one bare UpdateItem: an approving verify may
-    // take two writes in sequence, a wrong code one.
+    // take two round trips, a wrong code one.
     result(
         "verify_ratio",
         format!("{:.2}", verify_p50.as_secs_f64() / floor),

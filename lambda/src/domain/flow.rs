@@ -1,8 +1,14 @@
-//! A flow is one verification: an address, the hash of the code most recently
-//! sent to it, and the counters that bound it. The rules here decide every
-//! answer the API gives; the store only applies them atomically.
+//! A flow is one verification: an address, its code (hashed for the
+//! comparison, sealed for a resend), and the counters that bound it. The
+//! rules here decide every answer the API gives; the store only applies
+//! them atomically.
+//!
+//! A flow also keeps when each of its tries was counted: the address's
+//! failures across its flows are summed from them when a new code is asked
+//! for (see the service's lockouts), so a wrong code writes nothing but its
+//! count.
 
-use super::{CodeHash, Email};
+use super::{CodeHash, Email, SealedCode};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use otp_api::MAX_REQUEST_ID_LEN;
@@ -128,7 +134,8 @@ pub struct Policy {
     pub resend_cooldown: Duration,
     /// Messages per flow, the first included.
     pub max_sends_per_flow: u32,
-    /// How long the store keeps an item after it stopped mattering.
+    /// How long the store keeps an item after it stopped mattering; an
+    /// expired flow may get a fresh code until then.
     pub ttl_grace: Duration,
     /// The language of a flow whose request names none.
     pub default_language: &'static Language,
@@ -152,6 +159,27 @@ impl Policy {
     pub fn gc_at(&self, expires_at: u64) -> u64 {
         expires_at + self.ttl_grace.as_secs()
     }
+
+    /// The `ttl` attribute of a flow whose code expires at `expires_at`: a
+    /// day later than other items, because its failures count towards its
+    /// address's lockouts of their day, which last into the next.
+    pub fn flow_gc_at(&self, expires_at: u64) -> u64 {
+        self.gc_at(expires_at) + FAILURES_KEPT
+    }
+}
+
+/// How much longer than other items a flow is kept ([`Policy::flow_gc_at`]).
+const FAILURES_KEPT: u64 = 24 * 3600;
+
+/// The try that approved a flow: its number (from 1, in the order tries
+/// were counted) and how many tries were counted when the approval was
+/// written. Tries counted later came after the approval (a replay, or a
+/// code sent to a used flow); tries counted before it other than the
+/// approving one are the flow's failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApprovingTry {
+    pub number: u32,
+    pub counted: u32,
 }
 
 /// Everything the store keeps about a flow.
@@ -160,15 +188,23 @@ pub struct FlowRecord {
     pub id: FlowId,
     pub email: Email,
     pub code_hash: CodeHash,
+    /// The same code, sealed under the key `key_id` names, so a resend can
+    /// mail it again; `None` for a flow stored before codes were sealed.
+    pub sealed_code: Option<SealedCode>,
     pub key_id: String,
     /// Tries counted so far (right or wrong), across all codes of the flow.
     pub attempts: u32,
+    /// When each try was counted, in the order counted (`attempts` of them,
+    /// fewer for a flow stored before tries were timed).
+    pub tries: Vec<u64>,
     /// Messages sent, the first included.
     pub sends: u32,
     pub created_at: u64,
     pub expires_at: u64,
     pub last_sent_at: u64,
     pub used_at: Option<u64>,
+    /// Which try approved the flow, with `used_at`.
+    pub approved_by: Option<ApprovingTry>,
     /// The sign-in request the flow was started for, if any: its approval
     /// completes that sign-in.
     pub sign_in: Option<SignInId>,
@@ -214,6 +250,20 @@ impl FlowRecord {
     pub fn attempts_left(&self, policy: &Policy) -> u32 {
         policy.max_attempts.saturating_sub(self.attempts)
     }
+
+    /// When each of the flow's failures was counted: every try counted
+    /// before its approval (all of them while it is not approved) but the
+    /// approving one. A right code still on its way to its approval counts
+    /// here until it lands.
+    pub fn failures(&self) -> impl Iterator<Item = u64> + '_ {
+        let counted = self
+            .approved_by
+            .map_or(self.tries.len(), |by| by.counted as usize);
+        let approving = self.approved_by.map(|by| by.number as usize);
+        (self.tries.iter().take(counted).enumerate())
+            .filter(move |(i, _)| approving != Some(i + 1))
+            .map(|(_, at)| *at)
+    }
 }
 
 #[cfg(test)]
@@ -226,16 +276,39 @@ mod tests {
             id: FlowId::generate(),
             email: Email::parse("ann@example.com").unwrap(),
             code_hash: CodeHash([0; 32]),
+            sealed_code: None,
             key_id: "k1".into(),
             attempts: 0,
+            tries: Vec::new(),
             sends: 1,
             created_at: now,
             expires_at: now + 600,
             last_sent_at: now,
             used_at: None,
+            approved_by: None,
             sign_in: None,
             language: SOURCE,
         }
+    }
+
+    /// Every try of an unapproved flow is a failure; of an approved one,
+    /// those counted before the approval but the approving one.
+    #[test]
+    fn failures_are_the_tries_before_the_approval_but_the_approving_one() {
+        let mut r = record(1000);
+        r.tries = vec![1001, 1002, 1003];
+        r.attempts = 3;
+        assert_eq!(r.failures().collect::<Vec<_>>(), [1001, 1002, 1003]);
+        // Try 2 approved, while try 3 (a wrong one in parallel) was counted;
+        // tries 4 and 5 came after the approval.
+        r.tries.extend([1004, 1005]);
+        r.attempts = 5;
+        r.used_at = Some(1003);
+        r.approved_by = Some(ApprovingTry {
+            number: 2,
+            counted: 3,
+        });
+        assert_eq!(r.failures().collect::<Vec<_>>(), [1001, 1003]);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The rules of a verification, free of I/O.
 //!
 //! - [`email`]: parsing and normalizing an address
-//! - [`code`]: generating a code, its keyed hash, constant-time comparison;
-//!   the keys of the service's keyed hashes
+//! - [`code`]: generating a code, its keyed hash, constant-time comparison,
+//!   sealing it for a resend; the keys of the service's keyed hashes
 //! - [`flow`]: flow ids, the flow record and the rules that decide each answer
 //! - [`pow`]: proof-of-work challenges, issued and checked
 //! - [`client`]: who is asking, as the per-client budgets count clients
@@ -20,8 +20,9 @@ pub mod pow;
 pub mod session;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use code::{Code, CodeHash, CodeHasher, HmacKey, PseudonymKey};
+pub use code::{Code, CodeHash, CodeHasher, HmacKey, PseudonymKey, SealedCode};
 pub use email::{Email, EmailError};
 pub use flow::{
-    CeremonyId, FlowId, FlowRecord, FlowState, LogoutId, Policy, RequestId, SessionId, SignInId,
+    ApprovingTry, CeremonyId, FlowId, FlowRecord, FlowState, LogoutId, Policy, RequestId,
+    SessionId, SignInId,
 };

@@ -120,8 +120,9 @@ pub enum Metric {
     CodeSent,
     DeliveryFailed(MailFailure),
     Verify(VerifyOutcome),
-    /// An address's wrong codes started a lockout.
-    LockoutStarted,
+    /// A new message was held by a lockout of its address (its wrong codes
+    /// across flows): a proof of work was asked for.
+    LockedOut,
     Refused(RefusedBy),
     SignIn(SignInStage),
     Token(TokenOutcome),
@@ -163,7 +164,7 @@ impl Metric {
                     },
                 )),
             ),
-            Metric::LockoutStarted => ("Lockouts", None),
+            Metric::LockedOut => ("Lockouts", None),
             Metric::Refused(budget) => (
                 "Refusals",
                 Some((

@@ -88,7 +88,7 @@ fn every_metric_is_a_valid_emf_object_with_a_plain_dimension() {
         Metric::Verify(VerifyOutcome::TooManyAttempts),
         Metric::Verify(VerifyOutcome::AlreadyUsed),
         Metric::Verify(VerifyOutcome::UnknownFlow),
-        Metric::LockoutStarted,
+        Metric::LockedOut,
         Metric::Refused(RefusedBy::ClientSends),
         Metric::Refused(RefusedBy::ClientVerifies),
         Metric::Refused(RefusedBy::Pair),

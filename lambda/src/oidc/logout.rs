@@ -212,10 +212,8 @@ impl Provider {
         ip: IpAddr,
     ) -> Result<LogoutInfo, ServiceError> {
         let now = self.clock.now();
-        let request = match LogoutId::parse(id) {
-            Some(id) => self.store.get_logout(&id).await?,
-            None => None,
-        };
+        let id = LogoutId::parse(id).ok_or(ServiceError::MalformedId("logout"))?;
+        let request = self.store.get_logout(&id).await?;
         let Some(record) = request.filter(|r| r.is_open(now)) else {
             return Err(self.logout_expired(ip).await);
         };
@@ -242,11 +240,8 @@ impl Provider {
         ip: IpAddr,
     ) -> Result<LogoutDone, ServiceError> {
         let now = self.clock.now();
-        let used = match LogoutId::parse(id) {
-            Some(id) => self.store.use_logout(&id, now).await?,
-            None => None,
-        };
-        let Some(record) = used else {
+        let id = LogoutId::parse(id).ok_or(ServiceError::MalformedId("logout"))?;
+        let Some(record) = self.store.use_logout(&id, now).await? else {
             return Err(self.logout_expired(ip).await);
         };
         if let Some(session) = self.sessions.current(browser).await? {

@@ -6,6 +6,20 @@
 //! (`limits/`) in the same conditional write as the state change they
 //! guard, and undoes its own writes when the message cannot be delivered,
 //! so a failed step leaves nothing half-done and consumes no budget.
+//!
+//! A new message (a send or a resend) first reads the address's flows of
+//! the last days, to sum its failures into lockouts (`limits/lockout.rs`),
+//! then makes the one write that admits it. A read that a try overtook (a
+//! flow's tries changed before the write, where that could start a lockout)
+//! writes nothing and is read again. In sequence, each a round trip:
+//!
+//! | step | reads | the write | write units |
+//! |---|---|---|---|
+//! | send | the address's send counters of three days (3 units); the flows they list, if any (1 each) | one `TransactWriteItems`: the flow, its idempotency key, three budgets, the suppression check (and a spent proof, and a check per live flow while a lockout is within reach) | 12 (+2 per further item) |
+//! | resend | the flow (1); the counters and their flows, this one among them | one `TransactWriteItems`: the flow's message, three budgets, the suppression check (and the same extras) | 10 (+2 per further item) |
+//! | send or resend held by a lockout | the same; then the items of the other checks, to name the refusal | none | 0 |
+//!
+//! What a verify writes is in `verify.rs`.
 
 mod limits;
 mod resend;
@@ -24,7 +38,7 @@ use crate::metrics::{self, Metric};
 use crate::session::{self, Browser};
 use crate::store::{Refusal, Store, StoreError};
 use async_trait::async_trait;
-use limits::{Limiter, Refused, SendAdmission};
+use limits::{Limiter, Message, Refused, SendAdmission};
 use otp_api::locale::{self, Language};
 use otp_api::{Challenge, MAX_CHALLENGE_LEN, Proof};
 use std::net::IpAddr;
@@ -32,6 +46,10 @@ use std::sync::Arc;
 
 /// How long a client should wait after a dependency failed.
 const UNAVAILABLE_RETRY_SECS: u64 = 2;
+/// Reads of the address's flows a new message makes before it gives up
+/// (503): each read again means a try was counted on one of its live flows
+/// meanwhile, and a flow takes at most `max_attempts` tries.
+const ADMISSION_READS: usize = 4;
 
 /// Every way a step can fail; the HTTP layer maps each to one status and code.
 #[derive(Debug, thiserror::Error)]
@@ -234,7 +252,7 @@ impl Service {
         limits: Limits,
     ) -> Service {
         let gate = Arc::new(Gate::new(|step| limits.per_client_per_hour(step)));
-        let limiter = Limiter::new(limits, hasher.clone());
+        let limiter = Limiter::new(limits, hasher.clone(), policy.max_attempts);
         Service {
             store,
             mailer,
@@ -302,6 +320,14 @@ impl Service {
         })
     }
 
+    /// The admission of `message`, with the address's flows read for its
+    /// lockouts ([`Store::listed_flows`]).
+    async fn admission(&self, message: Message<'_>) -> Result<SendAdmission, ServiceError> {
+        let lists = self.limiter.flow_lists(message.email, message.now);
+        let flows = self.store.listed_flows(&lists).await?;
+        Ok(self.limiter.send_admission(message, &flows))
+    }
+
     /// A checked proof, or `None` when there is none or it does not check
     /// out (then the request is treated as carrying none, and if it needs
     /// one it gets a fresh challenge).
@@ -332,6 +358,10 @@ impl Service {
         metrics::record(Metric::Refused(
             self.limiter.refused_budget(admission, &refusal),
         ));
+        if let Refusal::Locked { n, .. } = refusal {
+            metrics::record(Metric::LockedOut);
+            tracing::info!(to = %email.masked(), lockout = n, "address locked out: a proof of work asked for");
+        }
         match self.limiter.refused(admission, refusal) {
             Refused::Client { retry_after } => {
                 self.gate.close(Step::Send, ip, now + retry_after);
@@ -359,17 +389,19 @@ impl Service {
         }
     }
 
+    /// Mails `code`, which expires `expires_in` seconds from now.
     async fn deliver(
         &self,
         to: &Email,
         code: Code,
+        expires_in: u64,
         language: &'static Language,
         app: Option<String>,
     ) -> Result<(), MailError> {
         let message = CodeMessage {
             to: to.clone(),
             code,
-            expires_in_minutes: self.policy.code_ttl.as_secs().div_ceil(60),
+            expires_in_minutes: expires_in.div_ceil(60),
             language,
             app,
         };

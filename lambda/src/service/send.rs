@@ -1,10 +1,12 @@
 //! The first step: a new flow and its first message.
 
-use super::{Client, Sent, Service, ServiceError, check_proof_shape, language};
+use super::{
+    ADMISSION_READS, Client, Message, Sent, Service, ServiceError, check_proof_shape, language,
+};
 use crate::domain::{Code, Email, FlowId, FlowRecord, RequestId, SignInId};
 use crate::gate::Step;
 use crate::metrics::{self, Metric, RefusedBy};
-use crate::store::{Created, IdempotencyKey};
+use crate::store::{Created, IdempotencyKey, StoreError};
 use otp_api::locale::Language;
 use otp_api::{Proof, SendRequest};
 
@@ -79,13 +81,13 @@ impl Service {
         let ip = client.ip.ok_or(ServiceError::ClientUnknown)?;
         let now = self.clock.now();
         let expires_at = now + self.policy.code_ttl.as_secs();
-        let ttl = self.policy.gc_at(expires_at);
+        let ttl = self.policy.flow_gc_at(expires_at);
         let idempotency = request_id.as_ref().map(|id| IdempotencyKey {
             key: self
                 .hasher
                 .subject("idem", &format!("{}\0{}", email.budget_key(), id.as_str())),
             expires_at,
-            ttl,
+            ttl: self.policy.gc_at(expires_at),
         });
         if let Err(closed) = self.enter(Step::Send, ip, now) {
             // A repeat of a send that went through is answered with its
@@ -106,44 +108,63 @@ impl Service {
             id: flow_id.clone(),
             email: email.clone(),
             code_hash: code_hash.clone(),
+            sealed_code: Some(self.hasher.seal(&flow_id, &code)),
             key_id,
             attempts: 0,
+            tries: Vec::new(),
             sends: 1,
             created_at: now,
             expires_at,
             last_sent_at: now,
             used_at: None,
+            approved_by: None,
             sign_in,
             language,
         };
-        let owner = self.owner(&client.browser, &email, now).await;
-        let admission =
-            self.limiter
-                .send_admission(&email, ip, now, solved.as_ref(), owner.as_deref());
-        let (created, app) = tokio::join!(
-            self.store
-                .create_flow(&flow, ttl, idempotency.as_ref(), &admission.admission),
+        let (owner, app) = tokio::join!(
+            self.owner(&client.browser, &email, now),
             self.app_of(flow.sign_in.as_ref()),
         );
-        let created = created?;
-        // A request the store refused or answered with an earlier flow
-        // keeps its token: the gate counts every request that reaches the
-        // store, so a client hammering a spent address meets its own budget.
-        match created {
-            Created::New => {}
-            Created::Existing(existing) => return self.repeated(existing, now).await,
-            Created::Refused(refusal) => {
-                // A repeat of a send that went through before the budget ran
-                // out is answered with its flow, not refused.
-                if let Some(existing) = self.first_flow_of(idempotency.as_ref(), now).await {
-                    return self.repeated(existing, now).await;
+        let message = Message {
+            email: &email,
+            ip,
+            now,
+            proof: solved.as_ref(),
+            flow: &flow_id,
+            owner: owner.as_deref(),
+        };
+        let mut reads = 0;
+        let admission = loop {
+            let admission = self.admission(message).await?;
+            let created = self
+                .store
+                .create_flow(&flow, ttl, idempotency.as_ref(), &admission.admission)
+                .await?;
+            // A request the store refused or answered with an earlier flow
+            // keeps its token: the gate counts every request that reaches
+            // the store, so a client hammering a spent address meets its own
+            // budget.
+            match created {
+                Created::New => break admission,
+                Created::Stale if reads + 1 < ADMISSION_READS => reads += 1,
+                Created::Stale => {
+                    return Err(StoreError::new("the address's tries kept changing").into());
                 }
-                return Err(self.over_budget(&admission, refusal, ip, &email, &scope, now));
+                Created::Existing(existing) => return self.repeated(existing, now).await,
+                Created::Refused(refusal) => {
+                    // A repeat of a send that went through before the budget
+                    // ran out is answered with its flow, not refused.
+                    if let Some(existing) = self.first_flow_of(idempotency.as_ref(), now).await {
+                        return self.repeated(existing, now).await;
+                    }
+                    return Err(self.over_budget(&admission, refusal, ip, &email, &scope, now));
+                }
             }
-        }
+        };
         tracing::Span::current().record("flow", tracing::field::display(&flow_id));
 
-        if let Err(mail_error) = self.deliver(&email, code, language, app).await {
+        let expires_in = self.policy.code_ttl.as_secs();
+        if let Err(mail_error) = self.deliver(&email, code, expires_in, language, app).await {
             // Undo: the person got nothing, so nothing may count against them.
             let cleanup = self
                 .store
@@ -165,7 +186,7 @@ impl Service {
         tracing::info!(to = %email.masked(), proof = solved.is_some(), owner = owner.is_some(), "code sent");
         Ok(Sent {
             flow_id,
-            expires_in: self.policy.code_ttl.as_secs(),
+            expires_in,
             resend_in: self.policy.resend_cooldown.as_secs(),
         })
     }

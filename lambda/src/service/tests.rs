@@ -4,7 +4,9 @@
 use super::*;
 use crate::domain::{CodeHash, ManualClock, RequestId};
 use crate::store::{Admission, MemoryStore, StoreError};
-use crate::store::{Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard};
+use crate::store::{
+    Approval, Attempt, Created, IdempotencyKey, NewMessage, ResendGuard, ResendOutcome,
+};
 use async_trait::async_trait;
 use otp_api::SendRequest;
 use std::net::Ipv4Addr;
@@ -58,6 +60,9 @@ impl Store for Faulty {
     async fn get_flow(&self, id: &FlowId) -> Result<Option<FlowRecord>, StoreError> {
         self.inner.get_flow(id).await
     }
+    async fn listed_flows(&self, lists: &[String]) -> Result<Vec<FlowRecord>, StoreError> {
+        self.inner.listed_flows(lists).await
+    }
     async fn delete_flow(
         &self,
         id: &FlowId,
@@ -67,15 +72,15 @@ impl Store for Faulty {
         self.wrote();
         self.inner.delete_flow(id, code_hash, idempotency).await
     }
-    async fn replace_code(
+    async fn resend_code(
         &self,
         id: &FlowId,
-        new: &NewCode,
+        message: &NewMessage,
         guard: ResendGuard<'_>,
         admission: &Admission,
-    ) -> Result<Replaced, StoreError> {
+    ) -> Result<ResendOutcome, StoreError> {
         self.wrote();
-        self.inner.replace_code(id, new, guard, admission).await
+        self.inner.resend_code(id, message, guard, admission).await
     }
     async fn restore_code(
         &self,
@@ -103,17 +108,14 @@ impl Store for Faulty {
         id: &FlowId,
         now: u64,
         code_hash: &CodeHash,
+        try_number: u32,
     ) -> Result<Approval, StoreError> {
         self.wrote();
-        let approval = self.inner.approve(id, now, code_hash).await?;
+        let approval = self.inner.approve(id, now, code_hash, try_number).await?;
         if self.approve_late.load(Ordering::SeqCst) {
             return Err(StoreError::new("timed out (but the write landed)"));
         }
         Ok(approval)
-    }
-    async fn set_lock(&self, key: &str, until: u64, n: u32, ttl: u64) -> Result<(), StoreError> {
-        self.wrote();
-        self.inner.set_lock(key, until, n, ttl).await
     }
     async fn read_counter(&self, key: &str) -> Result<i64, StoreError> {
         if self.counters_down.load(Ordering::SeqCst) {

@@ -1,5 +1,23 @@
 //! Checking a code: each try counted before its one comparison, the
 //! approval one conditional write that a single request wins.
+//!
+//! What each verify writes, and in how many round trips:
+//!
+//! | verify | round trip 1 | round trip 2 | write units |
+//! |---|---|---|---|
+//! | a wrong code | count the try ∥ charge the client | – | 2 |
+//! | refused (expired, used, tries spent, unknown) | count (refused) ∥ charge | – | 2 |
+//! | the right code | count ∥ charge | approve ∥ give the charge back | 4 |
+//! | the right code again after its approval | count ∥ charge | give the charge back | 3 |
+//! | from a busy client over its budget | – (a read of the budget) | – | 0 |
+//!
+//! The count is what returns the code's hash, so no code is compared
+//! before its try is counted (at most `max_attempts` compared per flow,
+//! however many arrive at once); it also records when the try was counted,
+//! which is all a wrong code writes towards its address's lockouts
+//! (`limits/lockout.rs`). The client's charge goes out beside the count,
+//! so a wrong code is answered after one round trip; a right code gets the
+//! charge back beside its approval, in the round trip it needs anyway.
 
 use super::{Approved, Client, Service, ServiceError};
 use crate::domain::{Code, FlowId, FlowRecord, FlowState};
@@ -17,12 +35,12 @@ impl Service {
     /// is compared — the count is what returns the code's hash — so at most
     /// `max_attempts` codes are ever compared against a flow, however many
     /// arrive at once; approving is a second conditional write that exactly
-    /// one request wins, so an approving verify is two writes in sequence.
-    /// The right code sent again within [`REPLAY_WINDOW_SECS`] of the
-    /// approval (a retry after a lost answer) is counted like any try and
-    /// answered as the first time. Every verify that approves nothing is
-    /// charged to the client's hourly budget, after the fact for a client in
-    /// good standing, before its try for one that has used half its bucket.
+    /// one request wins. The right code sent again within
+    /// [`REPLAY_WINDOW_SECS`] of the approval (a retry after a lost answer)
+    /// is counted like any try and answered as the first time. Every verify
+    /// that approves nothing is charged to the client's hourly budget,
+    /// beside its try for a client in good standing, before it (a read) for
+    /// one that has used half its bucket.
     #[tracing::instrument(skip_all, fields(flow))]
     pub async fn verify(
         &self,
@@ -51,91 +69,111 @@ impl Service {
             }
         }
 
-        let attempt = self
-            .store
-            .count_attempt(
+        let (attempt, charge) = tokio::join!(
+            self.store.count_attempt(
                 &flow_id,
                 now,
                 self.policy.max_attempts,
                 now.saturating_sub(REPLAY_WINDOW_SECS),
-            )
-            .await?;
-        let record = match attempt {
+            ),
+            self.limiter.charge_verify(&*self.store, ip, now),
+        );
+        let record = match attempt? {
             Attempt::Counted(record) => record,
             Attempt::Refused(record) => {
                 let refusal = self.refusal(record, now);
-                return Err(self.not_approved(ip, now, refusal).await);
+                return Err(self.judged(ip, now, charge, refusal));
             }
         };
 
         let candidates = self.hasher.candidates(&flow_id, &code);
         // The one comparison of this try, in constant time.
-        let right = record.code_hash.is_one_of(&candidates);
+        if !record.code_hash.is_one_of(&candidates) {
+            let answer = if record.used_at.is_some() {
+                ServiceError::AlreadyUsed
+            } else {
+                let attempts_left = record.attempts_left(&self.policy);
+                tracing::info!(attempts_left, "wrong code");
+                ServiceError::WrongCode { attempts_left }
+            };
+            return Err(self.judged(ip, now, charge, answer));
+        }
+        // A right code is not charged to the client's budget of tries: only
+        // someone with the message has it, one per flow. The charge landed
+        // unless the store failed.
+        let charged = !matches!(charge, Err(ServiceError::Store(_)));
+        let give_back = async {
+            if charged {
+                self.limiter.refund_verify(&*self.store, ip, now).await;
+            }
+        };
         if record.used_at.is_some() {
             // A try at a flow approved within the replay window.
-            if right {
-                metrics::record(Metric::Verify(VerifyOutcome::Replayed));
-                tracing::info!("right code sent again: answered as before");
+            give_back.await;
+            metrics::record(Metric::Verify(VerifyOutcome::Replayed));
+            tracing::info!("right code sent again: answered as before");
+            self.gate.give_back(Step::Verify, ip);
+            return Ok(Approved::of(record, now));
+        }
+        let approve = self
+            .store
+            .approve(&flow_id, now, &record.code_hash, record.attempts);
+        let (approval, ()) = tokio::join!(approve, give_back);
+        match approval? {
+            Approval::Approved(record) => {
+                metrics::record(Metric::Verify(VerifyOutcome::Approved));
+                tracing::info!(to = %record.email.masked(), "approved");
                 self.gate.give_back(Step::Verify, ip);
-                return Ok(Approved::of(record, now));
+                Ok(Approved::of(record, now))
             }
-            return Err(self.not_approved(ip, now, ServiceError::AlreadyUsed).await);
+            // Another request with the same code won meanwhile: the same
+            // answer, as for a retry.
+            Approval::Refused(Some(now_record))
+                if now_record.used_at.is_some() && now_record.code_hash == record.code_hash =>
+            {
+                metrics::record(Metric::Verify(VerifyOutcome::Replayed));
+                self.gate.give_back(Step::Verify, ip);
+                Ok(Approved::of(now_record, now))
+            }
+            // A fresh code replaced the expired one after this try was counted.
+            Approval::Refused(Some(now_record))
+                if now_record.state(now, &self.policy) == FlowState::Live =>
+            {
+                let wrong = ServiceError::WrongCode {
+                    attempts_left: now_record.attempts_left(&self.policy),
+                };
+                Err(self.not_approved(ip, now, wrong).await)
+            }
+            Approval::Refused(other) => {
+                let refusal = self.refusal(other, now);
+                Err(self.not_approved(ip, now, refusal).await)
+            }
         }
-        if right {
-            // A right code is not charged to the client's budget of tries:
-            // only someone with the message has it, one per flow.
-            return match self.store.approve(&flow_id, now, &record.code_hash).await? {
-                Approval::Approved(record) => {
-                    metrics::record(Metric::Verify(VerifyOutcome::Approved));
-                    tracing::info!(to = %record.email.masked(), "approved");
-                    self.gate.give_back(Step::Verify, ip);
-                    Ok(Approved::of(record, now))
-                }
-                // Another request with the same code won meanwhile: the
-                // same answer, as for a retry.
-                Approval::Refused(Some(now_record))
-                    if now_record.used_at.is_some() && now_record.code_hash == record.code_hash =>
-                {
-                    metrics::record(Metric::Verify(VerifyOutcome::Replayed));
-                    self.gate.give_back(Step::Verify, ip);
-                    Ok(Approved::of(now_record, now))
-                }
-                // A resend replaced the code after this try was counted.
-                Approval::Refused(Some(now_record))
-                    if now_record.state(now, &self.policy) == FlowState::Live =>
-                {
-                    let wrong = ServiceError::WrongCode {
-                        attempts_left: now_record.attempts_left(&self.policy),
-                    };
-                    Err(self.not_approved(ip, now, wrong).await)
-                }
-                Approval::Refused(other) => {
-                    let refusal = self.refusal(other, now);
-                    Err(self.not_approved(ip, now, refusal).await)
-                }
-            };
-        }
-
-        let attempts_left = record.attempts_left(&self.policy);
-        let wrong = ServiceError::WrongCode { attempts_left };
-        let ((), answer) = tokio::join!(
-            self.limiter
-                .charge_failure(&*self.store, &record.email, now),
-            self.not_approved(ip, now, wrong),
-        );
-        tracing::info!(attempts_left, "wrong code");
-        Err(answer)
     }
 
     /// Charges a verify that approved nothing to the client's budget, and
-    /// says what to answer: `answer`, or over the budget a rate limit that
-    /// hides it (and closes the gate for the rest of the window), or a 503
-    /// when the budget cannot be counted.
+    /// says what to answer ([`Service::judged`]): for a try whose charge was
+    /// given back when it looked right.
     async fn not_approved(&self, ip: IpAddr, now: u64, answer: ServiceError) -> ServiceError {
+        let charge = self.limiter.charge_verify(&*self.store, ip, now).await;
+        self.judged(ip, now, charge, answer)
+    }
+
+    /// What to answer a verify that approved nothing, given its charge to
+    /// the client's budget: `answer`, or over the budget a rate limit that
+    /// hides it (and closes the gate for the rest of the window), or a 503
+    /// when the budget could not be counted.
+    fn judged(
+        &self,
+        ip: IpAddr,
+        now: u64,
+        charge: Result<(), ServiceError>,
+        answer: ServiceError,
+    ) -> ServiceError {
         if let Some(outcome) = verify_outcome(&answer) {
             metrics::record(Metric::Verify(outcome));
         }
-        match self.limiter.charge_verify(&*self.store, ip, now).await {
+        match charge {
             Ok(()) => answer,
             Err(limited @ ServiceError::RateLimited { retry_after, .. }) => {
                 metrics::record(Metric::Refused(RefusedBy::ClientVerifies));

@@ -9,6 +9,20 @@
 //! DynamoDB store writes them as the items of its transaction in that
 //! order, so each cancellation reason belongs to the check at its place,
 //! and `Admission::refusal` reads the answer of either.
+//!
+//! The address's lockouts are the one check without an item: the caller
+//! sums them from the address's flows ([`super::Store::listed_flows`]) and
+//! hands them over as found ([`Lockout`]). A lockout that holds refuses
+//! without a write; the other checks are then read, not written, so the
+//! refusal still names what a write would have. Between the caller's read
+//! and the write, a try counted on one of the address's live flows could
+//! start a lockout the caller did not see: when its tries left could reach
+//! the next lockout, the caller lists those flows with the tries it saw
+//! ([`Untried`]), and the write is made only if they still hold exactly
+//! those, else nothing is written and the caller reads again. So a new
+//! message is admitted against the lockouts as they are when it is written.
+
+use crate::domain::FlowId;
 
 /// A budget counter that the admitting write adds one to, refusing the
 /// write while the counter is at `limit`.
@@ -18,6 +32,26 @@ pub struct Charge {
     pub key: String,
     pub limit: u32,
     pub ttl: u64,
+    /// The flow the message is for, which the admitting write adds to the
+    /// counter's list of flows: how a later message finds the address's
+    /// flows (and their failures) of the counter's window.
+    pub lists: Option<FlowId>,
+}
+
+/// A lockout of the address found by the caller: number `n` of its day,
+/// holding until `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    pub until: u64,
+    pub n: u32,
+}
+
+/// A live flow of the address and the tries the caller saw it hold: the
+/// admission is written only while it holds exactly these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untried {
+    pub flow: FlowId,
+    pub attempts: u32,
 }
 
 /// A spent proof of work: written by the admitting write, which is refused
@@ -35,13 +69,15 @@ pub struct ProofMark {
 pub struct Admission {
     /// Charged by one each, in this order; [`Refusal::Budget`] names one by index.
     pub charges: Vec<Charge>,
-    /// Lockout items ([`super::keys::lock`]): the write is refused while one
-    /// of them holds an `until` after `now` and a lockout number above
-    /// `lock_allowance`.
-    pub locks: Vec<String>,
+    /// The address's lockouts that hold at `now` (today's, then
+    /// yesterday's): the write is refused while one of them has a number
+    /// above `lock_allowance`.
+    pub lockouts: Vec<Lockout>,
     /// Lockouts up to this number of their day are let through (a proof of
     /// work paid for them); 0 lets none through.
     pub lock_allowance: u32,
+    /// Flows whose tries must be as the caller saw them (see the module).
+    pub untried: Vec<Untried>,
     pub proof: Option<ProofMark>,
     /// Suppression items ([`super::keys::suppression`]: the mailbox's under
     /// the pseudonym key, then under each known HMAC key for those written
@@ -72,8 +108,8 @@ pub(crate) enum Check<'a> {
     Unsuppressed(&'a str),
     /// `charges[index]` is below its limit; the write adds one to it.
     Charge { index: usize, charge: &'a Charge },
-    /// This lockout item does not hold.
-    Unlocked(&'a str),
+    /// This lockout is over, or paid for: no item, the caller found it.
+    Unlocked(&'a Lockout),
     /// The proof was never spent; the write records it.
     ProofUnspent(&'a ProofMark),
 }
@@ -84,10 +120,8 @@ pub(crate) enum Check<'a> {
 pub(crate) struct Found {
     /// A counter's `count`.
     pub(crate) count: Option<i64>,
-    /// A lockout's or a suppression's `until`.
+    /// A suppression's `until`.
     pub(crate) until: Option<u64>,
-    /// A lockout's number of its day, `n`.
-    pub(crate) n: Option<u32>,
     /// Whether the item exists at all.
     pub(crate) exists: bool,
 }
@@ -96,19 +130,19 @@ pub(crate) struct Found {
 pub(crate) const UNSUPPRESSED: &str = "attribute_not_exists(#until) OR #until <= :now";
 /// [`Check::Charge`] as a DynamoDB condition; binds `:limit`.
 pub(crate) const UNDER_LIMIT: &str = "attribute_not_exists(#count) OR #count < :limit";
-/// [`Check::Unlocked`] as a DynamoDB condition; binds `:now`, `:allowance`.
-pub(crate) const UNLOCKED: &str =
-    "attribute_not_exists(#until) OR #until <= :now OR #n <= :allowance";
 /// [`Check::ProofUnspent`] as a DynamoDB condition.
 pub(crate) const UNSPENT: &str = "attribute_not_exists(pk)";
+/// [`Untried`] as a DynamoDB condition on its flow; binds `:seen`.
+pub(crate) const UNTRIED: &str = "attempts = :seen";
 
 impl<'a> Check<'a> {
-    /// The item the check reads.
-    pub(crate) fn key(&self) -> &'a str {
+    /// The item the check reads; `None` for a lockout, which has none.
+    pub(crate) fn key(&self) -> Option<&'a str> {
         match *self {
-            Check::Unsuppressed(key) | Check::Unlocked(key) => key,
-            Check::Charge { charge, .. } => &charge.key,
-            Check::ProofUnspent(proof) => &proof.key,
+            Check::Unsuppressed(key) => Some(key),
+            Check::Charge { charge, .. } => Some(&charge.key),
+            Check::ProofUnspent(proof) => Some(&proof.key),
+            Check::Unlocked(_) => None,
         }
     }
 
@@ -121,9 +155,8 @@ impl<'a> Check<'a> {
             Check::Charge { charge, .. } => found
                 .count
                 .is_none_or(|count| count < i64::from(charge.limit)),
-            Check::Unlocked(_) => {
-                found.until.is_none_or(|until| until <= now)
-                    || found.n.is_some_and(|n| n <= admission.lock_allowance)
+            Check::Unlocked(lockout) => {
+                lockout.until <= now || lockout.n <= admission.lock_allowance
             }
             Check::ProofUnspent(_) => !found.exists,
         }
@@ -138,7 +171,7 @@ impl Admission {
     pub(crate) fn checks(&self) -> impl Iterator<Item = Check<'_>> {
         let charges = (self.charges.iter().enumerate())
             .map(|(index, charge)| Check::Charge { index, charge });
-        let locks = self.locks.iter().map(|key| Check::Unlocked(key));
+        let locks = self.lockouts.iter().map(Check::Unlocked);
         let proof = self.proof.iter().map(Check::ProofUnspent);
         let suppressions = self.suppressions.iter().map(|key| Check::Unsuppressed(key));
         charges.chain(locks).chain(proof).chain(suppressions)
@@ -166,9 +199,9 @@ impl Admission {
                     index,
                     count: found.count.unwrap_or(0),
                 },
-                Check::Unlocked(_) => Refusal::Locked {
-                    until: found.until.unwrap_or(self.now),
-                    n: found.n.unwrap_or(1),
+                Check::Unlocked(lockout) => Refusal::Locked {
+                    until: lockout.until,
+                    n: lockout.n,
                 },
                 Check::ProofUnspent(_) => Refusal::ProofSpent,
             };
@@ -180,14 +213,15 @@ impl Admission {
     }
 }
 
-/// [`super::Store::set_lock`] writes lockout number `n` over the one held
-/// (`held`, its number) only if it is a later one of the day.
-pub(crate) fn later_lock(held: Option<u32>, n: u32) -> bool {
-    held.is_none_or(|held| held < n)
+impl Admission {
+    /// Whether a lockout refuses this admission: then nothing is written,
+    /// and the other checks are only read, to name the refusal.
+    pub(crate) fn locked_out(&self) -> bool {
+        let found = Found::default();
+        self.checks()
+            .any(|check| matches!(check, Check::Unlocked(_)) && !check.passes(&found, self))
+    }
 }
-
-/// [`later_lock`] as a DynamoDB condition; binds `:n`.
-pub(crate) const LATER_LOCK: &str = "attribute_not_exists(#n) OR #n < :n";
 
 #[cfg(test)]
 mod tests {
@@ -198,15 +232,18 @@ mod tests {
             key: key.into(),
             limit,
             ttl: 9,
+            lists: None,
         }
     }
+
+    const LOCKOUT: Lockout = Lockout { until: 200, n: 3 };
 
     /// The order the stores check in, and what each check reads.
     #[test]
     fn checks_come_in_one_order_charges_locks_proof_suppressions() {
         let admission = Admission {
             charges: vec![charge("limit#a", 1), charge("limit#b", 2)],
-            locks: vec!["lock#x#1".into()],
+            lockouts: vec![LOCKOUT],
             proof: Some(ProofMark {
                 key: "pow#m".into(),
                 ttl: 9,
@@ -214,16 +251,16 @@ mod tests {
             suppressions: vec!["suppress#k2".into(), "suppress#k1".into()],
             ..Admission::default()
         };
-        let keys: Vec<&str> = admission.checks().map(|c| c.key()).collect();
+        let keys: Vec<Option<&str>> = admission.checks().map(|c| c.key()).collect();
         assert_eq!(
             keys,
             [
-                "limit#a",
-                "limit#b",
-                "lock#x#1",
-                "pow#m",
-                "suppress#k2",
-                "suppress#k1"
+                Some("limit#a"),
+                Some("limit#b"),
+                None,
+                Some("pow#m"),
+                Some("suppress#k2"),
+                Some("suppress#k1")
             ]
         );
         assert!(matches!(
@@ -238,7 +275,7 @@ mod tests {
     fn the_refusal_is_the_suppression_or_the_first_failed_check() {
         let admission = Admission {
             charges: vec![charge("limit#a", 1), charge("limit#b", 2)],
-            locks: vec!["lock#x#1".into()],
+            lockouts: vec![LOCKOUT],
             suppressions: vec!["suppress#k2".into(), "suppress#k1".into()],
             now: 100,
             ..Admission::default()
@@ -254,10 +291,7 @@ mod tests {
             exists: true,
             ..Found::default()
         };
-        let lock = Found {
-            n: Some(3),
-            ..until(200)
-        };
+        let none = Found::default();
         assert_eq!(
             admission.refusal([
                 (checks[0], count(1)),
@@ -267,18 +301,19 @@ mod tests {
             Some(Refusal::Suppressed { until: 300 })
         );
         assert_eq!(
-            admission.refusal([(checks[1], count(2)), (checks[2], lock)]),
+            admission.refusal([(checks[1], count(2)), (checks[2], none)]),
             Some(Refusal::Budget { index: 1, count: 2 })
         );
         assert_eq!(
-            admission.refusal([(checks[2], lock)]),
+            admission.refusal([(checks[2], none)]),
             Some(Refusal::Locked { until: 200, n: 3 })
         );
         assert_eq!(admission.refusal([]), None);
     }
 
     /// Each rule as its DynamoDB condition reads: an item that does not
-    /// exist passes every check; a lockout paid for passes.
+    /// exist passes every check; a lockout refuses until it ends, unless
+    /// a proof paid for it.
     #[test]
     fn the_rules_pass_what_their_conditions_pass() {
         let mut admission = Admission {
@@ -291,26 +326,27 @@ mod tests {
             key: "pow#m".into(),
             ttl: 9,
         };
+        let over = Lockout { until: 100, n: 2 };
+        let holding = Lockout { until: 101, n: 2 };
         let checks = [
             Check::Unsuppressed("suppress#k"),
             Check::Charge {
                 index: 0,
                 charge: &limited,
             },
-            Check::Unlocked("lock#x#1"),
+            Check::Unlocked(&holding),
             Check::ProofUnspent(&proof),
         ];
-        for check in checks {
+        for check in [checks[0], checks[1], checks[3], Check::Unlocked(&over)] {
             assert!(check.passes(&none, &admission), "{check:?}");
         }
-        let at = |until, n| Found {
+        let at = |until| Found {
             until: Some(until),
-            n,
             exists: true,
             ..Found::default()
         };
-        assert!(!checks[0].passes(&at(101, None), &admission));
-        assert!(checks[0].passes(&at(100, None), &admission));
+        assert!(!checks[0].passes(&at(101), &admission));
+        assert!(checks[0].passes(&at(100), &admission));
         let counted = |count| Found {
             count: Some(count),
             exists: true,
@@ -318,14 +354,30 @@ mod tests {
         };
         assert!(checks[1].passes(&counted(1), &admission));
         assert!(!checks[1].passes(&counted(2), &admission));
-        assert!(!checks[2].passes(&at(101, Some(2)), &admission));
+        assert!(!checks[2].passes(&none, &admission));
         admission.lock_allowance = 2;
-        assert!(checks[2].passes(&at(101, Some(2)), &admission));
+        assert!(checks[2].passes(&none, &admission));
         let spent = Found {
             exists: true,
             ..Found::default()
         };
         assert!(!checks[3].passes(&spent, &admission));
-        assert!(later_lock(None, 1) && later_lock(Some(1), 2) && !later_lock(Some(2), 2));
+    }
+
+    /// Only a lockout that holds and is not paid for locks the address out.
+    #[test]
+    fn a_lockout_locks_out_until_it_ends_or_is_paid_for() {
+        let mut admission = Admission {
+            lockouts: vec![Lockout { until: 50, n: 1 }, LOCKOUT],
+            now: 100,
+            ..Admission::default()
+        };
+        assert!(admission.locked_out());
+        admission.lock_allowance = 3;
+        assert!(!admission.locked_out());
+        admission.lock_allowance = 0;
+        admission.now = 200;
+        assert!(!admission.locked_out());
+        assert!(!Admission::default().locked_out());
     }
 }

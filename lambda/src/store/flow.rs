@@ -3,8 +3,8 @@
 //! which the memory store applies under its lock, and beside it as the
 //! DynamoDB condition expression that says the same.
 
-use super::Refusal;
-use crate::domain::{CodeHash, FlowId, FlowRecord};
+use super::{Refusal, Untried};
+use crate::domain::{CodeHash, FlowId, FlowRecord, SealedCode};
 
 /// An idempotency key for `send`: the same key maps to the same flow until
 /// `expires_at`.
@@ -24,43 +24,63 @@ pub enum Created {
     Existing(FlowId),
     /// The admission was refused; nothing was written.
     Refused(Refusal),
+    /// A flow the admission lists as [`Untried`] holds other tries by now;
+    /// nothing was written, and the caller reads the address's flows again.
+    Stale,
 }
 
-/// A new code for an existing flow.
+/// Another message for an existing flow: the same code again, or a fresh one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCode {
-    pub code_hash: CodeHash,
-    pub key_id: String,
+pub struct NewMessage {
     pub sent_at: u64,
-    pub expires_at: u64,
-    pub ttl: u64,
     /// The language it is written in, from now on the flow's.
     pub language: &'static otp_api::locale::Language,
+    /// A fresh code, with its own expiry, in place of the flow's; `None`
+    /// sends the flow's code again and keeps its expiry.
+    pub fresh: Option<FreshCode>,
 }
 
-/// What must hold for a resend to replace the code.
+/// A new code for a flow whose code expired (or cannot be recovered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreshCode {
+    pub code_hash: CodeHash,
+    pub sealed_code: SealedCode,
+    pub key_id: String,
+    pub expires_at: u64,
+    pub ttl: u64,
+}
+
+/// What must hold for a resend to go out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResendGuard<'a> {
     pub now: u64,
-    /// The code the caller read: the flow is replaced only if it still has
-    /// it, so the caller's copy is the record to restore if delivery fails.
+    /// The code the caller read: the flow gets its message only if it still
+    /// has it, so the caller's copy is the record to restore if delivery fails.
     pub current: &'a CodeHash,
+    /// `None`: the code is still live (`expires_at > now`); `Some(since)`:
+    /// it expired at or before `now` and after `since`, the oldest expiry a
+    /// flow still gets a fresh code for.
+    pub expired_after: Option<u64>,
     /// `last_sent_at <= now - cooldown`.
     pub cooldown_secs: u64,
     /// `sends < max_sends`.
     pub max_sends: u32,
-    /// `attempts < max_attempts`: an exhausted flow is dead, no new code revives it.
+    /// `attempts < max_attempts`: an exhausted flow is dead, no new code
+    /// revives it, and no expiry gives its tries back.
     pub max_attempts: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Replaced {
-    /// The code was replaced and the admission charged.
+pub enum ResendOutcome {
+    /// The message was recorded and the admission charged.
     Done,
     /// A condition on the flow failed; the record as it is now (if any) says which.
-    Refused(Option<FlowRecord>),
+    Refused(Option<Box<FlowRecord>>),
     /// The admission was refused; nothing was written.
     OverBudget(Refusal),
+    /// A flow the admission lists as [`Untried`] (this one included) holds
+    /// other tries by now; nothing was written, the caller reads again.
+    Stale,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,13 +113,22 @@ pub(crate) const KEY_CLAIMABLE: &str = "attribute_not_exists(pk) OR expires_at <
 pub(crate) const KEY_RELEASABLE: &str = "attribute_not_exists(pk) OR flow_id = :flow";
 /// [`FlowRecord::deletable`] as a DynamoDB condition; binds `:hash`.
 pub(crate) const DELETABLE: &str = "code_hash = :hash";
-/// [`FlowRecord::resendable`] as a DynamoDB condition; binds `:now`,
-/// `:max_attempts`, `:current`, `:cutoff` (`now - cooldown`) and `:max_sends`.
-pub(crate) const RESENDABLE: &str = "attribute_exists(pk) AND attribute_not_exists(used_at) \
-     AND expires_at > :now AND attempts < :max_attempts \
+/// [`FlowRecord::resendable`] for a live code as a DynamoDB condition;
+/// binds `:now`, `:max_attempts`, `:current`, `:cutoff` (`now - cooldown`)
+/// and `:max_sends`.
+pub(crate) const RESENDABLE_LIVE: &str = "attribute_exists(pk) \
+     AND attribute_not_exists(used_at) AND expires_at > :now AND attempts < :max_attempts \
      AND code_hash = :current AND last_sent_at <= :cutoff AND sends < :max_sends";
-/// [`FlowRecord::restorable`] as a DynamoDB condition; binds `:failed`.
-pub(crate) const RESTORABLE: &str = "code_hash = :failed AND attribute_not_exists(used_at)";
+/// [`FlowRecord::resendable`] for an expired code as a DynamoDB condition;
+/// binds what [`RESENDABLE_LIVE`] does and `:since`.
+pub(crate) const RESENDABLE_EXPIRED: &str = "attribute_exists(pk) \
+     AND attribute_not_exists(used_at) AND expires_at <= :now AND expires_at > :since \
+     AND attempts < :max_attempts \
+     AND code_hash = :current AND last_sent_at <= :cutoff AND sends < :max_sends";
+/// [`FlowRecord::restorable`] as a DynamoDB condition; binds `:failed` and
+/// `:sent`.
+pub(crate) const RESTORABLE: &str =
+    "code_hash = :failed AND sends = :sent AND attribute_not_exists(used_at)";
 /// [`FlowRecord::countable`] as a DynamoDB condition; binds `:max_attempts`,
 /// `:now` and `:replay_since`.
 pub(crate) const COUNTABLE: &str = "attribute_exists(pk) AND attempts < :max_attempts \
@@ -131,23 +160,35 @@ impl FlowRecord {
         &self.code_hash == code_hash
     }
 
-    /// [`super::Store::replace_code`] may give the flow a new code under
-    /// `guard`: unused, unexpired, with tries left, still holding the code
-    /// the caller read, past the cooldown and under the flow's sends.
+    /// [`super::Store::resend_code`] may send the flow another message
+    /// under `guard`: unused, its code live or expired as the caller read
+    /// it, with tries left, still holding the code the caller read, past
+    /// the cooldown and under the flow's sends.
     pub(crate) fn resendable(&self, guard: &ResendGuard<'_>) -> bool {
+        let code_as_read = match guard.expired_after {
+            None => self.expires_at > guard.now,
+            Some(since) => self.expires_at <= guard.now && self.expires_at > since,
+        };
         self.used_at.is_none()
-            && self.expires_at > guard.now
+            && code_as_read
             && self.attempts < guard.max_attempts
             && &self.code_hash == guard.current
             && self.last_sent_at.saturating_add(guard.cooldown_secs) <= guard.now
             && self.sends < guard.max_sends
     }
 
-    /// [`super::Store::restore_code`] may write back the code before a
-    /// failed resend: the failed code is still the flow's, and the flow is
-    /// not approved (then the code was delivered after all, and stays).
-    pub(crate) fn restorable(&self, failed_hash: &CodeHash) -> bool {
-        &self.code_hash == failed_hash && self.used_at.is_none()
+    /// [`super::Store::restore_code`] may write back the flow as it was
+    /// before a failed resend: the failed message is still the flow's last
+    /// (its code, and `sent` messages: none sent since), and the flow is not
+    /// approved (then the code was delivered after all, and stays).
+    pub(crate) fn restorable(&self, failed_hash: &CodeHash, sent: u32) -> bool {
+        &self.code_hash == failed_hash && self.sends == sent && self.used_at.is_none()
+    }
+
+    /// The admission's [`Untried`] entry for this flow holds: the flow has
+    /// exactly the tries the caller saw.
+    pub(crate) fn untried(&self, seen: &Untried) -> bool {
+        self.attempts == seen.attempts
     }
 
     /// [`super::Store::count_attempt`] may count a try at `now`: tries left,

@@ -9,8 +9,7 @@
 //! |---|---|
 //! | `flow#<flow id>` | a flow |
 //! | `idem#<key>` | the flow an idempotency key maps to |
-//! | `limit#<scope>#<subject>#<window>` | a budget counter of one fixed window |
-//! | `lock#<subject>#<day>` | a lockout of an address's day |
+//! | `limit#<scope>#<subject>#<window>` | a budget counter of one fixed window (an address's sends per day also list its flows of the day) |
 //! | `pow#<mark>` | a spent proof of work |
 //! | `authreq#<sign-in id>` | an app's sign-in request |
 //! | `session#<session id>` | a session on the service's origin |
@@ -32,7 +31,6 @@ use crate::domain::{CeremonyId, FlowId, LogoutId, SessionId, SignInId};
 const FLOW: &str = "flow#";
 const IDEMPOTENCY: &str = "idem#";
 const COUNTER: &str = "limit#";
-const LOCK: &str = "lock#";
 const PROOF: &str = "pow#";
 const AUTH_REQUEST: &str = "authreq#";
 const SUPPRESSION: &str = "suppress#";
@@ -70,11 +68,6 @@ pub fn counter(scope: &str, subject: &str, window: u64) -> String {
 /// The budget a counter key counts, for logs: never its subject.
 pub fn counter_scope(key: &str) -> Option<&str> {
     key.strip_prefix(COUNTER)?.split('#').next()
-}
-
-/// The lockouts of a hashed address on `day` (days since the epoch).
-pub fn lock(subject: &str, day: u64) -> String {
-    format!("{LOCK}{subject}#{day}")
 }
 
 /// A spent proof of work, by its mark ([`crate::domain::pow::Solved::mark`]).
@@ -176,12 +169,11 @@ mod tests {
         let limit = counter("send-ip", "ab12", 7);
         assert_eq!(limit, "limit#send-ip#ab12#7");
         assert_eq!(counter_scope(&limit), Some("send-ip"));
-        assert_eq!(counter_scope(&lock("ab12", 7)), None);
+        assert_eq!(counter_scope(&proof("ab12")), None);
         let prefixes = [
             flow(&flow_id),
             idempotency("k"),
             limit,
-            lock("s", 1),
             proof("m"),
             auth_request(&SignInId::generate()),
             suppression("s"),

@@ -4,13 +4,17 @@
 //! interleaving of requests, on any number of Lambda instances:
 //! - a new message (a flow's first code or a resend) is admitted in the same
 //!   atomic write that charges every budget it passes ([`Admission`]): a
-//!   budget at its limit, a lockout or a spent proof of work refuses the
-//!   whole write, so a refused request changes nothing and costs one write;
-//!   a suppressed mailbox ([`suppression`]) refuses it in the same write;
+//!   budget at its limit, a spent proof of work or a suppressed mailbox
+//!   ([`suppression`]) refuses the whole write, so a refused request
+//!   changes nothing and costs one write; a lockout (summed by the caller
+//!   from the address's flows, [`Store::listed_flows`]) refuses without a
+//!   write, and the write is made only while the flows that could still
+//!   start one hold the tries the caller saw;
 //! - a try is counted ([`Store::count_attempt`]) before its code is compared,
 //!   and the count returns the code's hash: no more than `max_attempts`
 //!   submitted codes are ever compared against a flow, whatever the
-//!   parallelism;
+//!   parallelism; the count records when, so a flow's failures are known
+//!   without a write of their own;
 //! - approval is a second write that only one request can win;
 //! - `expires_at` is checked in every condition, because DynamoDB deletes
 //!   TTL-expired items lazily; `ttl` is only garbage collection.
@@ -52,9 +56,11 @@ use async_trait::async_trait;
 #[doc(hidden)]
 pub use async_trait::async_trait as async_trait_for_macros;
 
-pub use admission::{Admission, Charge, ProofMark, Refusal};
+pub use admission::{Admission, Charge, Lockout, ProofMark, Refusal, Untried};
 pub use dynamodb::DynamoStore;
-pub use flow::{Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard};
+pub use flow::{
+    Approval, Attempt, Created, FreshCode, IdempotencyKey, NewMessage, ResendGuard, ResendOutcome,
+};
 pub use memory::MemoryStore;
 pub use passkey::{Added, Ceremony, Passkey, PasskeyList, PasskeyStore, PasskeyUse, Purpose, Used};
 pub use session::{
@@ -85,6 +91,8 @@ pub trait Store: SignInStore + SessionStore + PasskeyStore + SuppressionStore {
     /// Writes a new flow if `admission` passes, charging it in the same
     /// atomic write; with `idempotency`, claims the key in that write too. A
     /// key held by a live flow yields `Created::Existing` and writes nothing.
+    /// A lockout refuses without a write, and a stale [`Untried`] entry
+    /// yields `Created::Stale` (see [`admission`]).
     async fn create_flow(
         &self,
         flow: &FlowRecord,
@@ -103,6 +111,11 @@ pub trait Store: SignInStore + SessionStore + PasskeyStore + SuppressionStore {
     /// The record as stored, whatever its state; callers judge expiry.
     async fn get_flow(&self, id: &FlowId) -> Result<Option<FlowRecord>, StoreError>;
 
+    /// Every flow the counters `lists` list ([`Charge::lists`]), each once,
+    /// as stored whatever its state; a flow listed but gone is left out.
+    /// Read consistently: a try counted before this read is in it.
+    async fn listed_flows(&self, lists: &[String]) -> Result<Vec<FlowRecord>, StoreError>;
+
     /// Removes a flow whose first message could not be delivered, and its
     /// idempotency key, if the code is still `code_hash`.
     async fn delete_flow(
@@ -112,23 +125,25 @@ pub trait Store: SignInStore + SessionStore + PasskeyStore + SuppressionStore {
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<(), StoreError>;
 
-    /// Replaces the code of an unused, unexpired flow if the guard holds and
-    /// `admission` passes, in one atomic write: sets the new hash, key id,
-    /// `last_sent_at`, `expires_at`, `ttl`, adds one to `sends`, and charges
-    /// the admission. `attempts` is kept.
-    async fn replace_code(
+    /// Records another message for a flow if the guard holds and `admission`
+    /// passes, in one atomic write: sets `last_sent_at` and the language,
+    /// adds one to `sends`, and charges the admission; with a fresh code,
+    /// also sets its hash, sealed code, key id, `expires_at` and `ttl`.
+    /// `attempts` and the tries are kept.
+    async fn resend_code(
         &self,
         id: &FlowId,
-        new: &NewCode,
+        message: &NewMessage,
         guard: ResendGuard<'_>,
         admission: &Admission,
-    ) -> Result<Replaced, StoreError>;
+    ) -> Result<ResendOutcome, StoreError>;
 
-    /// Undoes a [`Store::replace_code`] whose message could not be delivered:
-    /// writes back the fields it changed (hash, key id, `last_sent_at`,
-    /// `expires_at`, `sends`) from `previous`, with `ttl`, if the code is still
-    /// `failed_hash`. `attempts` and `used_at` stay as they are: tries counted
-    /// meanwhile are never given back.
+    /// Undoes a [`Store::resend_code`] whose message could not be delivered:
+    /// writes back the fields it changed (hash, sealed code, key id,
+    /// `last_sent_at`, `expires_at`, `sends`, language) from `previous`, with
+    /// `ttl`, if the code is still `failed_hash` and no message was recorded
+    /// since. `attempts`, the tries and `used_at` stay as they are: tries
+    /// counted meanwhile are never given back.
     async fn restore_code(
         &self,
         previous: &FlowRecord,
@@ -136,11 +151,12 @@ pub trait Store: SignInStore + SessionStore + PasskeyStore + SuppressionStore {
         failed_hash: &CodeHash,
     ) -> Result<(), StoreError>;
 
-    /// Counts a try: adds one to `attempts` if `attempts < max_attempts` and
-    /// the flow is unused and `expires_at > now`, or was approved at or after
-    /// `replay_since` (a right code sent again after a lost answer). Returns
-    /// the record after counting, code hash included: the only way to learn
-    /// a flow's hash, so every comparison is counted first.
+    /// Counts a try: adds one to `attempts` and appends `now` to the tries
+    /// if `attempts < max_attempts` and the flow is unused and `expires_at >
+    /// now`, or was approved at or after `replay_since` (a right code sent
+    /// again after a lost answer). Returns the record after counting, code
+    /// hash included: the only way to learn a flow's hash, so every
+    /// comparison is counted first.
     async fn count_attempt(
         &self,
         id: &FlowId,
@@ -149,19 +165,18 @@ pub trait Store: SignInStore + SessionStore + PasskeyStore + SuppressionStore {
         replay_since: u64,
     ) -> Result<Attempt, StoreError>;
 
-    /// Approves: sets `used_at = now` if the flow is unused, `expires_at >
-    /// now` and its code hash is still `code_hash` (a resend since the count
-    /// replaced it). Only one request wins a flow.
+    /// Approves: sets `used_at = now` and records try number `try_number`
+    /// as the approving one, with the tries counted by then
+    /// ([`crate::domain::ApprovingTry`]), if the flow is unused, `expires_at
+    /// > now` and its code hash is still `code_hash` (a fresh code since the
+    /// count replaced it). Only one request wins a flow.
     async fn approve(
         &self,
         id: &FlowId,
         now: u64,
         code_hash: &CodeHash,
+        try_number: u32,
     ) -> Result<Approval, StoreError>;
-
-    /// Records lockout number `n` of a day, ending at `until`, unless a later
-    /// one (a higher `n`) is recorded already.
-    async fn set_lock(&self, key: &str, until: u64, n: u32, ttl: u64) -> Result<(), StoreError>;
 
     /// The value of the counter `key`, 0 if it does not exist; a read.
     async fn read_counter(&self, key: &str) -> Result<i64, StoreError>;

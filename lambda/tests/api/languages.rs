@@ -17,10 +17,10 @@ const MINUTES: u64 = 10;
 const WEB_HOST: &str = "otp.test";
 
 /// What the catalog of `language` says for `id` in the test settings.
-fn says(language: &'static Language, id: &str) -> String {
+fn says(language: &'static Language, id: &str, minutes: u64) -> String {
     let mut args = FluentArgs::new();
     args.set("product", PRODUCT);
-    args.set("minutes", MINUTES);
+    args.set("minutes", minutes);
     Catalog::of(language).message(id, Some(&args))
 }
 
@@ -33,12 +33,13 @@ fn escaped(text: &str) -> String {
 }
 
 /// Waits for message number `count` to `to` and checks that it is written
-/// in `language`; returns its code.
+/// in `language`, its code expiring in `minutes`; returns its code.
 async fn expect_mail_in(
     app: &TestApp,
     to: &str,
     count: usize,
     language: &'static Language,
+    minutes: u64,
 ) -> Option<String> {
     let code = app.inbox.wait_for_code(to, count).await;
     let messages = app.inbox.maildev_messages(to).await?;
@@ -48,12 +49,12 @@ async fn expect_mail_in(
     let subject = mail["subject"].as_str().unwrap();
     assert_eq!(
         subject,
-        format!("{code} {}", says(language, "mail-subject"))
+        format!("{code} {}", says(language, "mail-subject", minutes))
     );
 
     let text = mail["text"].as_str().unwrap();
     for id in ["mail-intro", "mail-expiry", "mail-secret", "mail-unasked"] {
-        let sentence = says(language, id);
+        let sentence = says(language, id, minutes);
         assert!(
             text.contains(&sentence),
             "{tag} {id}: {sentence:?} not in {text}"
@@ -76,7 +77,7 @@ async fn expect_mail_in(
         "mail-secret",
         "mail-unasked",
     ] {
-        let sentence = escaped(&says(language, id));
+        let sentence = escaped(&says(language, id, minutes));
         assert!(
             html.contains(&sentence),
             "{tag} {id}: {sentence:?} not in {html}"
@@ -119,7 +120,10 @@ async fn the_mail_is_written_in_each_language() {
     for language in LANGUAGES {
         let email = random_email();
         let sent = send(&app, &email, Some(language.tag)).await;
-        if expect_mail_in(&app, &email, 1, language).await.is_none() {
+        if expect_mail_in(&app, &email, 1, language, MINUTES)
+            .await
+            .is_none()
+        {
             return skipped();
         }
         // The code of the mail is the one that verifies.
@@ -135,17 +139,20 @@ async fn a_resend_keeps_the_flows_language_unless_it_names_another() {
     let email = random_email();
     let sent = send(&app, &email, Some("ja")).await;
     let ja = exact("ja").unwrap();
-    if expect_mail_in(&app, &email, 1, ja).await.is_none() {
+    if expect_mail_in(&app, &email, 1, ja, MINUTES).await.is_none() {
         return skipped();
     }
+    // Each resend a minute later: the same code, a minute less to live.
     resend(&app, &sent.flow_id, None).await;
-    expect_mail_in(&app, &email, 2, ja).await;
+    expect_mail_in(&app, &email, 2, ja, MINUTES - 1).await;
     resend(&app, &sent.flow_id, Some("ar")).await;
     let ar = exact("ar").unwrap();
-    expect_mail_in(&app, &email, 3, ar).await;
+    expect_mail_in(&app, &email, 3, ar, MINUTES - 2).await;
     // The switch is the flow's language from then on.
     resend(&app, &sent.flow_id, None).await;
-    let code = expect_mail_in(&app, &email, 4, ar).await.unwrap();
+    let code = expect_mail_in(&app, &email, 4, ar, MINUTES - 3)
+        .await
+        .unwrap();
     let verified = app.post_verify(&sent.flow_id, &code).await;
     assert_eq!(verified.status(), StatusCode::OK);
 }
@@ -155,7 +162,7 @@ async fn without_a_locale_the_mail_is_in_the_default_language() {
     let app = spawn_app_with(&[("OTP_DEFAULT_LOCALE", "pt-BR")]).await;
     let email = random_email();
     send(&app, &email, None).await;
-    if expect_mail_in(&app, &email, 1, exact("pt-BR").unwrap())
+    if expect_mail_in(&app, &email, 1, exact("pt-BR").unwrap(), MINUTES)
         .await
         .is_none()
     {
@@ -164,7 +171,7 @@ async fn without_a_locale_the_mail_is_in_the_default_language() {
     // A tag in another case is the same language.
     let email = random_email();
     send(&app, &email, Some("DE")).await;
-    expect_mail_in(&app, &email, 1, exact("de").unwrap()).await;
+    expect_mail_in(&app, &email, 1, exact("de").unwrap(), MINUTES).await;
 }
 
 /// An unsupported or malformed `locale` is a 400 that names the field and

@@ -9,5 +9,6 @@ mod languages;
 mod limits;
 mod openapi;
 mod owner;
+mod resend;
 mod rotation;
 mod sign_in;

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::config::interceptors::{
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::batch_get_item::{BatchGetItemInput, BatchGetItemOutput};
 use aws_sdk_dynamodb::operation::delete_item::{DeleteItemInput, DeleteItemOutput};
 use aws_sdk_dynamodb::operation::get_item::{GetItemInput, GetItemOutput};
 use aws_sdk_dynamodb::operation::put_item::{PutItemInput, PutItemOutput};
@@ -31,7 +32,7 @@ pub struct Call {
     /// The kind of each item, in the order of the request; a transaction's
     /// `ConditionCheck` is marked `check:`.
     pub items: Vec<String>,
-    /// A `GetItem` with `ConsistentRead`.
+    /// A `GetItem` (or `BatchGetItem`) with `ConsistentRead`.
     pub consistent: bool,
     /// Whether DynamoDB accepted it (a failed condition is still billed).
     pub ok: bool,
@@ -54,8 +55,12 @@ impl std::ops::AddAssign for Units {
 }
 
 impl Call {
-    pub fn is_transaction(&self) -> bool {
-        self.operation.starts_with("Transact")
+    /// Whether DynamoDB Local reports the units DynamoDB bills for this
+    /// call: not for a transaction (it reports one plain write, 2 units for
+    /// 7 items), nor for a batch read (it reports only the items found;
+    /// DynamoDB bills a missing item as a read of the smallest size).
+    pub fn reported_as_billed(&self) -> bool {
+        !self.operation.starts_with("Transact") && !self.operation.starts_with("Batch")
     }
 
     /// The units the call costs by DynamoDB's documented rules for items of
@@ -66,8 +71,8 @@ impl Call {
     pub fn rule_units(&self) -> Units {
         let items = self.items.len() as f64;
         match self.operation.as_str() {
-            "GetItem" => Units {
-                read: if self.consistent { 1.0 } else { 0.5 },
+            "GetItem" | "BatchGetItem" => Units {
+                read: items * if self.consistent { 1.0 } else { 0.5 },
                 write: 0.0,
             },
             "TransactWriteItems" => Units {
@@ -139,6 +144,8 @@ impl Intercept for Recorder {
             i.return_consumed_capacity = total;
         } else if let Some(i) = input.downcast_mut::<TransactWriteItemsInput>() {
             i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<BatchGetItemInput>() {
+            i.return_consumed_capacity = total;
         }
         Ok(())
     }
@@ -163,10 +170,15 @@ impl Intercept for Recorder {
             .bytes()
             .and_then(|b| serde_json::from_slice(b).ok())
             .unwrap_or(Value::Null);
+        // A batch read names its consistency per table; this one has one.
+        let batch = body["RequestItems"]
+            .as_object()
+            .and_then(|t| t.values().next());
+        let consistent = batch.unwrap_or(&body)["ConsistentRead"].as_bool();
         cfg.interceptor_state().store_put(Sent(Call {
             operation,
             items: item_kinds(&body),
-            consistent: body["ConsistentRead"].as_bool().unwrap_or(false),
+            consistent: consistent.unwrap_or(false),
             ok: false,
             reported: None,
         }));
@@ -197,14 +209,9 @@ impl Intercept for Recorder {
             } else if let Some(o) = output.downcast_ref::<DeleteItemOutput>() {
                 one(o.consumed_capacity(), false)
             } else if let Some(o) = output.downcast_ref::<TransactWriteItemsOutput>() {
-                let all = o.consumed_capacity();
-                (!all.is_empty()).then(|| {
-                    let mut sum = Units::default();
-                    for c in all {
-                        sum += units_of(c, false);
-                    }
-                    sum
-                })
+                sum_of(o.consumed_capacity(), false)
+            } else if let Some(o) = output.downcast_ref::<BatchGetItemOutput>() {
+                sum_of(o.consumed_capacity(), true)
             } else {
                 None
             };
@@ -225,8 +232,20 @@ impl Storable for Sent {
     type Storer = StoreReplace<Self>;
 }
 
+/// The capacity of a call that reports it per table, summed.
+fn sum_of(all: &[ConsumedCapacity], reads: bool) -> Option<Units> {
+    (!all.is_empty()).then(|| {
+        let mut sum = Units::default();
+        for c in all {
+            sum += units_of(c, reads);
+        }
+        sum
+    })
+}
+
 /// The kind of each item a request names: the prefix of its `pk` before
-/// the first `#`, and for a budget's counter its scope (`limit:send-ip`).
+/// the first `#`, and for a budget's counter its scope (`limit:send-ip`);
+/// a batch read names each of its keys.
 fn item_kinds(body: &Value) -> Vec<String> {
     fn kind(item: &Value) -> String {
         let pk = item["Key"]["pk"]["S"]
@@ -239,6 +258,12 @@ fn item_kinds(body: &Value) -> Vec<String> {
             (Some(prefix), _) => prefix.to_owned(),
             (None, _) => pk.to_owned(),
         }
+    }
+    if let Some(tables) = body["RequestItems"].as_object() {
+        return (tables.values())
+            .flat_map(|table| table["Keys"].as_array().cloned().unwrap_or_default())
+            .map(|key| kind(&serde_json::json!({ "Key": key })))
+            .collect();
     }
     match body["TransactItems"].as_array() {
         Some(items) => items

@@ -96,6 +96,13 @@ async fn a_logout_without_a_hint_waits_for_the_persons_confirmation() {
             .post_as(&browser, path, json!({ "logout": logout }))
             .await;
         assert_eq!(again.status(), StatusCode::GONE, "{path}");
+        // A handle not of its documented form is malformed, not over.
+        let mangled = app
+            .post_as(&browser, path, json!({ "logout": &logout[1..] }))
+            .await;
+        assert_eq!(mangled.status(), StatusCode::BAD_REQUEST, "{path}");
+        let answer: serde_json::Value = mangled.json().await.unwrap();
+        assert_eq!(answer["error"]["code"], "invalid_request", "{path}");
     }
 }
 

@@ -7,10 +7,11 @@ pub(crate) fn charge(key: &str, limit: u32, now: u64) -> Charge {
         key: key.to_owned(),
         limit,
         ttl: now + DAY,
+        lists: None,
     }
 }
 
-async fn count(store: &dyn Store, key: &str, now: u64) -> i64 {
+pub(crate) async fn count(store: &dyn Store, key: &str, now: u64) -> i64 {
     store.add_to_counter(key, 0, now + DAY).await.unwrap()
 }
 
@@ -53,16 +54,23 @@ pub(crate) async fn admission_charges_every_budget_or_none(store: Arc<dyn Store>
     }
 }
 
-/// A lockout refuses until it ends; a spent proof refuses for good.
+/// A lockout found by the caller refuses until it ends, unless a proof
+/// paid for it, and writes nothing; the refusal still names a spent budget
+/// or a suppression first, as a write would. A spent proof refuses for good.
 pub(crate) async fn admission_refused_while_locked_or_proof_spent(store: Arc<dyn Store>) {
     let now = SystemClock.now();
-    store
-        .set_lock("lock#ann#1", now + 900, 2, now + DAY)
-        .await
-        .unwrap();
     let locked = Admission {
         charges: vec![charge("limit#locked", 10, now)],
-        locks: vec!["lock#other#1".into(), "lock#ann#1".into()],
+        lockouts: vec![
+            Lockout {
+                until: now - 1,
+                n: 1,
+            },
+            Lockout {
+                until: now + 900,
+                n: 2,
+            },
+        ],
         now,
         ..Admission::default()
     };
@@ -77,7 +85,24 @@ pub(crate) async fn admission_refused_while_locked_or_proof_spent(store: Arc<dyn
             n: 2
         })
     );
+    assert_eq!(store.get_flow(&record.id).await.unwrap(), None);
     assert_eq!(count(&*store, "limit#locked", now).await, 0);
+    // A budget at its limit comes first, as in a write.
+    store
+        .add_to_counter("limit#spent", 1, now + DAY)
+        .await
+        .unwrap();
+    let spent = Admission {
+        charges: vec![charge("limit#spent", 1, now)],
+        ..locked.clone()
+    };
+    assert_eq!(
+        store
+            .create_flow(&record, ttl(&record), None, &spent)
+            .await
+            .unwrap(),
+        Created::Refused(Refusal::Budget { index: 0, count: 1 })
+    );
     // A proof that paid for lockouts up to the second lets it through.
     let paid_for = Admission {
         lock_allowance: 2,
@@ -144,9 +169,9 @@ pub(crate) async fn admission_guards_a_resend_too(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let refused = store
-        .replace_code(
+        .resend_code(
             &record.id,
-            &new_code(2, now + 60),
+            &same_code(now + 60),
             guard(now + 60, &record.code_hash),
             &full,
         )
@@ -154,7 +179,7 @@ pub(crate) async fn admission_guards_a_resend_too(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(
         refused,
-        Replaced::OverBudget(Refusal::Budget { index: 0, count: 1 })
+        ResendOutcome::OverBudget(Refusal::Budget { index: 0, count: 1 })
     );
     assert_eq!(
         store.get_flow(&record.id).await.unwrap(),
@@ -164,44 +189,38 @@ pub(crate) async fn admission_guards_a_resend_too(store: Arc<dyn Store>) {
         .add_to_counter("limit#resend", -1, now + DAY)
         .await
         .unwrap();
-    let done = store
-        .replace_code(
+    let locked = Admission {
+        lockouts: vec![Lockout {
+            until: now + 900,
+            n: 1,
+        }],
+        ..full.clone()
+    };
+    let refused = store
+        .resend_code(
             &record.id,
-            &new_code(2, now + 60),
+            &same_code(now + 60),
+            guard(now + 60, &record.code_hash),
+            &locked,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused,
+        ResendOutcome::OverBudget(Refusal::Locked {
+            until: now + 900,
+            n: 1
+        })
+    );
+    let done = store
+        .resend_code(
+            &record.id,
+            &same_code(now + 60),
             guard(now + 60, &record.code_hash),
             &full,
         )
         .await
         .unwrap();
-    assert_eq!(done, Replaced::Done);
+    assert_eq!(done, ResendOutcome::Done);
     assert_eq!(count(&*store, "limit#resend", now).await, 1);
-}
-
-/// A lockout record only ever moves to a later lockout of its day.
-pub(crate) async fn set_lock_keeps_the_latest_lockout(store: Arc<dyn Store>) {
-    let now = SystemClock.now();
-    store
-        .set_lock("lock#bob#1", now + 1800, 2, now + DAY)
-        .await
-        .unwrap();
-    store
-        .set_lock("lock#bob#1", now + 900, 1, now + DAY)
-        .await
-        .unwrap();
-    let admission = Admission {
-        locks: vec!["lock#bob#1".into()],
-        now: now + 1000,
-        ..Admission::default()
-    };
-    let record = flow(now);
-    assert_eq!(
-        store
-            .create_flow(&record, ttl(&record), None, &admission)
-            .await
-            .unwrap(),
-        Created::Refused(Refusal::Locked {
-            until: now + 1800,
-            n: 2
-        })
-    );
 }

@@ -72,6 +72,12 @@ impl Store for Held {
     async fn get_flow(&self, id: &FlowId) -> Result<Option<FlowRecord>, otp::store::StoreError> {
         self.inner.get_flow(id).await
     }
+    async fn listed_flows(
+        &self,
+        lists: &[String],
+    ) -> Result<Vec<FlowRecord>, otp::store::StoreError> {
+        self.inner.listed_flows(lists).await
+    }
     async fn delete_flow(
         &self,
         id: &FlowId,
@@ -80,14 +86,14 @@ impl Store for Held {
     ) -> Result<(), otp::store::StoreError> {
         self.inner.delete_flow(id, code_hash, idempotency).await
     }
-    async fn replace_code(
+    async fn resend_code(
         &self,
         id: &FlowId,
-        new: &NewCode,
+        message: &NewMessage,
         guard: ResendGuard<'_>,
         admission: &Admission,
-    ) -> Result<Replaced, otp::store::StoreError> {
-        self.inner.replace_code(id, new, guard, admission).await
+    ) -> Result<ResendOutcome, otp::store::StoreError> {
+        self.inner.resend_code(id, message, guard, admission).await
     }
     async fn restore_code(
         &self,
@@ -115,18 +121,10 @@ impl Store for Held {
         id: &FlowId,
         now: u64,
         code_hash: &CodeHash,
+        try_number: u32,
     ) -> Result<Approval, otp::store::StoreError> {
-        self.first_step(self.inner.approve(id, now, code_hash))
+        self.first_step(self.inner.approve(id, now, code_hash, try_number))
             .await
-    }
-    async fn set_lock(
-        &self,
-        key: &str,
-        until: u64,
-        n: u32,
-        ttl: u64,
-    ) -> Result<(), otp::store::StoreError> {
-        self.inner.set_lock(key, until, n, ttl).await
     }
     async fn read_counter(&self, key: &str) -> Result<i64, otp::store::StoreError> {
         self.inner.read_counter(key).await
@@ -143,21 +141,22 @@ impl Store for Held {
 
 otp::forward_sign_in_steps!(Held, inner);
 
-/// Keeps the last code it was asked to deliver.
+/// Keeps the last code it was asked to deliver, and counts them.
 #[derive(Default)]
-struct LastCode(Mutex<Option<String>>);
+pub(crate) struct LastCode(pub(crate) Mutex<Option<String>>, pub(crate) AtomicUsize);
 
 #[async_trait]
 impl Mailer for LastCode {
     async fn send_code(&self, message: &CodeMessage) -> Result<(), MailError> {
         *self.0.lock().unwrap() = Some(message.code.expose().to_owned());
+        self.1.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 }
 
 /// Client `i` of many: each guess from its own address, so no per-client
 /// budget stands between the guesses and the flow.
-fn client(i: usize) -> Client {
+pub(crate) fn client(i: usize) -> Client {
     let [_, _, a, b] = (i as u32).to_be_bytes();
     Client::at(Some(IpAddr::V4(Ipv4Addr::new(10, 9, a, b))))
 }

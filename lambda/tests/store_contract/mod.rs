@@ -10,10 +10,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveStatus};
-use otp::domain::{Clock, CodeHash, Email, FlowId, FlowRecord, SystemClock};
+use otp::domain::{
+    ApprovingTry, Clock, CodeHash, Email, FlowId, FlowRecord, SealedCode, SystemClock,
+};
 use otp::store::{
-    Admission, Approval, Attempt, Charge, Created, DynamoStore, IdempotencyKey, MemoryStore,
-    NewCode, ProofMark, Refusal, Replaced, ResendGuard, Store,
+    Admission, Approval, Attempt, Charge, Created, DynamoStore, FreshCode, IdempotencyKey, Lockout,
+    MemoryStore, NewMessage, ProofMark, Refusal, ResendGuard, ResendOutcome, Store, Untried,
 };
 use otp_api::locale::exact;
 use rand::Rng;
@@ -21,10 +23,12 @@ use std::sync::Arc;
 use tokio::sync::Barrier;
 
 mod admission;
+mod at_rest;
 mod bound;
 mod codes;
 mod guesses;
 mod keys;
+mod lockouts;
 mod passkeys;
 mod races;
 mod sessions;
@@ -36,6 +40,7 @@ use bound::*;
 use codes::*;
 use guesses::*;
 use keys::*;
+use lockouts::*;
 use passkeys::*;
 use races::*;
 use sessions::*;
@@ -52,13 +57,16 @@ fn flow(now: u64) -> FlowRecord {
         id: FlowId::generate(),
         email: Email::parse("ann@example.com").unwrap(),
         code_hash: CodeHash([1; 32]),
+        sealed_code: Some(SealedCode(vec![1; 34])),
         key_id: "k1".into(),
         attempts: 0,
+        tries: Vec::new(),
         sends: 1,
         created_at: now,
         expires_at: now + 600,
         last_sent_at: now,
         used_at: None,
+        approved_by: None,
         sign_in: None,
         language: exact("de").unwrap(),
     }
@@ -76,25 +84,47 @@ fn key(name: &str, expires_at: u64) -> IdempotencyKey {
     }
 }
 
-fn new_code(hash: u8, sent_at: u64) -> NewCode {
-    NewCode {
-        code_hash: CodeHash([hash; 32]),
-        key_id: format!("k{hash}"),
+/// The flow's code again at `sent_at`, in another language than the
+/// flow's: a resend may switch it.
+fn same_code(sent_at: u64) -> NewMessage {
+    NewMessage {
         sent_at,
-        expires_at: sent_at + 600,
-        ttl: sent_at + 600 + DAY,
-        // Another language than the flow's: a resend may switch it.
         language: exact("ja").unwrap(),
+        fresh: None,
     }
 }
 
+/// A fresh code (its hash and seal made of `hash`) with a fresh expiry.
+fn fresh_code(hash: u8, sent_at: u64) -> NewMessage {
+    NewMessage {
+        fresh: Some(FreshCode {
+            code_hash: CodeHash([hash; 32]),
+            sealed_code: SealedCode(vec![hash; 34]),
+            key_id: format!("k{hash}"),
+            expires_at: sent_at + 600,
+            ttl: sent_at + 600 + DAY,
+        }),
+        ..same_code(sent_at)
+    }
+}
+
+/// A resend of a live code at `now`.
 fn guard(now: u64, current: &CodeHash) -> ResendGuard<'_> {
     ResendGuard {
         now,
         current,
+        expired_after: None,
         cooldown_secs: 60,
         max_sends: 5,
         max_attempts: 5,
+    }
+}
+
+/// A resend of a code that expired within the last day.
+fn guard_expired(now: u64, current: &CodeHash) -> ResendGuard<'_> {
+    ResendGuard {
+        expired_after: Some(now - DAY),
+        ..guard(now, current)
     }
 }
 
@@ -171,17 +201,21 @@ contract!(
     count_attempt_refused_when_expired_or_used,
     count_attempt_takes_replays_within_the_window,
     approve_checks_use_expiry_and_code,
-    approve_refused_after_code_replaced,
-    replace_code_keeps_attempts,
-    replace_code_honours_every_guard,
-    restore_code_undoes_only_the_failed_code,
+    approve_refused_after_a_fresh_code,
+    resend_code_keeps_the_code_its_expiry_and_the_tries,
+    resend_code_gives_an_expired_flow_a_fresh_code,
+    resend_code_honours_every_guard,
+    restore_code_undoes_only_the_failed_message,
     delete_flow_removes_flow_and_key,
     delete_flow_leaves_a_key_claimed_by_another_flow,
     counters_add_and_subtract,
     admission_charges_every_budget_or_none,
     admission_refused_while_locked_or_proof_spent,
     admission_guards_a_resend_too,
-    set_lock_keeps_the_latest_lockout,
+    listed_flows_are_the_flows_the_charges_listed,
+    a_try_after_the_read_makes_the_admission_read_again,
+    a_try_after_the_read_makes_a_resend_read_again,
+    a_send_overtaken_by_the_failure_that_starts_a_lockout_needs_work,
     concurrent_admissions_stop_at_the_limit,
     parallel_guesses_compare_at_most_five_codes,
     concurrent_approvals_have_one_winner,

@@ -73,7 +73,7 @@ pub(crate) async fn concurrent_approvals_have_one_winner(store: Arc<dyn Store>) 
     let (record, now) = stored(&*store, |_| {}).await;
     let results = race(&store, |store, _| {
         let (id, hash) = (record.id.clone(), record.code_hash.clone());
-        async move { store.approve(&id, now, &hash).await.unwrap() }
+        async move { store.approve(&id, now, &hash, 1).await.unwrap() }
     })
     .await;
     let won = results

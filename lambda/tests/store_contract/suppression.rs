@@ -86,24 +86,39 @@ pub(crate) async fn admission_refused_while_suppressed(store: Arc<dyn Store>) {
             .unwrap(),
         Created::Refused(Refusal::Suppressed { until })
     );
+    // Locked out as well (a refusal read, not written): still suppressed.
+    let locked = Admission {
+        lockouts: vec![Lockout {
+            until: now + 900,
+            n: 1,
+        }],
+        ..admission(now, 10)
+    };
+    assert_eq!(
+        store
+            .create_flow(&record, ttl(&record), None, &locked)
+            .await
+            .unwrap(),
+        Created::Refused(Refusal::Suppressed { until })
+    );
 
     // A resend of a flow made before the suppression is refused alike (a
     // cooldown after that flow's own send, which a slow store may have
     // stamped a second later than `now`).
     let (earlier, sent_at) = stored(&*store, |_| {}).await;
     let resend_at = sent_at + 60;
-    let replaced = store
-        .replace_code(
+    let resent = store
+        .resend_code(
             &earlier.id,
-            &new_code(2, resend_at),
+            &same_code(resend_at),
             guard(resend_at, &earlier.code_hash),
             &admission(resend_at, 10),
         )
         .await
         .unwrap();
     assert_eq!(
-        replaced,
-        Replaced::OverBudget(Refusal::Suppressed { until })
+        resent,
+        ResendOutcome::OverBudget(Refusal::Suppressed { until })
     );
 
     // At its end (`until <= now`) the message passes.

@@ -145,12 +145,14 @@ fn document() -> Value {
     };
     let resend = Step {
         id: "resend",
-        summary: "Mail a new code for a live flow; the previous code stops working",
-        description: "Tries already spent stay spent, and the expiry restarts from the new \
-            message.",
+        summary: "Mail the flow's code again; a fresh code once it has expired",
+        description: "While the code lives, the message carries the same code and the \
+            expiry does not restart, so the code of any message sent for the flow works. \
+            Once it has expired (up to a day before), a fresh code with a fresh expiry. \
+            Tries already spent stay spent.",
         request: Some("ResendRequest"),
         status: 202,
-        success: success("A new code is on its way.", "ResendResponse"),
+        success: success("The code is on its way again.", "ResendResponse"),
         errors: &[
             C::InvalidRequest,
             C::UnknownFlow,
@@ -252,7 +254,8 @@ fn document() -> Value {
         id: "logout",
         summary: "What the confirmation of an app's logout asks",
         description: "The `logout` handle comes from the page's address, where `/logout` sent \
-            the person. A request that is unknown, expired or done answers 410.",
+            the person. A handle not of its documented form answers 400; a request that is \
+            unknown, expired or done, 410.",
         request: Some("LogoutRequest"),
         status: 200,
         success: success("Who would be signed out, and the app.", "LogoutInfo"),
@@ -341,7 +344,7 @@ fn document() -> Value {
     require_retry_after(&mut doc);
     oidc::add_endpoints(&mut doc);
     doc["paths"]["/api/otp/send"]["post"]["responses"]["202"]["links"] = json!({
-        "resend": flow_link("resend", "Send a new code for this flow."),
+        "resend": flow_link("resend", "Send the code for this flow again."),
         "verify": flow_link("verify", "Check the code mailed for this flow."),
     });
     doc

@@ -4,7 +4,7 @@
 
 use super::{DAY, HOUR, Limiter};
 use crate::domain::client::ip_subject;
-use crate::domain::{Email, pow};
+use crate::domain::{Email, FlowId, FlowRecord, pow};
 use crate::mailer::{MailError, MailFailure};
 use crate::metrics::RefusedBy;
 use crate::store::{Admission, Charge, ProofMark, Refusal, Store, keys};
@@ -50,18 +50,36 @@ pub(crate) enum Refused {
     Suppressed,
 }
 
+/// A message asked for: to whom, by whom, when, and for which flow.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Message<'a> {
+    pub(crate) email: &'a Email,
+    pub(crate) ip: IpAddr,
+    pub(crate) now: u64,
+    /// A checked solution the request carried.
+    pub(crate) proof: Option<&'a pow::Solved>,
+    pub(crate) flow: &'a FlowId,
+    /// The budget subject of the owner's device, when the browser proved
+    /// the address.
+    pub(crate) owner: Option<&'a str>,
+}
+
 impl Limiter {
-    /// What a message to `email` from `ip` must pass at `now`; `proof` is a
-    /// checked solution the request carried; `owner` the budget subject of
-    /// the owner's device, when the browser proved the address.
+    /// What `message` must pass; `flows` are the address's flows as read
+    /// from [`Limiter::flow_lists`], for its lockouts.
     pub(crate) fn send_admission(
         &self,
-        email: &Email,
-        ip: IpAddr,
-        now: u64,
-        proof: Option<&pow::Solved>,
-        owner: Option<&str>,
+        message: Message<'_>,
+        flows: &[FlowRecord],
     ) -> SendAdmission {
+        let Message {
+            email,
+            ip,
+            now,
+            proof,
+            flow,
+            owner,
+        } = message;
         let client = ip_subject(ip);
         let free = self.limits.sends_per_email_per_day;
         let base = self.limits.pow_difficulty;
@@ -78,78 +96,110 @@ impl Limiter {
             }
             None => free,
         };
+        let (send_ip, ip_end) = self.counter_key("send-ip", &client, HOUR, now);
+        let pair = format!("{}\0{client}", email.budget_key());
+        let (send_pair, pair_end) = self.counter_key("send-pair", &pair, DAY, now);
+        let (send_email, email_end) = self.address_key(email, now / DAY);
+        let charge = |key, limit, ttl, lists| Charge {
+            key,
+            limit,
+            ttl,
+            lists,
+        };
+        // Each kept a window past its end, then garbage; the address's
+        // sends two, while the flows it lists may hold failures of
+        // yesterday (see `lockout.rs`).
         let client_budget = (
             Scope::Client,
-            "send-ip",
-            client.clone(),
-            self.limits.sends_per_ip_per_hour,
-            HOUR,
+            charge(
+                send_ip,
+                self.limits.sends_per_ip_per_hour,
+                ip_end + HOUR,
+                None,
+            ),
+            ip_end,
         );
         let budgets = match owner {
             None => vec![
                 client_budget,
                 (
                     Scope::AddressAndClient,
-                    "send-pair",
-                    format!("{}\0{client}", email.budget_key()),
-                    self.limits.sends_per_email_per_client_per_day,
-                    DAY,
+                    charge(
+                        send_pair,
+                        self.limits.sends_per_email_per_client_per_day,
+                        pair_end + DAY,
+                        None,
+                    ),
+                    pair_end,
                 ),
                 (
                     Scope::Address,
-                    "send-email",
-                    email.budget_key().to_owned(),
-                    address_limit,
-                    DAY,
+                    charge(
+                        send_email,
+                        address_limit,
+                        email_end + 2 * DAY,
+                        Some(flow.clone()),
+                    ),
+                    email_end,
                 ),
             ],
-            Some(owner) => vec![
-                client_budget,
-                (
-                    Scope::Device,
-                    "send-device",
-                    owner.to_owned(),
-                    self.limits.sends_per_device_per_day,
-                    DAY,
-                ),
-            ],
+            // The owner's device in place of the budgets strangers can
+            // spend. The address's sends still count the message and list
+            // its flow, so its tries reach the address's lockouts and
+            // strangers get fewer messages, never more; they never refuse it.
+            Some(owner) => {
+                let (send_device, device_end) = self.counter_key("send-device", owner, DAY, now);
+                vec![
+                    client_budget,
+                    (
+                        Scope::Address,
+                        charge(
+                            send_email,
+                            u32::MAX,
+                            email_end + 2 * DAY,
+                            Some(flow.clone()),
+                        ),
+                        email_end,
+                    ),
+                    (
+                        Scope::Device,
+                        charge(
+                            send_device,
+                            self.limits.sends_per_device_per_day,
+                            device_end + DAY,
+                            None,
+                        ),
+                        device_end,
+                    ),
+                ]
+            }
         };
-        let mut admission = Admission {
-            now,
-            ..Admission::default()
-        };
-        let (mut scopes, mut window_ends) = (Vec::new(), Vec::new());
-        for (scope, name, subject, limit, window) in budgets {
-            let (key, end) = self.counter_key(name, &subject, window, now);
-            admission.charges.push(Charge {
-                key,
-                limit,
-                // Kept a window past its end, then garbage.
-                ttl: end + window,
-            });
-            scopes.push(scope);
-            window_ends.push(end);
-        }
-        // A lockout can outlast midnight: today's and yesterday's count.
-        admission.locks = [now, now.saturating_sub(DAY)]
-            .map(|at| self.lock_key(email, at / DAY))
-            .into();
-        admission.locks.dedup();
-        admission.suppressions = suppression::keys(&self.hasher, email);
-        if let Some(solved) = proof {
-            admission.proof = Some(ProofMark {
-                key: keys::proof(&solved.mark),
-                ttl: solved.expires_at + DAY,
-            });
-            // A proof of `base + n` bits pays for lockout number `n`.
-            admission.lock_allowance = solved.difficulty.saturating_sub(base);
-        }
-        SendAdmission {
-            admission,
-            scopes,
-            window_ends,
+        // A proof of `base + n` bits pays for lockout number `n`.
+        let lock_allowance = proof.map_or(0, |solved| solved.difficulty.saturating_sub(base));
+        let lockouts = self.lockouts(flows, now, lock_allowance);
+        let mut send = SendAdmission {
+            admission: Admission {
+                now,
+                lockouts: lockouts.holding,
+                lock_allowance,
+                untried: lockouts.untried,
+                suppressions: suppression::keys(&self.hasher, email),
+                proof: proof.map(|solved| ProofMark {
+                    key: keys::proof(&solved.mark),
+                    ttl: solved.expires_at + DAY,
+                }),
+                ..Admission::default()
+            },
+            scopes: Vec::new(),
+            window_ends: Vec::new(),
             proof_difficulty: proof.map(|p| p.difficulty),
+        };
+        for (scope, charge, end) in budgets {
+            send.admission.charges.push(charge);
+            send.scopes.push(scope);
+            send.window_ends.push(end);
         }
+        send
     }
 
     /// Which budget refused `send`, for the operator's metrics; the

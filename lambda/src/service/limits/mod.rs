@@ -37,32 +37,43 @@
 //!
 //! Each budget is a counter item ([`keys::counter`]); windows are fixed (the
 //! hour or day since the epoch); the subject is a keyed hash of the mailbox
-//! or client prefix, never the raw value.
+//! or client prefix, never the raw value. The address's counter of sends
+//! per day also lists the flows it was charged for, and is kept two windows
+//! past its own, so later sends find the address's failures.
 //!
 //! Failed verifies count per address per day; every `limit` of them start a
 //! lockout — 15 minutes for the first, doubling with each further one that
-//! day, at most 24 hours — recorded in a lockout item ([`keys::lock`]). A lockout does
-//! not refuse the owner: it makes new codes need a proof of work, harder for
-//! each lockout. Codes already sent keep their own limit of tries.
+//! day, at most 24 hours. A lockout does not refuse the owner: it makes new
+//! codes need a proof of work, harder for each lockout. Codes already sent
+//! keep their own limit of tries. The failures are summed from the
+//! address's flows when a new message is asked for (`lockout.rs`), so a
+//! wrong code costs the write that counts its try and the client's charge,
+//! side by side.
+//!
+//! The client's verify budget is charged for every verify that approves
+//! nothing. The charge goes out beside the try's count, before it is known
+//! whether the code is right (a right code is rare, one per flow, and is
+//! given its charge back beside its approval): so a wrong code is answered
+//! after one round trip. The direction of error is safe: a charge whose
+//! give-back fails leaves the client charged one verify too many.
 
 mod admission;
+mod lockout;
 
-pub(crate) use admission::{Refused, SendAdmission};
+pub(crate) use admission::{Message, Refused, SendAdmission};
 
 use super::ServiceError;
 use crate::domain::client::ip_subject;
 use crate::domain::{CodeHasher, Email};
 use crate::gate::Step;
-use crate::metrics;
 use crate::store::{Store, keys};
 use std::net::IpAddr;
 
 const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;
-/// The first lockout of a day; each further one that day lasts twice as long.
-const FIRST_LOCKOUT: u64 = 15 * 60;
-/// No lockout lasts longer.
-const LONGEST_LOCKOUT: u64 = DAY;
+/// The longest a code lives (`OTP_CODE_TTL_SECS` is at most an hour): every
+/// try of a day is on a flow with a message at most this long before it.
+const LONGEST_CODE: u64 = HOUR;
 /// The wait every address-scoped refusal states, whatever the budget and
 /// however long it really has left.
 pub(crate) const ADDRESS_RETRY_AFTER: u64 = HOUR;
@@ -140,17 +151,24 @@ impl Default for Limits {
     }
 }
 
-/// Applies the [`Limits`]: builds each new message's admission, charges the
-/// verifies and wrong codes, and refunds a message that could not be
-/// delivered. It keeps no count of its own: every count is in the store.
+/// Applies the [`Limits`]: builds each new message's admission (lockouts
+/// included), charges the verifies, and refunds what was charged for
+/// nothing. It keeps no count of its own: every count is in the store.
 pub(crate) struct Limiter {
     limits: Limits,
     hasher: CodeHasher,
+    /// The flow's tries ([`crate::domain::Policy::max_attempts`]): how many
+    /// failures a live flow may still add.
+    max_attempts: u32,
 }
 
 impl Limiter {
-    pub(crate) fn new(limits: Limits, hasher: CodeHasher) -> Limiter {
-        Limiter { limits, hasher }
+    pub(crate) fn new(limits: Limits, hasher: CodeHasher, max_attempts: u32) -> Limiter {
+        Limiter {
+            limits,
+            hasher,
+            max_attempts,
+        }
     }
 
     /// The counter of `scope` for `subject` in the window of `now`, and the
@@ -161,8 +179,21 @@ impl Limiter {
         (key, (index + 1) * window)
     }
 
-    fn lock_key(&self, email: &Email, day: u64) -> String {
-        keys::lock(&self.hasher.subject("lock", email.budget_key()), day)
+    /// The address's sends per day of `day`: a budget, and the list of the
+    /// flows of its messages that day.
+    fn address_key(&self, email: &Email, day: u64) -> (String, u64) {
+        self.counter_key("send-email", email.budget_key(), DAY, day * DAY)
+    }
+
+    /// The counters that list every flow of `email` with a try today or
+    /// yesterday ([`crate::store::Store::listed_flows`]): its sends of the
+    /// days from a code's lifetime before yesterday to today.
+    pub(crate) fn flow_lists(&self, email: &Email, now: u64) -> Vec<String> {
+        let yesterday = (now / DAY).saturating_sub(1) * DAY;
+        let first = yesterday.saturating_sub(LONGEST_CODE) / DAY;
+        (first..=now / DAY)
+            .map(|day| self.address_key(email, day).0)
+            .collect()
     }
 
     fn verify_key(&self, ip: IpAddr, now: u64) -> (String, u64) {
@@ -201,43 +232,15 @@ impl Limiter {
         Ok((count >= i64::from(self.limits.verifies_per_ip_per_hour)).then(|| (end - now).max(1)))
     }
 
-    /// Counts a wrong code against the address, across all its flows, and
-    /// starts a lockout when the count reaches a multiple of the daily limit.
-    /// Best effort: the answer to the person is already decided.
-    pub(crate) async fn charge_failure(&self, store: &dyn Store, email: &Email, now: u64) {
-        let (key, end) = self.counter_key("fail-email", email.budget_key(), DAY, now);
-        let failed = match store.add_to_counter(&key, 1, end + DAY).await {
-            Ok(failed) => u64::try_from(failed).unwrap_or(0),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not count a failed verify");
-                return;
-            }
-        };
-        let limit = u64::from(self.limits.failures_per_email_per_day);
-        if failed == 0 || failed % limit != 0 {
-            return;
-        }
-        // The counter is atomic: only this request sees this multiple.
-        let n = u32::try_from(failed / limit).unwrap_or(u32::MAX);
-        let length = lockout_length(n);
-        let lock = self.lock_key(email, now / DAY);
-        match store
-            .set_lock(&lock, now + length, n, end + LONGEST_LOCKOUT + DAY)
-            .await
-        {
-            Ok(()) => {
-                metrics::record(metrics::Metric::LockoutStarted);
-                tracing::info!(to = %email.masked(), lockout = n, secs = length, "address locked out: new codes need a proof of work")
-            }
-            Err(e) => tracing::warn!(error = %e, "could not record a lockout"),
+    /// Gives back the charge of a verify that approved after all (or was a
+    /// replay of an approval). Best effort: a charge kept costs the client
+    /// one verify of its hour, never lets one more through.
+    pub(crate) async fn refund_verify(&self, store: &dyn Store, ip: IpAddr, now: u64) {
+        let (key, end) = self.verify_key(ip, now);
+        if let Err(e) = store.add_to_counter(&key, -1, end + HOUR).await {
+            tracing::warn!(error = %e, "could not give back a verify's charge");
         }
     }
-}
-
-/// How long the `n`th lockout of a day lasts (`n` from 1).
-fn lockout_length(n: u32) -> u64 {
-    let doublings = n.saturating_sub(1).min(16);
-    (FIRST_LOCKOUT << doublings).min(LONGEST_LOCKOUT)
 }
 
 #[cfg(test)]

@@ -2,20 +2,23 @@
 //! condition is the rule of [`crate::store::flow`] (or
 //! [`crate::store::admission`]) it mirrors.
 
-use super::item::{LANGUAGE, b, flow_from_item, flow_from_refusal, flow_item, get_n, n, s};
+use super::item::{
+    APPROVED_TRY, LANGUAGE, TRIES, TRIES_AT_APPROVAL, b, flow_from_item, flow_from_refusal,
+    flow_item, get_n, n, s, sealed,
+};
 use super::{
     CONDITION_FAILED, Conditional, DynamoStore, TRANSACTION_TRIES, admission, conditional,
     reason_code, sdk_error, unexpected,
 };
 use crate::domain::{CodeHash, FlowId, FlowRecord};
-use crate::store::admission::LATER_LOCK;
+use crate::store::admission::UNTRIED;
 use crate::store::flow::{
-    APPROVABLE, COUNTABLE, DELETABLE, KEY_CLAIMABLE, KEY_RELEASABLE, NEW_ITEM, RESENDABLE,
-    RESTORABLE,
+    APPROVABLE, COUNTABLE, DELETABLE, KEY_CLAIMABLE, KEY_RELEASABLE, NEW_ITEM, RESENDABLE_EXPIRED,
+    RESENDABLE_LIVE, RESTORABLE,
 };
 use crate::store::{
-    Admission, Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store,
-    StoreError, keys,
+    Admission, Approval, Attempt, Created, IdempotencyKey, NewMessage, ResendGuard, ResendOutcome,
+    Store, StoreError, keys,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -55,6 +58,9 @@ impl Store for DynamoStore {
         idempotency: Option<&IdempotencyKey>,
         admission: &Admission,
     ) -> Result<Created, StoreError> {
+        if admission.locked_out() {
+            return Ok(Created::Refused(self.locked_out(admission).await?));
+        }
         let put_flow = Put::builder()
             .table_name(&self.table)
             .set_item(Some(flow_item(flow, ttl)))
@@ -79,7 +85,7 @@ impl Store for DynamoStore {
             items.push(TransactWriteItem::builder().put(put_key).build());
         }
         let first_check = items.len();
-        items.extend(self.admission_items(admission)?);
+        items.extend(self.admission_items(admission, &flow.id)?);
         // A key can change hands between the refused claim and reading it
         // back (its flow deleted, or it expired): then the claim is retried.
         for _ in 0..TRANSACTION_TRIES {
@@ -100,6 +106,9 @@ impl Store for DynamoStore {
                     Some(id) => return Ok(Created::Existing(id)),
                     None => continue,
                 }
+            }
+            if admission::stale(admission, &reasons[first_check..]) {
+                return Ok(Created::Stale);
             }
             return match admission::refusal(admission, &reasons[first_check..])? {
                 Some(refusal) => Ok(Created::Refused(refusal)),
@@ -136,6 +145,28 @@ impl Store for DynamoStore {
             .await
             .map_err(sdk_error("GetItem"))?;
         out.item().map(flow_from_item).transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(lists = lists.len()))]
+    async fn listed_flows(&self, lists: &[String]) -> Result<Vec<FlowRecord>, StoreError> {
+        let counters = self.batch_get(lists).await?;
+        let mut ids = Vec::new();
+        for counter in counters.values() {
+            let Some(listed) = counter.get("flows") else {
+                continue;
+            };
+            let listed = listed
+                .as_ss()
+                .map_err(|_| super::item::malformed("flows", "not a string set"))?;
+            ids.extend(listed.iter().filter_map(|id| FlowId::parse(id)));
+        }
+        let mut keys: Vec<String> = ids.iter().map(keys::flow).collect();
+        keys.sort();
+        keys.dedup();
+        let flows = self.batch_get(&keys).await?;
+        let mut flows = (flows.values().map(flow_from_item)).collect::<Result<Vec<_>, _>>()?;
+        flows.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        Ok(flows)
     }
 
     #[tracing::instrument(skip_all, fields(flow = %id, idempotent = idempotency.is_some()))]
@@ -196,56 +227,92 @@ impl Store for DynamoStore {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(flow = %id))]
-    async fn replace_code(
+    #[tracing::instrument(skip_all, fields(flow = %id, fresh = message.fresh.is_some()))]
+    async fn resend_code(
         &self,
         id: &FlowId,
-        new: &NewCode,
+        message: &NewMessage,
         guard: ResendGuard<'_>,
         admission: &Admission,
-    ) -> Result<Replaced, StoreError> {
+    ) -> Result<ResendOutcome, StoreError> {
         let Some(cutoff) = guard.now.checked_sub(guard.cooldown_secs) else {
             // No send can be a whole cooldown old yet.
-            return Ok(Replaced::Refused(self.get_flow(id).await?));
+            return Ok(ResendOutcome::Refused(
+                self.get_flow(id).await?.map(Box::new),
+            ));
         };
-        let update = Update::builder()
+        if admission.locked_out() {
+            let refusal = self.locked_out(admission).await?;
+            return Ok(ResendOutcome::OverBudget(refusal));
+        }
+        let seen = admission.untried.iter().find(|seen| &seen.flow == id);
+        let mut condition = match guard.expired_after {
+            None => RESENDABLE_LIVE.to_owned(),
+            Some(_) => RESENDABLE_EXPIRED.to_owned(),
+        };
+        if seen.is_some() {
+            condition = format!("{condition} AND {UNTRIED}");
+        }
+        let mut set = "last_sent_at = :sent_at, #lang = :lang".to_owned();
+        if message.fresh.is_some() {
+            set.push_str(
+                ", code_hash = :hash, sealed_code = :sealed, key_id = :key_id, \
+                 expires_at = :expires_at, #ttl = :ttl",
+            );
+        }
+        let mut update = Update::builder()
             .table_name(&self.table)
             .key("pk", flow_key(id))
-            .update_expression(
-                "SET code_hash = :hash, key_id = :key_id, last_sent_at = :sent_at, \
-                 expires_at = :expires_at, #ttl = :ttl, #lang = :lang ADD sends :one",
-            )
-            .condition_expression(RESENDABLE)
-            .expression_attribute_names("#ttl", "ttl")
+            .update_expression(format!("SET {set} ADD sends :one"))
+            .condition_expression(condition)
             .expression_attribute_names("#lang", LANGUAGE)
-            .expression_attribute_values(":lang", s(new.language.tag))
-            .expression_attribute_values(":hash", b(&new.code_hash))
-            .expression_attribute_values(":key_id", s(&new.key_id))
-            .expression_attribute_values(":sent_at", n(new.sent_at))
-            .expression_attribute_values(":expires_at", n(new.expires_at))
-            .expression_attribute_values(":ttl", n(new.ttl))
+            .expression_attribute_values(":lang", s(message.language.tag))
+            .expression_attribute_values(":sent_at", n(message.sent_at))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", n(guard.now))
             .expression_attribute_values(":current", b(guard.current))
             .expression_attribute_values(":cutoff", n(cutoff))
             .expression_attribute_values(":max_sends", n(guard.max_sends))
             .expression_attribute_values(":max_attempts", n(guard.max_attempts))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(sdk_error("TransactWriteItems"))?;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(since) = guard.expired_after {
+            update = update.expression_attribute_values(":since", n(since));
+        }
+        if let Some(seen) = seen {
+            update = update.expression_attribute_values(":seen", n(seen.attempts));
+        }
+        if let Some(fresh) = &message.fresh {
+            update = update
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":hash", b(&fresh.code_hash))
+                .expression_attribute_values(":sealed", sealed(&fresh.sealed_code))
+                .expression_attribute_values(":key_id", s(&fresh.key_id))
+                .expression_attribute_values(":expires_at", n(fresh.expires_at))
+                .expression_attribute_values(":ttl", n(fresh.ttl));
+        }
+        let update = update.build().map_err(sdk_error("TransactWriteItems"))?;
         let mut items = vec![TransactWriteItem::builder().update(update).build()];
-        items.extend(self.admission_items(admission)?);
+        items.extend(self.admission_items(admission, id)?);
         let reasons = match self.transact(items).await? {
-            Ok(()) => return Ok(Replaced::Done),
+            Ok(()) => return Ok(ResendOutcome::Done),
             Err(reasons) => reasons,
         };
         if reason_code(&reasons, 0) == Some(CONDITION_FAILED) {
-            return Ok(Replaced::Refused(flow_from_refusal(
-                reasons[0].item().cloned(),
-            )?));
+            let record = flow_from_refusal(reasons[0].item().cloned())?;
+            // Only the tries changed since the caller read them.
+            let stale = record
+                .as_ref()
+                .is_some_and(|r| r.resendable(&guard) && seen.is_some_and(|seen| !r.untried(seen)));
+            if stale {
+                return Ok(ResendOutcome::Stale);
+            }
+            return Ok(ResendOutcome::Refused(record.map(Box::new)));
+        }
+        if admission::stale(admission, &reasons[1..]) {
+            return Ok(ResendOutcome::Stale);
         }
         match admission::refusal(admission, &reasons[1..])? {
-            Some(refusal) => Ok(Replaced::OverBudget(refusal)),
+            Some(refusal) => Ok(ResendOutcome::OverBudget(refusal)),
             None => Err(unexpected(
                 "TransactWriteItems",
                 "cancelled for another reason",
@@ -260,15 +327,14 @@ impl Store for DynamoStore {
         ttl: u64,
         failed_hash: &CodeHash,
     ) -> Result<(), StoreError> {
-        let result = self
+        let mut set = "code_hash = :hash, key_id = :key_id, last_sent_at = :sent_at, \
+             expires_at = :expires_at, sends = :sends, #ttl = :ttl, #lang = :lang"
+            .to_owned();
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", flow_key(&previous.id))
-            .update_expression(
-                "SET code_hash = :hash, key_id = :key_id, last_sent_at = :sent_at, \
-                 expires_at = :expires_at, sends = :sends, #ttl = :ttl, #lang = :lang",
-            )
             .condition_expression(RESTORABLE)
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_names("#lang", LANGUAGE)
@@ -280,8 +346,15 @@ impl Store for DynamoStore {
             .expression_attribute_values(":sends", n(previous.sends))
             .expression_attribute_values(":ttl", n(ttl))
             .expression_attribute_values(":failed", b(failed_hash))
-            .send()
-            .await;
+            .expression_attribute_values(":sent", n(previous.sends + 1));
+        match &previous.sealed_code {
+            Some(code) => {
+                set.push_str(", sealed_code = :sealed");
+                update = update.expression_attribute_values(":sealed", sealed(code));
+            }
+            None => set.push_str(" REMOVE sealed_code"),
+        }
+        let result = update.update_expression(format!("SET {set}")).send().await;
         conditional(result).map(|_| ())
     }
 
@@ -298,9 +371,14 @@ impl Store for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .key("pk", flow_key(id))
-            .update_expression("ADD attempts :one")
+            .update_expression(
+                "ADD attempts :one SET #tries = list_append(if_not_exists(#tries, :none), :at)",
+            )
             .condition_expression(COUNTABLE)
+            .expression_attribute_names("#tries", TRIES)
             .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":at", AttributeValue::L(vec![n(now)]))
             .expression_attribute_values(":max_attempts", n(max_attempts))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":replay_since", n(replay_since))
@@ -320,15 +398,19 @@ impl Store for DynamoStore {
         id: &FlowId,
         now: u64,
         code_hash: &CodeHash,
+        try_number: u32,
     ) -> Result<Approval, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", flow_key(id))
-            .update_expression("SET used_at = :now")
+            .update_expression(format!(
+                "SET used_at = :now, {APPROVED_TRY} = :try, {TRIES_AT_APPROVAL} = attempts"
+            ))
             .condition_expression(APPROVABLE)
             .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":try", n(try_number))
             .expression_attribute_values(":hash", b(code_hash))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -338,33 +420,6 @@ impl Store for DynamoStore {
             Ok(new) => Approval::Approved(new),
             Err(now) => Approval::Refused(now),
         })
-    }
-
-    #[tracing::instrument(skip_all, fields(lockout = number))]
-    async fn set_lock(
-        &self,
-        key: &str,
-        until: u64,
-        number: u32,
-        ttl: u64,
-    ) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(key))
-            .update_expression("SET #until = :until, #n = :n, #ttl = :ttl")
-            .condition_expression(LATER_LOCK)
-            .expression_attribute_names("#until", "until")
-            .expression_attribute_names("#n", "n")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":until", n(until))
-            .expression_attribute_values(":n", n(number))
-            .expression_attribute_values(":ttl", n(ttl))
-            .send()
-            .await;
-        // A refusal means a later lockout is recorded already: nothing to do.
-        conditional(result).map(|_| ())
     }
 
     /// Eventually consistent, half the price of a consistent read: a budget

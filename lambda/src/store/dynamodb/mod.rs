@@ -19,7 +19,9 @@
 //!
 //! Each method is one conditional write (`flow.rs`): an `UpdateItem`, or a
 //! `TransactWriteItems` where a new message and its budgets must change
-//! together (`admission.rs`). Every condition is the one written beside the
+//! together (`admission.rs`). Reads of several items at once (an address's
+//! flows, the items a lockout's refusal names) are one consistent
+//! `BatchGetItem` per hundred keys. Every condition is the one written beside the
 //! rule it mirrors, in the module of the items it guards. A refused write
 //! returns the items as they were
 //! (`ReturnValuesOnConditionCheckFailure::AllOld`), so telling the caller
@@ -32,9 +34,10 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
-use aws_sdk_dynamodb::types::{CancellationReason, TransactWriteItem};
+use aws_sdk_dynamodb::types::{CancellationReason, KeysAndAttributes, TransactWriteItem};
 use item::{Item, get_n, get_s, malformed, s};
 use rand::Rng;
+use std::collections::HashMap;
 use std::time::Duration;
 
 mod admission;
@@ -50,7 +53,10 @@ mod table;
 
 /// Transactions that collide with another one on the same item are cancelled
 /// (`TransactionConflict`) rather than queued; they are tried this many times.
+/// So are batch reads whose keys DynamoDB leaves unprocessed (throttled).
 const TRANSACTION_TRIES: u32 = 8;
+/// The most keys one `BatchGetItem` takes.
+const BATCH_GET_KEYS: usize = 100;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -116,15 +122,54 @@ impl DynamoStore {
             if !worth_trying_again(reasons) {
                 return Ok(Err(reasons.to_vec()));
             }
-            // Full jitter: colliding callers spread out instead of colliding again.
-            let cap = 10u64 << attempt.min(5);
-            let pause = rand::rng().random_range(0..=cap);
-            tokio::time::sleep(Duration::from_millis(pause)).await;
+            backoff(attempt).await;
         }
         Err(unexpected(
             "TransactWriteItems",
             "kept conflicting with other transactions",
         ))
+    }
+
+    /// The items under `keys` (each once) that exist, read consistently,
+    /// by key. Keys DynamoDB leaves unprocessed are asked for again.
+    async fn batch_get(&self, keys: &[String]) -> Result<HashMap<String, Item>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in keys.chunks(BATCH_GET_KEYS) {
+            let keys = chunk
+                .iter()
+                .map(|key| HashMap::from([("pk".to_owned(), s(key))]));
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys.collect()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(sdk_error("BatchGetItem"))?,
+            );
+            for attempt in 0..TRANSACTION_TRIES {
+                let Some(asked) = pending.take() else { break };
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, asked)
+                    .send()
+                    .await
+                    .map_err(sdk_error("BatchGetItem"))?;
+                let items = out.responses().and_then(|r| r.get(&self.table));
+                for item in items.into_iter().flatten() {
+                    found.insert(get_s(item, "pk")?.to_owned(), item.clone());
+                }
+                pending = (out.unprocessed_keys().and_then(|u| u.get(&self.table)))
+                    .filter(|left| !left.keys().is_empty())
+                    .cloned();
+                if pending.is_some() {
+                    backoff(attempt).await;
+                }
+            }
+            if pending.is_some() {
+                return Err(unexpected("BatchGetItem", "keys kept going unprocessed"));
+            }
+        }
+        Ok(found)
     }
 
     /// The live flow holding an idempotency key: from the copy of the key's
@@ -180,6 +225,14 @@ fn conditional(
             other => Err(sdk_error("UpdateItem")(other)),
         },
     }
+}
+
+/// Full jitter after the `attempt`th try: callers colliding on one item
+/// spread out instead of colliding again.
+async fn backoff(attempt: u32) {
+    let cap = 10u64 << attempt.min(5);
+    let pause = rand::rng().random_range(0..=cap);
+    tokio::time::sleep(Duration::from_millis(pause)).await;
 }
 
 fn reason_code(reasons: &[CancellationReason], index: usize) -> Option<&str> {

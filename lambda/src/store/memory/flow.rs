@@ -1,13 +1,12 @@
 //! A flow's steps, each one atomic step under the lock; the rules are the
 //! records' ([`crate::store::flow`]), as the DynamoDB conditions are.
 
-use super::{Lock, MemoryStore, StoredFlow, StoredKey};
-use crate::domain::{CodeHash, FlowId, FlowRecord};
-use crate::store::admission::later_lock;
+use super::{Blocked, MemoryStore, StoredFlow, StoredKey};
+use crate::domain::{ApprovingTry, CodeHash, FlowId, FlowRecord};
 use crate::store::flow::key_releasable;
 use crate::store::{
-    Admission, Approval, Attempt, Created, IdempotencyKey, NewCode, Replaced, ResendGuard, Store,
-    StoreError,
+    Admission, Approval, Attempt, Created, IdempotencyKey, NewMessage, ResendGuard, ResendOutcome,
+    Store, StoreError,
 };
 use async_trait::async_trait;
 
@@ -27,8 +26,10 @@ impl Store for MemoryStore {
         if state.flows.contains_key(&flow.id) {
             return Err(StoreError::new("a flow with this id already exists"));
         }
-        if let Some(refusal) = state.refusal(admission) {
-            return Ok(Created::Refused(refusal));
+        match state.blocked(admission) {
+            Some(Blocked::Refused(refusal)) => return Ok(Created::Refused(refusal)),
+            Some(Blocked::Stale) => return Ok(Created::Stale),
+            None => {}
         }
         state.charge(admission);
         state.flows.insert(
@@ -63,6 +64,20 @@ impl Store for MemoryStore {
         Ok(self.read().flows.get(id).map(|f| f.record.clone()))
     }
 
+    async fn listed_flows(&self, lists: &[String]) -> Result<Vec<FlowRecord>, StoreError> {
+        let state = self.read();
+        let mut ids: Vec<&FlowId> = (lists.iter())
+            .filter_map(|key| state.counters.get(key))
+            .flat_map(|counter| &counter.flows)
+            .collect();
+        ids.sort_by_key(|id| id.as_str());
+        ids.dedup();
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| state.flows.get(id).map(|f| f.record.clone()))
+            .collect())
+    }
+
     async fn delete_flow(
         &self,
         id: &FlowId,
@@ -84,22 +99,24 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn replace_code(
+    async fn resend_code(
         &self,
         id: &FlowId,
-        new: &NewCode,
+        message: &NewMessage,
         guard: ResendGuard<'_>,
         admission: &Admission,
-    ) -> Result<Replaced, StoreError> {
+    ) -> Result<ResendOutcome, StoreError> {
         let mut state = self.write();
         let Some(r) = state.flows.get(id).map(|f| &f.record) else {
-            return Ok(Replaced::Refused(None));
+            return Ok(ResendOutcome::Refused(None));
         };
         if !r.resendable(&guard) {
-            return Ok(Replaced::Refused(Some(r.clone())));
+            return Ok(ResendOutcome::Refused(Some(Box::new(r.clone()))));
         }
-        if let Some(refusal) = state.refusal(admission) {
-            return Ok(Replaced::OverBudget(refusal));
+        match state.blocked(admission) {
+            Some(Blocked::Refused(refusal)) => return Ok(ResendOutcome::OverBudget(refusal)),
+            Some(Blocked::Stale) => return Ok(ResendOutcome::Stale),
+            None => {}
         }
         state.charge(admission);
         let stored = state
@@ -107,14 +124,17 @@ impl Store for MemoryStore {
             .get_mut(id)
             .expect("checked above, under the same lock");
         let r = &mut stored.record;
-        r.code_hash = new.code_hash.clone();
-        r.key_id = new.key_id.clone();
-        r.last_sent_at = new.sent_at;
-        r.expires_at = new.expires_at;
-        r.language = new.language;
+        r.last_sent_at = message.sent_at;
+        r.language = message.language;
         r.sends += 1;
-        stored.ttl = new.ttl;
-        Ok(Replaced::Done)
+        if let Some(fresh) = &message.fresh {
+            r.code_hash = fresh.code_hash.clone();
+            r.sealed_code = Some(fresh.sealed_code.clone());
+            r.key_id = fresh.key_id.clone();
+            r.expires_at = fresh.expires_at;
+            stored.ttl = fresh.ttl;
+        }
+        Ok(ResendOutcome::Done)
     }
 
     async fn restore_code(
@@ -127,11 +147,12 @@ impl Store for MemoryStore {
         let Some(stored) = state.flows.get_mut(&previous.id) else {
             return Ok(());
         };
-        if !stored.record.restorable(failed_hash) {
+        if !stored.record.restorable(failed_hash, previous.sends + 1) {
             return Ok(());
         }
         let r = &mut stored.record;
         r.code_hash = previous.code_hash.clone();
+        r.sealed_code = previous.sealed_code.clone();
         r.key_id = previous.key_id.clone();
         r.last_sent_at = previous.last_sent_at;
         r.expires_at = previous.expires_at;
@@ -157,6 +178,7 @@ impl Store for MemoryStore {
             return Ok(Attempt::Refused(Some(r.clone())));
         }
         r.attempts += 1;
+        r.tries.push(now);
         Ok(Attempt::Counted(r.clone()))
     }
 
@@ -165,6 +187,7 @@ impl Store for MemoryStore {
         id: &FlowId,
         now: u64,
         code_hash: &CodeHash,
+        try_number: u32,
     ) -> Result<Approval, StoreError> {
         let mut state = self.write();
         let Some(stored) = state.flows.get_mut(id) else {
@@ -175,15 +198,11 @@ impl Store for MemoryStore {
             return Ok(Approval::Refused(Some(r.clone())));
         }
         r.used_at = Some(now);
+        r.approved_by = Some(ApprovingTry {
+            number: try_number,
+            counted: r.attempts,
+        });
         Ok(Approval::Approved(r.clone()))
-    }
-
-    async fn set_lock(&self, key: &str, until: u64, n: u32, ttl: u64) -> Result<(), StoreError> {
-        let mut state = self.write();
-        if later_lock(state.locks.get(key).map(|l| l.n), n) {
-            state.locks.insert(key.to_owned(), Lock { until, n, ttl });
-        }
-        Ok(())
     }
 
     async fn read_counter(&self, key: &str) -> Result<i64, StoreError> {

@@ -48,7 +48,6 @@ struct State {
     flows: HashMap<FlowId, StoredFlow>,
     keys: HashMap<String, StoredKey>,
     counters: HashMap<String, Counter>,
-    locks: HashMap<String, Lock>,
     /// Spent proofs of work, with their `ttl`.
     proofs: HashMap<String, u64>,
     /// Apps' sign-in requests.
@@ -68,13 +67,6 @@ struct State {
     /// Each identity's user handle and passkeys, by `sub`.
     passkey_lists: HashMap<String, PasskeyList>,
     writes: u64,
-}
-
-#[derive(Debug)]
-struct Lock {
-    until: u64,
-    n: u32,
-    ttl: u64,
 }
 
 #[derive(Debug)]
@@ -100,6 +92,15 @@ struct StoredKey {
 struct Counter {
     value: i64,
     ttl: u64,
+    /// The flows its charges listed ([`super::Charge::lists`]).
+    flows: Vec<FlowId>,
+}
+
+/// Why an admission writes nothing.
+enum Blocked {
+    Refused(Refusal),
+    /// An [`super::Untried`] flow holds other tries by now.
+    Stale,
 }
 
 impl MemoryStore {
@@ -131,7 +132,6 @@ impl State {
         self.flows.retain(|_, f| f.ttl > wall);
         self.keys.retain(|_, k| k.ttl > wall);
         self.counters.retain(|_, c| c.ttl > wall);
-        self.locks.retain(|_, l| l.ttl > wall);
         self.proofs.retain(|_, ttl| *ttl > wall);
         self.auth.retain(|_, a| a.ttl > wall);
         self.suppressions.retain(|_, (_, ttl)| *ttl > wall);
@@ -139,6 +139,25 @@ impl State {
         self.session_lists.retain(|_, (_, ttl)| *ttl > wall);
         self.logouts.retain(|_, (_, ttl)| *ttl > wall);
         self.ceremonies.retain(|_, (_, ttl)| *ttl > wall);
+    }
+
+    /// Why `admission` writes nothing now, if it does not: a lockout that
+    /// holds (then no [`super::Untried`] entry matters, nothing would be
+    /// written anyway); else a flow that holds other tries than the caller
+    /// saw; else a refusal of its checks.
+    fn blocked(&self, admission: &Admission) -> Option<Blocked> {
+        let refusal = self.refusal(admission);
+        if admission.locked_out() {
+            return refusal.map(Blocked::Refused);
+        }
+        let stale = admission
+            .untried
+            .iter()
+            .any(|seen| (self.flows.get(&seen.flow)).is_none_or(|f| !f.record.untried(seen)));
+        if stale {
+            return Some(Blocked::Stale);
+        }
+        refusal.map(Blocked::Refused)
     }
 
     /// Why `admission` cannot pass now, if it cannot: its checks in their
@@ -151,9 +170,12 @@ impl State {
         }))
     }
 
-    /// What an admission's `check` reads of its item.
+    /// What an admission's `check` reads of its item (nothing for a
+    /// lockout, which has none).
     fn found(&self, check: &Check<'_>) -> Found {
-        let key = check.key();
+        let Some(key) = check.key() else {
+            return Found::default();
+        };
         match check {
             Check::Unsuppressed(_) => self.suppressions.get(key).map(|(s, _)| Found {
                 until: Some(s.until),
@@ -165,24 +187,25 @@ impl State {
                 exists: true,
                 ..Found::default()
             }),
-            Check::Unlocked(_) => self.locks.get(key).map(|l| Found {
-                until: Some(l.until),
-                n: Some(l.n),
-                exists: true,
-                ..Found::default()
-            }),
             Check::ProofUnspent(_) => self.proofs.contains_key(key).then(|| Found {
                 exists: true,
                 ..Found::default()
             }),
+            Check::Unlocked(_) => None,
         }
         .unwrap_or_default()
     }
 
-    /// Applies an admission that [`State::refusal`] passed.
+    /// Applies an admission that [`State::blocked`] passed.
     fn charge(&mut self, admission: &Admission) {
         for charge in &admission.charges {
             self.add(&charge.key, 1, charge.ttl);
+            if let Some(flow) = &charge.lists {
+                let counter = self.counters.get_mut(&charge.key).expect("added above");
+                if !counter.flows.contains(flow) {
+                    counter.flows.push(flow.clone());
+                }
+            }
         }
         if let Some(proof) = &admission.proof {
             self.proofs.insert(proof.key.clone(), proof.ttl);
@@ -190,10 +213,11 @@ impl State {
     }
 
     fn add(&mut self, key: &str, amount: i64, ttl: u64) -> i64 {
-        let counter = self
-            .counters
-            .entry(key.to_owned())
-            .or_insert(Counter { value: 0, ttl });
+        let counter = self.counters.entry(key.to_owned()).or_insert(Counter {
+            value: 0,
+            ttl,
+            flows: Vec::new(),
+        });
         counter.value = counter.value.saturating_add(amount);
         counter.value
     }
