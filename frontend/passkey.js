@@ -39,7 +39,9 @@ export const offer = async (to, [line, yes, no], api) => {
   try {
     asked = !!localStorage.getItem(ASKED);
   } catch {}
-  if (!asked)
+  // Offered where this device can keep one itself (FIDO's guidance); the
+  // button and the email field still reach a phone's or a security key's.
+  if (!asked && (await PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable()))
     await new Promise((done) => {
       const [d, [, create_, later]] = dialog("passkey-offer", [
         ["p", line],
