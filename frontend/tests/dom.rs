@@ -175,9 +175,10 @@ async fn email_screen_has_a_labelled_email_input() {
     email_screen(&root).await;
     let input = get(&root, "email-input");
     assert_eq!(input.get_attribute("type").as_deref(), Some("email"));
+    // The browser's suggestions: addresses, and passkeys where it has them.
     assert_eq!(
         input.get_attribute("autocomplete").as_deref(),
-        Some("email")
+        Some("email webauthn")
     );
     assert!(input.has_attribute("required"));
     let label = root
