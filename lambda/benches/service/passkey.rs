@@ -92,26 +92,7 @@ pub(crate) async fn sign_in(
     key: &mut Authenticator,
     query: &str,
 ) -> anyhow::Result<([Duration; 3], String)> {
-    let started = Instant::now();
-    let response = http
-        .get(server.url(&format!("/authorize?{query}")))
-        .send()
-        .await?;
-    let authorize = started.elapsed();
-    ensure!(
-        response.status() == 303,
-        "authorize answered {}",
-        response.status()
-    );
-    let location = response
-        .headers()
-        .get("location")
-        .context("no Location")?
-        .to_str()?;
-    let sign_in = location
-        .strip_prefix("/?sign_in=")
-        .with_context(|| format!("not the page: {location}"))?
-        .to_owned();
+    let (authorize, sign_in) = crate::sign_in::to_the_page(http, server, query).await?;
 
     let started = Instant::now();
     let body = json!({ "sign_in": sign_in });

@@ -276,26 +276,7 @@ async fn sign_in(
 ) -> anyhow::Result<([Duration; 5], String)> {
     let (query, verifier, state) = request(None);
 
-    let started = Instant::now();
-    let response = http
-        .get(server.url(&format!("/authorize?{query}")))
-        .send()
-        .await?;
-    let authorize = started.elapsed();
-    ensure!(
-        response.status() == 303,
-        "authorize answered {}",
-        response.status()
-    );
-    let location = response
-        .headers()
-        .get("location")
-        .context("no Location")?
-        .to_str()?;
-    let sign_in = location
-        .strip_prefix("/?sign_in=")
-        .with_context(|| format!("not the page: {location}"))?
-        .to_owned();
+    let (authorize, sign_in) = to_the_page(http, server, &query).await?;
 
     let started = Instant::now();
     let response = http
@@ -360,6 +341,36 @@ async fn sign_in(
     let code = code_of(&redirect_to, &state)?;
     let token = redeem(http, server, &code, &verifier).await?;
     Ok(([authorize, info, sent, verify, token], cookie))
+}
+
+/// `/authorize` answering with the page (303 to `/?sign_in=…`): how long it
+/// took and the sign-in's id.
+pub(crate) async fn to_the_page(
+    http: &reqwest::Client,
+    server: &Server,
+    query: &str,
+) -> anyhow::Result<(Duration, String)> {
+    let started = Instant::now();
+    let response = http
+        .get(server.url(&format!("/authorize?{query}")))
+        .send()
+        .await?;
+    let authorize = started.elapsed();
+    ensure!(
+        response.status() == 303,
+        "authorize answered {}",
+        response.status()
+    );
+    let location = response
+        .headers()
+        .get("location")
+        .context("no Location")?
+        .to_str()?;
+    let sign_in = location
+        .strip_prefix("/?sign_in=")
+        .with_context(|| format!("not the page: {location}"))?
+        .to_owned();
+    Ok((authorize, sign_in))
 }
 
 fn random(bytes: usize) -> String {
