@@ -5,19 +5,23 @@
 //!
 //! | verify | round trip 1 | round trip 2 | write units |
 //! |---|---|---|---|
-//! | a wrong code | count the try ∥ charge the client | – | 2 |
-//! | refused (expired, used, tries spent, unknown) | count (refused) ∥ charge | – | 2 |
-//! | the right code | count ∥ charge | approve ∥ give the charge back | 4 |
-//! | the right code again after its approval | count ∥ charge | give the charge back | 3 |
+//! | a wrong code | count the try (∥ lease) | – | 1 (2) |
+//! | refused (expired, used, tries spent, unknown) | count (refused) (∥ lease) | – | 1 (2) |
+//! | the right code | count (∥ lease) | approve | 2 (3) |
+//! | the right code again after its approval | count (∥ lease) | – | 1 (2) |
 //! | from a busy client over its budget | – (a read of the budget) | – | 0 |
 //!
 //! The count is what returns the code's hash, so no code is compared
 //! before its try is counted (at most `max_attempts` compared per flow,
 //! however many arrive at once); it also records when the try was counted,
 //! which is all a wrong code writes towards its address's lockouts
-//! (`limits/lockout.rs`). The client's charge goes out beside the count,
-//! so a wrong code is answered after one round trip; a right code gets the
-//! charge back beside its approval, in the round trip it needs anyway.
+//! (`limits/lockout.rs`). Every verify is charged to the client's budget
+//! before it is known whether it approves: with a unit of this instance's
+//! lease of that budget, which writes nothing, or with a new lease (the
+//! bracketed write: a client's first verify of the hour here, then one per
+//! lease of up to a sixteenth of the budget), which goes out beside the
+//! count. So a wrong code is answered after one round trip; a right code
+//! gives its unit back to the lease, in memory.
 
 use super::{Approved, Client, Service, ServiceError};
 use crate::domain::{Code, FlowId, FlowRecord, FlowState};
@@ -56,7 +60,10 @@ impl Service {
         let Busy(busy) = self
             .enter(Step::Verify, ip, now)
             .inspect_err(|_| metrics::record(Metric::Refused(RefusedBy::ClientVerifies)))?;
-        if busy {
+        // The charge: a unit of this instance's lease of the client's
+        // budget, or a new lease, written beside the try's count.
+        let leased = self.limiter.take_leased_verify(ip, now);
+        if busy && !leased {
             // A client that has used half its bucket here reads its budget
             // before its try is counted: over it, the refusal writes nothing.
             if let Some(retry_after) = self.limiter.verify_spent(&*self.store, ip, now).await? {
@@ -76,7 +83,13 @@ impl Service {
                 self.policy.max_attempts,
                 now.saturating_sub(REPLAY_WINDOW_SECS),
             ),
-            self.limiter.charge_verify(&*self.store, ip, now),
+            async {
+                if leased {
+                    Ok(())
+                } else {
+                    self.limiter.lease_verify(&*self.store, ip, now).await
+                }
+            },
         );
         let record = match attempt? {
             Attempt::Counted(record) => record,

@@ -42,20 +42,21 @@ fn services() -> Option<(String, String, String)> {
 const START: &[&str] = &["GetItem warm"];
 const VERIFICATION: &[(Step, &[&str])] = &[
     (Step::Send, SEND),
-    // The try's count and the client's charge, side by side.
+    // The try's count and, side by side, the client's first lease of its
+    // verify budget on this instance (one unit, spent by this verify).
     (
         Step::WrongVerify,
         &["UpdateItem flow", "UpdateItem limit:verify-ip"],
     ),
-    // The same, then the approval and the charge given back, side by
-    // side; the session the approval leaves.
+    // The count beside the next lease (two units: one charged and given
+    // back to the lease when the code is right, in memory), then the
+    // approval; the session the approval leaves.
     (
         Step::Verify,
         &[
             "TransactWriteItems session+sessions",
             "UpdateItem flow",
             "UpdateItem flow",
-            "UpdateItem limit:verify-ip",
             "UpdateItem limit:verify-ip",
         ],
     ),
@@ -72,6 +73,10 @@ const SIGN_IN: &[(Step, &[&str])] = &[
             "TransactWriteItems flow+idem+limit:send-ip+limit:send-pair+limit:send-email+check:suppress+check:suppress",
         ],
     ),
+    // The verify's charge is a unit of the lease the verification above
+    // left this client on this instance (given back when the code is
+    // right): nothing written for it. A client's first verify of the hour
+    // on an instance adds the lease's `UpdateItem limit:verify-ip`.
     (
         Step::Verify,
         &[
@@ -80,8 +85,6 @@ const SIGN_IN: &[(Step, &[&str])] = &[
             "UpdateItem authreq",
             "UpdateItem flow",
             "UpdateItem flow",
-            "UpdateItem limit:verify-ip",
-            "UpdateItem limit:verify-ip",
         ],
     ),
     (Step::Token, &["UpdateItem authreq"]),

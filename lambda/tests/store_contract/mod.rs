@@ -34,6 +34,7 @@ mod races;
 mod sessions;
 mod sign_in;
 mod suppression;
+mod verify_budget;
 
 use admission::*;
 use bound::*;
@@ -46,6 +47,7 @@ use races::*;
 use sessions::*;
 use sign_in::*;
 use suppression::*;
+use verify_budget::*;
 
 const DAY: u64 = 24 * 3600;
 const CONCURRENCY: usize = 50;
@@ -218,6 +220,7 @@ contract!(
     a_send_overtaken_by_the_failure_that_starts_a_lockout_needs_work,
     concurrent_admissions_stop_at_the_limit,
     parallel_guesses_compare_at_most_five_codes,
+    a_clients_verify_budget_holds_across_instances,
     concurrent_approvals_have_one_winner,
     concurrent_attempts_stop_at_max,
     concurrent_creates_with_one_key_make_one_flow,

@@ -51,16 +51,21 @@
 //! side by side.
 //!
 //! The client's verify budget is charged for every verify that approves
-//! nothing. The charge goes out beside the try's count, before it is known
-//! whether the code is right (a right code is rare, one per flow, and is
-//! given its charge back beside its approval): so a wrong code is answered
-//! after one round trip. The direction of error is safe: a charge whose
-//! give-back fails leaves the client charged one verify too many.
+//! nothing, before it is known whether the code is right (a right code is
+//! rare, one per flow, and gets its charge back). The charge is a unit of
+//! this instance's lease of the budget (`lease.rs`): most verifies of a
+//! busy client write nothing for it, and the lease write a verify needs
+//! goes out beside the try's count, so a wrong code is answered after one
+//! round trip. The direction of error is safe: a charge whose give-back
+//! fails, like a unit leased and not spent, leaves the client charged one
+//! verify too many, never one too few.
 
 mod admission;
+mod lease;
 mod lockout;
 
 pub(crate) use admission::{Message, Refused, SendAdmission};
+use lease::Leases;
 
 use super::ServiceError;
 use crate::domain::client::ip_subject;
@@ -153,21 +158,25 @@ impl Default for Limits {
 
 /// Applies the [`Limits`]: builds each new message's admission (lockouts
 /// included), charges the verifies, and refunds what was charged for
-/// nothing. It keeps no count of its own: every count is in the store.
+/// nothing. Every count is in the store; what it keeps is the units of the
+/// verify budget the store granted this instance.
 pub(crate) struct Limiter {
     limits: Limits,
     hasher: CodeHasher,
     /// The flow's tries ([`crate::domain::Policy::max_attempts`]): how many
     /// failures a live flow may still add.
     max_attempts: u32,
+    leases: Leases,
 }
 
 impl Limiter {
     pub(crate) fn new(limits: Limits, hasher: CodeHasher, max_attempts: u32) -> Limiter {
+        let leases = Leases::new(limits.verifies_per_ip_per_hour);
         Limiter {
             limits,
             hasher,
             max_attempts,
+            leases,
         }
     }
 
@@ -200,27 +209,57 @@ impl Limiter {
         self.counter_key("verify-ip", &ip_subject(ip), HOUR, now)
     }
 
-    /// Counts one verify from `ip` that approved nothing; refuses past the
-    /// hourly budget.
+    /// Spends a unit of this instance's lease of `ip`'s verify budget for
+    /// the hour of `now`, if one is left: the verify is charged, and
+    /// nothing is written.
+    pub(crate) fn take_leased_verify(&self, ip: IpAddr, now: u64) -> bool {
+        self.leases.take(ip, now)
+    }
+
+    /// Charges one verify from `ip` that may approve nothing: a unit of the
+    /// lease if one is left, otherwise a new lease (one write); refuses past
+    /// the hourly budget.
     pub(crate) async fn charge_verify(
         &self,
         store: &dyn Store,
         ip: IpAddr,
         now: u64,
     ) -> Result<(), ServiceError> {
+        if self.leases.take(ip, now) {
+            return Ok(());
+        }
+        self.lease_verify(store, ip, now).await
+    }
+
+    /// Leases units of `ip`'s verify budget for the hour of `now`, one of
+    /// them spent by this verify; refuses when the counter has none left.
+    pub(crate) async fn lease_verify(
+        &self,
+        store: &dyn Store,
+        ip: IpAddr,
+        now: u64,
+    ) -> Result<(), ServiceError> {
         let (key, end) = self.verify_key(ip, now);
-        let count = store.add_to_counter(&key, 1, end + HOUR).await?;
-        if count > i64::from(self.limits.verifies_per_ip_per_hour) {
+        let size = self.leases.size(ip, now);
+        let count = store
+            .add_to_counter(&key, i64::from(size), end + HOUR)
+            .await?;
+        // What the budget had left before this lease, up to its size.
+        let left = i64::from(self.limits.verifies_per_ip_per_hour) - (count - i64::from(size));
+        let granted = u32::try_from(left.clamp(0, i64::from(size))).unwrap_or(0);
+        if granted == 0 {
             return Err(ServiceError::RateLimited {
                 scope: "verifies per client",
                 retry_after: (end - now).max(1),
             });
         }
+        self.leases.granted(ip, now, size, granted);
         Ok(())
     }
 
-    /// Seconds until the client's verify budget renews, if it is spent; a
-    /// read, no write.
+    /// Seconds until the client's verify budget renews, if every unit of it
+    /// is granted (this instance's lease is spent too: a caller holding a
+    /// unit has taken it first); a read, no write.
     pub(crate) async fn verify_spent(
         &self,
         store: &dyn Store,
@@ -233,9 +272,13 @@ impl Limiter {
     }
 
     /// Gives back the charge of a verify that approved after all (or was a
-    /// replay of an approval). Best effort: a charge kept costs the client
-    /// one verify of its hour, never lets one more through.
+    /// replay of an approval): to this instance's lease, or to the store if
+    /// the lease is gone. Best effort: a charge kept costs the client one
+    /// verify of its hour, never lets one more through.
     pub(crate) async fn refund_verify(&self, store: &dyn Store, ip: IpAddr, now: u64) {
+        if self.leases.give_back(ip, now) {
+            return;
+        }
         let (key, end) = self.verify_key(ip, now);
         if let Err(e) = store.add_to_counter(&key, -1, end + HOUR).await {
             tracing::warn!(error = %e, "could not give back a verify's charge");
