@@ -163,7 +163,7 @@ impl ErrorCode {
             ErrorCode::WrongCode => "That code is not right. Check the email and try again.",
             ErrorCode::TooManyAttempts => "Too many wrong tries for this code. Ask for a new one.",
             ErrorCode::ResendTooSoon => {
-                "A new code was sent a moment ago. Wait a little before asking again."
+                "The code was sent a moment ago. Wait a little before asking again."
             }
             ErrorCode::RateLimited => "Too many requests. Wait a while and try again.",
             ErrorCode::ProofOfWorkRequired => {
