@@ -3,8 +3,10 @@ scripts/test: it runs the test executables and the server binary itself,
 because cargo locks the target directory for a whole build, and a `cargo
 test` started while the next build compiles would wait for that build.
 
-    cargo_artifacts.py tests BUILD_JSON      one "PACKAGE_DIR<TAB>EXECUTABLE" line
+    cargo_artifacts.py tests BUILD_JSON [NAME]
+                                             one "PACKAGE_DIR<TAB>EXECUTABLE" line
                                              per test executable, in cargo's order
+                                             (only of the target NAME, if given)
     cargo_artifacts.py bin NAME BUILD_JSON   the path of the binary NAME
     cargo_artifacts.py example NAME BUILD_JSON
                                              the path of the example NAME
@@ -85,7 +87,7 @@ def workspace_members() -> set[str]:
     return {p["manifest_path"] for p in metadata["packages"] if p["id"] in members}
 
 
-def test_executables(lines: list[str]) -> list[tuple[str, str]]:
+def test_executables(lines: list[str], name: str | None = None) -> list[tuple[str, str]]:
     """(package folder, executable) of every test harness built, sorted as
     `cargo test` runs them: by package, then library, binaries, integration
     tests, each kind by name. Benches and examples built as tests (by
@@ -94,7 +96,7 @@ def test_executables(lines: list[str]) -> list[tuple[str, str]]:
     for a in artifacts(lines):
         if a["profile"]["test"] and a.get("executable"):
             kind = a["target"]["kind"][0]
-            if kind in ("bench", "example"):
+            if kind in ("bench", "example") or name not in (None, a["target"]["name"]):
                 continue
             key = (str(Path(a["manifest_path"]).parent), KIND_ORDER.get(kind, 9), a["target"]["name"])
             found.add((key, a["executable"]))
@@ -116,9 +118,9 @@ def binary(lines: list[str], name: str, kind: str = "bin") -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 2 and argv[0] == "tests":
+    if len(argv) in (2, 3) and argv[0] == "tests":
         lines = Path(argv[1]).read_text(encoding="utf-8").splitlines()
-        for folder, exe in test_executables(lines):
+        for folder, exe in test_executables(lines, argv[2] if len(argv) == 3 else None):
             print(f"{folder}\t{exe}")
         return 0
     if len(argv) >= 2 and argv[0] in ("diagnostics", "lints"):

@@ -84,6 +84,11 @@ class CargoArtifactsTest(unittest.TestCase):
             ("/w/lambda", "/t/debug/deps/mail-1"),
         ])
 
+    def test_the_test_executables_of_one_target(self):
+        self.assertEqual(cargo_artifacts.test_executables(BUILD, "mail"), [
+            ("/w/lambda", "/t/debug/deps/mail-1"),
+        ])
+
     def test_the_binary_not_its_test_harness(self):
         self.assertEqual(cargo_artifacts.binary(BUILD, "otp"), "/t/debug/otp")
 
