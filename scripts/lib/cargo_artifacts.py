@@ -90,13 +90,14 @@ def workspace_members() -> set[str]:
 def test_executables(lines: list[str], name: str | None = None) -> list[tuple[str, str]]:
     """(package folder, executable) of every test harness built, sorted as
     `cargo test` runs them: by package, then library, binaries, integration
-    tests, each kind by name. Benches and examples built as tests (by
-    `--all-targets`, for their lints) are not run, as `cargo test` does not."""
+    tests, examples with `test = true`, each kind by name. Benches built as
+    tests (by `--all-targets`, for their lints) are not run, as `cargo test`
+    does not run them."""
     found = set()
     for a in artifacts(lines):
         if a["profile"]["test"] and a.get("executable"):
             kind = a["target"]["kind"][0]
-            if kind in ("bench", "example") or name not in (None, a["target"]["name"]):
+            if kind == "bench" or name not in (None, a["target"]["name"]):
                 continue
             key = (str(Path(a["manifest_path"]).parent), KIND_ORDER.get(kind, 9), a["target"]["name"])
             found.add((key, a["executable"]))

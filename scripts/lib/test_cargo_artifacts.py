@@ -82,6 +82,7 @@ class CargoArtifactsTest(unittest.TestCase):
             ("/w/lambda", "/t/debug/deps/otp-3"),
             ("/w/lambda", "/t/debug/deps/api-5"),
             ("/w/lambda", "/t/debug/deps/mail-1"),
+            ("/w/lambda", "/t/debug/deps/load-7"),
         ])
 
     def test_the_test_executables_of_one_target(self):
