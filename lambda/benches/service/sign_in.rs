@@ -244,24 +244,8 @@ async fn silently(
     cookie: &str,
 ) -> anyhow::Result<[Duration; 2]> {
     let (query, verifier, state) = request(Some("none"));
-    let started = Instant::now();
-    let response = http
-        .get(server.url(&format!("/authorize?{query}")))
-        .header("cookie", cookie)
-        .send()
-        .await?;
-    let authorize = started.elapsed();
-    ensure!(
-        response.status() == 303,
-        "authorize answered {}",
-        response.status()
-    );
-    let location = response
-        .headers()
-        .get("location")
-        .context("no Location")?
-        .to_str()?;
-    let code = code_of(location, &state)?;
+    let (authorize, location) = authorize(http, server, &query, Some(cookie)).await?;
+    let code = code_of(&location, &state)?;
     let token = redeem(http, server, &code, &verifier).await?;
     Ok([authorize, token])
 }
@@ -350,11 +334,28 @@ pub(crate) async fn to_the_page(
     server: &Server,
     query: &str,
 ) -> anyhow::Result<(Duration, String)> {
+    let (authorize, location) = authorize(http, server, query, None).await?;
+    let sign_in = location
+        .strip_prefix("/?sign_in=")
+        .with_context(|| format!("not the page: {location}"))?
+        .to_owned();
+    Ok((authorize, sign_in))
+}
+
+/// `/authorize` with `query` (and the session `cookie`, if any), answering
+/// 303: how long it took and where it sends the browser.
+async fn authorize(
+    http: &reqwest::Client,
+    server: &Server,
+    query: &str,
+    cookie: Option<&str>,
+) -> anyhow::Result<(Duration, String)> {
+    let mut get = http.get(server.url(&format!("/authorize?{query}")));
+    if let Some(cookie) = cookie {
+        get = get.header("cookie", cookie);
+    }
     let started = Instant::now();
-    let response = http
-        .get(server.url(&format!("/authorize?{query}")))
-        .send()
-        .await?;
+    let response = get.send().await?;
     let authorize = started.elapsed();
     ensure!(
         response.status() == 303,
@@ -365,12 +366,9 @@ pub(crate) async fn to_the_page(
         .headers()
         .get("location")
         .context("no Location")?
-        .to_str()?;
-    let sign_in = location
-        .strip_prefix("/?sign_in=")
-        .with_context(|| format!("not the page: {location}"))?
+        .to_str()?
         .to_owned();
-    Ok((authorize, sign_in))
+    Ok((authorize, location))
 }
 
 fn random(bytes: usize) -> String {
